@@ -1,0 +1,104 @@
+"""Palm Service (掌上办): the app factory."""
+
+import hashlib
+import logging
+from pathlib import Path
+
+from flask import Flask, url_for
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app import config as settings
+from app.extensions import csrf, db, htmx_ext, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app from the environment, overridden by `config` (tests pass one)."""
+    app = Flask(__name__, template_folder=str(ROOT / "templates"),
+                static_folder=str(ROOT / "static"), instance_path=str(settings.INSTANCE))
+    app.config.update(settings.from_env())
+    if config:
+        app.config.update(config)
+    settings.check_production(app.config)
+    app.config.setdefault("SEND_FILE_MAX_AGE_DEFAULT", 365 * 86400)  # static URLs are versioned
+    if app.config["PROXY_FIX"]:
+        hops = app.config["PROXY_FIX"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    _logging(app)
+    _extensions(app)
+    _blueprints(app)
+    _templates(app)
+    from app import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _logging(app: Flask) -> None:
+    from app.core.privacy import RedactingFilter
+
+    redactor = RedactingFilter()
+    for handler in logging.getLogger().handlers + [logging.lastResort]:
+        if handler and redactor not in handler.filters:
+            handler.addFilter(redactor)
+    for name in ("werkzeug", "gunicorn.access", "gunicorn.error", "app"):
+        logger = logging.getLogger(name)
+        if redactor not in logger.filters:
+            logger.addFilter(redactor)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(redactor)
+
+
+def _extensions(app: Flask) -> None:
+    from app import jobs
+    from app.auth.models import User
+    from app.core import errors, security
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
+                     compare_type=True)
+    csrf.init_app(app)
+    htmx_ext.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(lambda user_id: db.session.get(User, int(user_id)))
+    jobs.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+
+
+def _blueprints(app: Flask) -> None:
+    from app import models  # noqa: F401 - every table known to Alembic and create_all
+    from app.auth import bp as auth_bp
+    from app.catalog import bp as catalog_bp
+    from app.core import bp as core_bp
+    from app.sms import bp as sms_bp
+
+    for blueprint in (core_bp, auth_bp, catalog_bp, sms_bp):
+        app.register_blueprint(blueprint)
+
+
+def _templates(app: Flask) -> None:
+    from app.core.privacy import mask_id, mask_phone
+    from app.core.timeutil import format_local
+
+    hashes: dict[str, str] = {}
+
+    def asset(filename: str) -> str:
+        """A static URL carrying a content hash, so it can be cached for a year."""
+        if filename not in hashes or app.debug:
+            data = (Path(app.static_folder) / filename).read_bytes()
+            hashes[filename] = hashlib.sha256(data).hexdigest()[:10]
+        return url_for("static", filename=filename, v=hashes[filename])
+
+    app.jinja_env.globals["asset"] = asset
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
+    app.jinja_env.filters["local"] = format_local
+    app.jinja_env.filters["mask_phone"] = mask_phone
+    app.jinja_env.filters["mask_id"] = mask_id

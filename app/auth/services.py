@@ -1,0 +1,114 @@
+"""SMS codes and staff passwords: issuing, checking, lockout."""
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.auth.models import Role, SmsCode, User
+from app.core.timeutil import utcnow
+from app.extensions import db
+from app.sms.services import queue_sms
+
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+PURPOSE_TEMPLATES = {"login": "login_code", "lookup": "lookup_code"}
+
+
+class AuthError(ValueError):
+    """A sign-in problem with a message for the person."""
+
+
+def normalize_phone(raw: str | None) -> str | None:
+    """The 11-digit mainland mobile number, or None when it is not one."""
+    phone = re.sub(r"[\s-]", "", raw or "")
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    return phone if PHONE_RE.match(phone) else None
+
+
+def _hash(phone: str, purpose: str, code: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"{phone}|{purpose}|{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def issue_code(phone: str, purpose: str = "login") -> SmsCode:
+    """Replace any live code for this phone and purpose, and queue the SMS."""
+    now = utcnow()
+    for old in db.session.scalars(select(SmsCode).where(
+            SmsCode.phone == phone, SmsCode.purpose == purpose, SmsCode.used_at.is_(None))):
+        old.used_at = now
+    code = f"{secrets.randbelow(10**6):06d}"
+    ttl = current_app.config["SMS_CODE_TTL_SECONDS"]
+    row = SmsCode(phone=phone, purpose=purpose, code_hash=_hash(phone, purpose, code),
+                  expires_at=now + timedelta(seconds=ttl))
+    db.session.add(row)
+    db.session.flush()
+    queue_sms(phone, PURPOSE_TEMPLATES[purpose], {"code": code}, key=f"code:{row.id}")
+    db.session.commit()
+    return row
+
+
+def check_code(phone: str, code: str, purpose: str = "login") -> None:
+    """Consume a correct code or raise AuthError; three wrong tries kill it."""
+    row = db.session.scalar(select(SmsCode).where(
+        SmsCode.phone == phone, SmsCode.purpose == purpose, SmsCode.used_at.is_(None)
+    ).order_by(SmsCode.id.desc()).with_for_update())
+    now = utcnow()
+    if row is None or row.expires_at < now:
+        db.session.rollback()
+        raise AuthError("验证码已失效,请重新获取")
+    if not hmac.compare_digest(row.code_hash, _hash(phone, purpose, code or "")):
+        row.attempts += 1
+        left = current_app.config["SMS_CODE_MAX_TRIES"] - row.attempts
+        if left <= 0:
+            row.used_at = now
+        db.session.commit()
+        raise AuthError(f"验证码不正确,还可以再试 {left} 次" if left > 0
+                        else "验证码错误次数过多,请重新获取")
+    row.used_at = now
+    db.session.commit()
+
+
+def citizen_for_phone(phone: str) -> User:
+    """The citizen with this phone, created on first sign-in."""
+    user = db.session.scalar(select(User).where(User.phone == phone))
+    if user is None:
+        user = User(phone=phone, role=Role.CITIZEN)
+        db.session.add(user)
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+@dataclass
+class StaffLogin:
+    user: User | None
+    error: str | None
+
+
+def staff_login(username: str, password: str) -> StaffLogin:
+    """Check a staff password, counting failures and locking the account after too many."""
+    generic = "用户名或密码不正确"
+    user = db.session.scalar(select(User).where(User.username == username.strip()))
+    now = utcnow()
+    if user is None or not user.is_staff or not user.active:
+        return StaffLogin(None, generic)
+    if user.locked_until and user.locked_until > now:
+        return StaffLogin(None, "登录失败次数过多,账号已临时锁定,请稍后再试")
+    if not user.check_password(password):
+        user.failed_logins += 1
+        if user.failed_logins >= current_app.config["STAFF_LOCKOUT_FAILURES"]:
+            minutes = current_app.config["STAFF_LOCKOUT_MINUTES"]
+            user.locked_until, user.failed_logins = now + timedelta(minutes=minutes), 0
+            db.session.commit()
+            return StaffLogin(None, f"登录失败次数过多,账号已锁定 {minutes} 分钟")
+        db.session.commit()
+        return StaffLogin(None, generic)
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    db.session.commit()
+    return StaffLogin(user, None)

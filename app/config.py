@@ -1,0 +1,112 @@
+"""Settings from the environment, with embedded defaults that run on one laptop."""
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = Path(os.environ.get("INSTANCE_PATH", ROOT / "instance"))
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _secret_key(production: bool) -> str:
+    """Use SECRET_KEY; in development generate one once and keep it under instance/."""
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    if production:
+        raise RuntimeError("SECRET_KEY must be set in production (APP_ENV=production).")
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def database_url(url: str | None) -> str:
+    """Normalise a DATABASE_URL so that PostgreSQL goes through psycopg 3."""
+    if not url:
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{INSTANCE / 'palm.db'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def from_env() -> dict:
+    """Build the Flask config mapping from environment variables."""
+    env = os.environ.get("APP_ENV", "development")
+    production = env == "production"
+    redis_url = os.environ.get("REDIS_URL") or None
+    upload_mb = _int("UPLOAD_MAX_MB", 10)
+    return {
+        "APP_ENV": env,
+        "DEBUG": _bool("FLASK_DEBUG", not production),
+        "SECRET_KEY": _secret_key(production),
+        "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL")),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "SMS_BACKEND": os.environ.get("SMS_BACKEND", "console"),
+        "SMS_SIGN_NAME": os.environ.get("SMS_SIGN_NAME", "掌上办"),
+        "ALIYUN_ACCESS_KEY_ID": os.environ.get("ALIYUN_ACCESS_KEY_ID"),
+        "ALIYUN_ACCESS_KEY_SECRET": os.environ.get("ALIYUN_ACCESS_KEY_SECRET"),
+        "ALIYUN_SMS_SIGN_NAME": os.environ.get("ALIYUN_SMS_SIGN_NAME"),
+        "ALIYUN_SMS_TEMPLATES": os.environ.get("ALIYUN_SMS_TEMPLATES"),
+        "ALIYUN_SMS_ENDPOINT": os.environ.get("ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/"),
+        "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(INSTANCE / "uploads")),
+        "UPLOAD_MAX_BYTES": upload_mb * 1024 * 1024,
+        # The whole request may carry one photo plus form fields.
+        "MAX_CONTENT_LENGTH": (upload_mb + 2) * 1024 * 1024,
+        "SERVER_NAME": os.environ.get("SERVER_NAME") or None,
+        "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "https" if production else "http"),
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": _int("REMEMBER_DAYS", 30) * 86400,
+        "PROXY_FIX": _int("PROXY_FIX", 0),
+        "WTF_CSRF_TIME_LIMIT": None,  # tied to the session; no timeout that hurries people
+        "SMS_CODE_TTL_SECONDS": _int("SMS_CODE_TTL_SECONDS", 300),
+        "SMS_CODE_MAX_TRIES": _int("SMS_CODE_MAX_TRIES", 3),
+        "SMS_LIMITS_PER_PHONE": os.environ.get("SMS_LIMITS_PER_PHONE", "1/minute;5/hour;10/day"),
+        "SMS_LIMITS_PER_IP": os.environ.get("SMS_LIMITS_PER_IP", "20/hour"),
+        "LOGIN_LIMITS_PER_IP": os.environ.get("LOGIN_LIMITS_PER_IP", "30/hour"),
+        "STAFF_LOCKOUT_FAILURES": _int("STAFF_LOCKOUT_FAILURES", 5),
+        "STAFF_LOCKOUT_MINUTES": _int("STAFF_LOCKOUT_MINUTES", 15),
+        "OUTBOX_SWEEP_SECONDS": _int("OUTBOX_SWEEP_SECONDS", 30),
+        "JOB_RETRY_INTERVALS": [int(s) for s in os.environ.get("JOB_RETRY_INTERVALS", "10,60,300").split(",")],
+        "QUIET_HOURS": os.environ.get("QUIET_HOURS", "22-8"),
+        "TIMEZONE": os.environ.get("TIMEZONE", "Asia/Shanghai"),
+    }
+
+
+def check_production(config: dict) -> None:
+    """Refuse to start a production app on development parts."""
+    if config.get("APP_ENV") != "production":
+        return
+    problems = []
+    if config.get("DEBUG"):
+        problems.append("FLASK_DEBUG must be off")
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        problems.append("DATABASE_URL must point at PostgreSQL")
+    if not config.get("REDIS_URL"):
+        problems.append("REDIS_URL must be set")
+    if config.get("SMS_BACKEND") == "console":
+        problems.append("SMS_BACKEND must be a real provider")
+    if problems:
+        raise RuntimeError("Refusing to start in production: " + "; ".join(problems))

@@ -1,0 +1,7 @@
+"""Cross-cutting pieces: pages shared by all, audit, time, privacy, security headers."""
+
+from flask import Blueprint
+
+bp = Blueprint("core", __name__)
+
+from app.core import routes  # noqa: E402,F401

@@ -1,0 +1,57 @@
+"""Chinese error pages, as full pages or as fragments for htmx."""
+
+import logging
+
+from flask import render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.htmx import is_partial
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: ("请求有误", "提交的内容有问题,请检查后重试。"),
+    403: ("没有权限", "您没有权限查看这个页面。如需办理,请先用本人手机号登录。"),
+    404: ("页面不存在", "您要找的页面不存在,或已被移除。"),
+    405: ("请求有误", "这个页面不接受这种操作。"),
+    413: ("文件太大", "上传的内容太大了。照片不能超过 10MB,请重新拍摄或选择较小的照片。"),
+    429: ("操作太频繁", "您的操作太频繁了,请稍后再试。"),
+    500: ("系统繁忙", "系统出了点问题,我们已记录。请稍后再试,或拨打大厅电话咨询。"),
+}
+
+
+def _page(code: int, title: str | None = None, message: str | None = None, **extra):
+    default_title, default_message = MESSAGES.get(code, MESSAGES[400])
+    template = "errors/_error.html" if is_partial() else "errors/error.html"
+    response = render_template(template, code=code, title=title or default_title,
+                               message=message or default_message, **extra)
+    return response, code, {"Vary": "HX-Request"}
+
+
+def init_app(app) -> None:
+    """Register handlers for the statuses people meet."""
+
+    @app.errorhandler(CSRFError)
+    def _csrf(err):
+        # Offer the same fields back, with a fresh token, so nothing typed is lost.
+        fields = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"]
+        return _page(400, "页面已过期", "页面停留太久或已在别处打开,请点“重新提交”继续。",
+                     resubmit_fields=fields, resubmit_url=request.path)
+
+    @app.errorhandler(HTTPException)
+    def _http(err):
+        if err.code == 429 and getattr(err, "response", None) is not None:
+            return err.response
+        if err.code is None or err.code < 400:
+            return err
+        return _page(err.code)
+
+    @app.errorhandler(Exception)
+    def _crash(err):
+        if isinstance(err, HTTPException):
+            return _http(err)
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _page(500)
+
+    app.register_error_handler(InternalServerError, lambda e: _page(500))

@@ -1,0 +1,127 @@
+"""Home, 我的, care mode, health, and the PWA's manifest, service worker and offline page."""
+
+from flask import (
+    current_app, jsonify, make_response, redirect, render_template, request, send_from_directory,
+    url_for)
+from flask_login import login_required
+from sqlalchemy import select, text
+
+from app.auth.decorators import safe_next
+from app.catalog.models import Bundle, Hall, ServiceItem
+from app.core import bp
+from app.extensions import db
+
+CARE_COOKIE = "care"
+
+
+@bp.get("/")
+def home():
+    """The five entries, a search box, the popular items and bundles."""
+    popular = db.session.scalars(select(ServiceItem).where(ServiceItem.retired_at.is_(None))
+                                 .order_by(ServiceItem.views.desc(), ServiceItem.id).limit(6)).all()
+    bundles = db.session.scalars(select(Bundle).where(Bundle.retired_at.is_(None))
+                                 .order_by(Bundle.id).limit(4)).all()
+    return render_template("core/home.html", popular=popular, bundles=bundles)
+
+
+@bp.get("/me")
+@login_required
+def me():
+    """我的: who is signed in, settings, and the way out."""
+    return render_template("core/me.html")
+
+
+@bp.get("/progress")
+@login_required
+def progress():
+    """进度: the signed-in person's matters."""
+    return render_template("core/progress.html")
+
+
+@bp.get("/halls")
+def halls():
+    """Where the halls are, their hours and phones."""
+    rows = db.session.scalars(select(Hall).order_by(Hall.id)).all()
+    return render_template("core/halls.html", halls=rows)
+
+
+@bp.post("/care")
+def toggle_care():
+    """Switch care mode (关怀模式) and remember it for a year."""
+    on = request.cookies.get(CARE_COOKIE) != "1"
+    response = redirect(safe_next(request.form.get("next")), code=303)
+    response.set_cookie(CARE_COOKIE, "1" if on else "0", max_age=365 * 86400, samesite="Lax",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)
+    return response
+
+
+@bp.get("/healthz")
+def healthz():
+    """Database and Redis reachability; 503 when either is down."""
+    checks = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
+        db.session.rollback()
+        checks["database"] = f"error: {type(exc).__name__}"
+    if current_app.config.get("REDIS_URL"):
+        from app.jobs import redis_connection
+
+        try:
+            redis_connection().ping()
+            checks["redis"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            checks["redis"] = f"error: {type(exc).__name__}"
+    else:
+        checks["redis"] = "not configured (jobs run inline)"
+    healthy = all(v == "ok" or v.startswith("not configured") for v in checks.values())
+    response = jsonify(status="ok" if healthy else "unhealthy", checks=checks)
+    response.status_code = 200 if healthy else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    """The install manifest."""
+    response = make_response(render_template("pwa/manifest.webmanifest"))
+    response.mimetype = "application/manifest+json"
+    return response
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The service worker, from the root so its scope is the whole app; never cached."""
+    response = make_response(render_template("pwa/sw.js", version=_shell_version()))
+    response.mimetype = "text/javascript"
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+def _shell_version() -> str:
+    """Changes whenever a precached static file changes, so the worker updates."""
+    from flask import current_app as app
+
+    names = ("css/app.css", "js/app.js", "js/htmx-2.0.8.min.js", "icons/icon-192.png")
+    return "-".join(app.jinja_env.globals["asset"](n).rsplit("=", 1)[-1][:6] for n in names)
+
+
+@bp.get("/offline")
+def offline():
+    """Shown by the service worker when the network is gone."""
+    return render_template("pwa/offline.html")
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    return send_from_directory(current_app.static_folder, "icons/icon-192.png",
+                               mimetype="image/png", max_age=86400)
+
+
+@bp.app_context_processor
+def _globals():
+    return {"care_mode": request.cookies.get(CARE_COOKIE) == "1",
+            "current_path": request.full_path.rstrip("?") if request else "/",
+            "login_url": url_for("auth.login")}

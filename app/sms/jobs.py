@@ -1,0 +1,10 @@
+"""SMS jobs."""
+
+from app.jobs import job
+from app.sms import services
+
+
+@job("sms.send", queue="high")
+def send_sms(message_id: int) -> str:
+    """Send one SMS; safe to run twice."""
+    return services.send(message_id)
