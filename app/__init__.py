@@ -21,7 +21,8 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     settings.check_production(app.config)
-    app.config.setdefault("SEND_FILE_MAX_AGE_DEFAULT", 365 * 86400)  # static URLs are versioned
+    if app.config.get("SEND_FILE_MAX_AGE_DEFAULT") is None:
+        app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 365 * 86400  # static URLs are versioned
     if app.config["PROXY_FIX"]:
         hops = app.config["PROXY_FIX"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -47,7 +48,8 @@ def _logging(app: Flask) -> None:
         if redactor not in logger.filters:
             logger.addFilter(redactor)
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         for handler in logging.getLogger().handlers:
             handler.addFilter(redactor)
 

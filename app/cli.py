@@ -111,3 +111,15 @@ def catalog_export():
     from app.catalog.io import export_catalog
 
     click.echo(export_catalog(), nl=False)
+
+
+def banner() -> None:
+    """What `make run` prints before serving."""
+    print("""
+掌上办 is starting on http://127.0.0.1:5000
+
+  Citizen:  any mobile number (demo: 13800138000); the SMS code is printed in this console
+            as a line starting with [短信], and listed at http://127.0.0.1:5000/dev/outbox
+  Clerk:    http://127.0.0.1:5000/staff/login  clerk / clerk-demo-2026
+  Admin:    http://127.0.0.1:5000/staff/login  admin / admin-demo-2026
+""", flush=True)

@@ -65,13 +65,15 @@ def from_env() -> dict:
         "ALIYUN_ACCESS_KEY_SECRET": os.environ.get("ALIYUN_ACCESS_KEY_SECRET"),
         "ALIYUN_SMS_SIGN_NAME": os.environ.get("ALIYUN_SMS_SIGN_NAME"),
         "ALIYUN_SMS_TEMPLATES": os.environ.get("ALIYUN_SMS_TEMPLATES"),
-        "ALIYUN_SMS_ENDPOINT": os.environ.get("ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/"),
+        "ALIYUN_SMS_ENDPOINT": os.environ.get("ALIYUN_SMS_ENDPOINT",
+                                              "https://dysmsapi.aliyuncs.com/"),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(INSTANCE / "uploads")),
         "UPLOAD_MAX_BYTES": upload_mb * 1024 * 1024,
         # The whole request may carry one photo plus form fields.
         "MAX_CONTENT_LENGTH": (upload_mb + 2) * 1024 * 1024,
         "SERVER_NAME": os.environ.get("SERVER_NAME") or None,
-        "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "https" if production else "http"),
+        "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME",
+                                               "https" if production else "http"),
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -89,7 +91,8 @@ def from_env() -> dict:
         "STAFF_LOCKOUT_FAILURES": _int("STAFF_LOCKOUT_FAILURES", 5),
         "STAFF_LOCKOUT_MINUTES": _int("STAFF_LOCKOUT_MINUTES", 15),
         "OUTBOX_SWEEP_SECONDS": _int("OUTBOX_SWEEP_SECONDS", 30),
-        "JOB_RETRY_INTERVALS": [int(s) for s in os.environ.get("JOB_RETRY_INTERVALS", "10,60,300").split(",")],
+        "JOB_RETRY_INTERVALS": [
+            int(s) for s in os.environ.get("JOB_RETRY_INTERVALS", "10,60,300").split(",")],
         "QUIET_HOURS": os.environ.get("QUIET_HOURS", "22-8"),
         "TIMEZONE": os.environ.get("TIMEZONE", "Asia/Shanghai"),
     }

@@ -166,7 +166,9 @@ def execute(job_id: int, *, final: bool | None = None) -> str:
         fn(*row.args)
     except Exception as exc:
         db.session.rollback()
-        _record_failure(job_id, exc, _final_attempt() if final is None else final)
+        if final is None:
+            final = bool(current_app.config.get("REDIS_URL")) and _final_attempt()
+        _record_failure(job_id, exc, final)
         if current_app.config.get("REDIS_URL"):
             raise
         return db.session.get(OutboxJob, job_id).status
@@ -193,7 +195,7 @@ def _record_failure(job_id: int, exc: Exception, final: bool) -> None:
 
 
 def sweep(now: datetime | None = None) -> int:
-    """Push (or run inline) what is due: pending rows, lost pushes and jobs stuck in a dead worker."""
+    """Push (or run inline) what is due: pending rows, lost pushes, jobs of a dead worker."""
     now = now or utcnow()
     intervals = current_app.config["JOB_RETRY_INTERVALS"]
     stuck = db.session.scalars(select(OutboxJob).where(

@@ -119,7 +119,8 @@ def _migrate(app) -> None:
 def _clean() -> None:
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        quoted = ', '.join(f'"{name}"' for name in tables)
+        db.session.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
     else:
         for name in tables:
             db.session.execute(text(f'DELETE FROM "{name}"'))

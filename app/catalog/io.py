@@ -67,47 +67,50 @@ def _check_fields(row: dict, spec: dict, where: str, errors: list[str]) -> None:
         errors.append(f"{where}:未知字段 {key}")
 
 
+def _known_places(data: dict) -> tuple[set, set]:
+    halls = {h.get("name") for h in data.get("halls") or [] if isinstance(h, dict)}
+    halls |= set(db.session.scalars(select(Hall.name)))
+    windows = {f"{h.get('name')}/{w.get('code')}" for h in data.get("halls") or []
+               for w in h.get("windows") or []}
+    windows |= {f"{w.hall.name}/{w.code}" for w in db.session.scalars(select(Window))}
+    return halls, windows
+
+
+def _validate_item(item: dict, n: int, halls: set, windows: set, errors: list[str]) -> None:
+    where = f"第 {item.get('__line__', '?')} 行(事项第 {n} 条)"
+    errors.extend(f"{where}:缺少 {key}" for key in ITEM_REQUIRED if not item.get(key))
+    _check_fields(item, ITEM_FIELDS, where, errors)
+    if item.get("audience", "individual") not in ("individual", "company"):
+        errors.append(f"{where}:audience 只能是 individual 或 company")
+    if (item.get("promised_days") or 0) > (item.get("legal_days") or 10**6):
+        errors.append(f"{where}:承诺时限不能超过法定时限")
+    errors.extend(f"{where}:大厅 {h} 不存在" for h in item.get("halls") or [] if h not in halls)
+    errors.extend(f"{where}:窗口 {w} 不存在" for w in item.get("windows") or []
+                  if w not in windows)
+    for m in item.get("materials") or []:
+        mwhere = f"第 {m.get('__line__', '?')} 行(材料)"
+        if not m.get("name"):
+            errors.append(f"{mwhere}:缺少材料名称")
+        _check_fields(m, MATERIAL_FIELDS, mwhere, errors)
+
+
 def validate(data: dict) -> list[str]:
     """Every problem in the file, each naming its row and line."""
     errors: list[str] = []
-    halls = {h.get("name") for h in data.get("halls") or [] if isinstance(h, dict)}
-    halls |= set(db.session.scalars(select(Hall.name)))
-    window_names = {f"{h.get('name')}/{w.get('code')}" for h in data.get("halls") or []
-                    for w in h.get("windows") or []}
-    window_names |= {f"{w.hall.name}/{w.code}" for w in db.session.scalars(select(Window))}
-    codes = set()
+    halls, windows = _known_places(data)
+    codes: set = set()
     for n, item in enumerate(data.get("items") or [], 1):
-        where = f"第 {item.get('__line__', '?')} 行(事项第 {n} 条)"
-        for key in ITEM_REQUIRED:
-            if not item.get(key):
-                errors.append(f"{where}:缺少 {key}")
-        _check_fields(item, ITEM_FIELDS, where, errors)
+        _validate_item(item, n, halls, windows, errors)
         if item.get("code") in codes:
-            errors.append(f"{where}:事项编码 {item.get('code')} 重复")
+            errors.append(f"第 {item.get('__line__', '?')} 行:事项编码 {item.get('code')} 重复")
         codes.add(item.get("code"))
-        if item.get("audience", "individual") not in ("individual", "company"):
-            errors.append(f"{where}:audience 只能是 individual 或 company")
-        if (item.get("promised_days") or 0) > (item.get("legal_days") or 10**6):
-            errors.append(f"{where}:承诺时限不能超过法定时限")
-        for hall in item.get("halls") or []:
-            if hall not in halls:
-                errors.append(f"{where}:大厅 {hall} 不存在")
-        for window in item.get("windows") or []:
-            if window not in window_names:
-                errors.append(f"{where}:窗口 {window} 不存在")
-        for m in item.get("materials") or []:
-            mwhere = f"第 {m.get('__line__', '?')} 行(材料)"
-            if not m.get("name"):
-                errors.append(f"{mwhere}:缺少材料名称")
-            _check_fields(m, MATERIAL_FIELDS, mwhere, errors)
     known = codes | set(db.session.scalars(select(ServiceItem.code)))
     for bundle in data.get("bundles") or []:
         where = f"第 {bundle.get('__line__', '?')} 行(一件事)"
         if not bundle.get("code") or not bundle.get("name"):
             errors.append(f"{where}:缺少 code 或 name")
-        for code in bundle.get("items") or []:
-            if code not in known:
-                errors.append(f"{where}:事项 {code} 不存在")
+        errors.extend(f"{where}:事项 {c} 不存在" for c in bundle.get("items") or []
+                      if c not in known)
     return errors
 
 

@@ -1,0 +1,45 @@
+# Two commands on a fresh machine: `make run` (set up and serve) and `make test` (every test).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask
+export FLASK_APP := wsgi.py
+
+.PHONY: run test test-sqlite test-services worker lint bench setup setup-dev
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime: $(VENV)/bin/activate requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.runtime
+setup-dev: $(VENV)/.dev
+
+## Set up, migrate, load demo data into an empty database, and serve on http://127.0.0.1:5000
+run: $(VENV)/.runtime
+	$(FLASK) db upgrade heads
+	$(FLASK) demo load
+	@$(PY) -c "from app.cli import banner; banner()"
+	$(FLASK) run --host 127.0.0.1 --port 5000 --debug
+
+## Every test: on SQLite with inline jobs, then on PostgreSQL + Redis when TEST_DATABASE_URL / REDIS_URL are set
+test: $(VENV)/.dev
+	scripts/ensure-chromium.sh
+	env -u TEST_DATABASE_URL -u REDIS_URL $(PY) -m pytest -q
+	@if [ -n "$$TEST_DATABASE_URL$$REDIS_URL" ]; then \
+		echo "== again on PostgreSQL ($${TEST_DATABASE_URL:-unset}) and Redis ($${REDIS_URL:-unset}) =="; \
+		$(PY) -m pytest -q; \
+	fi
+
+## The RQ worker with the scheduler and the outbox sweep (needs REDIS_URL)
+worker: $(VENV)/.runtime
+	$(FLASK) worker
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check app tests bench

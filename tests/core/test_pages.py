@@ -1,0 +1,128 @@
+"""Pages, roles, health and the installable app."""
+
+import json
+
+import pytest
+
+import factories
+from app import create_app
+
+
+@pytest.mark.parametrize("path", ["/me", "/progress"])
+def test_login_required(client, path):
+    response = client.get(path)
+    assert response.status_code == 302 and "/login?next=" in response.headers["Location"]
+
+
+def test_home_lists_the_entries_and_popular_items(client):
+    factories.item(name="新生儿出生登记")
+    page = client.get("/").get_data(as_text=True)
+    for entry in ["我要看", "我要查", "我要办", "我要问", "我要评"]:
+        assert entry in page
+    assert "新生儿出生登记" in page
+    for tab in ["首页", "办事", "预约", "进度", "我的"]:
+        assert f"<span>{tab}</span>" in page
+
+
+def test_me_page_shows_masked_phone_only(client, auth):
+    auth.login_citizen("13912345678")
+    page = client.get("/me").get_data(as_text=True)
+    assert "139****5678" in page and "13912345678" not in page
+
+
+def test_role_guard(app, client, auth):
+    from app.auth.decorators import role_required
+
+    @role_required("admin")
+    def admin_only():
+        return "ok"
+
+    app.view_functions["core.halls"], original = admin_only, app.view_functions["core.halls"]
+    try:
+        assert client.get("/halls").status_code == 302
+        auth.login_citizen()
+        response = client.get("/halls")
+        assert response.status_code == 403 and "没有权限" in response.get_data(as_text=True)
+        auth.logout()
+        factories.staff("boss", "boss-password", role="admin")
+        auth.login_staff("boss", "boss-password")
+        assert client.get("/halls").status_code == 200
+    finally:
+        app.view_functions["core.halls"] = original
+
+
+def test_healthz_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json["checks"]["database"] == "ok"
+
+
+def test_healthz_reports_a_dead_database(tmp_path):
+    broken = create_app({"TESTING": True, "SECRET_KEY": "x", "REDIS_URL": None,
+                         "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/x"})
+    response = broken.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["checks"]["database"].startswith("error")
+
+
+def test_healthz_reports_a_dead_redis(app):
+    broken = create_app({"TESTING": True, "SECRET_KEY": "x",
+                         "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                         "REDIS_URL": "redis://127.0.0.1:1/0"})
+    response = broken.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["checks"]["redis"].startswith("error")
+
+
+def test_manifest_is_installable(client):
+    response = client.get("/manifest.webmanifest")
+    assert response.mimetype == "application/manifest+json"
+    manifest = json.loads(response.get_data(as_text=True))
+    assert manifest["name"].startswith("掌上办") and manifest["display"] == "standalone"
+    sizes = {(i["sizes"], i["purpose"]) for i in manifest["icons"]}
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
+    for icon in manifest["icons"]:
+        assert client.get(icon["src"]).status_code == 200
+
+
+def test_service_worker_never_caches_pages(client):
+    response = client.get("/sw.js")
+    assert response.headers["Cache-Control"] == "no-cache"
+    script = response.get_data(as_text=True)
+    assert "request.mode === \"navigate\"" in script and "/offline" in script
+    assert "cache.put(request" in script and 'startsWith("/static/")' in script
+
+
+def test_static_files_are_versioned_and_long_cached(client):
+    page = client.get("/").get_data(as_text=True)
+    assert "/static/css/app.css?v=" in page and "/static/js/htmx-2.0.8.min.js?v=" in page
+    response = client.get("/static/css/app.css")
+    assert "max-age=31536000" in response.headers["Cache-Control"]
+
+
+def test_production_refuses_development_parts(monkeypatch):
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a-real-secret")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    with pytest.raises(RuntimeError, match="PostgreSQL"):
+        create_app()
+
+
+def test_production_requires_a_secret_key(monkeypatch):
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app()
+
+
+def test_dev_outbox_only_in_debug(app, client, auth):
+    auth.login_citizen()
+    assert client.get("/dev/outbox").status_code == 404
+    app.debug = True
+    try:
+        page = client.get("/dev/outbox").get_data(as_text=True)
+    finally:
+        app.debug = False
+    assert "验证码" in page and "138****8000" in page
+
+

@@ -1,0 +1,126 @@
+"""Security baseline: headers, CSRF everywhere, error pages in Chinese, htmx fragments."""
+
+import pytest
+from bs4 import BeautifulSoup
+
+import factories
+from app.core.security import CSP
+
+PUBLIC_PAGES = ["/", "/services", "/services?q=饭店", "/book", "/halls", "/login",
+                "/staff/login", "/offline"]
+
+
+def test_csp_is_strict(client):
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert csp == CSP
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_pages_have_no_inline_script_or_style_and_unique_ids(client, path):
+    factories.item(name="测试饭店许可", keywords="饭店")
+    response = client.get(path)
+    assert response.status_code == 200
+    soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    assert soup.title and soup.title.string.strip().endswith("掌上办")
+    assert not [s for s in soup.find_all("script") if not s.get("src")]
+    assert not soup.find_all("style") and not soup.select("[style]")
+    assert not [t for t in soup.find_all(True) if any(a.startswith("on") for a in t.attrs)]
+    assert not soup.select("[hx-on]") and not soup.select("[hx-vars]")
+    ids = [t["id"] for t in soup.find_all(id=True)]
+    assert len(ids) == len(set(ids)), f"duplicate ids on {path}"
+    body = soup.body
+    assert "X-CSRFToken" in body["hx-headers"]
+    config = soup.find("meta", attrs={"name": "htmx-config"})["content"]
+    assert '"allowEval":false' in config and '"includeIndicatorStyles":false' in config
+
+
+def _unsafe_rules(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods & {"POST", "PUT", "PATCH", "DELETE"}):
+            if rule.arguments:
+                continue
+            yield method, rule.rule
+
+
+def test_every_unsafe_route_requires_a_csrf_token(app, client):
+    rules = list(_unsafe_rules(app))
+    assert ("POST", "/login/code") in rules and ("POST", "/care") in rules
+    for method, path in rules:
+        response = client.open(path, method=method, data={"phone": "13800138000"}, csrf=False)
+        assert response.status_code == 400, (method, path, response.status_code)
+
+
+def test_missing_csrf_keeps_what_was_typed(client):
+    response = client.post("/login/code", data={"phone": "13800138000"}, csrf=False)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "页面已过期" in page and 'value="13800138000"' in page and "重新提交" in page
+
+
+def test_htmx_request_with_header_token_passes(client):
+    token = client.csrf_token()
+    response = client.post("/care", headers={"HX-Request": "true", "X-CSRFToken": token},
+                           csrf=False)
+    assert response.status_code == 303
+
+
+@pytest.mark.parametrize("path,code,word", [("/no-such-page", 404, "页面不存在"),
+                                            ("/me", 302, None)])
+def test_error_pages_are_chinese(client, path, code, word):
+    response = client.get(path)
+    assert response.status_code == code
+    if word:
+        assert word in response.get_data(as_text=True)
+
+
+def test_error_is_a_fragment_for_htmx(client):
+    response = client.get("/no-such-page", headers={"HX-Request": "true"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 404 and "<html" not in page and "页面不存在" in page
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_oversized_request_is_413_in_chinese(app, client):
+    big = b"x" * (app.config["MAX_CONTENT_LENGTH"] + 10)
+    response = client.post("/login/code", data=big, content_type="application/octet-stream",
+                           csrf=False)
+    assert response.status_code == 413
+    assert "太大" in response.get_data(as_text=True)
+
+
+def test_unexpected_error_is_500_in_chinese(app):
+    app.view_functions["core.offline"], original = (lambda: 1 / 0), app.view_functions[
+        "core.offline"]
+    try:
+        response = app.test_client().get("/offline", headers={"HX-Request": "true"})
+    finally:
+        app.view_functions["core.offline"] = original
+    assert response.status_code == 500 and "系统繁忙" in response.get_data(as_text=True)
+
+
+def test_search_varies_on_htmx(client):
+    full = client.get("/services?q=户口")
+    part = client.get("/services?q=户口", headers={"HX-Request": "true"})
+    assert "HX-Request" in full.headers["Vary"] and "HX-Request" in part.headers["Vary"]
+    assert "<html" in full.get_data(as_text=True)
+    assert "<html" not in part.get_data(as_text=True)
+    assert 'id="results"' in part.get_data(as_text=True)
+
+
+def test_care_mode_is_remembered(client):
+    response = client.post("/care", data={"next": "/services"})
+    assert response.status_code == 303 and response.headers["Location"] == "/services"
+    assert "care=1" in response.headers["Set-Cookie"]
+    assert 'class="care"' in client.get("/").get_data(as_text=True)
+    client.post("/care", data={"next": "/"})
+    assert 'class="care"' not in client.get("/").get_data(as_text=True)
+
+
+def test_care_toggle_refuses_offsite_next(client):
+    response = client.post("/care", data={"next": "//evil.example"})
+    assert response.headers["Location"] == "/"
