@@ -8,7 +8,13 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.auth import bp
 from app.auth.decorators import safe_next
 from app.auth.services import (
-    AuthError, check_code, citizen_for_phone, issue_code, normalize_phone, staff_login)
+    AuthError,
+    check_code,
+    citizen_for_phone,
+    issue_code,
+    normalize_phone,
+    staff_login,
+)
 from app.core.privacy import mask_phone
 from app.extensions import limiter
 

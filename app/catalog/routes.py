@@ -5,7 +5,13 @@ from flask import abort, render_template, request
 from app.catalog import bp
 from app.catalog.models import AUDIENCES
 from app.catalog.services import (
-    TOPICS, count_view, get_item, search_bundles, search_items, topic_counts)
+    TOPICS,
+    count_view,
+    get_item,
+    search_bundles,
+    search_items,
+    topic_counts,
+)
 from app.htmx import render
 
 

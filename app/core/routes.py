@@ -1,8 +1,15 @@
 """Home, 我的, care mode, health, and the PWA's manifest, service worker and offline page."""
 
 from flask import (
-    current_app, jsonify, make_response, redirect, render_template, request, send_from_directory,
-    url_for)
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_login import login_required
 from sqlalchemy import select, text
 
