@@ -76,14 +76,13 @@ def _extensions(app: Flask) -> None:
 
 
 def _blueprints(app: Flask) -> None:
-    from app import models  # noqa: F401 - every table known to Alembic and create_all
-    from app.auth import bp as auth_bp
-    from app.catalog import bp as catalog_bp
-    from app.core import bp as core_bp
-    from app.sms import bp as sms_bp
+    import importlib
 
-    for blueprint in (core_bp, auth_bp, catalog_bp, sms_bp):
-        app.register_blueprint(blueprint)
+    from app import models
+
+    models.load_all()  # every table known to Alembic before any request
+    for name in models.installed_features():
+        app.register_blueprint(importlib.import_module(f"app.{name}").bp)
 
 
 def _templates(app: Flask) -> None:

@@ -95,6 +95,7 @@ def from_env() -> dict:
             int(s) for s in os.environ.get("JOB_RETRY_INTERVALS", "10,60,300").split(",")],
         "QUIET_HOURS": os.environ.get("QUIET_HOURS", "22-8"),
         "TIMEZONE": os.environ.get("TIMEZONE", "Asia/Shanghai"),
+        "LINK_TTL_DAYS": _int("LINK_TTL_DAYS", 7),
     }
 
 

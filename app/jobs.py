@@ -27,7 +27,6 @@ STUCK_AFTER = timedelta(seconds=JOB_TIMEOUT + 60)
 LOST_AFTER = timedelta(minutes=10)
 
 _REGISTRY: dict[str, tuple[Callable, str]] = {}
-_JOB_MODULES = ("app.sms.jobs",)
 
 
 class JobStatus:
@@ -69,7 +68,9 @@ def job(name: str, queue: str = "default"):
 
 def registry() -> dict[str, tuple[Callable, str]]:
     """All registered jobs, importing the modules that define them."""
-    for module in _JOB_MODULES:
+    from app.models import job_modules
+
+    for module in job_modules():
         importlib.import_module(module)
     return _REGISTRY
 

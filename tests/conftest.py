@@ -110,10 +110,10 @@ def _migrate(app) -> None:
     if TEST_DB:
         with db.engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    upgrade()
+    upgrade(revision="heads")
     if TEST_DB:  # prove the downgrade path too, then rebuild
         downgrade(revision="base")
-        upgrade()
+        upgrade(revision="heads")
 
 
 def _clean() -> None:

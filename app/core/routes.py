@@ -121,6 +121,34 @@ def offline():
     return render_template("pwa/offline.html")
 
 
+@bp.get("/t/<token>")
+def short_link(token: str):
+    """Open a short link from an SMS: one record, one purpose, until it expires."""
+    from app.core.links import PURPOSE_LABELS, handler, resolve
+
+    link, problem = resolve(token[:40])
+    view = handler(link.purpose) if link else None
+    if view is None:
+        title = "链接已过期" if problem == "expired" else "链接无效"
+        message = ("这个链接已超过有效期。" if problem == "expired" else
+                   "这个链接不完整或已失效,请检查短信中的链接是否完整。")
+        return render_template("core/link_problem.html", title=title, message=message,
+                               purposes=PURPOSE_LABELS), 410 if problem == "expired" else 404
+    return view(link)
+
+
+@bp.get("/staff")
+@login_required
+def staff_home():
+    """工作台: the staff's entry to every feature they can use."""
+    from flask import abort
+    from flask_login import current_user
+
+    if not current_user.is_staff:
+        abort(403)
+    return render_template("core/staff_home.html")
+
+
 @bp.get("/favicon.ico")
 def favicon():
     return send_from_directory(current_app.static_folder, "icons/icon-192.png",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-23 07:00:06.948604
+Create Date: 2026-11-23 07:06:51.825407
 
 """
 from alembic import op
@@ -83,6 +83,17 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_service_item')),
     sa.UniqueConstraint('code', name=op.f('uq_service_item_code'))
     )
+    op.create_table('short_link',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token', sa.String(length=12), nullable=False),
+    sa.Column('purpose', sa.String(length=20), nullable=False),
+    sa.Column('entity', sa.String(length=30), nullable=False),
+    sa.Column('entity_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_short_link')),
+    sa.UniqueConstraint('token', name=op.f('uq_short_link_token'))
+    )
     op.create_table('sms_code',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('phone', sa.String(length=11), nullable=False),
@@ -126,6 +137,16 @@ def upgrade():
     sa.ForeignKeyConstraint(['bundle_id'], ['bundle.id'], name=op.f('fk_bundle_item_bundle_id_bundle')),
     sa.ForeignKeyConstraint(['item_id'], ['service_item.id'], name=op.f('fk_bundle_item_item_id_service_item')),
     sa.PrimaryKeyConstraint('bundle_id', 'item_id', name=op.f('pk_bundle_item'))
+    )
+    op.create_table('calendar_day',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('hall_id', sa.Integer(), nullable=True),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('is_workday', sa.Boolean(), nullable=False),
+    sa.Column('name', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['hall_id'], ['hall.id'], name=op.f('fk_calendar_day_hall_id_hall')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_calendar_day')),
+    sa.UniqueConstraint('hall_id', 'day', name='uq_calendar_day_hall_day')
     )
     op.create_table('item_hall',
     sa.Column('item_id', sa.Integer(), nullable=False),
@@ -183,6 +204,7 @@ def upgrade():
     sa.Column('from_status', sa.String(length=40), nullable=True),
     sa.Column('to_status', sa.String(length=40), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('public_note', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['user.id'], name=op.f('fk_audit_log_actor_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log'))
@@ -211,6 +233,7 @@ def downgrade():
     op.drop_table('user')
     op.drop_table('material')
     op.drop_table('item_hall')
+    op.drop_table('calendar_day')
     op.drop_table('bundle_item')
     with op.batch_alter_table('sms_message', schema=None) as batch_op:
         batch_op.drop_index('ix_sms_message_status_created')
@@ -220,6 +243,7 @@ def downgrade():
         batch_op.drop_index('ix_sms_code_phone_purpose')
 
     op.drop_table('sms_code')
+    op.drop_table('short_link')
     op.drop_table('service_item')
     with op.batch_alter_table('outbox_job', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_job_status_run_at')

@@ -1,0 +1,95 @@
+"""Short signed links for SMS: /t/<token>, bound to one record and one purpose, expiring.
+
+A token is 7 random characters plus a 5-character HMAC, so a forged or truncated one is refused
+before the database is asked; the row says what it opens and until when.
+"""
+
+import hashlib
+import hmac
+import secrets
+import string
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from flask import current_app, session, url_for
+from sqlalchemy import String, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.timeutil import utcnow
+from app.extensions import db
+
+ALPHABET = string.ascii_letters + string.digits
+ID_LEN, MAC_LEN = 7, 5
+PURPOSE_LABELS = {"progress": "查看进度", "supplement": "补正材料", "rate": "评价服务",
+                  "confirm": "确认办理"}
+_HANDLERS: dict[str, Callable] = {}
+
+
+class ShortLink(db.Model):
+    """What a short token opens."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(12), unique=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    entity: Mapped[str] = mapped_column(String(30))
+    entity_id: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+
+def _mac(body: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, body.encode(), hashlib.sha256).digest()
+    number = int.from_bytes(digest[:8], "big")
+    return "".join(ALPHABET[(number >> (6 * i)) % 62] for i in range(MAC_LEN))
+
+
+def make_link(purpose: str, entity: str, entity_id: int, days: int | None = None) -> str:
+    """Create a link in the current transaction and return its absolute URL."""
+    body = "".join(secrets.choice(ALPHABET) for _ in range(ID_LEN))
+    token = body + _mac(body)
+    days = days or current_app.config.get("LINK_TTL_DAYS", 7)
+    db.session.add(ShortLink(token=token, purpose=purpose, entity=entity, entity_id=entity_id,
+                             expires_at=utcnow() + timedelta(days=days)))
+    return url_for("core.short_link", token=token, _external=True)
+
+
+def resolve(token: str) -> tuple[ShortLink | None, str | None]:
+    """The link for a token, or None with the reason it cannot be used."""
+    if len(token) != ID_LEN + MAC_LEN or not hmac.compare_digest(
+            _mac(token[:ID_LEN]), token[ID_LEN:]):
+        return None, "invalid"
+    link = db.session.scalar(select(ShortLink).where(ShortLink.token == token))
+    if link is None:
+        return None, "invalid"
+    if link.expires_at < utcnow():
+        return None, "expired"
+    return link, None
+
+
+def on_link(purpose: str):
+    """Register the view that opens links of one purpose; it gets the ShortLink."""
+
+    def decorate(fn: Callable) -> Callable:
+        _HANDLERS[purpose] = fn
+        return fn
+
+    return decorate
+
+
+def handler(purpose: str) -> Callable | None:
+    return _HANDLERS.get(purpose)
+
+
+def grant(link: ShortLink) -> None:
+    """Let this browser open the link's one record for its one purpose until it expires."""
+    grants = [g for g in session.get("link_grants", []) if g[3] > utcnow().timestamp()]
+    grants.append([link.entity, link.entity_id, link.purpose, link.expires_at.timestamp()])
+    session["link_grants"] = grants[-20:]
+
+
+def has_grant(entity: str, entity_id: int, purpose: str) -> bool:
+    """Whether a link opened in this browser allows this record for this purpose."""
+    now = utcnow().timestamp()
+    return any(g[0] == entity and g[1] == entity_id and g[2] == purpose and g[3] > now
+               for g in session.get("link_grants", []))
