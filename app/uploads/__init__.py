@@ -1,0 +1,1 @@
+"""Photo handling: validation and compression (imaging), storage."""
