@@ -17,13 +17,19 @@ WECHAT_UA = PHONE_UA + " MicroMessenger/8.0.49.2600(0x28003133) NetType/4G Langu
 
 @pytest.fixture(scope="session")
 def live_server(app):
-    """The test app served on a free loopback port, in debug mode for the dev outbox."""
-    app.debug = True
+    """The test app served on a free loopback port."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _debug_for_the_dev_outbox(app):
+    """Browser tests read codes from the debug-only outbox; other tests see debug off."""
+    app.debug = True
+    yield
     app.debug = False
 
 
