@@ -109,6 +109,10 @@ def staff_login_page():
 @login_required
 def logout():
     """End the session and forget the remember-me cookie."""
+    provider_session = session.get("sso_logout")  # set by app/sso at a provider sign-in
     session.clear()
     logout_user()  # after clear(): it leaves the mark that deletes the remember cookie
+    if provider_session:  # that page sends the browser on to end the provider's session
+        session["sso_logout"] = provider_session
+        return redirect(url_for("sso.signed_out"), code=303)
     return redirect(url_for("core.home"), code=303)

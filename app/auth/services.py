@@ -16,7 +16,7 @@ from app.extensions import db
 from app.sms.services import queue_sms
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
-PURPOSE_TEMPLATES = {"login": "login_code", "lookup": "lookup_code"}
+PURPOSE_TEMPLATES = {"login": "login_code", "lookup": "lookup_code", "link": "link_code"}
 
 
 class AuthError(ValueError):

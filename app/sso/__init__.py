@@ -1,0 +1,7 @@
+"""Sign-in through the unified identity provider (统一身份认证, OIDC) and WeChat-style OAuth."""
+
+from flask import Blueprint
+
+bp = Blueprint("sso", __name__, url_prefix="/sso")
+
+from app.sso import routes  # noqa: E402,F401
