@@ -1,6 +1,7 @@
 """Command-line tools: demo data, the worker, the outbox sweep, catalog import and export."""
 
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -72,19 +73,47 @@ def _feature_modules(kind: str):
 
 @click.command()
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty (for tests).")
-def worker(burst: bool):
+@click.option("--worker-ttl", type=int, default=None,
+              help="Seconds RQ keeps this worker registered without a heartbeat (WORKER_TTL).")
+@click.option("--maintenance-interval", type=int, default=None,
+              help="Seconds between RQ's registry clean-ups (WORKER_MAINTENANCE_SECONDS).")
+def worker(burst: bool, worker_ttl: int | None, maintenance_interval: int | None):
     """Run the RQ worker on every queue, with the scheduler and the outbox sweep."""
     from rq import Worker
 
     from app import jobs
 
-    if not current_app.config.get("REDIS_URL"):
+    config = current_app.config
+    if not config.get("REDIS_URL"):
         sys.exit("REDIS_URL is not set: without Redis, jobs already run inline in the web app.")
+    from redis.exceptions import RedisError
+
     conn = jobs.redis_connection()
-    jobs.check_redis_policy(conn)
-    jobs.start_sweeper(current_app._get_current_object(),
-                       current_app.config["OUTBOX_SWEEP_SECONDS"])
-    Worker(list(jobs.QUEUES), connection=conn).work(with_scheduler=True, burst=burst)
+    try:
+        jobs.check_redis_policy(conn)
+    except RedisError as exc:
+        sys.exit(f"Cannot reach Redis at REDIS_URL: {exc}")
+    app = current_app._get_current_object()
+    jobs.prepare_worker(app)
+    jobs.start_sweeper(app, config["OUTBOX_SWEEP_SECONDS"])
+    while True:
+        rq_worker = Worker(list(jobs.QUEUES), connection=conn,
+                           worker_ttl=worker_ttl or config.get("WORKER_TTL", 60),
+                           maintenance_interval=(maintenance_interval
+                                                 or config.get("WORKER_MAINTENANCE_SECONDS", 60)),
+                           job_monitoring_interval=10)
+        try:
+            rq_worker.work(with_scheduler=True, burst=burst)
+        except RedisError as exc:  # Redis went away between RQ's own reconnect loops
+            if burst:
+                raise
+            click.echo(f"worker lost Redis ({exc}); starting again in 2 s", err=True)
+        else:
+            # RQ also quits, without raising, on some Redis errors; only a stop or a burst ends us.
+            if burst or getattr(rq_worker, "_stop_requested", False):
+                return
+            click.echo("worker loop ended unexpectedly; starting again in 2 s", err=True)
+        time.sleep(2)
 
 
 @click.group("jobs")
@@ -108,12 +137,13 @@ def catalog_group():
 @catalog_group.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def catalog_import(path: str):
-    """Import a catalog file; a bad file changes nothing and names each bad row."""
-    from app.catalog.io import CatalogError, import_catalog
+    """Import a YAML or .csv catalog file; a bad file changes nothing and names each bad row."""
+    from app.catalog.io import CatalogError, import_file
 
     try:
-        report = import_catalog(Path(path).read_text(encoding="utf-8"))
+        report = import_file(Path(path).read_bytes(), path)
     except CatalogError as err:
+        click.echo(f"导入失败,没有做任何修改。共 {len(err.errors)} 处错误:", err=True)
         for line in err.errors:
             click.echo(line, err=True)
         sys.exit(1)
@@ -121,11 +151,13 @@ def catalog_import(path: str):
 
 
 @catalog_group.command("export")
-def catalog_export():
-    """Print the catalog as YAML."""
-    from app.catalog.io import export_catalog
+@click.option("--format", "fmt", type=click.Choice(["yaml", "csv"]), default="yaml",
+              show_default=True, help="YAML (the demo data's format) or CSV.")
+def catalog_export(fmt: str):
+    """Print the active catalog as YAML or CSV."""
+    from app.catalog.io import export_catalog, export_csv
 
-    click.echo(export_catalog(), nl=False)
+    click.echo(export_catalog() if fmt == "yaml" else export_csv(), nl=False)
 
 
 def banner() -> None:

@@ -1,7 +1,9 @@
-"""The service catalog: guides, checklists, bundles and search."""
+"""The service catalog: guides, checklists, bundles, search, and its admin pages."""
 
 from flask import Blueprint
 
 bp = Blueprint("catalog", __name__)
 
-from app.catalog import routes  # noqa: E402,F401
+from app.catalog import admin, cache, routes  # noqa: E402,F401
+
+bp.record_once(lambda state: cache.init_app(state.app))

@@ -1,5 +1,11 @@
-"""Catalog import and export in the YAML format the demo data uses; all or nothing."""
+"""Catalog import and export as YAML (the demo data's format) or CSV (the same rows, flattened).
 
+A file is checked whole before anything is written: every bad row is named with its line number,
+and either everything is imported in one transaction or nothing is.
+"""
+
+import csv
+import io as stdio
 from dataclasses import dataclass, field
 
 import yaml
@@ -18,7 +24,36 @@ ITEM_FIELDS = {
 ITEM_REQUIRED = ("code", "name", "department", "topic")
 MATERIAL_FIELDS = {"name": str, "original": bool, "copies": int, "notes": str, "photo_ok": bool,
                    "may_be_missing": bool}
-HALL_FIELDS = ("name", "short_name", "address", "phone", "hours", "area")
+HALL_FIELDS = {"name": str, "short_name": str, "address": str, "phone": str, "hours": str,
+               "area": str}
+WINDOW_FIELDS = {"code": str, "name": str, "group": str}
+BUNDLE_FIELDS = {"code": str, "name": str, "summary": str, "keywords": str, "audience": str}
+NESTED = {"halls", "windows", "materials", "items", "__line__"}
+KIND_WORDS = {str: "文字", int: "整数", bool: "true 或 false", list: "列表"}
+LABELS = {
+    "code": "编码", "name": "名称", "department": "实施部门", "audience": "服务对象",
+    "topic": "主题", "summary": "简介", "keywords": "关键词", "legal_days": "法定时限",
+    "promised_days": "承诺时限", "fee": "收费", "visits": "跑动次数", "steps": "办理流程",
+    "legal_basis": "设定依据", "phone": "电话", "bookable": "可预约", "prereview": "可拍照预审",
+    "fully_online": "全程网办", "courier": "快递送达", "original": "是否原件", "copies": "份数",
+    "notes": "说明", "photo_ok": "可拍照", "may_be_missing": "可容缺", "short_name": "简称",
+    "address": "地址", "hours": "办公时间", "area": "地区", "group": "窗口组",
+    "halls": "大厅", "windows": "窗口", "items": "事项",
+}
+
+
+def _f(key: str) -> str:
+    """A field as an admin reads it: the Chinese name, then the column name in the file."""
+    return f"{LABELS[key]}({key})" if key in LABELS else key
+AUDIENCE_VALUES = ("individual", "company")
+# Lower bounds for whole numbers; upper bounds keep typos like 2000 days out.
+RANGES = {"legal_days": (1, 365), "promised_days": (0, 365), "visits": (0, 1), "copies": (1, 20)}
+CSV_COLUMNS = ["type", "parent", "code", "name", "department", "audience", "topic", "summary",
+               "keywords", "legal_days", "promised_days", "fee", "visits", "steps",
+               "legal_basis", "phone", "bookable", "prereview", "fully_online", "courier",
+               "halls", "windows", "items", "original", "copies", "notes", "photo_ok",
+               "may_be_missing", "short_name", "address", "hours", "area", "group"]
+CSV_LIST_SEP = "|"
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -58,65 +93,142 @@ def parse(text: str) -> dict:
     return data
 
 
-def _check_fields(row: dict, spec: dict, where: str, errors: list[str]) -> None:
+def _where(row: dict, kind: str) -> str:
+    label = row.get("code") or row.get("name")
+    return f"第 {row.get('__line__', '?')} 行({kind}{' ' + str(label) if label else ''})"
+
+
+def _check_fields(row: dict, spec: dict, where: str, errors: list[str], model=None) -> None:
     for key, kind in spec.items():
-        if key in row and row[key] is not None and not isinstance(row[key], kind):
-            errors.append(f"{where}:字段 {key} 类型不对")
-    unknown = set(row) - set(spec) - {"__line__", "halls", "windows", "materials", "items"}
-    for key in sorted(unknown):
+        value = row.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            errors.append(f"{where}:{_f(key)} 应为{KIND_WORDS[kind]}")
+        elif kind is int and key in RANGES and not RANGES[key][0] <= value <= RANGES[key][1]:
+            low, high = RANGES[key]
+            errors.append(f"{where}:{_f(key)} 应在 {low} 到 {high} 之间")
+        elif kind is str and model is not None and key in model.__table__.c:
+            length = getattr(model.__table__.c[key].type, "length", None)
+            if length and len(value) > length:
+                errors.append(f"{where}:{_f(key)} 不能超过 {length} 个字")
+        elif kind is list and not all(isinstance(v, str) for v in value):
+            errors.append(f"{where}:{_f(key)} 的每一项都应为文字")
+    for key in sorted(set(row) - set(spec) - NESTED):
         errors.append(f"{where}:未知字段 {key}")
 
 
-def _known_places(data: dict) -> tuple[set, set]:
-    halls = {h.get("name") for h in data.get("halls") or [] if isinstance(h, dict)}
-    halls |= set(db.session.scalars(select(Hall.name)))
-    windows = {f"{h.get('name')}/{w.get('code')}" for h in data.get("halls") or []
-               for w in h.get("windows") or []}
-    windows |= {f"{w.hall.name}/{w.code}" for w in db.session.scalars(select(Window))}
-    return halls, windows
+def _rows(data: dict, key: str, errors: list[str]) -> list[dict]:
+    """The list under `key`; anything that is not a mapping is reported, not imported."""
+    value = data.get(key) or []
+    if not isinstance(value, list):
+        errors.append(f"文件:{key} 应为列表")
+        return []
+    good = []
+    for n, row in enumerate(value, 1):
+        if isinstance(row, dict):
+            good.append(row)
+        else:
+            errors.append(f"文件:{key} 第 {n} 条应为对象")
+    return good
 
 
-def _validate_item(item: dict, n: int, halls: set, windows: set, errors: list[str]) -> None:
-    where = f"第 {item.get('__line__', '?')} 行(事项第 {n} 条)"
-    errors.extend(f"{where}:缺少 {key}" for key in ITEM_REQUIRED if not item.get(key))
-    _check_fields(item, ITEM_FIELDS, where, errors)
-    if item.get("audience", "individual") not in ("individual", "company"):
-        errors.append(f"{where}:audience 只能是 individual 或 company")
-    if (item.get("promised_days") or 0) > (item.get("legal_days") or 10**6):
+def _validate_halls(halls: list[dict], errors: list[str]) -> tuple[set, set]:
+    names, windows = set(db.session.scalars(select(Hall.name))), set()
+    for hall in halls:
+        where = _where(hall, "大厅")
+        existing = hall.get("name") in names
+        required = ("name",) if existing else ("name", "short_name", "address", "phone", "hours")
+        errors.extend(f"{where}:缺少{_f(key)}" for key in required if not hall.get(key))
+        _check_fields(hall, HALL_FIELDS, where, errors, Hall)
+        for w in hall.get("windows") or []:
+            if not isinstance(w, dict):
+                errors.append(f"{where}:windows 的每一项都应为对象")
+                continue
+            if not w.get("code"):
+                errors.append(f"{_where(w, '窗口')}:缺少 code")
+            _check_fields(w, WINDOW_FIELDS, _where(w, "窗口"), errors, Window)
+            windows.add(f"{hall.get('name')}/{w.get('code')}")
+        names.add(hall.get("name"))
+    windows |= {f"{name}/{code}" for name, code in db.session.execute(
+        select(Hall.name, Window.code).join(Window.hall))}
+    return names, windows
+
+
+def _validate_item(item: dict, halls: set, windows: set, errors: list[str]) -> None:
+    where = _where(item, "事项")
+    errors.extend(f"{where}:缺少{_f(key)}" for key in ITEM_REQUIRED if not item.get(key))
+    _check_fields(item, ITEM_FIELDS, where, errors, ServiceItem)
+    if item.get("audience", "individual") not in AUDIENCE_VALUES:
+        errors.append(f"{where}:{_f('audience')} 只能是 individual 或 company")
+    legal, promised = item.get("legal_days"), item.get("promised_days")
+    if isinstance(legal, int) and isinstance(promised, int) and promised > legal:
         errors.append(f"{where}:承诺时限不能超过法定时限")
-    errors.extend(f"{where}:大厅 {h} 不存在" for h in item.get("halls") or [] if h not in halls)
-    errors.extend(f"{where}:窗口 {w} 不存在" for w in item.get("windows") or []
-                  if w not in windows)
-    for m in item.get("materials") or []:
-        mwhere = f"第 {m.get('__line__', '?')} 行(材料)"
+    for key, known, label in (("halls", halls, "大厅"), ("windows", windows, "窗口")):
+        value = item.get(key) or []
+        if not isinstance(value, list):
+            errors.append(f"{where}:{_f(key)} 应为列表")
+            continue
+        errors.extend(f"{where}:{label} {v} 不存在" for v in value if v not in known)
+    materials = item.get("materials") or []
+    if not isinstance(materials, list):
+        errors.append(f"{where}:materials 应为列表")
+        return
+    for m in materials:
+        if not isinstance(m, dict):
+            errors.append(f"{where}:materials 的每一项都应为对象")
+            continue
+        mwhere = _where(m, "材料")
         if not m.get("name"):
             errors.append(f"{mwhere}:缺少材料名称")
-        _check_fields(m, MATERIAL_FIELDS, mwhere, errors)
+        _check_fields(m, MATERIAL_FIELDS, mwhere, errors, Material)
 
 
 def validate(data: dict) -> list[str]:
     """Every problem in the file, each naming its row and line."""
     errors: list[str] = []
-    halls, windows = _known_places(data)
+    for key in sorted(set(data) - {"halls", "items", "bundles", "__line__"}):
+        errors.append(f"文件:未知的部分 {key}(只能有 halls、items、bundles)")
+    halls, windows = _validate_halls(_rows(data, "halls", errors), errors)
     codes: set = set()
-    for n, item in enumerate(data.get("items") or [], 1):
-        _validate_item(item, n, halls, windows, errors)
+    for item in _rows(data, "items", errors):
+        _validate_item(item, halls, windows, errors)
         if item.get("code") in codes:
-            errors.append(f"第 {item.get('__line__', '?')} 行:事项编码 {item.get('code')} 重复")
+            errors.append(f"{_where(item, '事项')}:事项编码 {item.get('code')} 重复")
         codes.add(item.get("code"))
     known = codes | set(db.session.scalars(select(ServiceItem.code)))
-    for bundle in data.get("bundles") or []:
-        where = f"第 {bundle.get('__line__', '?')} 行(一件事)"
-        if not bundle.get("code") or not bundle.get("name"):
-            errors.append(f"{where}:缺少 code 或 name")
-        errors.extend(f"{where}:事项 {c} 不存在" for c in bundle.get("items") or []
-                      if c not in known)
+    bundle_codes: set = set()
+    for bundle in _rows(data, "bundles", errors):
+        where = _where(bundle, "一件事")
+        errors.extend(f"{where}:缺少{_f(key)}" for key in ("code", "name") if not bundle.get(key))
+        _check_fields(bundle, BUNDLE_FIELDS, where, errors, Bundle)
+        if bundle.get("audience", "individual") not in AUDIENCE_VALUES:
+            errors.append(f"{where}:{_f('audience')} 只能是 individual 或 company")
+        if bundle.get("code") in bundle_codes:
+            errors.append(f"{where}:一件事编码 {bundle.get('code')} 重复")
+        bundle_codes.add(bundle.get("code"))
+        members = bundle.get("items") or []
+        if not isinstance(members, list) or len(members) < 2:
+            errors.append(f"{where}:items 应列出至少两个事项编码")
+            continue
+        errors.extend(f"{where}:事项 {c} 不存在" for c in members if c not in known)
+        if len(set(map(str, members))) != len(members):
+            errors.append(f"{where}:items 有重复的事项")
     return errors
 
 
-def import_catalog(text: str) -> ImportReport:
+def import_file(raw: bytes, filename: str) -> ImportReport:
+    """Import an uploaded or named file: `.csv` as CSV, anything else as YAML."""
+    try:
+        text = raw.decode("utf-8-sig")  # spreadsheets often save UTF-8 with a BOM
+    except UnicodeDecodeError as exc:
+        raise CatalogError(["文件:不是 UTF-8 编码,请另存为 UTF-8 后再导入"]) from exc
+    return import_catalog(text, "csv" if filename.lower().endswith(".csv") else "yaml")
+
+
+def import_catalog(text: str, fmt: str = "yaml") -> ImportReport:
     """Validate the whole file, then write it in one transaction; nothing half-imported."""
-    data = parse(text)
+    data = parse_csv(text) if fmt == "csv" else parse(text)
     errors = validate(data)
     if errors:
         raise CatalogError(errors)
@@ -127,9 +239,8 @@ def import_catalog(text: str) -> ImportReport:
             halls[row["name"]] = _upsert_hall(row, halls.get(row["name"]), report)
         db.session.flush()
         windows = {f"{w.hall.name}/{w.code}": w for w in db.session.scalars(select(Window))}
-        items = {}
         for row in data.get("items") or []:
-            items[row["code"]] = _upsert_item(row, halls, windows, report)
+            _upsert_item(row, halls, windows, report)
         db.session.flush()
         for row in data.get("bundles") or []:
             _upsert_bundle(row, report)
@@ -145,12 +256,12 @@ def _upsert_hall(row: dict, hall: Hall | None, report: ImportReport) -> Hall:
         hall = Hall(name=row["name"])
         db.session.add(hall)
         report.created += 1
-    for key in HALL_FIELDS[1:]:
+    for key in list(HALL_FIELDS)[1:]:
         setattr(hall, key, row.get(key, getattr(hall, key, None)) or "")
     existing = {w.code: w for w in hall.windows}
     for w in row.get("windows") or []:
         window = existing.get(w["code"]) or Window(code=w["code"], hall=hall)
-        window.name, window.group = w.get("name", w["code"]), w.get("group", "A")
+        window.name, window.group = w.get("name") or w["code"], w.get("group") or "A"
         db.session.add(window)
     return hall
 
@@ -164,7 +275,7 @@ def _upsert_item(row: dict, halls: dict, windows: dict, report: ImportReport) ->
     else:
         report.updated += 1
     for key in ITEM_FIELDS:
-        if key in row and key != "code":
+        if row.get(key) is not None and key != "code":
             setattr(item, key, row[key])
     item.retired_at = None
     item.halls = [halls[name] for name in row.get("halls") or []]
@@ -174,7 +285,7 @@ def _upsert_item(row: dict, halls: dict, windows: dict, report: ImportReport) ->
     for position, m in enumerate(row.get("materials") or []):
         material = current.get(m["name"]) or Material(name=m["name"])
         for key in MATERIAL_FIELDS:
-            if key in m:
+            if m.get(key) is not None:
                 setattr(material, key, m[key])
         material.position, material.retired_at = position, None
         if material not in item.materials:
@@ -195,7 +306,7 @@ def _upsert_bundle(row: dict, report: ImportReport) -> Bundle:
     else:
         report.updated += 1
     for key in ("name", "summary", "keywords", "audience"):
-        if key in row:
+        if row.get(key) is not None:
             setattr(bundle, key, row[key])
     bundle.retired_at = None
     codes = row.get("items") or []
@@ -207,8 +318,8 @@ def _upsert_bundle(row: dict, report: ImportReport) -> Bundle:
     return bundle
 
 
-def export_catalog() -> str:
-    """The whole active catalog as YAML that import_catalog() takes back."""
+def catalog_rows() -> dict:
+    """The whole active catalog as plain rows: what both exports write."""
     halls = [{**{k: getattr(h, k) for k in HALL_FIELDS},
               "windows": [{"code": w.code, "name": w.name, "group": w.group} for w in h.windows]}
              for h in db.session.scalars(select(Hall).order_by(Hall.id))]
@@ -221,9 +332,136 @@ def export_catalog() -> str:
         row["materials"] = [{k: getattr(m, k) for k in MATERIAL_FIELDS}
                             for m in item.active_materials]
         items.append(row)
-    bundles = [{"code": b.code, "name": b.name, "summary": b.summary, "keywords": b.keywords,
-                "audience": b.audience, "items": [i.code for i in b.items]}
+    bundles = [{**{k: getattr(b, k) for k in BUNDLE_FIELDS},
+                "items": [i.code for i in b.items if i.retired_at is None]}
                for b in db.session.scalars(select(Bundle).where(Bundle.retired_at.is_(None))
                                            .order_by(Bundle.id))]
-    return yaml.safe_dump({"halls": halls, "items": items, "bundles": bundles},
-                          allow_unicode=True, sort_keys=False)
+    return {"halls": halls, "items": items, "bundles": bundles}
+
+
+def export_catalog() -> str:
+    """The whole active catalog as YAML that import_catalog() takes back."""
+    return yaml.safe_dump(catalog_rows(), allow_unicode=True, sort_keys=False)
+
+
+# CSV: one row per hall, window, item, material and bundle, told apart by the `type` column.
+# Windows and materials name their hall or item in `parent`; lists are joined with "|".
+
+def _csv_cell(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return CSV_LIST_SEP.join(value)
+    return "" if value is None else str(value)
+
+
+def export_csv() -> str:
+    """The whole active catalog as CSV that import_catalog(fmt="csv") takes back."""
+    out = stdio.StringIO()
+    writer = csv.DictWriter(out, CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    rows = catalog_rows()
+
+    def put(kind: str, row: dict, parent: str = "") -> None:
+        flat = {k: v for k, v in row.items() if k in CSV_COLUMNS}
+        writer.writerow({"type": kind, "parent": parent,
+                         **{k: _csv_cell(v) for k, v in flat.items()}})
+
+    for hall in rows["halls"]:
+        put("hall", {k: v for k, v in hall.items() if k != "windows"})
+        for w in hall["windows"]:
+            put("window", w, hall["name"])
+    for item in rows["items"]:
+        put("item", {k: v for k, v in item.items() if k != "materials"})
+        for m in item["materials"]:
+            put("material", m, item["code"])
+    for bundle in rows["bundles"]:
+        put("bundle", bundle)
+    return out.getvalue()
+
+
+CSV_SPECS = {
+    "hall": HALL_FIELDS, "window": WINDOW_FIELDS, "material": MATERIAL_FIELDS,
+    "item": {**ITEM_FIELDS, "halls": list, "windows": list}, "bundle": {**BUNDLE_FIELDS,
+                                                                       "items": list},
+}
+TRUE_WORDS, FALSE_WORDS = {"true", "1", "yes", "是", "y"}, {"false", "0", "no", "否", "n"}
+
+
+def _csv_value(raw: str, kind, key: str, line: int, errors: list[str]):
+    if kind is str:
+        return raw
+    if kind is list:
+        return [part.strip() for part in raw.split(CSV_LIST_SEP) if part.strip()]
+    if kind is int:
+        if raw.lstrip("-").isdigit():
+            return int(raw)
+        errors.append(f"第 {line} 行:{_f(key)} 应为整数")
+    elif kind is bool:
+        if raw.lower() in TRUE_WORDS | FALSE_WORDS:
+            return raw.lower() in TRUE_WORDS
+        errors.append(f"第 {line} 行:{_f(key)} 应为 true 或 false")
+    return None
+
+
+def parse_csv(text: str) -> dict:
+    """CSV rows into the same shape the YAML file has, each row keeping its line number."""
+    reader = csv.reader(stdio.StringIO(text, newline=""))
+    errors: list[str] = []
+    try:
+        header = [h.strip() for h in next(reader)]
+    except (StopIteration, csv.Error) as exc:
+        raise CatalogError(["第 1 行:缺少表头"]) from exc
+    unknown = [h for h in header if h not in CSV_COLUMNS]
+    if "type" not in header or unknown:
+        raise CatalogError([f"第 1 行:表头应为 {','.join(CSV_COLUMNS)} 中的列"
+                            + (f",未知列 {'、'.join(unknown)}" if unknown else "")])
+    data: dict = {"halls": [], "items": [], "bundles": []}
+    halls, items = {}, {}
+    start = reader.line_num + 1
+    try:
+        for cells in reader:
+            line, start = start, reader.line_num + 1
+            if not any(c.strip() for c in cells):
+                continue
+            _csv_row(dict(zip(header, cells, strict=False)), line, data, halls, items, errors)
+    except csv.Error as exc:
+        errors.append(f"第 {reader.line_num} 行:CSV 格式错误")
+        raise CatalogError(errors) from exc
+    if errors:
+        raise CatalogError(errors + validate(data))
+    return data
+
+
+def _csv_row(cells: dict, line: int, data: dict, halls: dict, items: dict,
+             errors: list[str]) -> None:
+    kind = (cells.get("type") or "").strip()
+    spec = CSV_SPECS.get(kind)
+    if spec is None:
+        errors.append(f"第 {line} 行:type 应为 hall、window、item、material 或 bundle")
+        return
+    row = {"__line__": line}
+    for key, kind_of in spec.items():
+        raw = (cells.get(key) or "").strip()
+        if raw:
+            row[key] = _csv_value(raw, kind_of, key, line, errors)
+    for key in set(cells) - set(spec) - {"type", "parent"}:
+        if (cells.get(key) or "").strip():
+            errors.append(f"第 {line} 行:{kind} 行不该填写 {key}")
+    parent = (cells.get("parent") or "").strip()
+    if kind == "hall":
+        data["halls"].append(row)
+        halls[row.get("name")] = row
+    elif kind == "item":
+        data["items"].append(row)
+        items[row.get("code")] = row
+    elif kind == "bundle":
+        data["bundles"].append(row)
+    else:
+        owners, label = (halls, "大厅") if kind == "window" else (items, "事项")
+        owner = owners.get(parent)
+        if owner is None:
+            errors.append(f"第 {line} 行:parent 应为本文件中前面出现过的{label}"
+                          f"{'(' + parent + ')' if parent else ''}")
+        else:
+            owner.setdefault("windows" if kind == "window" else "materials", []).append(row)

@@ -139,3 +139,10 @@ class BundleItem(db.Model):
 
     bundle: Mapped[Bundle] = relationship(back_populates="entries")
     item: Mapped[ServiceItem] = relationship()
+
+
+class CatalogRevision(db.Model):
+    """One row counting catalog changes, so every web worker knows when its cached copy is old."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(default=0)

@@ -1,43 +1,110 @@
-"""Browsing and searching the catalog, and the guide page of an item."""
+"""Browsing and searching the catalog, guide pages of items and bundles, and their checklists."""
 
-from flask import abort, render_template, request
+import segno
+from flask import abort, current_app, render_template, request, url_for
+from markupsafe import Markup
 
-from app.catalog import bp
+from app.catalog import bp, cache
 from app.catalog.models import AUDIENCES
 from app.catalog.services import (
-    TOPICS,
+    RECENT_COOKIE,
+    browse_topics,
+    bundle_items,
+    bundles_of,
+    cached_bundle,
+    cached_item,
     count_view,
-    get_item,
+    departments,
+    merge_materials,
+    recently_viewed,
+    remember,
     search_bundles,
     search_items,
     topic_counts,
 )
-from app.htmx import render
+from app.core.timeutil import utcnow
+from app.htmx import is_partial
+
+RECENT_DAYS = 90
 
 
 @bp.get("/services")
 def index():
     """办事: browse by topic and audience, search by words; live results for htmx."""
     q = request.args.get("q", "").strip()[:40]
-    topic = request.args.get("topic", "") if request.args.get("topic") in TOPICS else ""
+    topics = browse_topics()
+    topic = request.args.get("topic", "")
+    topic = topic if topic in topics else ""
     audience = request.args.get("audience", "")
     audience = audience if audience in AUDIENCES else ""
-    items = search_items(q, topic, audience)
-    bundles = search_bundles(q, audience) if not topic else []
-    return render("catalog/index.html", "catalog/_results.html", items=items, bundles=bundles,
-                  q=q, topic=topic, audience=audience, topics=TOPICS, audiences=AUDIENCES,
-                  counts=topic_counts())
+    results = cache.fragment(("results", q, topic, audience), lambda: Markup(render_template(
+        "catalog/_results.html", q=q, topic=topic, audience=audience, topics=topics,
+        audiences=AUDIENCES, counts=topic_counts(), items=search_items(q, topic, audience),
+        bundles=search_bundles(q, audience) if not topic else [])))
+    if is_partial():
+        response = current_app.make_response(results)
+    else:
+        response = current_app.make_response(render_template(
+            "catalog/index.html", results=results, q=q, topic=topic, audience=audience,
+            topics=topics, audiences=AUDIENCES, counts=topic_counts()))
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.get("/services/<code>")
 def guide(code: str):
     """办事指南 of one item."""
-    item = get_item(code)
-    if item is None:
-        abort(404)
-    if item.retired_at is None:
-        count_view(item)
-    return render_template("catalog/guide.html", item=item)
+    item = cached_item(code) or abort(404)
+    body = cache.fragment(("guide", code), lambda: Markup(render_template(
+        "catalog/_guide_body.html", item=item, bundles=bundles_of(item))))
+    response = current_app.make_response(render_template("catalog/guide.html", item=item,
+                                                         body=body))
+    if item.retired_at is not None:
+        return response
+    count_view(item)
+    return _remember(response, f"i:{item.code}")
+
+
+@bp.get("/services/<code>/checklist")
+def item_checklist(code: str):
+    """一次性告知单 of one item: printable, with a QR code that opens the guide."""
+    item = cached_item(code) or abort(404)
+    url = url_for("catalog.guide", code=item.code, _external=True)
+    return render_template("catalog/checklist.html", title=item.name, items=[item],
+                           materials=merge_materials([item]), guide_url=url, qr=qr_svg(url),
+                           retired=item.retired_at is not None, today=utcnow(),
+                           back_url=url_for("catalog.guide", code=item.code))
+
+
+@bp.get("/bundles/<code>")
+def bundle(code: str):
+    """一件事 guide: its items, the departments taking part and one merged material list."""
+    row = cached_bundle(code) or abort(404)
+    body = cache.fragment(("bundle", code), lambda: Markup(render_template(
+        "catalog/_bundle_body.html", **_bundle_context(row))))
+    response = current_app.make_response(render_template("catalog/bundle.html", bundle=row,
+                                                         body=body))
+    return _remember(response, f"b:{row.code}") if row.retired_at is None else response
+
+
+def _bundle_context(row) -> dict:
+    items = bundle_items(row)
+    return {"bundle": row, "items": items, "materials": merge_materials(items),
+            "departments": departments(items),
+            "promised": max((i.promised_days for i in items), default=0)}
+
+
+@bp.get("/bundles/<code>/checklist")
+def bundle_checklist(code: str):
+    """一次性告知单 of a bundle: every item's materials merged into one list."""
+    row = cached_bundle(code) or abort(404)
+    items = bundle_items(row)
+    url = url_for("catalog.bundle", code=row.code, _external=True)
+    return render_template("catalog/checklist.html", title=row.name, items=items,
+                           materials=merge_materials(items), guide_url=url, qr=qr_svg(url),
+                           retired=row.retired_at is not None, today=utcnow(),
+                           departments=departments(items),
+                           back_url=url_for("catalog.bundle", code=row.code))
 
 
 @bp.get("/book")
@@ -45,3 +112,25 @@ def bookable():
     """预约·预审: the items that can be booked at a hall or pre-reviewed by photo."""
     items = [i for i in search_items(limit=200) if i.bookable or i.prereview or i.fully_online]
     return render_template("catalog/bookable.html", items=items)
+
+
+@bp.app_template_global("recently_viewed")
+def _recently_viewed():
+    """最近浏览, for the home page; read from the visitor's own cookie."""
+    return recently_viewed(request.cookies.get(RECENT_COOKIE))
+
+
+def qr_svg(url: str) -> Markup:
+    """A QR code of `url` as inline SVG: no image file, nothing for the CSP to block."""
+    code = segno.make(url, error="m", micro=False)
+    return Markup(code.svg_inline(scale=4, border=2, title="扫码打开办事指南",
+                                  svgclass="qr", lineclass=None, omitsize=False))
+
+
+def _remember(response, key: str):
+    """Keep the last few guides viewed in a cookie of codes (no personal data)."""
+    value = remember(request.cookies.get(RECENT_COOKIE), key)
+    response.set_cookie(RECENT_COOKIE, value, max_age=RECENT_DAYS * 86400, samesite="Lax",
+                        httponly=True, secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+

@@ -14,7 +14,8 @@ from flask_login import login_required
 from sqlalchemy import select, text
 
 from app.auth.decorators import safe_next
-from app.catalog.models import Bundle, Hall, ServiceItem
+from app.catalog.models import Hall
+from app.catalog.services import active_bundles, popular_items
 from app.core import bp
 from app.extensions import db
 
@@ -24,11 +25,7 @@ CARE_COOKIE = "care"
 @bp.get("/")
 def home():
     """The five entries, a search box, the popular items and bundles."""
-    popular = db.session.scalars(select(ServiceItem).where(ServiceItem.retired_at.is_(None))
-                                 .order_by(ServiceItem.views.desc(), ServiceItem.id).limit(6)).all()
-    bundles = db.session.scalars(select(Bundle).where(Bundle.retired_at.is_(None))
-                                 .order_by(Bundle.id).limit(4)).all()
-    return render_template("core/home.html", popular=popular, bundles=bundles)
+    return render_template("core/home.html", popular=popular_items(6), bundles=active_bundles(4))
 
 
 @bp.get("/me")
@@ -41,7 +38,9 @@ def me():
 @bp.get("/progress")
 @login_required
 def progress():
-    """进度: the signed-in person's matters."""
+    """进度: the signed-in person's matters (the progress feature's page once installed)."""
+    if "progress.mine" in current_app.view_functions:
+        return redirect(url_for("progress.mine"))
     return render_template("core/progress.html")
 
 

@@ -1,0 +1,282 @@
+"""事项管理: admins create, edit and retire items, materials and bundles, and move the catalog in
+and out as YAML or CSV. Pages work on a phone."""
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.auth.decorators import role_required
+from app.catalog import bp, io
+from app.catalog.forms import bundle_form, item_form, material_form
+from app.catalog.models import AUDIENCES, Bundle, Hall, Material, ServiceItem
+from app.catalog.services import (
+    CodeTaken,
+    all_topics,
+    list_admin_items,
+    move_material,
+    save_bundle,
+    save_item,
+    save_material,
+    set_retired,
+)
+from app.extensions import db
+
+admin_only = role_required("admin")
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+
+
+def _item(item_id: int) -> ServiceItem:
+    return db.session.get(ServiceItem, item_id) or abort(404)
+
+
+def _form_context(**ctx) -> dict:
+    halls = db.session.scalars(select(Hall).order_by(Hall.id)).all()
+    return {"topics": all_topics(), "audiences": AUDIENCES, "halls": halls, **ctx}
+
+
+@bp.get("/admin/catalog")
+@admin_only
+def admin_items():
+    """事项管理: every item, searchable, with retired ones on request."""
+    q = request.args.get("q", "").strip()[:40]
+    show = request.args.get("show", "active")
+    return render_template("catalog/admin/items.html", items=list_admin_items(q, show), q=q,
+                           show=show)
+
+
+@bp.route("/admin/catalog/items/new", methods=["GET", "POST"])
+@admin_only
+def admin_item_new():
+    """新增事项."""
+    return _item_form(None)
+
+
+@bp.route("/admin/catalog/items/<int:item_id>/edit", methods=["GET", "POST"])
+@admin_only
+def admin_item_edit(item_id: int):
+    """修改事项."""
+    return _item_form(_item(item_id))
+
+
+def _item_form(item: ServiceItem | None):
+    if request.method == "GET":
+        data = _item_values(item) if item else {"audience": "individual", "legal_days": 20,
+                                                 "promised_days": 5, "visits": 1, "fee": "不收费",
+                                                 "bookable": True, "prereview": True}
+        return render_template("catalog/admin/item_form.html", **_form_context(
+            item=item, data=data, errors={}))
+    data, errors = item_form(request.form, all_topics())
+    if not errors:
+        try:
+            saved = save_item(item, data, current_user.id)
+        except CodeTaken:
+            db.session.rollback()
+            errors["code"] = "这个事项编码已被其他事项使用"
+        else:
+            flash("已保存事项。" if item else "已新增事项,请继续添加材料。", "success")
+            return redirect(url_for("catalog.admin_item", item_id=saved.id), code=303)
+    data["steps"] = "\n".join(data["steps"])
+    return render_template("catalog/admin/item_form.html", **_form_context(
+        item=item, data=data, errors=errors)), 400
+
+
+def _item_values(item: ServiceItem) -> dict:
+    from app.catalog.services import ITEM_COLUMNS
+
+    data = {key: getattr(item, key) for key in ITEM_COLUMNS}
+    data["steps"] = "\n".join(item.steps or [])
+    data["hall_ids"] = [h.id for h in item.halls]
+    data["window_ids"] = [w.id for w in item.windows]
+    return data
+
+
+@bp.get("/admin/catalog/items/<int:item_id>")
+@admin_only
+def admin_item(item_id: int):
+    """One item: its details, its materials, and a form to add a material."""
+    return _item_page(_item(item_id), {"original": "1", "copies": 1, "photo_ok": True}, {})
+
+
+def _item_page(item: ServiceItem, material: dict, errors: dict, status: int = 200):
+    return render_template("catalog/admin/item.html", item=item, data=material,
+                           errors=errors), status
+
+
+@bp.post("/admin/catalog/items/<int:item_id>/retire")
+@admin_only
+def admin_item_retire(item_id: int):
+    """停用 or 恢复 an item; applications that used it keep it."""
+    item = _item(item_id)
+    retire = request.form.get("action") != "restore"
+    set_retired(item, retire, current_user.id, "service_item")
+    flash("已停用该事项,群众将搜不到它;已有办件不受影响。" if retire else "已恢复该事项。",
+          "success")
+    return redirect(url_for("catalog.admin_item", item_id=item.id), code=303)
+
+
+@bp.post("/admin/catalog/items/<int:item_id>/materials")
+@admin_only
+def admin_material_add(item_id: int):
+    """Add a material at the end of the item's list."""
+    item = _item(item_id)
+    data, errors = material_form(request.form)
+    if errors:
+        return _item_page(item, _material_echo(data), errors, 400)
+    save_material(item, None, data, current_user.id)
+    flash(f"已添加材料:{data['name']}", "success")
+    return redirect(url_for("catalog.admin_item", item_id=item.id) + "#materials", code=303)
+
+
+def _material_echo(data: dict) -> dict:
+    """What was typed, in the shape the form template reads."""
+    original = data["original"]
+    return {**data, "original": {True: "1", False: "0"}.get(original, original)}
+
+
+def _material(material_id: int) -> Material:
+    return db.session.get(Material, material_id) or abort(404)
+
+
+@bp.route("/admin/catalog/materials/<int:material_id>/edit", methods=["GET", "POST"])
+@admin_only
+def admin_material_edit(material_id: int):
+    """修改材料."""
+    material = _material(material_id)
+    if request.method == "GET":
+        data = {"name": material.name, "original": "1" if material.original else "0",
+                "copies": material.copies, "notes": material.notes,
+                "photo_ok": material.photo_ok, "may_be_missing": material.may_be_missing}
+        return render_template("catalog/admin/material_form.html", material=material,
+                               data=data, errors={})
+    data, errors = material_form(request.form)
+    if errors:
+        return render_template("catalog/admin/material_form.html", material=material,
+                               data=_material_echo(data), errors=errors), 400
+    save_material(material.item, material, data, current_user.id)
+    flash("已保存材料。", "success")
+    return redirect(url_for("catalog.admin_item", item_id=material.item_id) + "#materials",
+                    code=303)
+
+
+@bp.post("/admin/catalog/materials/<int:material_id>/retire")
+@admin_only
+def admin_material_retire(material_id: int):
+    """停用 or 恢复 a material; it stays for applications that used it."""
+    material = _material(material_id)
+    retire = request.form.get("action") != "restore"
+    set_retired(material, retire, current_user.id, "material")
+    flash(f"已停用材料:{material.name}" if retire else f"已恢复材料:{material.name}", "success")
+    return redirect(url_for("catalog.admin_item", item_id=material.item_id) + "#materials",
+                    code=303)
+
+
+@bp.post("/admin/catalog/materials/<int:material_id>/move")
+@admin_only
+def admin_material_move(material_id: int):
+    """Move a material up or down the list."""
+    material = _material(material_id)
+    move_material(material, -1 if request.form.get("direction") == "up" else 1)
+    return redirect(url_for("catalog.admin_item", item_id=material.item_id) + "#materials",
+                    code=303)
+
+
+@bp.get("/admin/catalog/bundles")
+@admin_only
+def admin_bundles():
+    """一件事管理."""
+    bundles = db.session.scalars(select(Bundle).order_by(Bundle.retired_at.is_not(None),
+                                                         Bundle.id)).all()
+    return render_template("catalog/admin/bundles.html", bundles=bundles)
+
+
+@bp.route("/admin/catalog/bundles/new", methods=["GET", "POST"])
+@admin_only
+def admin_bundle_new():
+    """新增一件事."""
+    return _bundle_form(None)
+
+
+@bp.route("/admin/catalog/bundles/<int:bundle_id>/edit", methods=["GET", "POST"])
+@admin_only
+def admin_bundle_edit(bundle_id: int):
+    """修改一件事."""
+    return _bundle_form(db.session.get(Bundle, bundle_id) or abort(404))
+
+
+def _bundle_form(bundle: Bundle | None):
+    items = db.session.scalars(select(ServiceItem).where(ServiceItem.retired_at.is_(None))
+                               .order_by(ServiceItem.topic, ServiceItem.code)).all()
+    if request.method == "GET":
+        data = ({"code": bundle.code, "name": bundle.name, "summary": bundle.summary,
+                 "keywords": bundle.keywords, "audience": bundle.audience,
+                 "item_ids": [i.id for i in bundle.items]} if bundle
+                else {"audience": "individual", "item_ids": []})
+        return render_template("catalog/admin/bundle_form.html", bundle=bundle, data=data,
+                               errors={}, items=items, audiences=AUDIENCES)
+    data, errors = bundle_form(request.form)
+    if not errors:
+        try:
+            saved = save_bundle(bundle, data, current_user.id)
+        except CodeTaken:
+            db.session.rollback()
+            errors["code"] = "这个编码已被其他一件事使用"
+        else:
+            flash(f"已保存一件事:{saved.name}", "success")
+            return redirect(url_for("catalog.admin_bundles"), code=303)
+    return render_template("catalog/admin/bundle_form.html", bundle=bundle, data=data,
+                           errors=errors, items=items, audiences=AUDIENCES), 400
+
+
+@bp.post("/admin/catalog/bundles/<int:bundle_id>/retire")
+@admin_only
+def admin_bundle_retire(bundle_id: int):
+    """停用 or 恢复 a bundle."""
+    bundle = db.session.get(Bundle, bundle_id) or abort(404)
+    retire = request.form.get("action") != "restore"
+    set_retired(bundle, retire, current_user.id, "bundle")
+    flash(f"已停用:{bundle.name}" if retire else f"已恢复:{bundle.name}", "success")
+    return redirect(url_for("catalog.admin_bundles"), code=303)
+
+
+@bp.get("/admin/catalog/transfer")
+@admin_only
+def admin_transfer():
+    """导入导出: download the catalog, or upload a file that replaces matching rows."""
+    return render_template("catalog/admin/transfer.html", errors=[])
+
+
+@bp.get("/admin/catalog/export.<fmt>")
+@admin_only
+def admin_export(fmt: str):
+    """The whole active catalog as a YAML or CSV file."""
+    if fmt not in ("yaml", "csv"):
+        abort(404)
+    body = io.export_catalog() if fmt == "yaml" else io.export_csv()
+    response = make_response(body)
+    response.mimetype = "text/csv" if fmt == "csv" else "application/x-yaml"
+    response.charset = "utf-8"
+    response.headers["Content-Disposition"] = f"attachment; filename=catalog.{fmt}"
+    return response
+
+
+@bp.post("/admin/catalog/import")
+@admin_only
+def admin_import():
+    """Import an uploaded YAML or CSV file; a bad file changes nothing and lists every bad row."""
+    upload = request.files.get("file")
+    if not upload or not upload.filename:
+        return render_template("catalog/admin/transfer.html", errors=["请选择要导入的文件"]), 400
+    raw = upload.read(MAX_IMPORT_BYTES + 1)
+    errors: list[str] = []
+    if len(raw) > MAX_IMPORT_BYTES:
+        errors = ["文件不能超过 2MB"]
+    else:
+        try:
+            report = io.import_file(raw, upload.filename)
+        except io.CatalogError as err:
+            errors = err.errors
+    if errors:
+        return render_template("catalog/admin/transfer.html", errors=errors,
+                               filename=upload.filename), 400
+    flash(f"导入完成:新增 {report.created} 条,更新 {report.updated} 条。", "success")
+    return redirect(url_for("catalog.admin_transfer"), code=303)

@@ -1,0 +1,119 @@
+"""Finding items and bundles: Chinese search, topics and audiences, popular and recent."""
+
+import factories
+from app.catalog.services import recent_keys, remember
+from app.extensions import db
+
+
+def _demo(runner):
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+
+
+def test_typing_fandian_finds_the_restaurant_bundle(client, runner):
+    _demo(runner)
+    page = client.get("/services?q=饭店").get_data(as_text=True)
+    assert "我要开饭店" in page and "/bundles/YJS-KFD" in page
+    assert "食品经营许可" in page and "新生儿出生登记" not in page
+
+
+def test_live_search_returns_only_the_results_fragment(client, runner):
+    _demo(runner)
+    response = client.get("/services?q=饭店", headers={"HX-Request": "true"})
+    page = response.get_data(as_text=True)
+    assert page.lstrip().startswith('<div id="results"') and "<html" not in page
+    assert "我要开饭店" in page and "HX-Request" in response.headers["Vary"]
+
+
+def test_search_page_works_as_a_plain_form(client, runner):
+    _demo(runner)
+    page = client.get("/services").get_data(as_text=True)
+    assert 'action="/services" method="get"' in page and 'name="q"' in page
+    assert 'hx-trigger="input changed delay:300ms' in page
+
+
+def test_search_matches_keyword_and_department_and_every_word(client):
+    factories.item(name="新生儿出生登记", keywords="上户口 落户", department="公安局")
+    factories.item(name="不动产登记", keywords="房产证", department="自然资源局")
+    assert "新生儿出生登记" in client.get("/services?q=上户口").get_data(as_text=True)
+    page = client.get("/services?q=自然资源").get_data(as_text=True)
+    assert "不动产登记" in page and "新生儿出生登记" not in page
+    page = client.get("/services?q=公安局 房产证").get_data(as_text=True)
+    assert "没有找到相关事项" in page
+
+
+def test_search_treats_percent_and_underscore_literally(client):
+    factories.item(name="新生儿出生登记")
+    assert "没有找到相关事项" in client.get("/services?q=%").get_data(as_text=True)
+    assert "没有找到相关事项" in client.get("/services?q=_").get_data(as_text=True)
+
+
+def test_search_is_case_insensitive_for_latin_letters(client):
+    factories.item(name="ETC 办理", keywords="etc 高速")
+    assert "ETC 办理" in client.get("/services?q=etc").get_data(as_text=True)
+
+
+def test_retired_items_are_not_found(client):
+    from app.core.timeutil import utcnow
+
+    factories.item(name="旧事项", retired_at=utcnow())
+    page = client.get("/services?q=旧事项").get_data(as_text=True)
+    assert 'row-title">旧事项' not in page and "没有找到相关事项" in page
+
+
+def test_browse_by_topic_and_audience(client):
+    factories.item(name="个人户籍事项", topic="户籍", audience="individual")
+    factories.item(name="企业消防事项", topic="消防", audience="company")
+    page = client.get("/services").get_data(as_text=True)
+    assert "按主题浏览" in page and "/services?topic=%E6%88%B7%E7%B1%8D" in page
+    assert 'href="/services?audience=company">法人办事' in page
+    page = client.get("/services?topic=消防").get_data(as_text=True)
+    assert "企业消防事项" in page and "个人户籍事项" not in page
+    page = client.get("/services?audience=individual").get_data(as_text=True)
+    assert "个人户籍事项" in page and "企业消防事项" not in page
+    page = client.get("/services?topic=不存在&audience=nobody").get_data(as_text=True)
+    assert "个人户籍事项" in page and "企业消防事项" in page
+
+
+def test_home_shows_popular_items_and_links_bundles_to_their_pages(client):
+    quiet = factories.item(name="冷门事项")
+    busy = factories.item(name="热门事项甲")
+    factories.bundle([quiet, busy], name="我要开饭店", code="YJS-KFD")
+    for _ in range(3):
+        client.get(f"/services/{busy.code}")
+    db.session.refresh(busy)
+    assert busy.views == 3
+    page = client.get("/").get_data(as_text=True)
+    assert page.index("热门事项甲") < page.index("冷门事项")
+    assert 'href="/bundles/YJS-KFD"' in page
+
+
+def test_recently_viewed_on_home_newest_first_from_a_cookie(client):
+    first = factories.item(name="先看的事项")
+    second = factories.item(name="后看的事项")
+    factories.bundle([first, second], name="看过的一件事", code="B-SEEN")
+    assert "最近浏览" not in client.get("/").get_data(as_text=True)
+    client.get(f"/services/{first.code}")
+    client.get("/bundles/B-SEEN")
+    client.get(f"/services/{second.code}")
+    page = client.get("/").get_data(as_text=True)
+    recent = page[page.index("最近浏览"):page.index("热门事项")]
+    assert recent.index("后看的事项") < recent.index("看过的一件事") < recent.index("先看的事项")
+    cookie = client.get_cookie("recent")
+    assert cookie.http_only and "1380" not in cookie.value
+    assert cookie.value == f"i:{second.code}.b:B-SEEN.i:{first.code}"
+
+
+def test_recent_cookie_is_bounded_and_ignores_junk():
+    value = "i:A.b:B.x:C.i:bad code.i:A"
+    assert recent_keys(value) == ["i:A", "b:B"]
+    for n in range(10):
+        value = remember(value, f"i:I{n}")
+    assert recent_keys(value)[0] == "i:I9" and len(recent_keys(value)) == 6
+
+
+def test_bookable_page_lists_items_with_online_capabilities(client):
+    factories.item(name="可预约事项", bookable=True)
+    factories.item(name="纯窗口事项", bookable=False, prereview=False, fully_online=False)
+    page = client.get("/book").get_data(as_text=True)
+    assert "可预约事项" in page and "纯窗口事项" not in page
