@@ -1,0 +1,551 @@
+"""Ratings: inviting, rating, and the rectification of bad ratings.
+
+THE CONTRACT for the features that deliver services (bookings, applications, help requests):
+call `invite()` once the service has been delivered, inside your own transaction (before your
+commit), and that is all:
+
+    from app.ratings.services import invite
+    invite(channel="onsite", entity="booking", entity_id=booking.id, citizen_id=booking.user_id,
+           served_at=utcnow(), hall_id=booking.hall_id, item_id=booking.item_id,
+           window_id=window.id, clerk_id=current_user.id, department=item.department)
+
+- channel: "onsite" (a visit served at a window: 一次一评) or "online" (a matter finished online:
+  一事一评: completed, rejected or accepted);
+- entity / entity_id: what was served ("booking", "application", "help_request"); one invite per
+  entity, so calling twice returns the first invite and sends nothing more;
+- served_at: naive UTC; the rating window closes RATING_WINDOW_WORKDAYS (5) working days later,
+  at the end of that local day, by the hall's calendar;
+- it queues the invitation SMS (short link, purpose "rate") to the citizen's phone. The link
+  opens the rating page for the person served only: someone not signed in is asked to sign in
+  with their phone first, and a different signed-in person is refused, because only the person
+  served may rate and an SMS can be forwarded.
+It returns the RatingInvite. Nothing else of this package needs to be known by other features.
+"""
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import current_app, has_request_context
+from sqlalchemy import select, update
+
+from app.auth.models import Role, User
+from app.core.links import make_link
+from app.core.models import AuditLog, audit
+from app.core.timeutil import to_local, tz, utcnow
+from app.core.workdays import add_working_days
+from app.extensions import db
+from app.ratings.models import Rating, RatingInvite, Rectification
+from app.ratings.states import (
+    APPEAL_REASONS,
+    CHANNELS,
+    CLOCKED,
+    CONTACT_METHODS,
+    ENTITIES,
+    INDICATORS,
+    LABELS,
+    LEVELS,
+    PLANS,
+    REASONS,
+    CaseStatus,
+    allowed_moves,
+    is_good,
+)
+from app.sms.services import queue_sms
+
+S = CaseStatus
+DEFAULTS = {
+    "RATING_WINDOW_WORKDAYS": 5,
+    "RATING_CONTACT_WORKDAYS": 1,
+    "RATING_FIX_SIMPLE_WORKDAYS": 1,
+    "RATING_FIX_COMPLEX_WORKDAYS": 15,
+    "RATING_VERIFY_WORKDAYS": 5,
+    "RATING_REMIND_HOUR": 9,
+}
+TEXT_MAX = 500
+
+
+def setting(name: str) -> int:
+    """A deadline setting: app config, else the environment, else the national default."""
+    value = current_app.config.get(name)
+    if value is None:
+        value = os.environ.get(name, DEFAULTS[name])
+    return int(value)
+
+
+class RatingError(Exception):
+    """A rule the person ran into, with a Chinese message, a status and the field it concerns."""
+
+    def __init__(self, message: str, status: int = 400, field: str | None = None):
+        super().__init__(message)
+        self.message, self.status, self.field = message, status, field
+
+
+def local_day(moment: datetime) -> date:
+    """The hall's local date of a UTC moment."""
+    return to_local(moment).date()
+
+
+def end_of_local_day(day: date) -> datetime:
+    """Naive UTC of 23:59:59 local on `day`: a clock runs out at the end of its last day."""
+    return _to_utc(datetime.combine(day, time(23, 59, 59), tzinfo=tz()))
+
+
+def _to_utc(aware: datetime) -> datetime:
+    return aware.astimezone(UTC).replace(tzinfo=None)
+
+
+def workday_deadline(start: datetime, days: int, hall_id: int | None) -> datetime:
+    """The end of the local day `days` working days after `start`."""
+    return end_of_local_day(add_working_days(local_day(start), days, hall_id))
+
+
+def _absolute_link(purpose: str, entity: str, entity_id: int, days: int) -> str:
+    """A short link; outside a request (a job) it is built against SERVER_NAME."""
+    if has_request_context():
+        return make_link(purpose, entity, entity_id, days=days)
+    with current_app.test_request_context("/"):
+        return make_link(purpose, entity, entity_id, days=days)
+
+
+# ---- inviting ----
+
+def invite(channel: str, entity: str, entity_id: int, citizen_id: int, served_at: datetime,
+           hall_id: int, item_id: int | None = None, window_id: int | None = None,
+           clerk_id: int | None = None, department: str | None = None) -> RatingInvite:
+    """Give the person served the right to rate it once, and send them the invitation SMS."""
+    if channel not in CHANNELS or entity not in ENTITIES:
+        raise ValueError(f"unknown channel or entity: {channel}, {entity}")
+    existing = db.session.scalar(select(RatingInvite).where(
+        RatingInvite.entity == entity, RatingInvite.entity_id == entity_id))
+    if existing:
+        return existing
+    row = new_invite(channel, entity, entity_id, citizen_id, served_at, hall_id, item_id,
+                     window_id, clerk_id, department)
+    citizen = db.session.get(User, citizen_id)
+    if citizen and citizen.phone:
+        days = (row.closes_at - utcnow()).days + 2
+        link = _absolute_link("rate", "rating_invite", row.id, max(days, 1))
+        queue_sms(citizen.phone, "rating_invite",
+                  {"hall": row.hall.short_name, "link": link,
+                   "days": setting("RATING_WINDOW_WORKDAYS")},
+                  key=f"rating-invite-{row.id}")
+    return row
+
+
+def new_invite(channel, entity, entity_id, citizen_id, served_at, hall_id, item_id=None,
+               window_id=None, clerk_id=None, department=None) -> RatingInvite:
+    """The invite row alone (demo data and tests of the window use it without an SMS)."""
+    if department is None and item_id:
+        from app.catalog.models import ServiceItem
+
+        item = db.session.get(ServiceItem, item_id)
+        department = item.department if item else ""
+    row = RatingInvite(
+        channel=channel, entity=entity, entity_id=entity_id, citizen_id=citizen_id,
+        hall_id=hall_id, item_id=item_id, window_id=window_id, clerk_id=clerk_id,
+        department=department or "", served_at=served_at, served_day=local_day(served_at),
+        closes_at=workday_deadline(served_at, setting("RATING_WINDOW_WORKDAYS"), hall_id))
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def invite_for(invite_id: int, user) -> RatingInvite:
+    """The invite if it is this person's; anyone else is told it does not exist."""
+    row = db.session.get(RatingInvite, invite_id)
+    if row is None or not user.is_authenticated or row.citizen_id != user.id:
+        raise RatingError("没有找到这次服务的评价。只有办事本人可以评价,请确认登录的手机号。", 404)
+    return row
+
+
+def check_open(row: RatingInvite) -> None:
+    """Refuse a second rating, and a rating after the window has closed."""
+    if row.rated_at is not None:
+        raise RatingError("您已经评价过这次服务了。每次服务只能评价一次,感谢您的反馈。", 409)
+    if row.closes_at < utcnow():
+        raise RatingError(
+            f"这次服务的评价期已结束。服务完成后 {setting('RATING_WINDOW_WORKDAYS')} 个工作日内"
+            "可以评价;如有意见,可拨打大厅咨询电话反映。", 410)
+
+
+def note_link_opened(row: RatingInvite) -> None:
+    """Remember that the invitation SMS brought the person here: an invited rating."""
+    if row.link_opened_at is None:
+        row.link_opened_at = utcnow()
+        db.session.commit()
+
+
+def latest_at_window(user, window_id: int) -> RatingInvite | None:
+    """This person's most recent served visit at a window that is still open for rating."""
+    return db.session.scalar(
+        select(RatingInvite).where(
+            RatingInvite.citizen_id == user.id, RatingInvite.window_id == window_id,
+            RatingInvite.rated_at.is_(None), RatingInvite.closes_at >= utcnow(),
+            RatingInvite.served_at <= utcnow())
+        .order_by(RatingInvite.served_at.desc()).limit(1))
+
+
+# ---- rating ----
+
+@dataclass
+class RatingForm:
+    """What the person chose; kept to show back when something is missing."""
+
+    score: int | None = None
+    scores: dict | None = None
+    reason: str = ""
+    reason_text: str = ""
+    photo: bytes | None = None  # optional, with a bad rating only
+
+
+def parse_score(raw) -> int:
+    try:
+        score = int(raw)
+    except (TypeError, ValueError):
+        score = 0
+    if score not in LEVELS:
+        raise RatingError("请选择您对这次服务的满意程度", 400, "score")
+    return score
+
+
+def submit_rating(invite_id: int, user, form: RatingForm, source: str = "app") -> Rating:
+    """Record a rating once; a bad one needs a reason and opens a rectification case."""
+    row = invite_for(invite_id, user)
+    row = db.session.get(RatingInvite, row.id, with_for_update=True, populate_existing=True)
+    check_open(row)
+    score = parse_score(form.score)
+    names = INDICATORS[row.channel]
+    scores = {k: int(v) for k, v in (form.scores or {}).items()
+              if k in names and str(v).isdigit() and int(v) in LEVELS}
+    reason = text = None
+    if not is_good(score):
+        if form.reason not in REASONS:
+            raise RatingError("请选择不满意的原因", 400, "reason")
+        reason, text = form.reason, (form.reason_text or "").strip() or None
+        if text and len(text) > TEXT_MAX:
+            raise RatingError(f"补充说明不能超过 {TEXT_MAX} 字", 400, "reason_text")
+        if form.photo:
+            _check_photo(form.photo)
+    source = "sms" if row.link_opened_at else (source if source in ("qr", "app") else "app")
+    rating = Rating(invite=row, score=score, scores=scores, source=source,
+                    self_initiated=source != "sms", reason=reason, reason_text=text)
+    row.rated_at = utcnow()
+    db.session.add(rating)
+    db.session.flush()
+    if reason and form.photo:
+        _store_photo(rating, form.photo)
+    audit("rating_invite", row.id, "rated", actor_id=user.id, from_status="invited",
+          public_note=f"您评价了这次服务:{LEVELS[score]}。")
+    if not is_good(score):
+        _open_case(rating, user)
+    db.session.flush()
+    refresh_figures(row)
+    db.session.commit()
+    return rating
+
+
+def refresh_figures(row: RatingInvite) -> None:
+    """Copy the rating's and the case's outcome onto the invite, which the figures scan."""
+    rating = row.rating
+    case = rating.case if rating else None
+    row.score = rating.score if rating else None
+    row.self_initiated = rating.self_initiated if rating else None
+    row.excluded = bool(rating and rating.excluded)
+    row.case_status = case.status if case else None
+    row.case_due_at = case.due_at if case else None
+    row.case_overdue_at = case.overdue_at if case else None
+    row.case_replied = bool(case and case.replied_at)
+    row.case_verified = bool(case and case.verified_at)
+    row.case_outcome_good = None
+    if case and case.outcome_score is not None:
+        row.case_outcome_good = is_good(case.outcome_score)
+    elif case and case.follow_up_satisfied is not None:
+        row.case_outcome_good = case.follow_up_satisfied
+
+
+def _check_photo(data: bytes) -> None:
+    """Only a whole JPEG, PNG, WebP or HEIC photo within the limits (app/uploads/imaging.py)."""
+    from app.uploads.imaging import ImageRejected, inspect_upload
+
+    try:
+        inspect_upload(data, max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
+    except ImageRejected as exc:
+        raise RatingError(exc.message, 413 if exc.code == "too_large" else 400, "photo") from exc
+
+
+def _store_photo(rating: Rating, data: bytes) -> None:
+    """Keep the original privately until the worker has made the served copy."""
+    from app import jobs
+    from app.uploads.storage import get_storage
+
+    rating.photo_original = get_storage().save(data)
+    jobs.enqueue("ratings.compress_photo", rating.id)
+
+
+def compress_photo(rating_id: int) -> str:
+    """The worker's part: a 1600 px copy without metadata; the original is then deleted."""
+    from app.uploads.imaging import ImageRejected, compress
+    from app.uploads.storage import get_storage
+
+    rating = db.session.get(Rating, rating_id)
+    if rating is None or not rating.photo_original:
+        return "skipped"  # done already: safe to run twice
+    storage, original = get_storage(), rating.photo_original
+    try:
+        result = compress(storage.open(original))
+    except (ImageRejected, FileNotFoundError):
+        rating.photo_original = None
+        db.session.commit()
+        storage.delete(original)
+        return "failed"
+    key = storage.save(result.image_bytes)
+    done = db.session.execute(update(Rating).where(
+        Rating.id == rating_id, Rating.photo_original == original).values(
+        photo_path=key, photo_original=None))
+    db.session.commit()
+    if done.rowcount != 1:  # a concurrent run won: keep only its copy
+        storage.delete(key)
+        return "skipped"
+    storage.delete(original)
+    return "done"
+
+
+def photo_for(rating_id: int, user) -> bytes:
+    """The served copy, for the person who rated and the staff of the hall only."""
+    from app.uploads.storage import get_storage
+
+    rating = db.session.get(Rating, rating_id)
+    allowed = rating is not None and user.is_authenticated and (
+        rating.invite.citizen_id == user.id or
+        (user.is_staff and _in_scope(user, rating.invite.hall_id)))
+    if not allowed or not rating.photo_path:
+        raise RatingError("没有找到这张照片。", 404)
+    return get_storage().open(rating.photo_path)
+
+
+def _open_case(rating: Rating, user) -> Rectification:
+    row = rating.invite
+    case = Rectification(rating=rating, hall_id=row.hall_id, department=row.department,
+                         clerk_id=row.clerk_id, status=S.OPEN)
+    db.session.add(case)
+    db.session.flush()
+    _set_clock(case, S.OPEN, utcnow())
+    days = setting("RATING_CONTACT_WORKDAYS")
+    audit("rectification", case.id, S.OPEN, actor_id=user.id,
+          note=f"差评:{rating.reason_label}",
+          public_note=f"您的意见已转交{row.hall.short_name}处理,工作人员将在 {days} 个工作日内"
+                      "与您联系。")
+    return case
+
+
+def rating_for(rating_id: int, user) -> Rating:
+    """The citizen's own rating; anyone else is told it does not exist."""
+    rating = db.session.get(Rating, rating_id)
+    if rating is None or not user.is_authenticated or rating.invite.citizen_id != user.id:
+        raise RatingError("没有找到这条评价。", 404)
+    return rating
+
+
+def rate_outcome(rating_id: int, user, raw_score) -> Rectification:
+    """The citizen rates how their bad rating was put right, once, after an answer."""
+    rating = rating_for(rating_id, user)
+    if rating.case is None:
+        raise RatingError("这条评价没有整改记录。", 404)
+    case = db.session.get(Rectification, rating.case.id, with_for_update=True,
+                          populate_existing=True)
+    if case.outcome_score is not None:
+        raise RatingError("您已经评价过整改结果了。", 409)
+    if case.rectified_at is None and case.status != S.EXPLAINED:
+        raise RatingError("工作人员还没有答复整改结果,答复后可以评价。", 409)
+    case.outcome_score = parse_score(raw_score)
+    case.outcome_at = utcnow()
+    audit("rectification", case.id, "outcome_rated", actor_id=user.id, from_status=case.status,
+          note=f"群众评价整改结果:{LEVELS[case.outcome_score]}",
+          public_note=f"您评价了整改结果:{LEVELS[case.outcome_score]}。")
+    refresh_figures(rating.invite)
+    db.session.commit()
+    return case
+
+
+def timeline(case: Rectification, public: bool = True) -> list[AuditLog]:
+    """The case's audit rows, newest first (only those with a citizen-facing note if public)."""
+    query = select(AuditLog).where(AuditLog.entity == "rectification",
+                                   AuditLog.entity_id == case.id)
+    if public:
+        query = query.where(AuditLog.public_note.is_not(None))
+    return list(db.session.scalars(query.order_by(AuditLog.created_at.desc(),
+                                                  AuditLog.id.desc())))
+
+
+# ---- rectification ----
+
+def _step_days(status: str, plan: str | None) -> int | None:
+    if status == S.OPEN:
+        return setting("RATING_CONTACT_WORKDAYS")
+    if status == S.CONTACTED:
+        return setting("RATING_FIX_COMPLEX_WORKDAYS" if plan == "complex"
+                       else "RATING_FIX_SIMPLE_WORKDAYS")
+    if status == S.RECTIFIED:
+        return setting("RATING_VERIFY_WORKDAYS")
+    return None
+
+
+def _set_clock(case: Rectification, status: str, now: datetime) -> None:
+    """Start the clock of the step the case enters, and schedule its reminders."""
+    step = case.appeal_from if status == S.UPHELD else status
+    days = _step_days(step, case.plan) if status in CLOCKED else None
+    case.due_at = workday_deadline(now, days, case.hall_id) if days is not None else None
+    if case.due_at is None:
+        return
+    from app import jobs
+
+    due = case.due_at.isoformat()
+    remind_local = datetime.combine(local_day(case.due_at),
+                                    time(setting("RATING_REMIND_HOUR")), tzinfo=tz())
+    remind_at = _to_utc(remind_local)
+    if remind_at > now:
+        jobs.enqueue("ratings.case_reminder", case.id, due, run_at=remind_at)
+    jobs.enqueue("ratings.case_overdue", case.id, due, run_at=case.due_at + timedelta(seconds=1))
+
+
+def transition(case: Rectification, to: str, actor, note: str | None = None,
+               public_note: str | None = None, **changes) -> Rectification:
+    """The one way a case changes status: lock, check the table, apply, audit, schedule."""
+    case = db.session.get(Rectification, case.id, with_for_update=True, populate_existing=True)
+    to = S(to)
+    if to not in allowed_moves(case.status, case.appeal_from):
+        raise RatingError(f"整改记录当前为“{LABELS[S(case.status)]}”,不能改为"
+                          f"“{LABELS[to]}”。请刷新页面查看最新状态。", 409)
+    now = utcnow()
+    if case.due_at is not None and case.due_at < now and case.overdue_at is None:
+        case.overdue_at = case.due_at  # it moved, but late: the figures keep that it was overdue
+    from_status = case.status
+    for name, value in changes.items():
+        setattr(case, name, value)
+    if to == S.UNDER_APPEAL:
+        case.appeal_from = from_status
+    if to in (S.CONTACTED, S.EXPLAINED) and case.replied_at is None:
+        case.replied_at = now
+    if to == S.RECTIFIED:
+        case.rectified_at = now
+    if to == S.VERIFIED:
+        case.verified_at = now
+    if to == S.DISMISSED:
+        case.rating.excluded = True
+    case.status = to
+    _set_clock(case, to, now)
+    audit("rectification", case.id, to, actor_id=actor.id, from_status=from_status, note=note,
+          public_note=public_note)
+    if to in (S.RECTIFIED, S.EXPLAINED):
+        _tell_citizen(case, to)
+    refresh_figures(case.rating.invite)
+    db.session.commit()
+    return case
+
+
+def _tell_citizen(case: Rectification, to: str) -> None:
+    citizen = case.rating.invite.citizen
+    if not citizen or not citizen.phone:
+        return
+    link = _absolute_link("rate", "rating", case.rating_id, 30)
+    queue_sms(citizen.phone, "rating_reply", {"link": link}, key=f"rating-reply-{case.id}-{to}")
+
+
+def case_for_staff(case_id: int, user) -> Rectification:
+    """A case the member of staff may see: their own hall's (an admin without a hall sees all)."""
+    case = db.session.get(Rectification, case_id)
+    if case is None or not user.is_staff or not _in_scope(user, case.hall_id):
+        raise RatingError("没有找到这条整改记录,或它不属于您所在的大厅。", 404)
+    return case
+
+
+def _in_scope(user, hall_id: int) -> bool:
+    if user.role == Role.ADMIN and user.hall_id is None:
+        return True
+    return user.hall_id is not None and user.hall_id == hall_id
+
+
+def _require_admin(user) -> None:
+    if user.role != Role.ADMIN:
+        raise RatingError("只有大厅管理员可以做这一步。", 403)
+
+
+def _text(raw: str | None, field: str, message: str, required: bool = True) -> str | None:
+    value = (raw or "").strip()
+    if required and not value:
+        raise RatingError(message, 400, field)
+    if len(value) > TEXT_MAX:
+        raise RatingError(f"不能超过 {TEXT_MAX} 字", 400, field)
+    return value or None
+
+
+def log_contact(case_id: int, user, method: str, plan: str, note: str, reply: str):
+    """The responsible staff reached the citizen: how, what was said, and the plan."""
+    case = case_for_staff(case_id, user)
+    if method not in CONTACT_METHODS:
+        raise RatingError("请选择联系方式", 400, "method")
+    if plan not in PLANS:
+        raise RatingError("请选择整改安排", 400, "plan")
+    note = _text(note, "note", "请写下沟通的情况")
+    reply = _text(reply, "reply", "请写下给群众看的答复")
+    return transition(case, S.CONTACTED, user,
+                      note=f"{CONTACT_METHODS[method]}联系:{note}", public_note=reply, plan=plan)
+
+
+def log_fix(case_id: int, user, note: str, reply: str):
+    """The problem was put right: what was done."""
+    case = case_for_staff(case_id, user)
+    note = _text(note, "note", "请写下整改的措施")
+    reply = _text(reply, "reply", "请写下给群众看的答复")
+    return transition(case, S.RECTIFIED, user, note=note, public_note=reply)
+
+
+def explain(case_id: int, user, reply: str):
+    """The law gives no basis to change it: the reason, told to the citizen."""
+    case = case_for_staff(case_id, user)
+    reply = _text(reply, "reply", "请写明不能整改的原因和依据")
+    return transition(case, S.EXPLAINED, user, note="依法解释说明", public_note=reply)
+
+
+def verify(case_id: int, user, satisfied: str, note: str):
+    """The admin followed up with the citizen after the fix."""
+    case = case_for_staff(case_id, user)
+    _require_admin(user)
+    if satisfied not in ("yes", "no"):
+        raise RatingError("请选择群众对整改是否满意", 400, "satisfied")
+    note = _text(note, "note", "请写下回访的情况")
+    return transition(case, S.VERIFIED, user, note=note, follow_up_satisfied=satisfied == "yes",
+                      public_note="大厅管理员已回访,整改结束。感谢您的监督。")
+
+
+def appeal(case_id: int, user, reason: str, evidence: str):
+    """A clerk says the rating is mistaken or malicious, with evidence; an admin decides."""
+    case = case_for_staff(case_id, user)
+    if user.role != Role.CLERK:
+        raise RatingError("申诉由被评价的窗口工作人员提出。", 403)
+    if reason not in APPEAL_REASONS:
+        raise RatingError("请选择申诉理由", 400, "appeal_reason")
+    evidence = _text(evidence, "evidence", "请写明申诉的依据(如监控、录音、办件记录)")
+    return transition(case, S.UNDER_APPEAL, user, note=f"申诉:{APPEAL_REASONS[reason]}",
+                      appeal_reason=reason, appeal_evidence=evidence, appeal_by_id=user.id)
+
+
+def decide_appeal(case_id: int, user, decision: str, note: str):
+    """The admin upholds the rating (the case resumes) or dismisses it (it leaves the figures)."""
+    case = case_for_staff(case_id, user)
+    _require_admin(user)
+    if decision not in ("upheld", "dismissed"):
+        raise RatingError("请选择审核结果", 400, "decision")
+    note = _text(note, "note", "请写明审核意见")
+    public = ("经核实,这条评价不计入统计。如有异议,请拨打大厅咨询电话。"
+              if decision == "dismissed" else None)
+    return transition(case, decision, user, note=note, public_note=public)
+
+
+def staff_to_remind(case: Rectification) -> list[User]:
+    """Who answers for a case: the clerk who served and the hall's admins."""
+    admins = db.session.scalars(select(User).where(
+        User.role == Role.ADMIN, User.hall_id == case.hall_id, User.active.is_(True))).all()
+    people = ([case.clerk] if case.clerk else []) + list(admins)
+    return list({p.id: p for p in people}.values())
