@@ -71,6 +71,7 @@ def from_env() -> dict:
         "UPLOAD_MAX_BYTES": upload_mb * 1024 * 1024,
         # The whole request may carry one photo plus form fields.
         "MAX_CONTENT_LENGTH": (upload_mb + 2) * 1024 * 1024,
+        **_application_settings(),
         "SERVER_NAME": os.environ.get("SERVER_NAME") or None,
         "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME",
                                                "https" if production else "http"),
@@ -90,13 +91,69 @@ def from_env() -> dict:
         "LOGIN_LIMITS_PER_IP": os.environ.get("LOGIN_LIMITS_PER_IP", "30/hour"),
         "STAFF_LOCKOUT_FAILURES": _int("STAFF_LOCKOUT_FAILURES", 5),
         "STAFF_LOCKOUT_MINUTES": _int("STAFF_LOCKOUT_MINUTES", 15),
-        "OUTBOX_SWEEP_SECONDS": _int("OUTBOX_SWEEP_SECONDS", 30),
+        "OUTBOX_SWEEP_SECONDS": _int("OUTBOX_SWEEP_SECONDS", 10),
+        **_worker_settings(),
         "JOB_RETRY_INTERVALS": [
             int(s) for s in os.environ.get("JOB_RETRY_INTERVALS", "10,60,300").split(",")],
         "QUIET_HOURS": os.environ.get("QUIET_HOURS", "22-8"),
         "TIMEZONE": os.environ.get("TIMEZONE", "Asia/Shanghai"),
         "LINK_TTL_DAYS": _int("LINK_TTL_DAYS", 7),
+        **_sso_settings(),
+        **_booking_settings(),
+        **_progress_settings(),
     }
+
+
+def _progress_settings() -> dict:
+    """Progress lookup limits and Web Push (off unless all three VAPID settings are set)."""
+    env = os.environ.get
+    return {"LOOKUP_LIMITS_PER_NUMBER": env("LOOKUP_LIMITS_PER_NUMBER", "1/minute;5/hour;10/day"),
+            "LOOKUP_LIMITS_PER_IP": env("LOOKUP_LIMITS_PER_IP", "20/hour"),
+            "LOOKUP_CHECKS_PER_NUMBER": env("LOOKUP_CHECKS_PER_NUMBER", "10/hour"),
+            "LOOKUP_CHECKS_PER_IP": env("LOOKUP_CHECKS_PER_IP", "30/hour"),
+            "LOOKUP_GRANT_MINUTES": _int("LOOKUP_GRANT_MINUTES", 60),
+            "VAPID_PUBLIC_KEY": env("VAPID_PUBLIC_KEY") or None,
+            "VAPID_PRIVATE_KEY": env("VAPID_PRIVATE_KEY") or None,
+            "VAPID_SUBJECT": env("VAPID_SUBJECT") or None}
+
+
+def _application_settings() -> dict:
+    """Photo pre-review: caps, retention and reuse (DESIGN.md "Photos")."""
+    names = {"UPLOAD_MAX_PIXELS": 50_000_000, "APPLICATION_MAX_PHOTOS": 30,
+             "PHOTO_RETENTION_DAYS": 180, "MATERIAL_REUSE_DAYS": 365}
+    return {name: _int(name, default) for name, default in names.items()}
+
+
+def _booking_settings() -> dict:
+    """Booking rules (DESIGN.md "Booking"); every number a setting."""
+    names = {"BOOKING_DAYS_AHEAD": 5, "BOOKING_MIN_LEAD_MINUTES": 60,
+             "BOOKING_CANCEL_LEAD_MINUTES": 120, "BOOKING_NO_SHOW_LIMIT": 2,
+             "BOOKING_CANCEL_LIMIT": 5, "BOOKING_COUNT_DAYS": 30, "BOOKING_BAR_DAYS": 90,
+             "BOOKING_REMINDER_HOUR": 18, "BOOKING_PRIORITY_AGE": 60,
+             "BOOKING_SERVICE_MINUTES": 8, "BOOKING_POLL_SECONDS": 3}
+    return {name: _int(name, default) for name, default in names.items()}
+
+
+def _sso_settings() -> dict:
+    """Sign-in through the unified identity provider (OIDC) and a WeChat-style provider."""
+    names = {"OIDC_ISSUER": None, "OIDC_CLIENT_ID": None, "OIDC_CLIENT_SECRET": None,
+             "OIDC_SCOPES": "openid profile phone", "OIDC_PHONE_CLAIM": "phone_number",
+             "OIDC_NAME_CLAIM": "name", "OIDC_VERIFIED_NAME_CLAIM": "name_verified",
+             "WECHAT_APP_ID": None, "WECHAT_APP_SECRET": None,
+             "WECHAT_SCOPE": "snsapi_userinfo",
+             "WECHAT_AUTHORIZE_URL": "https://open.weixin.qq.com/connect/oauth2/authorize",
+             "WECHAT_API_BASE": "https://api.weixin.qq.com"}
+    return {name: os.environ.get(name) or default for name, default in names.items()}
+
+
+def _worker_settings() -> dict:
+    """How fast a dead worker's jobs come back, and the SMS sending knobs (see README)."""
+    return {"JOB_STUCK_SECONDS": _int("JOB_STUCK_SECONDS", 30),
+            "WORKER_TTL": _int("WORKER_TTL", 60),
+            "WORKER_MAINTENANCE_SECONDS": _int("WORKER_MAINTENANCE_SECONDS", 60),
+            "SMS_TIMEOUT": float(os.environ.get("SMS_TIMEOUT", 10)),
+            "SMS_BATCH_SIZE": _int("SMS_BATCH_SIZE", 100),
+            "SMS_RECEIPT_TOKEN": os.environ.get("SMS_RECEIPT_TOKEN") or None}
 
 
 def check_production(config: dict) -> None:
@@ -112,5 +169,7 @@ def check_production(config: dict) -> None:
         problems.append("REDIS_URL must be set")
     if config.get("SMS_BACKEND") == "console":
         problems.append("SMS_BACKEND must be a real provider")
+    if "change-me" in config["SECRET_KEY"] or len(config["SECRET_KEY"]) < 32:
+        problems.append("SECRET_KEY must be a long random value, not the example")
     if problems:
         raise RuntimeError("Refusing to start in production: " + "; ".join(problems))

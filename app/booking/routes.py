@@ -1,0 +1,504 @@
+"""Booking pages for citizens, the clerk's check-in and queue screens, admin rules, hall display."""
+
+from datetime import date, timedelta
+
+import segno
+from flask import Response, abort, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from app.auth.decorators import role_required
+from app.booking import bp, services
+from app.booking.models import Booking, Slot, SlotRule, Ticket
+from app.booking.services import BookingError
+from app.booking.states import LABELS, TICKET_LABELS, WEEKDAYS, BookingStatus
+from app.catalog.models import Bundle, Hall, ServiceItem
+from app.catalog.services import merge_materials
+from app.core.links import has_grant
+from app.core.models import AuditLog
+from app.core.timeutil import to_local, utcnow
+from app.core.workdays import CalendarDay
+from app.extensions import db
+from app.htmx import render
+
+TITLES = {400: "请检查", 403: "暂不能预约", 404: "没有找到", 409: "不能预约", 410: "已停止预约"}
+
+
+def _problem(err: BookingError, back_url: str | None = None):
+    return render_template("booking/problem.html", code=err.status,
+                           title=TITLES.get(err.status, "请检查"), message=err.message,
+                           back_url=back_url or url_for("core.home")), err.status
+
+
+@bp.app_context_processor
+def _labels():
+    return {"booking_labels": LABELS, "ticket_labels": TICKET_LABELS, "weekdays": WEEKDAYS}
+
+
+def _item(code: str) -> ServiceItem:
+    item = db.session.scalar(select(ServiceItem).where(ServiceItem.code == code))
+    if item is None:
+        abort(404)
+    return item
+
+
+def _bundle_lead(bundle: Bundle) -> ServiceItem | None:
+    """A bundle is booked as one visit on the slots of its first bookable item."""
+    return next((i for i in bundle.items if i.bookable and i.retired_at is None), None)
+
+
+def _flow_bundle() -> Bundle | None:
+    code = request.args.get("bundle") or request.form.get("bundle")
+    if not code:
+        return None
+    return db.session.scalar(select(Bundle).where(Bundle.code == code,
+                                                  Bundle.retired_at.is_(None)))
+
+
+def _own(booking_id: int, allow_link: bool = False) -> Booking:
+    """The signed-in citizen's booking (or one opened through its SMS link); else 404."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None:
+        abort(404)
+    mine = current_user.is_authenticated and booking.citizen_id == current_user.id
+    if not mine and not (allow_link and has_grant("booking", booking.id, "progress")):
+        abort(404)
+    return booking
+
+
+def _change_of(raw) -> Booking | None:
+    if not raw:
+        return None
+    if not current_user.is_authenticated:
+        abort(404)
+    return _own(int(raw)) if str(raw).isdigit() else abort(404)
+
+
+# ---- citizen flow ----
+
+@bp.get("/book/<code>")
+def start(code: str):
+    """Step 1: which hall, for one item."""
+    item = _item(code)
+    if item.retired_at is not None or not item.bookable:
+        return _problem(BookingError("该事项已停止网上预约,请查看办事指南了解其他办理方式", 410),
+                        url_for("catalog.guide", code=code))
+    return _halls_page(item, None)
+
+
+@bp.get("/book/bundle/<code>")
+def start_bundle(code: str):
+    """Step 1 for 一件事: one visit for the whole bundle."""
+    bundle = db.session.scalar(select(Bundle).where(Bundle.code == code))
+    if bundle is None:
+        abort(404)
+    lead = _bundle_lead(bundle) if bundle.retired_at is None else None
+    if lead is None:
+        return _problem(BookingError("这件事暂不支持网上预约", 410),
+                        url_for("catalog.bundle", code=code))
+    return _halls_page(lead, bundle)
+
+
+def _halls_page(item: ServiceItem, bundle: Bundle | None):
+    halls = [h for h in item.halls if db.session.scalar(select(SlotRule.id).where(
+        SlotRule.hall_id == h.id, SlotRule.item_id == item.id, SlotRule.active.is_(True)))]
+    change = _change_of(request.args.get("change"))
+    if len(halls) == 1 and not request.args.get("all"):
+        return redirect(url_for("booking.slots", code=item.code, hall_id=halls[0].id,
+                                bundle=bundle.code if bundle else None,
+                                change=change.id if change else None))
+    bar = services.bar_message(current_user.id) if current_user.is_authenticated else None
+    return render_template("booking/halls.html", item=item, bundle=bundle, halls=halls, bar=bar,
+                           change=change)
+
+
+@bp.get("/book/<code>/hall/<int:hall_id>")
+def slots(code: str, hall_id: int):
+    """Step 2: a strip of days, and the chosen day's slots with places left (htmx)."""
+    item = _item(code)
+    hall = db.get_or_404(Hall, hall_id)
+    bundle = _flow_bundle()
+    change = _change_of(request.args.get("change"))
+    if item.retired_at is not None or not item.bookable or hall not in item.halls:
+        return _problem(BookingError("该事项在这个大厅不能网上预约", 410),
+                        url_for("catalog.guide", code=code))
+    days = services.bookable_days(hall.id, item.id)
+    try:
+        day = date.fromisoformat(request.args.get("day", "")) if request.args.get("day") else None
+    except ValueError:
+        day = None
+    problem = None
+    if day is not None and day not in days:
+        problem = ("该日期已过或不在可预约范围内,请选择下面的日期" if day < services.local_today()
+                   or day > services.horizon(hall.id) else "这一天大厅不办理该事项的预约")
+        day = None
+    if day is None:
+        day = next((d for d in days if _has_open(hall.id, item.id, d)), days[0] if days else None)
+    day_slots = services.ensure_slots(hall.id, item.id, day) if day else []
+    now = utcnow()
+    bar = services.bar_message(current_user.id) if current_user.is_authenticated else None
+    return render("booking/slots.html", "booking/_slots.html", item=item, hall=hall,
+                  bundle=bundle, change=change, days=days, day=day, slots=day_slots, now=now,
+                  open_=lambda s: services.slot_open(s, now), problem=problem, bar=bar,
+                  status=400 if problem else 200)
+
+
+def _has_open(hall_id: int, item_id: int, day: date) -> bool:
+    return any(s.left and services.slot_open(s) for s in
+               services.ensure_slots(hall_id, item_id, day))
+
+
+@bp.route("/book/slot/<int:slot_id>", methods=["GET", "POST"])
+@login_required
+def confirm(slot_id: int):
+    """Step 3: 核对信息, then book (a double submit gets the first result)."""
+    # One query for the slot, its item and hall: this page answers the crowd at a full slot.
+    slot = db.session.get(Slot, slot_id, options=[joinedload(Slot.item), joinedload(Slot.hall)])
+    bundle = _flow_bundle()
+    change = _change_of(request.values.get("change"))
+    if slot is None:
+        return _problem(BookingError("没有找到这个预约时段,请重新选择时间", 404))
+    form = {"birth_year": request.form.get("birth_year", ""),
+            "idem": request.form.get("idem") or services.new_idem_key()}
+    error = None
+    if request.method == "POST":
+        try:
+            birth_year = services.check_birth_year(form["birth_year"])
+            booking = services.book(current_user, slot.id, request.form.get("idem", ""),
+                                    birth_year, bundle, change)
+            return redirect(url_for("booking.view", booking_id=booking.id), code=303)
+        except BookingError as err:
+            error = err
+    else:
+        bar = services.bar_message(current_user.id) if not change else None
+        if bar:
+            error = BookingError(bar, 403)
+    back_url = url_for("booking.slots", code=slot.item.code, hall_id=slot.hall_id,
+                       day=slot.day.isoformat(), bundle=bundle.code if bundle else None,
+                       change=change.id if change else None)
+    return render_template("booking/confirm.html", slot=slot, bundle=bundle, change=change,
+                           form=form, error=error, back_url=back_url,
+                           phone=current_user.masked_phone), error.status if error else 200
+
+
+def _materials(booking: Booking):
+    items = booking.bundle.items if booking.bundle else [booking.item]
+    return merge_materials(items)
+
+
+@bp.get("/bookings")
+@login_required
+def mine():
+    """预约: the signed-in person's bookings, upcoming first."""
+    rows = db.session.scalars(select(Booking).where(Booking.citizen_id == current_user.id)
+                              .order_by(Booking.starts_at.desc()).limit(50)).all()
+    now = utcnow()
+    upcoming = sorted([b for b in rows if b.ends_at >= now and b.status in (
+        "booked", "checked_in", "called")], key=lambda b: b.starts_at)
+    past = [b for b in rows if b not in upcoming]
+    return render_template("booking/mine.html", upcoming=upcoming, past=past,
+                           bar=services.bar_message(current_user.id))
+
+
+@bp.get("/bookings/<int:booking_id>")
+def view(booking_id: int):
+    """The confirmation (回执): number, what to bring, QR for check-in, calendar, cancel/change."""
+    booking = _own(booking_id, allow_link=True)
+    qr = Markup(segno.make(booking.number, error="m").svg_inline(
+        border=2, omitsize=True, title=f"预约号 {booking.number}"))
+    ticket = db.session.scalar(select(Ticket).where(Ticket.booking_id == booking.id))
+    timeline = db.session.scalars(select(AuditLog).where(
+        AuditLog.entity == "booking", AuditLog.entity_id == booking.id,
+        AuditLog.public_note.is_not(None)).order_by(AuditLog.id)).all()
+    wechat = "MicroMessenger" in (request.user_agent.string or "")
+    mine_ = current_user.is_authenticated and current_user.id == booking.citizen_id
+    return render_template("booking/view.html", booking=booking, qr=qr, ticket=ticket,
+                           materials=_materials(booking), timeline=timeline, wechat=wechat,
+                           can_cancel=mine_ and services.can_cancel(booking))
+
+
+@bp.get("/bookings/<int:booking_id>.ics")
+def ics(booking_id: int):
+    """The booking as a calendar event."""
+    booking = _own(booking_id, allow_link=True)
+
+    def esc(value: str) -> str:
+        return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+
+    stamp = "%Y%m%dT%H%M%SZ"
+    body = "\r\n".join([
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//palm-service//booking//ZH",
+        "METHOD:PUBLISH", "BEGIN:VEVENT", f"UID:booking-{booking.number}@palm-service",
+        f"DTSTAMP:{utcnow().strftime(stamp)}", f"DTSTART:{booking.starts_at.strftime(stamp)}",
+        f"DTEND:{booking.ends_at.strftime(stamp)}",
+        f"SUMMARY:{esc('办理' + booking.item.name + '(预约号 ' + booking.number + ')')}",
+        f"LOCATION:{esc(booking.hall.name + ' ' + booking.hall.address)}",
+        f"DESCRIPTION:{esc('请带齐材料,到大厅后出示预约二维码签到取号。')}",
+        "BEGIN:VALARM", "TRIGGER:-PT1H", "ACTION:DISPLAY", "DESCRIPTION:预约提醒", "END:VALARM",
+        "END:VEVENT", "END:VCALENDAR", ""])
+    return Response(body, mimetype="text/calendar", headers={
+        "Content-Disposition": f'attachment; filename="booking-{booking.number}.ics"'})
+
+
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(booking_id: int):
+    """Cancel, after one question."""
+    booking = _own(booking_id)
+    error = None
+    if request.method == "POST":
+        try:
+            services.cancel(current_user, booking)
+            return redirect(url_for("booking.view", booking_id=booking.id), code=303)
+        except BookingError as err:
+            error = err
+    elif not services.can_cancel(booking):
+        error = BookingError("这条预约已不能在网上取消(已取消、已签到或距预约时间不足 "
+                             f"{services.cfg('CANCEL_LEAD_MINUTES') / 60:g} 小时)", 409)
+    return render_template("booking/cancel.html", booking=booking, error=error), (
+        error.status if error else 200)
+
+
+@bp.get("/bookings/<int:booking_id>/change")
+@login_required
+def change(booking_id: int):
+    """改约: pick a new time; the old place is kept until the new one is taken."""
+    booking = _own(booking_id)
+    if not services.can_cancel(booking):
+        return _problem(BookingError("这条预约已不能改约(已取消、已签到或距预约时间不足 "
+                                     f"{services.cfg('CANCEL_LEAD_MINUTES') / 60:g} 小时)", 409),
+                        url_for("booking.view", booking_id=booking.id))
+    return redirect(url_for("booking.slots", code=booking.item.code, hall_id=booking.hall_id,
+                            change=booking.id,
+                            bundle=booking.bundle.code if booking.bundle else None))
+
+
+@bp.get("/bookings/<int:booking_id>/ticket")
+def ticket(booking_id: int):
+    """The citizen's queue number, how many are ahead and the wait, refreshed by polling."""
+    booking = _own(booking_id, allow_link=True)
+    row = db.session.scalar(select(Ticket).where(Ticket.booking_id == booking.id))
+    if row is None:
+        return redirect(url_for("booking.view", booking_id=booking.id))
+    return render("booking/ticket.html", "booking/_ticket.html", booking=booking,
+                  place=services.place_in_queue(row))
+
+
+# ---- clerk ----
+
+def _staff_hall() -> Hall:
+    hall_id = current_user.hall_id
+    if current_user.role == "admin" and request.values.get("hall", "").isdigit():
+        hall_id = int(request.values["hall"])
+    hall = db.session.get(Hall, hall_id) if hall_id else None
+    if hall is None:
+        hall = db.session.scalar(select(Hall).order_by(Hall.id)) if (
+            current_user.role == "admin") else None
+    if hall is None:
+        abort(403)
+    return hall
+
+
+@bp.get("/clerk/bookings")
+@role_required("clerk", "admin")
+def clerk_day():
+    """Today's (or a chosen day's) bookings per window group and time, with counts."""
+    hall = _staff_hall()
+    try:
+        day = date.fromisoformat(request.args.get("day", "")) or services.local_today()
+    except ValueError:
+        day = services.local_today()
+    rows = services.day_bookings(hall.id, day)
+    groups: dict[str, dict[str, list[Booking]]] = {}
+    for b in rows:
+        groups.setdefault(b.slot.window_group, {}).setdefault(
+            to_local(b.starts_at).strftime("%H:%M"), []).append(b)
+    counts = {s: sum(1 for b in rows if b.status == s) for s in BookingStatus}
+    figures = services.item_figures(hall.id) if current_user.role == "admin" else None
+    return render_template("booking/clerk_day.html", hall=hall, day=day, groups=groups,
+                           counts=counts, total=len(rows), figures=figures,
+                           windows=services.hall_groups(hall.id),
+                           prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
+
+
+def _queue_page(error: BookingError | None = None, typed: str = ""):
+    if current_user.hall_id is None:
+        abort(403)
+    hall = db.session.get(Hall, current_user.hall_id)
+    groups = services.hall_groups(hall.id)
+    window_id = session.get("booking_window")
+    window = next((w for ws in groups.values() for w in ws if w.id == window_id), None)
+    current = db.session.scalar(select(Ticket).where(
+        Ticket.window_id == window.id, Ticket.day == services.local_today(),
+        Ticket.status == "called")) if window else None
+    issued = db.session.get(Ticket, session.pop("booking_issued", 0) or 0)
+    return render_template("booking/queue.html", hall=hall, groups=groups, window=window,
+                           current=current, waiting=services.waiting_counts(hall.id),
+                           error=error, typed=typed, issued=issued), (
+        error.status if error else 200)
+
+
+@bp.get("/clerk/queue")
+@role_required("clerk", "admin")
+def queue():
+    """Check-in by QR or number, walk-in tickets, and calling at the clerk's window."""
+    return _queue_page()
+
+
+@bp.post("/clerk/queue/window")
+@role_required("clerk", "admin")
+def queue_window():
+    window_id = request.form.get("window_id", "")
+    try:
+        window = services._clerk_window(current_user, int(window_id) if window_id.isdigit()
+                                        else None)
+    except BookingError as err:
+        return _queue_page(err)
+    session["booking_window"] = window.id
+    return redirect(url_for("booking.queue"), code=303)
+
+
+@bp.post("/clerk/queue/checkin")
+@role_required("clerk", "admin")
+def queue_checkin():
+    typed = request.form.get("number", "")
+    try:
+        ticket_row = services.check_in(current_user, typed)
+    except BookingError as err:
+        return _queue_page(err, typed)
+    session["booking_issued"] = ticket_row.id
+    return redirect(url_for("booking.queue"), code=303)
+
+
+@bp.post("/clerk/queue/walkin")
+@role_required("clerk", "admin")
+def queue_walkin():
+    try:
+        ticket_row = services.walk_in(current_user, request.form.get("group", ""),
+                                      request.form.get("senior") == "1")
+    except BookingError as err:
+        return _queue_page(err)
+    session["booking_issued"] = ticket_row.id
+    return redirect(url_for("booking.queue"), code=303)
+
+
+@bp.post("/clerk/queue/call")
+@role_required("clerk", "admin")
+def queue_call():
+    try:
+        services.call_next(current_user, session.get("booking_window"))
+    except BookingError as err:
+        return _queue_page(err)
+    return redirect(url_for("booking.queue"), code=303)
+
+
+@bp.post("/clerk/queue/<int:ticket_id>/<action>")
+@role_required("clerk", "admin")
+def queue_act(ticket_id: int, action: str):
+    try:
+        services.act(current_user, ticket_id, action)
+    except BookingError as err:
+        return _queue_page(err)
+    return redirect(url_for("booking.queue"), code=303)
+
+
+# ---- hall display ----
+
+@bp.get("/halls/<int:hall_id>/display")
+def display(hall_id: int):
+    """Large screen: the latest called tickets and their windows, polled."""
+    hall = db.get_or_404(Hall, hall_id)
+    rows = services.display_rows(hall.id)
+    return render("booking/display.html", "booking/_display.html", hall=hall, rows=rows,
+                  waiting=services.waiting_counts(hall.id))
+
+
+# ---- admin ----
+
+@bp.get("/admin/booking")
+@role_required("admin")
+def admin_rules():
+    """Slot rules and places per item, and the calendar of holidays and swapped workdays."""
+    return _admin_page()
+
+
+def _admin_page(error: BookingError | None = None, form=None):
+    hall = _staff_hall()
+    rules = db.session.scalars(select(SlotRule).where(
+        SlotRule.hall_id == hall.id, SlotRule.active.is_(True))
+        .order_by(SlotRule.item_id, SlotRule.weekday, SlotRule.start)).all()
+    items = db.session.scalars(select(ServiceItem).where(
+        ServiceItem.retired_at.is_(None), ServiceItem.bookable.is_(True))
+        .order_by(ServiceItem.code)).all()
+    items = [i for i in items if hall in i.halls]
+    halls = db.session.scalars(select(Hall).order_by(Hall.id)).all()
+    return render_template("booking/admin.html", hall=hall, halls=halls, rules=rules,
+                           items=items, days=services.calendar_rows(hall.id),
+                           groups=services.hall_groups(hall.id), error=error,
+                           form=form or {}), error.status if error else 200
+
+
+@bp.post("/admin/booking/rules")
+@role_required("admin")
+def admin_add_rule():
+    hall = _staff_hall()
+    try:
+        services.add_rules(hall, services.parse_rule(request.form), current_user.id)
+    except BookingError as err:
+        db.session.rollback()
+        return _admin_page(err, request.form)
+    return redirect(url_for("booking.admin_rules", hall=hall.id), code=303)
+
+
+def _rule(rule_id: int) -> SlotRule:
+    rule = db.session.get(SlotRule, rule_id)
+    hall = _staff_hall()
+    if rule is None or rule.hall_id != hall.id:
+        abort(404)
+    return rule
+
+
+@bp.post("/admin/booking/rules/<int:rule_id>/capacity")
+@role_required("admin")
+def admin_capacity(rule_id: int):
+    rule = _rule(rule_id)
+    raw = request.form.get("capacity", "").strip()
+    if not raw.isdigit() or int(raw) > 500:
+        return _admin_page(BookingError("名额应为 0-500 的整数", 400, field=f"cap-{rule.id}"))
+    services.set_capacity(rule, int(raw), current_user.id)
+    return redirect(url_for("booking.admin_rules", hall=rule.hall_id), code=303)
+
+
+@bp.post("/admin/booking/rules/<int:rule_id>/retire")
+@role_required("admin")
+def admin_retire(rule_id: int):
+    rule = _rule(rule_id)
+    services.retire_rule(rule, current_user.id)
+    return redirect(url_for("booking.admin_rules", hall=rule.hall_id), code=303)
+
+
+@bp.post("/admin/booking/days")
+@role_required("admin")
+def admin_add_day():
+    hall = _staff_hall()
+    try:
+        services.save_day(None if request.form.get("scope") == "city" else hall.id,
+                          request.form.get("day", ""), request.form.get("kind") == "workday",
+                          request.form.get("name", ""), current_user.id)
+    except BookingError as err:
+        db.session.rollback()
+        return _admin_page(err, request.form)
+    return redirect(url_for("booking.admin_rules", hall=hall.id), code=303)
+
+
+@bp.post("/admin/booking/days/<int:day_id>/delete")
+@role_required("admin")
+def admin_delete_day(day_id: int):
+    hall = _staff_hall()
+    row = db.session.get(CalendarDay, day_id)
+    if row is None or row.hall_id not in (None, hall.id):
+        abort(404)
+    services.delete_day(row, current_user.id)
+    return redirect(url_for("booking.admin_rules", hall=hall.id), code=303)
