@@ -1,0 +1,420 @@
+"""Pages for applying with photos, the citizen's applications, and the clerk's review."""
+
+from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from app.applications import bp, services
+from app.applications.models import Application
+from app.applications.services import AppError, ApplicantForm, Decision
+from app.applications.states import (
+    DECISIONS,
+    FIX_REASONS,
+    LABELS,
+    REJECT_REASONS,
+    VERDICT_LABELS,
+    Status,
+)
+from app.auth.decorators import role_required
+from app.catalog.models import Bundle, ServiceItem
+from app.core.links import grant, on_link
+from app.core.models import AuditLog
+from app.core.timeutil import utcnow
+from app.extensions import db
+from app.htmx import render
+
+TITLES = {400: "请检查", 404: "没有找到", 409: "不能这样操作", 410: "暂不能办理", 413: "文件太大"}
+
+
+@bp.app_context_processor
+def _labels():
+    return {"application_labels": LABELS, "verdict_labels": VERDICT_LABELS}
+
+
+def _problem(err: AppError, back_url: str | None = None):
+    return render_template("applications/problem.html", title=TITLES.get(err.status, "请检查"),
+                           message=err.message, back_url=back_url or url_for("applications.mine")
+                           ), err.status
+
+
+@bp.errorhandler(AppError)
+def _app_error(err: AppError):
+    return _problem(err)
+
+
+@bp.errorhandler(413)
+def _too_large(err):
+    """A body over MAX_CONTENT_LENGTH (refused even before CSRF): answer beside the material."""
+    message = f"照片不能超过 {row_limit() // 1024 // 1024}MB"
+    args = request.view_args or {}
+    if request.endpoint == "applications.upload":
+        row = _mine(args["app_id"])
+        if any(m.id == args["material_id"] for m in row.materials):
+            return _card(row, args["material_id"], message, 413)
+    return _problem(AppError(message, 413))
+
+
+def _mine(app_id: int) -> Application:
+    try:
+        return services.for_citizen(app_id, current_user)
+    except AppError:
+        if not current_user.is_authenticated:  # maybe the owner, signed out: ask who they are
+            abort(redirect(url_for("auth.login", next=request.path)))
+        abort(404)
+
+
+def _staff_row(app_id: int) -> Application:
+    try:
+        return services.for_clerk(app_id, current_user)
+    except AppError:
+        abort(404)
+
+
+# ---- starting ----
+
+@bp.get("/apply/<code>")
+@login_required
+def start(code: str):
+    """The item's pre-review: what will be asked, then a draft."""
+    item = db.session.scalar(select(ServiceItem).where(ServiceItem.code == code))
+    if item is None or item.retired_at is not None or not item.prereview:
+        abort(404)
+    return _start_page(item=item)
+
+
+@bp.get("/apply/bundle/<code>")
+@login_required
+def start_bundle(code: str):
+    """A bundle's pre-review (一件事): one application, one merged material list."""
+    bundle = db.session.scalar(select(Bundle).where(Bundle.code == code))
+    if bundle is None or bundle.retired_at is not None:
+        abort(404)
+    return _start_page(bundle=bundle)
+
+
+def _start_page(item=None, bundle=None):
+    from app.catalog.services import bundle_items, merge_materials
+
+    items = [item] if item else bundle_items(bundle)
+    draft = db.session.scalar(select(Application).where(
+        Application.citizen_id == current_user.id, Application.status == Status.DRAFT,
+        (Application.item_id == item.id) if item else (Application.bundle_id == bundle.id)))
+    return render_template("applications/start.html", item=item, bundle=bundle,
+                           materials=merge_materials(items), draft=draft)
+
+
+@bp.post("/apply/<code>")
+@login_required
+def create(code: str):
+    item = db.session.scalar(select(ServiceItem).where(ServiceItem.code == code))
+    if item is None or item.retired_at is not None or not item.prereview:
+        abort(404)
+    row = services.start(current_user, item=item)
+    return redirect(url_for("applications.applicant", app_id=row.id), 303)
+
+
+@bp.post("/apply/bundle/<code>")
+@login_required
+def create_bundle(code: str):
+    bundle = db.session.scalar(select(Bundle).where(Bundle.code == code))
+    if bundle is None or bundle.retired_at is not None:
+        abort(404)
+    row = services.start(current_user, bundle=bundle)
+    return redirect(url_for("applications.applicant", app_id=row.id), 303)
+
+
+# ---- the citizen's steps ----
+
+@bp.route("/applications/<int:app_id>/applicant", methods=["GET", "POST"])
+@login_required
+def applicant(app_id: int):
+    """Step 1: the applicant's basic facts."""
+    row = _mine(app_id)
+    if not row.editable:
+        return redirect(url_for("applications.view", app_id=row.id), 303)
+    form = ApplicantForm(row.applicant_name or "", row.id_number or "", row.contact_phone or "")
+    if request.method == "POST":
+        form = services.save_applicant(row, ApplicantForm(
+            request.form.get("name", ""), request.form.get("id_number", ""),
+            request.form.get("phone", "")))
+        if not form.errors:
+            target = "check" if request.args.get("change") else "materials"
+            return redirect(url_for(f"applications.{target}", app_id=row.id), 303)
+    return render_template("applications/applicant.html", row=row, form=form,
+                           change=request.args.get("change")), 400 if form.errors else 200
+
+
+@bp.get("/applications/<int:app_id>/materials")
+@login_required
+def materials(app_id: int):
+    """Step 2: one card per material, each photo uploaded as soon as it is chosen."""
+    row = _mine(app_id)
+    if not row.editable:
+        return redirect(url_for("applications.view", app_id=row.id), 303)
+    return render_template("applications/materials.html", row=row,
+                           reusable=_reusable(row), problems=services.missing_before_submit(row))
+
+
+def _reusable(row: Application) -> dict:
+    if row.status != Status.DRAFT:
+        return {}
+    found = {m.id: services.reusable(row.citizen_id, m) for m in row.materials}
+    return {k: v for k, v in found.items() if v}
+
+
+def _card(row: Application, material_id: int, error: str | None = None, status: int = 200):
+    material = next(m for m in row.materials if m.id == material_id)
+    reusable = services.reusable(row.citizen_id, material) if row.status == Status.DRAFT else None
+    return render("applications/materials.html", "applications/_card.html", status=status,
+                  row=row, m=material, error=error, reusable={material.id: reusable}
+                  if reusable else {}, problems=services.missing_before_submit(row))
+
+
+@bp.post("/applications/<int:app_id>/materials/<int:material_id>/photos")
+def upload(app_id: int, material_id: int):
+    """One photo for one material; a refusal comes back beside that material, nothing lost."""
+    row = _mine(app_id)
+    if not any(m.id == material_id for m in row.materials):
+        abort(404)
+    try:
+        files = [f for f in request.files.getlist("photo") if f and f.filename]
+        data = files[0].read(row_limit() + 1) if files else None
+        services.add_photo(row, material_id, data, row.citizen_id)
+    except RequestEntityTooLarge:
+        db.session.rollback()
+        return _card(row, material_id, f"照片不能超过 {row_limit() // 1024 // 1024}MB", 413)
+    except AppError as err:
+        db.session.rollback()
+        return _card(row, material_id, err.message, err.status)
+    return _card(row, material_id)
+
+
+def row_limit() -> int:
+    return current_app.config["UPLOAD_MAX_BYTES"]
+
+
+@bp.post("/applications/<int:app_id>/photos/<int:upload_id>/remove")
+def remove(app_id: int, upload_id: int):
+    row = _mine(app_id)
+    material = services.remove_photo(row, upload_id)
+    return _card(row, material.id)
+
+
+@bp.post("/applications/<int:app_id>/materials/<int:material_id>/reuse")
+@login_required
+def reuse(app_id: int, material_id: int):
+    """材料复用: use a photo a clerk already accepted in an earlier application."""
+    row = _mine(app_id)
+    services.reuse(row, material_id, current_user.id)
+    return _card(row, material_id)
+
+
+@bp.get("/applications/photos/<int:upload_id>/status")
+def photo_status(upload_id: int):
+    """The self-replacing status of one photo; polls while the worker compresses it."""
+    try:
+        photo = services.photo_for(upload_id, current_user)
+    except AppError:
+        abort(404)
+    return render_template("applications/_photo.html", u=photo, row=photo.material.application,
+                           editable=photo.material.application.editable)
+
+
+@bp.get("/applications/photos/<int:upload_id>/<any(image, thumb):kind>")
+def photo(upload_id: int, kind: str):
+    """A compressed copy, only to its owner or that hall's staff; never the original."""
+    try:
+        upload_row = services.photo_for(upload_id, current_user)
+        data = services.photo_bytes(upload_row, kind)
+    except AppError:
+        abort(404)
+    if kind == "image" and getattr(current_user, "is_staff", False):
+        from app.applications.watermark import mark
+
+        data = mark(data)
+    response = Response(data, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = "inline"
+    return response
+
+
+@bp.get("/applications/<int:app_id>/check")
+def check(app_id: int):
+    """核对信息 before submitting."""
+    row = _mine(app_id)
+    if not row.editable:
+        return redirect(url_for("applications.view", app_id=row.id), 303)
+    return render_template("applications/check.html", row=row,
+                           problems=services.missing_before_submit(row))
+
+
+@bp.post("/applications/<int:app_id>/submit")
+def submit(app_id: int):
+    """Submit (or resubmit after 补正); the supplement link allows it without signing in."""
+    row = _mine(app_id)
+    try:
+        services.submit(row, current_user.id if current_user.is_authenticated else None)
+    except AppError as err:
+        db.session.rollback()
+        return render_template("applications/check.html", row=row, error=err.message,
+                               problems=services.missing_before_submit(row)), err.status
+    return redirect(url_for("applications.view", app_id=row.id, done=1), 303)
+
+
+@bp.get("/applications/<int:app_id>")
+def view(app_id: int):
+    """The citizen's page of one application: status, what to do now, the timeline."""
+    row = _mine(app_id)
+    timeline = db.session.scalars(select(AuditLog).where(
+        AuditLog.entity == services.ENTITY, AuditLog.entity_id == row.id,
+        AuditLog.public_note.is_not(None)).order_by(AuditLog.id.desc())).all()
+    return render_template("applications/view.html", row=row, timeline=timeline,
+                           done=request.args.get("done"), fix_reason=services.fix_reason)
+
+
+@bp.get("/applications/<int:app_id>/supplement")
+def supplement(app_id: int):
+    """补正: exactly which materials were flagged and why; only those can be replaced."""
+    row = _mine(app_id)
+    if row.status != Status.SUPPLEMENT_REQUESTED:
+        return redirect(url_for("applications.view", app_id=row.id), 303)
+    return render_template("applications/supplement.html", row=row, reusable={},
+                           fix_reason=services.fix_reason,
+                           problems=services.missing_before_submit(row))
+
+
+@on_link("supplement")
+def open_supplement(link):
+    """A supplement SMS link opens that one application's 补正 page (see README)."""
+    row = db.session.get(Application, link.entity_id)
+    if link.entity != services.ENTITY or row is None:
+        abort(404)
+    grant(link)
+    return redirect(url_for("applications.supplement", app_id=row.id), 303)
+
+
+@bp.post("/applications/<int:app_id>/commitment")
+def commitment(app_id: int):
+    row = _mine(app_id)
+    if request.form.get("agree") != "1":
+        return render_template("applications/view.html", row=row, timeline=[],
+                               commit_error="请勾选“我已阅读并承诺”", done=None,
+                               fix_reason=services.fix_reason), 400
+    services.confirm_commitment(row, current_user.id if current_user.is_authenticated else None)
+    return redirect(url_for("applications.view", app_id=row.id), 303)
+
+
+@bp.post("/applications/<int:app_id>/withdraw")
+@login_required
+def withdraw(app_id: int):
+    row = _mine(app_id)
+    services.withdraw(row, current_user.id)
+    return redirect(url_for("applications.mine"), 303)
+
+
+@bp.get("/applications")
+@login_required
+def mine():
+    """我的办件: drafts to continue first, then the rest, newest first."""
+    rows = db.session.scalars(select(Application).where(
+        Application.citizen_id == current_user.id, Application.status != Status.WITHDRAWN
+    ).order_by(Application.updated_at.desc())).all()
+    drafts = [r for r in rows if r.status == Status.DRAFT]
+    return render_template("applications/mine.html", drafts=drafts,
+                           others=[r for r in rows if r.status != Status.DRAFT])
+
+
+# ---- the clerk ----
+
+@bp.get("/review")
+@role_required("clerk", "admin")
+def review_queue():
+    """预审队列: the hall's submitted applications, oldest first, with their waiting time."""
+    return render("applications/queue.html", "applications/_queue.html",
+                  rows=services.queue_for(current_user), now=utcnow())
+
+
+@bp.post("/review/<int:app_id>/claim")
+@role_required("clerk", "admin")
+def claim(app_id: int):
+    row = _staff_row(app_id)
+    try:
+        services.claim(row, current_user)
+    except AppError as err:
+        return _problem(err, url_for("applications.review_queue"))
+    return redirect(url_for("applications.review", app_id=row.id), 303)
+
+
+@bp.post("/review/<int:app_id>/take")
+@role_required("clerk", "admin")
+def take_over(app_id: int):
+    """接手: take a colleague's claim, naming whose it was, so nobody is overridden unawares."""
+    row = _staff_row(app_id)
+    seen = request.form.get("claimed_by", type=int)
+    try:
+        services.take_over(row, current_user, seen)
+    except AppError as err:
+        return _problem(err, url_for("applications.review", app_id=row.id))
+    return redirect(url_for("applications.review", app_id=row.id), 303)
+
+
+@bp.post("/review/<int:app_id>/release")
+@role_required("clerk", "admin")
+def release(app_id: int):
+    row = _staff_row(app_id)
+    services.release(row, current_user)
+    return redirect(url_for("applications.review_queue"), 303)
+
+
+@bp.get("/review/<int:app_id>")
+@role_required("clerk", "admin")
+def review(app_id: int):
+    """The review page: photos per material, a verdict each, then one decision."""
+    row = _staff_row(app_id)
+    return _review_page(row, Decision())
+
+
+def _review_page(row: Application, form: Decision, status: int = 200):
+    timeline = db.session.scalars(select(AuditLog).where(
+        AuditLog.entity == services.ENTITY, AuditLog.entity_id == row.id
+    ).order_by(AuditLog.id.desc())).all()
+    return render_template("applications/review.html", row=row, form=form, timeline=timeline,
+                           fix_reasons=FIX_REASONS, reject_reasons=REJECT_REASONS,
+                           decisions=DECISIONS, max_due=services.max_due(row),
+                           fix_reason=services.fix_reason), status
+
+
+@bp.post("/review/<int:app_id>/decide")
+@role_required("clerk", "admin")
+def decide(app_id: int):
+    row = _staff_row(app_id)
+    form = Decision(decision=request.form.get("decision", ""), due=request.form.get("due", ""),
+                    reason=request.form.get("reason", ""),
+                    reason_text=request.form.get("reason_text", "")[:500])
+    for m in row.materials:
+        form.verdicts[m.id] = (request.form.get(f"verdict-{m.id}", ""),
+                               request.form.get(f"fix-{m.id}", ""),
+                               request.form.get(f"text-{m.id}", "")[:200])
+    form = services.decide(row, current_user, form)
+    if form.errors:
+        return _review_page(row, form, 400)
+    return redirect(url_for("applications.review", app_id=row.id), 303)
+
+
+@bp.post("/review/<int:app_id>/supplied")
+@role_required("clerk", "admin")
+def supplied(app_id: int):
+    row = _staff_row(app_id)
+    services.mark_supplied(row, current_user)
+    return redirect(url_for("applications.review", app_id=row.id), 303)
+
+
+@bp.post("/review/<int:app_id>/<any(processing, completed):to>")
+@role_required("clerk", "admin")
+def advance(app_id: int, to: str):
+    row = _staff_row(app_id)
+    services.advance(row, current_user, Status(to))
+    return redirect(url_for("applications.review", app_id=row.id), 303)
+

@@ -1,0 +1,665 @@
+"""Applications: drafts, photos, submission, the clerk's review and decision, retention.
+
+Services own the transaction. Every status change goes through `transition()`, which locks the
+row, refuses moves the table does not allow, writes the audit row and queues the SMS with a short
+link, all in the caller's transaction.
+"""
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import current_app, has_request_context
+from sqlalchemy import select, update
+
+from app import jobs
+from app.applications import idcard
+from app.applications.models import Application, AppMaterial, Upload
+from app.applications.states import (
+    ALLOWED,
+    CLOSED,
+    DECISIONS,
+    FIX_REASONS,
+    LABELS,
+    PUBLIC_NOTES,
+    REJECT_REASONS,
+    SMS,
+    VERDICT_FIX,
+    VERDICT_MISSING,
+    VERDICT_OK,
+    Status,
+)
+from app.auth.models import User
+from app.catalog.models import Bundle, ServiceItem
+from app.catalog.services import bundle_items, merge_materials
+from app.core import workdays
+from app.core.links import has_grant, make_link
+from app.core.models import audit
+from app.core.timeutil import local_now, to_local, tz, utcnow
+from app.extensions import db
+from app.sms.services import queue_sms
+from app.uploads.storage import get_storage
+
+log = logging.getLogger(__name__)
+ENTITY = "application"
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+UPLOAD_FAILED = "上传失败,请重试"
+
+
+class AppError(ValueError):
+    """A refused action, with a Chinese message, an HTTP status and maybe the field it concerns."""
+
+    def __init__(self, message: str, status: int = 409, field: str | None = None):
+        super().__init__(message)
+        self.message, self.status, self.field = message, status, field
+
+
+def cfg(name: str):
+    return current_app.config[name]
+
+
+# ---- access ----
+
+def for_citizen(app_id: int, user) -> Application:
+    """The signed-in owner's application, or one opened through its SMS link; else 404."""
+    row = db.session.get(Application, app_id)
+    if row is None:
+        raise AppError("没有找到这个办件", 404)
+    owner = getattr(user, "is_authenticated", False) and row.citizen_id == user.id
+    linked = any(has_grant(ENTITY, app_id, p) for p in ("supplement", "progress"))
+    if not owner and not linked:
+        raise AppError("没有找到这个办件", 404)  # never reveal that it exists
+    return row
+
+
+def for_clerk(app_id: int, user) -> Application:
+    """An application of the clerk's own hall (admins without a hall see every hall); else 404."""
+    row = db.session.get(Application, app_id)
+    if row is None or row.status == Status.DRAFT or not _same_hall(row, user):
+        raise AppError("没有找到这个办件", 404)
+    return row
+
+
+def _same_hall(row: Application, user) -> bool:
+    if not getattr(user, "is_staff", False):
+        return False
+    return row.hall_id == user.hall_id or (user.role == "admin" and user.hall_id is None)
+
+
+def photo_for(upload_id: int, user) -> Upload:
+    """A photo the asker may see: its owner (or a link grant) or staff of that hall."""
+    upload = db.session.get(Upload, upload_id)
+    if upload is None or upload.removed_at is not None:
+        raise AppError("没有找到这张照片", 404)
+    app_row = upload.material.application
+    if getattr(user, "is_staff", False):
+        if app_row.status == Status.DRAFT or not _same_hall(app_row, user):
+            raise AppError("没有找到这张照片", 404)
+        return upload
+    for_citizen(app_row.id, user)
+    return upload
+
+
+# ---- drafts ----
+
+def start(user: User, item: ServiceItem | None = None, bundle: Bundle | None = None
+          ) -> Application:
+    """The citizen's open draft for this item or bundle, or a new one with its materials."""
+    query = select(Application).where(Application.citizen_id == user.id,
+                                      Application.status == Status.DRAFT)
+    query = query.where(Application.item_id == item.id) if item else query.where(
+        Application.bundle_id == bundle.id)
+    existing = db.session.scalar(query.order_by(Application.id.desc()))
+    if existing:
+        return existing
+    items = [item] if item else bundle_items(bundle)
+    hall = next((h for i in items for h in i.halls), None)
+    if hall is None:
+        raise AppError("该事项暂未开通拍照预审,请到大厅办理", 410)
+    row = Application(citizen_id=user.id, item_id=item.id if item else None,
+                      bundle_id=bundle.id if bundle else None, hall_id=hall.id,
+                      title=(item or bundle).name,
+                      promised_days=max(i.promised_days for i in items),
+                      applicant_name=user.name, contact_phone=user.phone)
+    for position, m in enumerate(merge_materials(items)):
+        if not m.photo_ok:
+            continue  # brought to the hall in person; nothing to photograph
+        row.materials.append(AppMaterial(
+            name=m.name, form_label=f"{'原件' if m.original else '复印件'} {m.copies} 份",
+            notes=";".join(m.notes), may_be_missing=m.may_be_missing, position=position))
+    db.session.add(row)
+    db.session.flush()
+    row.number = f"YS{local_now():%y%m%d}{row.id:04d}"
+    db.session.commit()
+    return row
+
+
+@dataclass
+class ApplicantForm:
+    name: str = ""
+    id_number: str = ""
+    phone: str = ""
+    errors: dict = field(default_factory=dict)
+
+
+def save_applicant(row: Application, form: ApplicantForm) -> ApplicantForm:
+    """Check and keep the basic facts; errors by field, the typed values kept either way."""
+    _editable(row)
+    form.name, form.phone = form.name.strip(), form.phone.strip()
+    form.id_number = idcard.normalize(form.id_number)
+    if not form.name:
+        form.errors["name"] = "请输入申请人姓名"
+    elif len(form.name) > 40:
+        form.errors["name"] = "姓名不能超过40个字"
+    id_problem = idcard.problem(form.id_number)
+    if id_problem:
+        form.errors["id_number"] = id_problem
+    if not PHONE_RE.match(form.phone):
+        form.errors["phone"] = "请输入11位手机号码,如 13800138000"
+    if form.errors:
+        db.session.rollback()
+        return form
+    row.applicant_name, row.id_number, row.contact_phone = form.name, form.id_number, form.phone
+    db.session.commit()
+    return form
+
+
+def _editable(row: Application) -> None:
+    if not row.editable:
+        raise AppError(f"办件{row.number}当前“{LABELS[Status(row.status)][0]}”,不能修改", 409)
+
+
+def _material(row: Application, material_id: int) -> AppMaterial:
+    material = next((m for m in row.materials if m.id == material_id), None)
+    if material is None:
+        raise AppError("没有找到这项材料", 404)
+    if row.status == Status.SUPPLEMENT_REQUESTED and material.verdict != VERDICT_FIX:
+        raise AppError("这项材料已审核合格,无需补正", 409)
+    return material
+
+
+# ---- photos ----
+
+def add_photo(row: Application, material_id: int, data: bytes | None, user_id: int) -> Upload:
+    """Check one uploaded file, store it, and queue its compression; nothing is kept on refusal."""
+    from app.uploads.imaging import ImageRejected, inspect_upload
+
+    _editable(row)
+    material = _material(row, material_id)
+    if not data:
+        raise AppError("请选择照片", 400)
+    if len(data) > cfg("UPLOAD_MAX_BYTES"):
+        raise AppError(f"照片不能超过 {cfg('UPLOAD_MAX_BYTES') // 1024 // 1024}MB", 413)
+    count = sum(len(m.current) for m in row.materials)
+    if count >= cfg("APPLICATION_MAX_PHOTOS"):
+        raise AppError(f"每个办件最多上传 {cfg('APPLICATION_MAX_PHOTOS')} 张照片,"
+                       "请先删除不需要的照片", 409)
+    try:
+        info = inspect_upload(data, max_bytes=cfg("UPLOAD_MAX_BYTES"),
+                              max_pixels=cfg("UPLOAD_MAX_PIXELS"))
+    except ImageRejected as exc:
+        raise AppError(exc.message, 413 if exc.code == "too_large" else 400) from exc
+    key = get_storage().save(data)
+    upload = Upload(material=material, citizen_id=user_id, round=row.round, original_key=key,
+                    format=info.format, width=info.width, height=info.height,
+                    size_bytes=info.size_bytes)
+    db.session.add(upload)
+    db.session.flush()
+    jobs.enqueue("applications.compress_photo", upload.id)
+    db.session.commit()
+    return upload
+
+
+def remove_photo(row: Application, upload_id: int) -> AppMaterial:
+    """Take back a photo of the current round; older versions stay for the clerk."""
+    _editable(row)
+    upload = db.session.get(Upload, upload_id)
+    if upload is None or upload.material.application_id != row.id or upload.removed_at:
+        raise AppError("没有找到这张照片", 404)
+    material = _material(row, upload.material_id)
+    if upload.round != row.round:
+        raise AppError("已提交审核的照片不能删除", 409)
+    upload.removed_at = utcnow()
+    keys = [upload.original_key, upload.image_key, upload.thumb_key]
+    upload.original_key = upload.image_key = upload.thumb_key = None
+    db.session.commit()
+    _delete_files(keys)
+    return material
+
+
+def _delete_files(keys) -> None:
+    storage = get_storage()
+    for key in keys:
+        if key:
+            storage.delete(key)
+
+
+def compress_photo(upload_id: int) -> str:
+    """The worker's part: decode near size, 1600 px without metadata, 320 px thumbnail."""
+    from app.uploads.imaging import ImageRejected, compress
+
+    upload = db.session.get(Upload, upload_id)
+    if upload is None or upload.status != "pending" or upload.removed_at is not None:
+        return "skipped"  # done already, or taken back: safe to run twice
+    storage = get_storage()
+    try:
+        result = compress(storage.open(upload.original_key))
+    except ImageRejected as exc:
+        upload.status, upload.error = "failed", exc.message
+        db.session.commit()
+        return "failed"
+    image_key, thumb_key = storage.save(result.image_bytes), storage.save(result.thumb_bytes)
+    # A concurrent run may have finished first: only the one whose update lands keeps its files.
+    done = db.session.execute(update(Upload).where(
+        Upload.id == upload_id, Upload.status == "pending").values(
+        status="ready", image_key=image_key, thumb_key=thumb_key, width=result.width,
+        height=result.height, original_key=None))
+    db.session.commit()
+    if done.rowcount != 1:
+        _delete_files([image_key, thumb_key])
+        return "skipped"
+    # The original (with its GPS and EXIF) is never served; keep nothing we do not need.
+    _delete_files([upload.original_key])
+    return "ready"
+
+
+def photo_bytes(upload: Upload, kind: str) -> bytes:
+    """The compressed copy or the thumbnail; the original is never served."""
+    key = upload.thumb_key if kind == "thumb" else upload.image_key
+    if not key or upload.status != "ready":
+        raise AppError("照片正在处理,请稍候", 404)
+    try:
+        return get_storage().open(key)
+    except FileNotFoundError as exc:
+        raise AppError("没有找到这张照片", 404) from exc
+
+
+# ---- reuse (材料复用) ----
+
+def _material_key(name: str) -> str:
+    return re.sub(r"[\s()()]", "", name)
+
+
+def reusable(user_id: int, material: AppMaterial) -> Upload | None:
+    """This citizen's latest clerk-checked photo of the same material, checked recently enough."""
+    since = utcnow() - timedelta(days=cfg("MATERIAL_REUSE_DAYS"))
+    rows = db.session.scalars(select(Upload).where(
+        Upload.citizen_id == user_id, Upload.trust == "B", Upload.status == "ready",
+        Upload.checked_at >= since, Upload.removed_at.is_(None),
+        Upload.superseded_at.is_(None)).order_by(Upload.checked_at.desc())).all()
+    key = _material_key(material.name)
+    return next((u for u in rows if _material_key(u.material.name) == key
+                 and u.material.application_id != material.application_id), None)
+
+
+def reuse(row: Application, material_id: int, user_id: int) -> AppMaterial:
+    """Copy a checked photo into this application, keeping its level B and its checked date."""
+    _editable(row)
+    material = _material(row, material_id)
+    source = reusable(user_id, material)
+    if source is None:
+        raise AppError("没有可复用的已核验材料,请拍照上传", 404)
+    if any(u.reused_from_id == source.id for u in material.current):
+        return material
+    storage = get_storage()
+    try:
+        image, thumb = storage.open(source.image_key), storage.open(source.thumb_key)
+    except FileNotFoundError as exc:
+        raise AppError("原材料照片已过保存期限,请重新拍照上传", 410) from exc
+    db.session.add(Upload(
+        material=material, citizen_id=user_id, round=row.round, status="ready",
+        image_key=storage.save(image), thumb_key=storage.save(thumb), format=source.format,
+        width=source.width, height=source.height, size_bytes=source.size_bytes, trust="B",
+        checked_at=source.checked_at, reused_from_id=source.id))
+    db.session.commit()
+    return material
+
+
+# ---- the state machine ----
+
+def transition(row: Application, to: Status, actor_id: int | None = None,
+               note: str | None = None, public_note: str | None = None) -> None:
+    """Move an application (row locked), refuse moves the table forbids, audit, queue the SMS."""
+    db.session.flush()
+    db.session.refresh(row, with_for_update=True)
+    current = Status(row.status)
+    if to not in ALLOWED[current]:
+        raise AppError(f"办件{row.number}当前“{LABELS[current][0]}”,不能“{LABELS[to][0]}”", 409)
+    row.status = to
+    now = utcnow()
+    if to in CLOSED and row.closed_at is None:
+        row.closed_at = now
+    entry = audit(ENTITY, row.id, to.value, actor_id=actor_id, from_status=current.value,
+                  note=note, public_note=public_note or PUBLIC_NOTES[to])
+    db.session.flush()
+    if to in SMS:
+        template, purpose = SMS[to]
+        link = _link(purpose, row.id)
+        queue_sms(row.citizen.phone, template, {"ref": row.number, "link": link},
+                  key=f"application-move-{entry.id}")
+    if to == Status.SUBMITTED:
+        ensure_housekeeping()
+
+
+def _link(purpose: str, app_id: int) -> str:
+    """A short link; outside a request (the daily job) it is built against SERVER_NAME."""
+    if has_request_context():
+        return make_link(purpose, ENTITY, app_id)
+    with current_app.test_request_context("/"):
+        return make_link(purpose, ENTITY, app_id)
+
+
+def submit(row: Application, user_id: int) -> None:
+    """Send a draft (or a supplemented application) to the hall's queue."""
+    problems = missing_before_submit(row)
+    if problems:
+        raise AppError(problems[0], 400, field="materials")
+    now = utcnow()
+    if row.status == Status.SUPPLEMENT_REQUESTED:
+        for material in row.flagged:
+            for old in material.current:
+                if old.round < row.round:
+                    old.superseded_at = now  # replaced, still shown to the clerk as history
+            material.verdict = material.reason = material.reason_text = None
+        row.claimed_by = row.claimed_at = None
+        transition(row, Status.SUBMITTED, user_id, note=f"第 {row.round} 次提交(补正后)",
+                   public_note="已补正材料并重新提交")
+    else:
+        row.submitted_at = now
+        transition(row, Status.SUBMITTED, user_id)
+    row.queued_at = now
+    db.session.commit()
+
+
+def missing_before_submit(row: Application) -> list[str]:
+    """What still stops a submit, in Chinese; empty when it may go."""
+    if not (row.applicant_name and row.id_number and row.contact_phone):
+        return ["请先填写申请人信息"]
+    problems = []
+    for m in row.materials:
+        photos = [u for u in m.current if u.status != "failed"]
+        if row.status == Status.SUPPLEMENT_REQUESTED:
+            if m.verdict == VERDICT_FIX and not any(u.round == row.round for u in photos):
+                problems.append(f"请重新上传“{m.name}”")
+        elif not photos and not m.may_be_missing:
+            problems.append(f"还缺“{m.name}”的照片,请上传后再提交")
+    return problems
+
+
+def withdraw(row: Application, user_id: int) -> None:
+    transition(row, Status.WITHDRAWN, user_id)
+    db.session.commit()
+
+
+def confirm_commitment(row: Application, user_id: int) -> None:
+    """The citizen's 容缺承诺: they will bring the missing materials by the deadline."""
+    db.session.refresh(row, with_for_update=True)
+    if row.status != Status.ACCEPTED_WITH_MISSING:
+        raise AppError("这个办件不需要确认容缺承诺", 409)
+    if row.commitment_at is None:
+        row.commitment_at = utcnow()
+        names = "、".join(m.name for m in row.missing)
+        audit(ENTITY, row.id, row.status, actor_id=user_id, from_status=row.status,
+              note="群众已确认容缺承诺",
+              public_note=f"您已承诺在{row.missing_due:%Y年%m月%d日}前补齐:{names}")
+    db.session.commit()
+
+
+# ---- the clerk ----
+
+def queue_for(user) -> list[Application]:
+    """The hall's submitted and in-review applications, oldest in the queue first."""
+    query = select(Application).where(Application.status.in_(
+        [Status.SUBMITTED, Status.REVIEWING]))
+    if not (user.role == "admin" and user.hall_id is None):
+        query = query.where(Application.hall_id == user.hall_id)
+    return list(db.session.scalars(query.order_by(Application.queued_at, Application.id)))
+
+
+def claim(row: Application, clerk: User) -> None:
+    """Take an application for review; a conditional update, so two clerks never both get it."""
+    taken = db.session.execute(update(Application).where(
+        Application.id == row.id, Application.status == Status.SUBMITTED,
+        Application.claimed_by.is_(None)).values(claimed_by=clerk.id, claimed_at=utcnow()))
+    if taken.rowcount != 1:
+        db.session.rollback()
+        db.session.refresh(row)
+        if row.claimed_by == clerk.id and row.status == Status.REVIEWING:
+            return
+        who = row.clerk.display_name if row.clerk else "其他工作人员"
+        raise AppError(f"{who}已在审核这个办件", 409)
+    transition(row, Status.REVIEWING, clerk.id, note=f"{clerk.display_name}认领")
+    db.session.commit()
+
+
+def take_over(row: Application, clerk: User, seen_claimer: int | None) -> None:
+    """Take a claimed application from a colleague knowingly: only if it is still theirs."""
+    if seen_claimer is None or seen_claimer == clerk.id:
+        raise AppError("这个办件没有被其他人认领", 409)
+    taken = db.session.execute(update(Application).where(
+        Application.id == row.id, Application.status == Status.REVIEWING,
+        Application.claimed_by == seen_claimer).values(claimed_by=clerk.id, claimed_at=utcnow()))
+    if taken.rowcount != 1:
+        db.session.rollback()
+        raise AppError("这个办件的审核人已经变了,请刷新后再看", 409)
+    before = db.session.get(User, seen_claimer)
+    audit(ENTITY, row.id, Status.REVIEWING.value, actor_id=clerk.id,
+          from_status=Status.REVIEWING.value,
+          note=f"{clerk.display_name}接手{before.display_name if before else ''}的审核")
+    db.session.commit()
+
+
+def _own_claim(row: Application, clerk: User) -> None:
+    if row.status != Status.REVIEWING or row.claimed_by != clerk.id:
+        raise AppError("请先认领这个办件再审核", 409)
+
+
+def release(row: Application, clerk: User) -> None:
+    _own_claim(row, clerk)
+    row.claimed_by = row.claimed_at = None
+    transition(row, Status.SUBMITTED, clerk.id, note="放回队列", public_note="等待窗口工作人员审核")
+    db.session.commit()
+
+
+@dataclass
+class Decision:
+    decision: str = ""
+    verdicts: dict = field(default_factory=dict)  # material id -> (verdict, reason, text)
+    due: str = ""
+    reason: str = ""
+    reason_text: str = ""
+    errors: dict = field(default_factory=dict)
+
+
+def max_due(row: Application) -> date:
+    """The latest deadline for missing materials: the item's promised limit in working days."""
+    return workdays.add_working_days(local_now().date(), row.promised_days, row.hall_id)
+
+
+def decide(row: Application, clerk: User, form: Decision) -> Decision:
+    """Record a verdict per material and one decision; every problem reported at once."""
+    _own_claim(row, clerk)
+    _check_verdicts(row, form)
+    if form.decision not in DECISIONS:
+        form.errors["decision"] = "请选择审核结论"
+    elif form.decision == "accept":
+        if any(v[0] != VERDICT_OK for v in form.verdicts.values()):
+            form.errors["decision"] = "有材料不合格或缺少,不能预审通过;请选择退回补正或容缺受理"
+    elif form.decision == "accept_missing":
+        _check_missing(row, form)
+    elif form.decision == "supplement":
+        if not any(v[0] == VERDICT_FIX for v in form.verdicts.values()):
+            form.errors["decision"] = "退回补正时请至少标出一项需补正的材料"
+    elif form.decision == "reject":
+        if form.reason not in REJECT_REASONS:
+            form.errors["reason"] = "请选择不予受理的原因"
+        elif form.reason == "other" and not form.reason_text.strip():
+            form.errors["reason"] = "请写明不予受理的原因"
+    if form.errors:
+        db.session.rollback()
+        return form
+    _apply(row, clerk, form)
+    db.session.commit()
+    return form
+
+
+def _check_verdicts(row: Application, form: Decision) -> None:
+    for m in row.materials:
+        verdict, reason, text = form.verdicts.get(m.id, ("", "", ""))
+        if form.decision == "reject":
+            continue
+        if verdict not in (VERDICT_OK, VERDICT_FIX, VERDICT_MISSING):
+            form.errors[f"m{m.id}"] = f"请给出“{m.name}”的审核意见"
+        elif verdict == VERDICT_FIX and reason not in FIX_REASONS:
+            form.errors[f"m{m.id}"] = f"请选择“{m.name}”需补正的原因"
+        elif verdict == VERDICT_FIX and reason == "other" and not text.strip():
+            form.errors[f"m{m.id}"] = f"请写明“{m.name}”需补正的原因"
+        elif verdict == VERDICT_MISSING and not m.may_be_missing:
+            form.errors[f"m{m.id}"] = f"“{m.name}”不能容缺,请选择合格或需补正"
+        elif verdict == VERDICT_OK and not m.current:
+            form.errors[f"m{m.id}"] = f"“{m.name}”没有照片,不能判为合格"
+
+
+def _check_missing(row: Application, form: Decision) -> None:
+    verdicts = [v[0] for v in form.verdicts.values()]
+    if VERDICT_FIX in verdicts:
+        form.errors["decision"] = "有需补正的材料,请选择退回补正"
+    elif VERDICT_MISSING not in verdicts:
+        form.errors["decision"] = "容缺受理时请至少标出一项容缺的材料"
+    limit = max_due(row)
+    try:
+        due = date.fromisoformat(form.due)
+    except ValueError:
+        form.errors["due"] = "请选择补齐材料的期限"
+        return
+    if due < local_now().date() or due > limit:
+        form.errors["due"] = (f"期限不能晚于承诺时限({row.promised_days}个工作日,"
+                              f"{limit:%Y年%m月%d日}),也不能早于今天")
+
+
+def _apply(row: Application, clerk: User, form: Decision) -> None:
+    now = utcnow()
+    for m in row.materials:
+        if form.decision == "reject":
+            break
+        m.verdict, m.reason, text = form.verdicts[m.id]
+        m.reason_text = text.strip() or None
+        if m.verdict != VERDICT_FIX:
+            m.reason = m.reason_text = None
+        if m.verdict == VERDICT_OK:
+            for upload in m.current:  # a clerk-checked copy becomes level B (材料复用)
+                upload.trust, upload.checked_at = "B", upload.checked_at or now
+    row.decided_at = now
+    if form.decision == "accept":
+        transition(row, Status.ACCEPTED, clerk.id,
+                   public_note=f"预审通过,请携带原件到{row.hall.name}办理")
+    elif form.decision == "accept_missing":
+        row.missing_due = date.fromisoformat(form.due)
+        names = "、".join(m.name for m in row.missing)
+        row.decision_note = f"容缺材料:{names}"
+        transition(row, Status.ACCEPTED_WITH_MISSING, clerk.id, note=row.decision_note,
+                   public_note=f"已容缺受理,请在{row.missing_due:%Y年%m月%d日}前补齐:{names}")
+    elif form.decision == "supplement":
+        lines = [f"{m.name}:{fix_reason(m)}" for m in row.flagged]
+        row.decision_note = ";".join(lines)
+        row.round += 1
+        transition(row, Status.SUPPLEMENT_REQUESTED, clerk.id, note=row.decision_note,
+                   public_note="需补正:" + ";".join(lines))
+    else:
+        reason = REJECT_REASONS[form.reason]
+        text = form.reason_text.strip()
+        row.decision_note = f"{reason}:{text}" if text else reason
+        transition(row, Status.REJECTED, clerk.id, note=row.decision_note,
+                   public_note=f"不予受理,原因:{row.decision_note}")
+
+
+def fix_reason(m: AppMaterial) -> str:
+    label = FIX_REASONS.get(m.reason or "", "")
+    if m.reason == "other" or not label:
+        return m.reason_text or label
+    return f"{label}({m.reason_text})" if m.reason_text else label
+
+
+def mark_supplied(row: Application, clerk: User) -> None:
+    """The missing materials arrived (at the counter or online): the acceptance is complete."""
+    if not _same_hall(row, clerk):
+        raise AppError("没有找到这个办件", 404)
+    for m in row.missing:
+        m.verdict = VERDICT_OK
+    transition(row, Status.ACCEPTED, clerk.id, note="容缺材料已补齐",
+               public_note="容缺材料已补齐,受理完成")
+    db.session.commit()
+
+
+def advance(row: Application, clerk: User, to: Status) -> None:
+    """开始办理 and 办结 at the counter, after pre-review."""
+    if to not in (Status.PROCESSING, Status.COMPLETED):
+        raise AppError("不能这样操作", 400)
+    transition(row, to, clerk.id)
+    db.session.commit()
+
+
+# ---- retention and deadlines, run daily ----
+
+HOUSEKEEPING = "applications.housekeeping"
+
+
+def _next_run(now: datetime) -> datetime:
+    """03:00 local time on the next day, as naive UTC."""
+    local = to_local(now).date() + timedelta(days=1)
+    at = datetime.combine(local, time(3, 0), tzinfo=tz())
+    return at.astimezone(UTC).replace(tzinfo=None)
+
+
+def ensure_housekeeping(now: datetime | None = None) -> None:
+    """Make sure one daily housekeeping job is waiting in the outbox (it re-schedules itself)."""
+    from app.jobs import JobStatus, OutboxJob
+
+    waiting = db.session.scalar(select(OutboxJob.id).where(
+        OutboxJob.name == HOUSEKEEPING,
+        OutboxJob.status.in_([JobStatus.PENDING, JobStatus.PUSHED])).limit(1))
+    if waiting is None:
+        jobs.enqueue(HOUSEKEEPING, run_at=_next_run(now or utcnow()))
+
+
+def housekeeping(now: datetime | None = None) -> dict:
+    """Purge photos of long-closed applications, lapse overdue 容缺, then book tomorrow's run."""
+    now = now or utcnow()
+    purged = purge_photos(now)
+    lapsed = lapse_overdue(now)
+    ensure_housekeeping(now)
+    db.session.commit()
+    return {"purged": purged, "lapsed": lapsed}
+
+
+def purge_photos(now: datetime) -> int:
+    """Delete the files of applications closed longer ago than the retention; keep the audit."""
+    cutoff = now - timedelta(days=cfg("PHOTO_RETENTION_DAYS"))
+    rows = db.session.scalars(select(Application).where(
+        Application.closed_at < cutoff, Application.photos_purged_at.is_(None))).all()
+    for row in rows:
+        keys = []
+        for m in row.materials:
+            for upload in m.uploads:
+                keys += [upload.original_key, upload.image_key, upload.thumb_key]
+                upload.original_key = upload.image_key = upload.thumb_key = None
+                upload.status = "purged"
+        row.photos_purged_at = now
+        audit(ENTITY, row.id, row.status, from_status=row.status,
+              note=f"照片已按保存期限({cfg('PHOTO_RETENTION_DAYS')}天)删除")
+        db.session.commit()  # the rows first: a crash after this leaves only orphan files
+        _delete_files(keys)
+    return len(rows)
+
+
+def lapse_overdue(now: datetime) -> int:
+    """容缺受理 whose deadline has passed without the materials becomes 容缺逾期."""
+    today = to_local(now).date()
+    rows = db.session.scalars(select(Application).where(
+        Application.status == Status.ACCEPTED_WITH_MISSING,
+        Application.missing_due < today)).all()
+    for row in rows:
+        transition(row, Status.LAPSED, note=f"期限{row.missing_due}已过")
+        db.session.commit()
+    return len(rows)

@@ -1,0 +1,233 @@
+// Photo pre-review: upload on choose with progress, in-page downscale, the clerk's photo viewer.
+// Everything here is an enhancement: without it the forms post normally and links open photos.
+(function () {
+  "use strict";
+
+  document.documentElement.classList.add("app-js");
+  var TARGET_EDGE = 2000;
+  var SHRINKABLE = ["image/jpeg", "image/png", "image/webp"];
+
+  function closest(el, selector) {
+    return el && el.closest ? el.closest(selector) : null;
+  }
+
+  // Downscale to about 2000 px where the browser can decode the photo; HEIC and anything odd go
+  // as they are, and the server checks every byte regardless.
+  function shrink(file) {
+    if (!window.createImageBitmap || !window.DataTransfer || SHRINKABLE.indexOf(file.type) < 0) {
+      return Promise.resolve(file);
+    }
+    return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
+      var edge = Math.max(bitmap.width, bitmap.height);
+      if (edge <= TARGET_EDGE) { bitmap.close(); return file; }
+      var ratio = TARGET_EDGE / edge;
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.round(bitmap.width * ratio);
+      canvas.height = Math.round(bitmap.height * ratio);
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      bitmap.close();
+      return new Promise(function (resolve) {
+        canvas.toBlob(function (blob) {
+          if (!blob || blob.size >= file.size) { resolve(file); return; }
+          var name = file.name.replace(/\.[^.]*$/, "") + ".jpg";
+          resolve(new File([blob], name, { type: "image/jpeg", lastModified: Date.now() }));
+        }, "image/jpeg", 0.9);
+      });
+    }).catch(function () { return file; });
+  }
+
+  function setFile(input, file) {
+    if (input.files[0] === file) return;
+    var transfer = new DataTransfer();
+    transfer.items.add(file);
+    input.files = transfer.files;
+  }
+
+  function showError(form, message) {
+    var box = form.querySelector(".app-send-error");
+    if (!box) return;
+    if (message) box.firstChild.textContent = message + " ";
+    box.hidden = false;
+  }
+
+  function send(form) {
+    var box = form.querySelector(".app-send-error");
+    if (box) box.hidden = true;
+    window.htmx.trigger(form, "upload");
+  }
+
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.classList || !input.classList.contains("app-file") || !window.htmx) return;
+    var form = closest(input, "form.app-upload");
+    var file = input.files && input.files[0];
+    if (!form || !file) return;
+    // Two buttons, one photo: a file left in the other input must not travel too.
+    form.querySelectorAll(".app-file").forEach(function (other) {
+      if (other !== input) other.value = "";
+    });
+    shrink(file).then(function (small) {
+      setFile(input, small);
+      var max = parseInt(form.getAttribute("data-max-bytes"), 10);
+      if (max && small.size > max) {
+        showError(form, "照片不能超过 " + Math.round(max / 1048576) + "MB");
+        form.querySelector(".app-retry").hidden = true;
+        return;
+      }
+      send(form);
+    });
+  });
+
+  document.addEventListener("click", function (event) {
+    var retry = closest(event.target, ".app-retry");
+    if (retry) send(closest(retry, "form.app-upload"));
+  });
+
+  document.addEventListener("htmx:xhr:loadstart", function (event) {
+    var bar = event.target.querySelector && event.target.querySelector(".app-progress");
+    if (bar) { bar.value = 0; bar.hidden = false; }
+  });
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    var bar = event.target.querySelector && event.target.querySelector(".app-progress");
+    if (bar && event.detail.lengthComputable) {
+      bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
+      bar.textContent = bar.value + "%";
+    }
+  });
+
+  // A dropped connection: say so beside the material and keep the chosen file for 重试.
+  document.addEventListener("htmx:sendError", function (event) {
+    var form = closest(event.target, "form.app-upload");
+    if (!form) return;
+    event.stopPropagation();
+    form.querySelector(".app-progress").hidden = true;
+    form.querySelector(".app-retry").hidden = false;
+    showError(form, "上传失败,请重试");
+  }, true);
+
+  // A refused photo comes back as the material's card with the message in it: show it.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    var target = event.detail.target;
+    if (xhr.status >= 400 && xhr.status < 500 && target && target.classList.contains("app-material")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  // ---- the clerk's full-screen viewer: swipe, pinch-zoom, rotate ----
+  var viewer = null;
+  var state = { list: [], index: 0, scale: 1, turn: 0, x: 0, y: 0 };
+
+  function apply() {
+    var img = viewer.querySelector(".app-viewer-img");
+    img.style.transform = "translate(" + state.x + "px," + state.y + "px) rotate(" +
+      state.turn + "deg) scale(" + state.scale + ")";
+  }
+
+  function show(index) {
+    state.index = (index + state.list.length) % state.list.length;
+    state.scale = 1; state.turn = 0; state.x = 0; state.y = 0;
+    viewer.querySelector(".app-viewer-img").src = state.list[state.index];
+    viewer.querySelector(".app-viewer-count").textContent =
+      (state.index + 1) + " / " + state.list.length;
+    apply();
+  }
+
+  function open(link) {
+    var links = Array.prototype.slice.call(document.querySelectorAll("a.app-photo-link"));
+    state.list = links.map(function (a) { return a.href; });
+    viewer.hidden = false;
+    document.documentElement.classList.add("app-viewing");
+    show(links.indexOf(link));
+    viewer.querySelector(".app-viewer-close").focus();
+  }
+
+  function close() {
+    viewer.hidden = true;
+    document.documentElement.classList.remove("app-viewing");
+  }
+
+  function distance(touches) {
+    return Math.hypot(touches[0].clientX - touches[1].clientX,
+      touches[0].clientY - touches[1].clientY);
+  }
+
+  function wireViewer() {
+    viewer = document.getElementById("photo-viewer");
+    if (!viewer) return;
+    var start = null;
+    document.addEventListener("click", function (event) {
+      var link = closest(event.target, "a.app-photo-link");
+      if (!link) return;
+      event.preventDefault();
+      open(link);
+    });
+    viewer.querySelector(".app-viewer-prev").addEventListener("click", function () { show(state.index - 1); });
+    viewer.querySelector(".app-viewer-next").addEventListener("click", function () { show(state.index + 1); });
+    viewer.querySelector(".app-viewer-close").addEventListener("click", close);
+    viewer.querySelector(".app-viewer-rotate").addEventListener("click", function () {
+      state.turn = (state.turn + 90) % 360;
+      apply();
+    });
+    document.addEventListener("keydown", function (event) {
+      if (viewer.hidden) return;
+      if (event.key === "Escape") close();
+      if (event.key === "ArrowLeft") show(state.index - 1);
+      if (event.key === "ArrowRight") show(state.index + 1);
+    });
+    var img = viewer.querySelector(".app-viewer-img");
+    img.addEventListener("touchstart", function (event) {
+      var t = event.touches;
+      start = { x: t[0].clientX, y: t[0].clientY, ox: state.x, oy: state.y, scale: state.scale,
+        dist: t.length > 1 ? distance(t) : 0, time: Date.now() };
+    }, { passive: true });
+    img.addEventListener("touchmove", function (event) {
+      if (!start) return;
+      var t = event.touches;
+      event.preventDefault();
+      if (t.length > 1 && start.dist) {
+        state.scale = Math.min(5, Math.max(1, start.scale * distance(t) / start.dist));
+      } else if (state.scale > 1) {
+        state.x = start.ox + t[0].clientX - start.x;
+        state.y = start.oy + t[0].clientY - start.y;
+      }
+      apply();
+    }, { passive: false });
+    img.addEventListener("touchend", function (event) {
+      if (!start || event.touches.length) return;
+      var dx = event.changedTouches[0].clientX - start.x;
+      if (state.scale === 1 && !start.dist && Math.abs(dx) > 50) show(state.index + (dx < 0 ? 1 : -1));
+      if (state.scale === 1) { state.x = 0; state.y = 0; apply(); }
+      start = null;
+    });
+    img.addEventListener("dblclick", function () {
+      state.scale = state.scale > 1 ? 1 : 2.5;
+      if (state.scale === 1) { state.x = 0; state.y = 0; }
+      apply();
+    });
+  }
+
+  // The review form shows a reason only where it applies (the server ignores the rest anyway).
+  function toggleFields(form) {
+    form.querySelectorAll("[data-verdict-of]").forEach(function (box) {
+      var id = box.getAttribute("data-verdict-of");
+      var chosen = form.querySelector("input[name='verdict-" + id + "']:checked");
+      var error = form.querySelector("#m" + id + ".has-error");
+      box.hidden = !(error || (chosen && chosen.value === "fix"));
+    });
+    var decision = form.querySelector("input[name='decision']:checked");
+    form.querySelectorAll("[data-decision]").forEach(function (box) {
+      box.hidden = !(box.classList.contains("has-error") ||
+        (decision && decision.value === box.getAttribute("data-decision")));
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    wireViewer();
+    var form = document.getElementById("decision-form");
+    if (!form) return;
+    toggleFields(form);
+    form.addEventListener("change", function () { toggleFields(form); });
+  });
+})();
