@@ -340,6 +340,26 @@ def transition(row: Application, to: Status, actor_id: int | None = None,
                   key=f"application-move-{entry.id}")
     if to == Status.SUBMITTED:
         ensure_housekeeping()
+    if to in RATEABLE:
+        _invite_rating(row, actor_id, now)
+
+
+# 一事一评: a matter accepted, rejected or completed may be rated once (the first of these).
+RATEABLE = (Status.ACCEPTED, Status.REJECTED, Status.COMPLETED)
+
+
+def _invite_rating(row: Application, clerk_id: int | None, served_at: datetime) -> None:
+    from app.ratings import services as ratings
+
+    item = row.item
+    kwargs = dict(channel="online", entity=ENTITY, entity_id=row.id, citizen_id=row.citizen_id,
+                  served_at=served_at, hall_id=row.hall_id, item_id=row.item_id,
+                  clerk_id=clerk_id, department=item.department if item else None)
+    if has_request_context():
+        ratings.invite(**kwargs)
+    else:
+        with current_app.test_request_context("/"):
+            ratings.invite(**kwargs)
 
 
 def _link(purpose: str, app_id: int) -> str:

@@ -259,3 +259,23 @@ def test_after_pre_review_the_counter_starts_and_completes_it(world, client):
     assert row.status == Status.COMPLETED
     assert [len(world.sms(t)) for t in ("app_accepted", "app_processing", "app_completed")] == \
         [1, 1, 1]
+
+
+def test_a_decided_matter_invites_one_rating(world, client):
+    from app.ratings.models import RatingInvite
+
+    row = world.submitted()
+    world.as_clerk()
+    client.post(f"/review/{row.id}/claim")
+    assert _decide(world, row, decision="reject", reason="not_eligible").status_code == 303
+    db.session.refresh(row)
+    assert row.status == Status.REJECTED
+    invites = db.session.scalars(select(RatingInvite).where(
+        RatingInvite.entity == "application", RatingInvite.entity_id == row.id)).all()
+    assert len(invites) == 1 and invites[0].channel == "online"
+    assert invites[0].citizen_id == row.citizen_id
+    services._invite_rating(row, world.clerk.id, row.closed_at)  # a later move: no second
+    db.session.commit()
+    assert db.session.scalars(select(RatingInvite.id).where(
+        RatingInvite.entity == "application", RatingInvite.entity_id == row.id)).all() == [
+        invites[0].id]
