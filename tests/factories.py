@@ -56,3 +56,42 @@ def citizen(phone: str = "13800138000", name: str | None = None) -> User:
     db.session.add(user)
     db.session.commit()
     return user
+
+
+class FakeMatters:
+    """A progress matter kind backed by a dict, with real AuditLog rows for its timeline."""
+
+    def __init__(self, kind: str = "testcase"):
+        self.kind, self.rows = kind, {}
+
+    def add(self, owner: User, steps=("您的办件已提交",), number: str | None = None,
+            completed: bool = False, status=("办理中", "info"), created_at=None):
+        from datetime import timedelta
+
+        from app.core.models import audit
+        from app.core.timeutil import utcnow
+        from app.progress.registry import MatterSummary
+
+        n = next(_seq) + 1000
+        start = created_at or utcnow() - timedelta(days=1)
+        matter = MatterSummary(
+            kind=self.kind, id=n, number=number or f"TC{n:08d}", title=f"测试事项{n}",
+            status_label=status[0], status_tone=status[1], citizen_id=owner.id,
+            phone=owner.phone, created_at=start, next_step="请留意短信通知,无需到场。",
+            contact_phone="0482-8260000", hall_name="测试政务服务中心", completed=completed)
+        self.rows[n] = matter
+        for i, note in enumerate(steps):
+            audit(self.kind, n, f"step{i}", public_note=note).created_at = (
+                start + timedelta(minutes=i + 1))
+        db.session.commit()
+        return matter
+
+    def register(self):
+        from app.progress.registry import register_matter_kind
+
+        register_matter_kind(
+            kind=self.kind, label="测试件", get=self.rows.get,
+            list_for_user=lambda uid: [m for m in self.rows.values() if m.citizen_id == uid],
+            find_by_number=lambda no: next((m for m in self.rows.values() if m.number == no),
+                                           None))
+        return self

@@ -4,4 +4,10 @@ from flask import Blueprint
 
 bp = Blueprint("booking", __name__)
 
-from app.booking import cli, routes  # noqa: E402,F401
+from app.booking import (  # noqa: E402,F401
+    cli,
+    matters,  # noqa: E402
+    routes,
+)
+
+matters.register()

@@ -11,7 +11,7 @@ import string
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from flask import current_app, session, url_for
+from flask import current_app, has_request_context, session, url_for
 from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -51,13 +51,16 @@ def make_link(purpose: str, entity: str, entity_id: int, days: int | None = None
     days = days or current_app.config.get("LINK_TTL_DAYS", 7)
     db.session.add(ShortLink(token=token, purpose=purpose, entity=entity, entity_id=entity_id,
                              expires_at=utcnow() + timedelta(days=days)))
-    return url_for("core.short_link", token=token, _external=True)
+    if has_request_context():
+        return url_for("core.short_link", token=token, _external=True)
+    with current_app.test_request_context("/"):  # a job: the host comes from SERVER_NAME
+        return url_for("core.short_link", token=token, _external=True)
 
 
 def resolve(token: str) -> tuple[ShortLink | None, str | None]:
     """The link for a token, or None with the reason it cannot be used."""
-    if len(token) != ID_LEN + MAC_LEN or not hmac.compare_digest(
-            _mac(token[:ID_LEN]), token[ID_LEN:]):
+    if (len(token) != ID_LEN + MAC_LEN or not token.isascii()
+            or not hmac.compare_digest(_mac(token[:ID_LEN]), token[ID_LEN:])):
         return None, "invalid"
     link = db.session.scalar(select(ShortLink).where(ShortLink.token == token))
     if link is None:
@@ -83,8 +86,13 @@ def handler(purpose: str) -> Callable | None:
 
 def grant(link: ShortLink) -> None:
     """Let this browser open the link's one record for its one purpose until it expires."""
+    grant_record(link.entity, link.entity_id, link.purpose, link.expires_at)
+
+
+def grant_record(entity: str, entity_id: int, purpose: str, until: datetime) -> None:
+    """Let this browser open one record for one purpose until then (a link, or an SMS lookup)."""
     grants = [g for g in session.get("link_grants", []) if g[3] > utcnow().timestamp()]
-    grants.append([link.entity, link.entity_id, link.purpose, link.expires_at.timestamp()])
+    grants.append([entity, entity_id, purpose, until.timestamp()])
     session["link_grants"] = grants[-20:]
 
 

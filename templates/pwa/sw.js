@@ -42,3 +42,18 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(fetch(request).catch(() => caches.match("{{ url_for('core.offline') }}")));
   }
 });
+
+// Web Push (progress notifications): show the message, and open its page when tapped.
+self.addEventListener("push", (event) => {
+  let data = {};
+  try { data = event.data ? event.data.json() : {}; } catch (e) { data = { body: event.data.text() }; }
+  event.waitUntil(self.registration.showNotification(data.title || "掌上办", {
+    body: data.body || "", icon: "{{ asset('icons/icon-192.png') }}", data: { url: data.url || "/" },
+  }));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const target = (event.notification.data && event.notification.data.url) || "/";
+  event.waitUntil(self.clients.openWindow(target));
+});

@@ -1,0 +1,60 @@
+"""How the progress pages (进度查询) read bookings: the "booking" matter kind."""
+
+from sqlalchemy import select
+
+NEXT_STEPS = {"booked": "请按预约时间带齐材料到大厅,出示预约号或二维码签到取号。",
+              "checked_in": "已取号,请留意大厅叫号屏和短信。",
+              "called": "已叫号,请尽快到窗口办理。",
+              "served": "", "cancelled": "", "no_show": "如仍需办理,请重新预约。"}
+
+
+def _booking_summary(b):
+    from app.booking.states import LABELS, BookingStatus
+    from app.progress.registry import MatterSummary
+
+    label, tone = LABELS[BookingStatus(b.status)]
+    return MatterSummary(
+        kind="booking", id=b.id, number=b.number,
+        title=b.bundle.name if b.bundle else b.item.name,
+        status_label=label, status_tone=tone, citizen_id=b.citizen_id, phone=b.citizen.phone,
+        created_at=b.created_at, next_step=NEXT_STEPS.get(b.status, ""),
+        contact_phone=b.hall.phone or "", hall_id=b.hall_id, hall_name=b.hall.name,
+        completed=False, detail_url=f"/bookings/{b.id}")
+
+
+def _list(user_id):
+    from sqlalchemy.orm import joinedload
+
+    from app.booking.models import Booking
+    from app.extensions import db
+
+    rows = db.session.scalars(select(Booking).where(Booking.citizen_id == user_id).options(
+        joinedload(Booking.item), joinedload(Booking.hall), joinedload(Booking.bundle),
+        joinedload(Booking.citizen)).order_by(Booking.created_at.desc())).all()
+    return [_booking_summary(b) for b in rows]
+
+
+def _get(booking_id):
+    from app.booking.models import Booking
+    from app.extensions import db
+
+    b = db.session.get(Booking, booking_id)
+    return _booking_summary(b) if b else None
+
+
+def _find(number):
+    from app.booking.models import Booking
+    from app.extensions import db
+
+    b = db.session.scalar(select(Booking).where(Booking.number == number))
+    return _booking_summary(b) if b else None
+
+
+def register() -> None:
+    """Tell the progress feature about bookings, when it is installed."""
+    try:
+        from app.progress.registry import register_matter_kind
+    except ImportError:
+        return
+    register_matter_kind(kind="booking", label="预约", list_for_user=_list, get=_get,
+                         find_by_number=_find)

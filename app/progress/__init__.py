@@ -1,0 +1,7 @@
+"""进度查询: my matters, timelines, lookup by number + SMS code, short links, notifications."""
+
+from flask import Blueprint
+
+bp = Blueprint("progress", __name__)
+
+from app.progress import routes  # noqa: E402,F401

@@ -1,0 +1,264 @@
+"""My matters, timelines, the lookup by number + SMS code, progress links, results delivery."""
+
+import hashlib
+
+from flask import (
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from app.core.links import grant, on_link
+from app.extensions import limiter
+from app.progress import bp, services
+from app.progress.models import DELIVERY_LABELS, DeliveryMethod
+from app.progress.notify import push_enabled
+from app.progress.services import ProgressError
+
+LOOKUP = "progress_lookup"
+DRAFT = "progress_delivery"
+
+
+def _in_wechat() -> bool:
+    return "MicroMessenger" in request.headers.get("User-Agent", "")
+
+
+@bp.app_context_processor
+def _progress_globals():
+    return {"in_wechat": _in_wechat}
+
+
+def _not_found():
+    """The same answer for a record that does not exist and one that is someone else's."""
+    return render_template("progress/not_found.html"), 404
+
+
+# -- 我的办件 -------------------------------------------------------------------------------------
+
+@bp.get("/progress/mine")
+@login_required
+def mine():
+    """Every matter of the signed-in citizen, newest first, each with its status."""
+    response = make_response(render_template(
+        "progress/mine.html", matters=services.matters_for(current_user.id),
+        signed_in_owner=True, push_key=_push_key()))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _push_key() -> str | None:
+    """The VAPID public key for the opt-in button, when Web Push is configured."""
+    return current_app.config["VAPID_PUBLIC_KEY"] if push_enabled() else None
+
+
+@bp.get("/progress/<kind>/<int:entity_id>")
+def timeline(kind: str, entity_id: int):
+    """One matter's steps, newest first, with what to do next and whom to call."""
+    summary = services.viewable(kind, entity_id)
+    if summary is None:
+        return _not_found()
+    steps, delivery = services.timeline(summary)
+    response = make_response(render_template(
+        "progress/timeline.html", matter=summary, delivery=delivery, steps=steps,
+        signed_in_owner=current_user.is_authenticated
+        and current_user.id == summary.citizen_id, push_key=_push_key()))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@on_link("progress")
+def open_progress_link(link):
+    """/t/<token> for purpose "progress": this one record, without signing in."""
+    if services.get_matter(link.entity, link.entity_id) is None:
+        return _not_found()
+    grant(link)
+    return redirect(url_for("progress.timeline", kind=link.entity, entity_id=link.entity_id))
+
+
+# -- 一号查询: number + SMS code ------------------------------------------------------------------
+
+def _number_key() -> str:
+    number = services.normalize_number(request.form.get("number")) or "invalid"
+    return "lookup-number:" + hashlib.sha256(number.encode()).hexdigest()[:20]
+
+
+def _session_number_key() -> str:
+    number = (session.get(LOOKUP) or {}).get("number", "none")
+    return "lookup-check:" + hashlib.sha256(number.encode()).hexdigest()[:20]
+
+
+def _lookup_page(error=None, status=200, number=""):
+    return render_template("progress/lookup.html", error=error, number=number), status
+
+
+def _too_many_lookups(_limit):
+    return make_response(_lookup_page("查询太频繁,请稍后再试", 429,
+                                      request.form.get("number", "")))
+
+
+def _too_many_tries(_limit):
+    return make_response(render_template("progress/lookup_code.html",
+                                         error="尝试次数过多,请稍后再试"), 429)
+
+
+@bp.get("/progress/lookup")
+def lookup():
+    """Ask for the number on the receipt or in the SMS."""
+    return _lookup_page(number=(session.get(LOOKUP) or {}).get("number", ""))
+
+
+@bp.post("/progress/lookup")
+@limiter.limit(lambda: current_app.config.get("LOOKUP_LIMITS_PER_IP", "20/hour"),
+               on_breach=_too_many_lookups, deduct_when=lambda r: r.status_code == 303)
+@limiter.limit(lambda: current_app.config.get("LOOKUP_LIMITS_PER_NUMBER",
+                                              "1/minute;5/hour;10/day"),
+               key_func=_number_key, on_breach=_too_many_lookups,
+               deduct_when=lambda r: r.status_code == 303)
+def send_lookup_code():
+    """Send a code to the phone on file; an unknown number gets the very same answer."""
+    raw = request.form.get("number", "")
+    number = services.normalize_number(raw)
+    if number is None:
+        return _lookup_page("请输入正确的办件编号或预约号(字母和数字)", 400, raw)
+    session[LOOKUP] = services.start_lookup(number)
+    return redirect(url_for("progress.lookup_code"), code=303)
+
+
+@bp.route("/progress/lookup/code", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config.get("LOOKUP_CHECKS_PER_IP", "30/hour"),
+               methods=["POST"], on_breach=_too_many_tries)
+@limiter.limit(lambda: current_app.config.get("LOOKUP_CHECKS_PER_NUMBER", "10/hour"),
+               methods=["POST"], key_func=_session_number_key, on_breach=_too_many_tries)
+def lookup_code():
+    """Check the code and open that one record's timeline."""
+    state = session.get(LOOKUP)
+    if not state:
+        return redirect(url_for("progress.lookup"))
+    if request.method == "GET":
+        return render_template("progress/lookup_code.html")
+    code = request.form.get("code", "").strip()
+    try:
+        if not (len(code) == 6 and code.isdigit()):
+            raise ProgressError("请输入 6 位数字验证码", "code")
+        summary = services.finish_lookup(state, code)
+    except ProgressError as err:
+        session[LOOKUP] = state  # the tries count changed
+        return render_template("progress/lookup_code.html", error=str(err), code=code), 400
+    session.pop(LOOKUP, None)
+    return redirect(url_for("progress.timeline", kind=summary.kind, entity_id=summary.id),
+                    code=303)
+
+
+# -- 结果送达: pickup or courier ------------------------------------------------------------------
+
+def _delivery_matter(kind: str, entity_id: int):
+    summary = services.viewable(kind, entity_id)
+    return summary if summary is not None and summary.completed else None
+
+
+def _draft(kind: str, entity_id: int) -> dict:
+    draft = session.get(DRAFT) or {}
+    return draft if draft.get("matter") == f"{kind}:{entity_id}" else {
+        "matter": f"{kind}:{entity_id}"}
+
+
+@bp.route("/progress/<kind>/<int:entity_id>/delivery", methods=["GET", "POST"])
+def delivery_method(kind: str, entity_id: int):
+    """Step 1: pickup at the window, or courier."""
+    summary = _delivery_matter(kind, entity_id)
+    if summary is None:
+        return _not_found()
+    draft = _draft(kind, entity_id)
+    if request.method == "GET":
+        if not draft.get("method") and (saved := services.delivery_for(kind, entity_id)):
+            draft = {**draft, "method": saved.method, "name": saved.recipient,
+                     "phone": saved.phone, "address": saved.address}
+            session[DRAFT] = draft
+        return render_template("progress/delivery_method.html", matter=summary, draft=draft,
+                               labels=DELIVERY_LABELS)
+    try:
+        draft["method"] = services.check_delivery_method(request.form.get("method"))
+    except ProgressError as err:
+        return render_template("progress/delivery_method.html", matter=summary, draft=draft,
+                               labels=DELIVERY_LABELS, error=str(err)), 400
+    session[DRAFT] = draft
+    step = ("progress.delivery_address" if draft["method"] == DeliveryMethod.COURIER
+            else "progress.delivery_check")
+    return redirect(url_for(step, kind=kind, entity_id=entity_id), code=303)
+
+
+@bp.route("/progress/<kind>/<int:entity_id>/delivery/address", methods=["GET", "POST"])
+def delivery_address(kind: str, entity_id: int):
+    """Step 2 (courier only): recipient, phone and address."""
+    summary = _delivery_matter(kind, entity_id)
+    if summary is None:
+        return _not_found()
+    draft = _draft(kind, entity_id)
+    if draft.get("method") != DeliveryMethod.COURIER:
+        return redirect(url_for("progress.delivery_method", kind=kind, entity_id=entity_id))
+    if request.method == "GET":
+        if not draft.get("phone") and current_user.is_authenticated:
+            draft["phone"] = current_user.phone
+        return render_template("progress/delivery_address.html", matter=summary, draft=draft)
+    typed = {f: request.form.get(f, "") for f in ("name", "phone", "address")}
+    try:
+        draft.update(services.check_address(**typed))
+    except ProgressError as err:
+        return render_template("progress/delivery_address.html", matter=summary,
+                               draft={**draft, **typed}, error=str(err), field=err.field), 400
+    session[DRAFT] = draft
+    return redirect(url_for("progress.delivery_check", kind=kind, entity_id=entity_id), code=303)
+
+
+@bp.route("/progress/<kind>/<int:entity_id>/delivery/check", methods=["GET", "POST"])
+def delivery_check(kind: str, entity_id: int):
+    """核对信息, then save the choice and go back to the timeline."""
+    summary = _delivery_matter(kind, entity_id)
+    if summary is None:
+        return _not_found()
+    draft = _draft(kind, entity_id)
+    if not draft.get("method") or (draft["method"] == DeliveryMethod.COURIER
+                                   and not draft.get("address")):
+        return redirect(url_for("progress.delivery_method", kind=kind, entity_id=entity_id))
+    if request.method == "GET":
+        return render_template("progress/delivery_check.html", matter=summary, draft=draft,
+                               labels=DELIVERY_LABELS)
+    actor = current_user.id if current_user.is_authenticated else None
+    try:
+        row = services.choose_delivery(summary, draft, actor)
+    except ProgressError as err:
+        return render_template("progress/delivery_check.html", matter=summary, draft=draft,
+                               labels=DELIVERY_LABELS, error=str(err)), err.status
+    session.pop(DRAFT, None)
+    flash(f"已保存:{row.label}", "info")
+    return redirect(url_for("progress.timeline", kind=kind, entity_id=entity_id), code=303)
+
+
+# -- Web Push opt-in -----------------------------------------------------------------------------
+
+@bp.post("/progress/push/subscribe")
+@login_required
+def push_subscribe():
+    """Remember this browser's push subscription for the signed-in citizen."""
+    if not push_enabled():
+        return {"error": "消息推送未开启"}, 404
+    try:
+        services.save_push_subscription(current_user.id, request.get_json(silent=True))
+    except ProgressError as err:
+        return {"error": str(err)}, 400
+    return {"ok": True}, 201
+
+
+@bp.post("/progress/push/unsubscribe")
+@login_required
+def push_unsubscribe():
+    """Forget this browser's subscription."""
+    endpoint = (request.get_json(silent=True) or {}).get("endpoint", "")
+    services.remove_push_subscription(current_user.id, str(endpoint))
+    return {"ok": True}

@@ -1,0 +1,249 @@
+"""My matters, one matter's timeline, who may see it, the lookup by number + code, delivery."""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_login import current_user
+from sqlalchemy import String, Text, cast, delete, literal_column, null, select, union_all
+
+from app import jobs
+from app.auth.services import AuthError, check_code, issue_code, normalize_phone
+from app.core.links import grant_record, has_grant
+from app.core.models import AuditLog, audit
+from app.core.timeutil import utcnow
+from app.extensions import db
+from app.progress.models import (
+    DELIVERY_LABELS,
+    DeliveryMethod,
+    PushSubscription,
+    ResultDelivery,
+)
+from app.progress.registry import MatterSummary, matter_kind, matter_kinds
+
+NUMBER_RE = re.compile(r"^[A-Z0-9-]{6,24}$")
+DEFAULT_CONTACT = "12345"  # 政务服务便民热线, when a record names no hall phone
+
+
+class ProgressError(ValueError):
+    """A refused step, with a message for the page and its field."""
+
+    def __init__(self, message: str, field: str | None = None, status: int = 400):
+        super().__init__(message)
+        self.field, self.status = field, status
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of a timeline: when, and what happened, in words for people."""
+
+    at: datetime
+    text: str
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+def matters_for(user_id: int) -> list[MatterSummary]:
+    """Every matter of every kind the person has, newest first."""
+    rows = [m for spec in matter_kinds() for m in spec.list_for_user(user_id)]
+    return sorted(rows, key=lambda m: m.created_at, reverse=True)
+
+
+def get_matter(kind: str, entity_id: int) -> MatterSummary | None:
+    spec = matter_kind(kind)
+    return spec.get(entity_id) if spec else None
+
+
+def viewable(kind: str, entity_id: int) -> MatterSummary | None:
+    """The matter when its owner is signed in, or this browser holds a link or lookup grant."""
+    summary = get_matter(kind, entity_id)
+    if summary is None:
+        return None
+    if current_user.is_authenticated and summary.citizen_id == current_user.id:
+        return summary
+    return summary if has_grant(kind, entity_id, "progress") else None
+
+
+def delivery_for(kind: str, entity_id: int) -> ResultDelivery | None:
+    """The results delivery chosen for a matter (clerks' pages may show it too)."""
+    return db.session.scalar(select(ResultDelivery).where(
+        ResultDelivery.kind == kind, ResultDelivery.entity_id == entity_id))
+
+
+def timeline(summary: MatterSummary) -> tuple[list[Step], ResultDelivery | None]:
+    """The citizen-facing steps, newest first, and the delivery choice: one query in all.
+
+    Audit rows with a public note and (for a completed matter) the ResultDelivery row come back
+    in one UNION ALL, so the page costs the same however many steps there are.
+    """
+    text = cast(null(), String)
+    steps_q = select(AuditLog.created_at.label("at"), AuditLog.id.label("seq"),
+                     AuditLog.public_note.label("note"),
+                     text.label("method"), text.label("recipient"), text.label("phone"),
+                     cast(null(), Text).label("address")).where(
+        AuditLog.entity == summary.kind, AuditLog.entity_id == summary.id,
+        AuditLog.public_note.is_not(None), AuditLog.public_note != "")
+    query = steps_q
+    if summary.completed:
+        query = union_all(steps_q, select(
+            ResultDelivery.updated_at, ResultDelivery.id, text, ResultDelivery.method,
+            ResultDelivery.recipient, ResultDelivery.phone, ResultDelivery.address).where(
+            ResultDelivery.kind == summary.kind, ResultDelivery.entity_id == summary.id))
+    rows = db.session.execute(query.order_by(literal_column("at").desc(),
+                                             literal_column("seq").desc())).all()
+    steps, delivery = [], None
+    for row in rows:
+        if row.method is None:
+            steps.append(Step(row.at, row.note))
+            continue
+        delivery = ResultDelivery(kind=summary.kind, entity_id=summary.id, method=row.method,
+                                  recipient=row.recipient, phone=row.phone, address=row.address,
+                                  updated_at=row.at)
+        steps.append(Step(row.at, delivery_sentence(delivery)))
+    return steps, delivery
+
+
+def delivery_sentence(delivery: ResultDelivery) -> str:
+    if delivery.method == DeliveryMethod.COURIER:
+        return f"您选择了快递送达,结果将寄往:{delivery.address}"
+    return "您选择了到窗口领取结果,请带上身份证到办理窗口领取"
+
+
+# -- lookup by number + SMS code (一号查询) -------------------------------------------------------
+
+def normalize_number(raw: str | None) -> str | None:
+    """An application or booking number as typed, cleaned; None when it cannot be one."""
+    number = re.sub(r"[\s]", "", raw or "").upper()
+    return number if NUMBER_RE.match(number) else None
+
+
+def find_by_number(number: str) -> MatterSummary | None:
+    for spec in matter_kinds():
+        found = spec.find_by_number(number)
+        if found is not None:
+            return found
+    return None
+
+
+def start_lookup(number: str) -> dict:
+    """Queue the sending of a lookup code; the job finds the phone on file, if there is one.
+
+    The request does the same work whether or not the number exists (one outbox row), so neither
+    its answer nor its timing tells. Returns the state the browser keeps between the two pages:
+    only what the person typed and a clock.
+    """
+    jobs.enqueue("progress.lookup_code", number)
+    db.session.commit()
+    return {"number": number, "at": utcnow().timestamp(), "tries": 0}
+
+
+def send_lookup_code(number: str) -> bool:
+    """The job's work: a code to the phone on file for this number; nothing for an unknown one."""
+    summary = find_by_number(number)
+    if summary is None:
+        db.session.rollback()
+        return False
+    issue_code(summary.phone, "lookup")
+    return True
+
+
+def finish_lookup(state: dict, code: str) -> MatterSummary:
+    """Check the code for the number in `state` (updated in place); raise ProgressError."""
+    ttl = current_app.config["SMS_CODE_TTL_SECONDS"]
+    if utcnow().timestamp() - state.get("at", 0) > ttl:
+        raise ProgressError("验证码已失效,请重新获取", "code")
+    summary = find_by_number(state["number"])
+    if summary is None:
+        _decoy_check(state)  # always raises, with the messages a real wrong code gets
+    try:
+        check_code(summary.phone, code, "lookup")
+    except AuthError as err:
+        state["tries"] = state.get("tries", 0) + 1
+        raise ProgressError(str(err), "code") from err
+    until = utcnow() + timedelta(minutes=current_app.config.get("LOOKUP_GRANT_MINUTES", 60))
+    grant_record(summary.kind, summary.id, "progress", until)
+    return summary
+
+
+def _decoy_check(state: dict) -> None:
+    """Answer a code for an unknown number exactly as check_code answers a wrong one."""
+    limit = current_app.config["SMS_CODE_MAX_TRIES"]
+    tries = state.get("tries", 0)
+    if tries >= limit:
+        raise ProgressError("验证码已失效,请重新获取", "code")
+    state["tries"] = tries + 1
+    left = limit - state["tries"]
+    raise ProgressError(f"验证码不正确,还可以再试 {left} 次" if left > 0
+                        else "验证码错误次数过多,请重新获取", "code")
+
+
+# -- results delivery (结果送达) -------------------------------------------------------------------
+
+def check_delivery_method(raw: str | None) -> str:
+    if raw not in DELIVERY_LABELS:
+        raise ProgressError("请选择领取方式", "method")
+    return raw
+
+
+def check_address(name: str, phone: str, address: str) -> dict:
+    """The courier details, cleaned; ProgressError names the first wrong field."""
+    name, address = (name or "").strip(), (address or "").strip()
+    if not 2 <= len(name) <= 20:
+        raise ProgressError("请输入收件人姓名(2 到 20 个字)", "name")
+    clean_phone = normalize_phone(phone)
+    if clean_phone is None:
+        raise ProgressError("请输入正确的 11 位手机号码", "phone")
+    if not 8 <= len(address) <= 120:
+        raise ProgressError("请输入详细地址,包括区县、街道和门牌号(8 到 120 个字)", "address")
+    return {"name": name, "phone": clean_phone, "address": address}
+
+
+def choose_delivery(summary: MatterSummary, draft: dict, actor_id: int | None) -> ResultDelivery:
+    """Record (or change) how the results reach the citizen; only once the matter is done."""
+    if not summary.completed:
+        raise ProgressError("办结后才能选择领取方式", status=409)
+    method = check_delivery_method(draft.get("method"))
+    details = ({"name": None, "phone": None, "address": None} if method == DeliveryMethod.PICKUP
+               else check_address(draft.get("name"), draft.get("phone"), draft.get("address")))
+    row = db.session.scalar(select(ResultDelivery).where(
+        ResultDelivery.kind == summary.kind, ResultDelivery.entity_id == summary.id
+    ).with_for_update())
+    if row is None:
+        row = ResultDelivery(kind=summary.kind, entity_id=summary.id)
+        db.session.add(row)
+    previous = row.method
+    row.method, row.recipient = method, details["name"]
+    row.phone, row.address = details["phone"], details["address"]
+    row.chosen_by, row.updated_at = actor_id, utcnow()
+    db.session.flush()
+    audit("result_delivery", row.id, method, actor_id=actor_id, from_status=previous,
+          note=f"{summary.kind} #{summary.id}")
+    db.session.commit()
+    return row
+
+
+# -- Web Push subscriptions ---------------------------------------------------------------------
+
+def save_push_subscription(user_id: int, data: dict | None) -> PushSubscription:
+    """Store (or move to this citizen) a browser's subscription, as PushManager gives it."""
+    data = data if isinstance(data, dict) else {}
+    keys = data.get("keys") if isinstance(data.get("keys"), dict) else {}
+    endpoint, p256dh, auth = data.get("endpoint"), keys.get("p256dh"), keys.get("auth")
+    if not (isinstance(endpoint, str) and endpoint.startswith("https://") and len(endpoint) <= 500
+            and isinstance(p256dh, str) and 40 <= len(p256dh) <= 200
+            and isinstance(auth, str) and 8 <= len(auth) <= 100):
+        raise ProgressError("浏览器提供的推送订阅信息不完整,请刷新后重试")
+    row = db.session.scalar(select(PushSubscription).where(PushSubscription.endpoint == endpoint))
+    if row is None:
+        row = PushSubscription(endpoint=endpoint, user_id=user_id, p256dh=p256dh, auth=auth)
+        db.session.add(row)
+    row.user_id, row.p256dh, row.auth = user_id, p256dh, auth
+    db.session.commit()
+    return row
+
+
+def remove_push_subscription(user_id: int, endpoint: str) -> None:
+    db.session.execute(delete(PushSubscription).where(
+        PushSubscription.user_id == user_id, PushSubscription.endpoint == endpoint))
+    db.session.commit()

@@ -1,0 +1,41 @@
+"""我的办件: every matter of the signed-in citizen, newest first, each with its status."""
+
+from datetime import timedelta
+
+import factories
+from app.core.timeutil import utcnow
+
+
+def test_mine_requires_sign_in(client):
+    response = client.get("/progress/mine")
+    assert response.status_code == 302 and "/login?next=" in response.headers["Location"]
+
+
+def test_core_progress_redirects_to_mine(client, auth):
+    auth.login_citizen("13800138000")
+    response = client.get("/progress")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/progress/mine")
+
+
+def test_lists_own_matters_newest_first_with_badges(client, auth, matters):
+    me, other = factories.citizen("13800138000"), factories.citizen("13900139000")
+    old = matters.add(me, created_at=utcnow() - timedelta(days=9), status=("已办结", "success"))
+    new = matters.add(me, created_at=utcnow() - timedelta(hours=2), status=("需补正", "warning"))
+    theirs = matters.add(other)
+    auth.login_citizen("13800138000")
+    page = client.get("/progress/mine").get_data(as_text=True)
+    assert page.index(new.number) < page.index(old.number)
+    assert theirs.number not in page
+    assert 'class="badge badge-warning">需补正' in page and 'badge-success">已办结' in page
+    assert f'href="/progress/testcase/{new.id}"' in page
+    assert 'aria-current="page"' in page and "<span>进度</span>" in page
+
+
+def test_empty_state_points_to_the_catalog(client, auth, matters):
+    auth.login_citizen()
+    page = client.get("/progress/mine").get_data(as_text=True)
+    assert "您还没有办件或预约" in page and "/services" in page
+
+
+def test_tab_bar_goes_to_mine(client):
+    assert 'href="/progress/mine"' in client.get("/").get_data(as_text=True)
