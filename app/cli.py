@@ -77,9 +77,12 @@ def _feature_modules(kind: str):
               help="Seconds RQ keeps this worker registered without a heartbeat (WORKER_TTL).")
 @click.option("--maintenance-interval", type=int, default=None,
               help="Seconds between RQ's registry clean-ups (WORKER_MAINTENANCE_SECONDS).")
-def worker(burst: bool, worker_ttl: int | None, maintenance_interval: int | None):
+@click.option("--fork/--no-fork", default=True,
+              help="Run each job in a forked work horse (default), or in this process: faster, "
+                   "less isolated (see README).")
+def worker(burst: bool, worker_ttl: int | None, maintenance_interval: int | None, fork: bool):
     """Run the RQ worker on every queue, with the scheduler and the outbox sweep."""
-    from rq import Worker
+    from rq import SimpleWorker, Worker
 
     from app import jobs
 
@@ -96,12 +99,14 @@ def worker(burst: bool, worker_ttl: int | None, maintenance_interval: int | None
     app = current_app._get_current_object()
     jobs.prepare_worker(app)
     jobs.start_sweeper(app, config["OUTBOX_SWEEP_SECONDS"])
+    worker_class = Worker if fork else SimpleWorker
     while True:
-        rq_worker = Worker(list(jobs.QUEUES), connection=conn,
-                           worker_ttl=worker_ttl or config.get("WORKER_TTL", 60),
-                           maintenance_interval=(maintenance_interval
-                                                 or config.get("WORKER_MAINTENANCE_SECONDS", 60)),
-                           job_monitoring_interval=10)
+        rq_worker = worker_class(
+            list(jobs.QUEUES), connection=conn,
+            worker_ttl=worker_ttl or config.get("WORKER_TTL", 60),
+            maintenance_interval=maintenance_interval or config.get("WORKER_MAINTENANCE_SECONDS",
+                                                                    60),
+            job_monitoring_interval=10)
         try:
             rq_worker.work(with_scheduler=True, burst=burst)
         except RedisError as exc:  # Redis went away between RQ's own reconnect loops

@@ -4,8 +4,10 @@ With REDIS_URL unset, jobs run inline right after the commit. With Redis, they g
 Redis is down at that moment the row stays pending and the worker's sweep pushes it later.
 """
 
+import contextvars
 import importlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -23,10 +25,15 @@ log = logging.getLogger(__name__)
 # Every queue the app uses, highest priority first; the worker listens on all of them.
 QUEUES = ("high", "default", "low")
 JOB_TIMEOUT = 120  # seconds a job may run before RQ kills it
-STUCK_AFTER = timedelta(seconds=JOB_TIMEOUT + 60)
+# A running job renews its lease (the row's updated_at) every third of this; a row whose lease
+# ran out belongs to a dead worker (SIGKILL, lost machine) and the sweep hands it out again.
+# JOB_STUCK_SECONDS overrides it; it must exceed any single blocking call (SMS_TIMEOUT).
+STUCK_AFTER = timedelta(seconds=30)
 LOST_AFTER = timedelta(minutes=10)
 
 _REGISTRY: dict[str, tuple[Callable, str]] = {}
+# Jobs whose pending rows may share one RQ job (one fork, one app context) when pushed together.
+_BATCHED: dict[str, int] = {}
 
 
 class JobStatus:
@@ -54,13 +61,19 @@ class OutboxJob(db.Model):
     __table_args__ = (Index("ix_outbox_job_status_run_at", "status", "run_at"),)
 
 
-def job(name: str, queue: str = "default"):
-    """Register a function as a job; it takes plain ids and must be safe to run twice."""
+def job(name: str, queue: str = "default", batch: int = 1):
+    """Register a function as a job; it takes plain ids and must be safe to run twice.
+
+    With batch > 1, up to that many rows pushed together travel as one RQ job, each row still
+    executed (and recorded) on its own.
+    """
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue}")
 
     def decorate(fn: Callable) -> Callable:
         _REGISTRY[name] = (fn, queue)
+        if batch > 1:
+            _BATCHED[name] = batch
         return fn
 
     return decorate
@@ -130,21 +143,40 @@ def push(ids: list[int]) -> int:
     pushed = 0
     try:
         conn = redis_connection()
-        for row in rows:
-            Queue(row.queue, connection=conn).enqueue(
-                "app.jobs.run_in_worker", row.id, job_id=f"outbox-{row.id}-{row.attempts}",
+        for group in _groups(rows):
+            first = group[0]
+            Queue(first.queue, connection=conn).enqueue(
+                "app.jobs.run_in_worker", *[row.id for row in group],
+                job_id=f"outbox-{first.id}-{first.attempts}",
                 retry=Retry(max=len(intervals), interval=intervals), job_timeout=JOB_TIMEOUT,
                 failure_ttl=7 * 86400)
             db.session.execute(update(OutboxJob).where(
-                OutboxJob.id == row.id, OutboxJob.status == JobStatus.PENDING
+                OutboxJob.id.in_([row.id for row in group]),
+                OutboxJob.status == JobStatus.PENDING
             ).values(status=JobStatus.PUSHED, updated_at=utcnow()))
-            pushed += 1
+            pushed += len(group)
     except Exception as exc:  # noqa: BLE001 - any Redis trouble means "sweep later"
         log.warning("outbox push failed, %d job(s) left for the sweep: %s", len(rows) - pushed, exc)
         db.session.rollback()
         return pushed
     db.session.commit()
     return pushed
+
+
+def _groups(rows: list[OutboxJob]) -> list[list[OutboxJob]]:
+    """One group per row, except rows of a batched job, chunked by its batch size."""
+    groups: list[list[OutboxJob]] = []
+    open_groups: dict[str, list[OutboxJob]] = {}
+    for row in rows:
+        size = _BATCHED.get(row.name, 1)
+        group = open_groups.get(row.name)
+        if size > 1 and group is not None and len(group) < size:
+            group.append(row)
+            continue
+        groups.append([row])
+        if size > 1:
+            open_groups[row.name] = groups[-1]
+    return groups
 
 
 def _final_attempt() -> bool:
@@ -154,18 +186,34 @@ def _final_attempt() -> bool:
     return current is None or not current.retries_left
 
 
+def stuck_after() -> timedelta:
+    """How long a running job may go without renewing its lease before it counts as lost."""
+    seconds = current_app.config.get("JOB_STUCK_SECONDS")
+    return timedelta(seconds=seconds) if seconds else STUCK_AFTER
+
+
 def execute(job_id: int, *, final: bool | None = None) -> str:
     """Run one outbox job; re-reads state, records the outcome, re-raises for RQ's retry."""
     row = db.session.get(OutboxJob, job_id, with_for_update=True)
     if row is None or row.status in (JobStatus.DONE, JobStatus.FAILED):
+        status = row.status if row else "missing"  # read before the rollback expires it
         db.session.rollback()
-        return row.status if row else "missing"
+        return status
+    if row.status == JobStatus.RUNNING and row.updated_at > utcnow() - stuck_after():
+        db.session.rollback()  # a live worker holds it (RQ re-ran an abandoned copy)
+        return JobStatus.RUNNING
     row.status, row.attempts = JobStatus.RUNNING, row.attempts + 1
+    row.updated_at = utcnow()
+    name, args = row.name, list(row.args)  # read before the commit expires them
     db.session.commit()
-    fn, _ = registry()[row.name]
+    fn, _ = registry()[name]
+    lease = _Lease(job_id) if current_app.config.get("REDIS_URL") else None
+    token = _current_job.set(job_id)
     try:
-        fn(*row.args)
+        fn(*args)
     except Exception as exc:
+        if lease:
+            lease.stop()
         db.session.rollback()
         if final is None:
             final = bool(current_app.config.get("REDIS_URL")) and _final_attempt()
@@ -173,11 +221,40 @@ def execute(job_id: int, *, final: bool | None = None) -> str:
         if current_app.config.get("REDIS_URL"):
             raise
         return db.session.get(OutboxJob, job_id).status
+    finally:
+        _current_job.reset(token)
+    if lease:
+        lease.stop()
     db.session.execute(update(OutboxJob).where(OutboxJob.id == job_id).values(
         status=JobStatus.DONE, last_error=None, updated_at=utcnow()))
     db.session.commit()
     flush()
     return JobStatus.DONE
+
+
+class _Lease:
+    """Renew a running job's updated_at from a side thread, so the sweep can tell it is alive."""
+
+    def __init__(self, job_id: int):
+        self.job_id, self.stopped = job_id, threading.Event()
+        self.engine = db.engine
+        self.period = stuck_after().total_seconds() / 3
+        self.thread = threading.Thread(target=self._renew, name=f"lease-{job_id}", daemon=True)
+        self.thread.start()
+
+    def _renew(self) -> None:
+        while not self.stopped.wait(self.period):
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(update(OutboxJob).where(
+                        OutboxJob.id == self.job_id, OutboxJob.status == JobStatus.RUNNING
+                    ).values(updated_at=utcnow()))
+            except Exception:  # noqa: BLE001 - a missed renewal only risks a duplicate run
+                log.warning("could not renew the lease of job #%s", self.job_id)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=5)
 
 
 def _record_failure(job_id: int, exc: Exception, final: bool) -> None:
@@ -201,7 +278,7 @@ def sweep(now: datetime | None = None) -> int:
     intervals = current_app.config["JOB_RETRY_INTERVALS"]
     stuck = db.session.scalars(select(OutboxJob).where(
         OutboxJob.status.in_([JobStatus.RUNNING, JobStatus.PUSHED]),
-        OutboxJob.updated_at < now - STUCK_AFTER)).all()
+        OutboxJob.updated_at < now - stuck_after()).with_for_update(skip_locked=True)).all()
     for row in stuck:
         if row.status == JobStatus.PUSHED and row.updated_at > now - LOST_AFTER:
             continue
@@ -223,17 +300,52 @@ def sweep(now: datetime | None = None) -> int:
 
 
 _worker_app = None
+_SWEEPING = threading.Lock()  # held by the sweeper thread while it sweeps (see prepare_worker)
+_current_job: contextvars.ContextVar[int | None] = contextvars.ContextVar("outbox_job",
+                                                                         default=None)
 
 
-def run_in_worker(job_id: int) -> str:
-    """RQ's entry point: one app per worker process, then execute()."""
+def current_job_id() -> int | None:
+    """The outbox row whose function is running now, if any."""
+    return _current_job.get()
+
+
+def run_in_worker(job_id: int, *more_ids: int) -> str:
+    """RQ's entry point: one app per worker process, then execute() each outbox row."""
     global _worker_app
     if _worker_app is None:
         from app import create_app
 
         _worker_app = create_app()
     with _worker_app.app_context():
-        return execute(job_id)
+        if not more_ids:
+            return execute(job_id)
+        error = None
+        for one in (job_id, *more_ids):
+            try:
+                execute(one)
+            except Exception as exc:  # noqa: BLE001 - run the rest; RQ retries the group
+                error = error or exc
+        if error:
+            raise error  # done rows are skipped on the retry, failed ones run again
+        return JobStatus.DONE
+
+
+def prepare_worker(app) -> None:
+    """Let forked work horses reuse the worker's app, each with its own database connections."""
+    global _worker_app
+    _worker_app = app
+    with app.app_context():
+        engine = db.engine
+
+    def in_child():
+        _SWEEPING.release()
+        engine.dispose(close=False)  # never talk on the parent's pooled sockets: open our own
+
+    # Fork only between sweeps: a horse forked while the sweeper thread sat inside a driver (or
+    # SQLite's own mutexes) would inherit its locks held, and hang on them.
+    os.register_at_fork(before=_SWEEPING.acquire, after_in_parent=_SWEEPING.release,
+                        after_in_child=in_child)
 
 
 def check_redis_policy(conn) -> None:
@@ -250,7 +362,7 @@ def start_sweeper(app, interval: float) -> threading.Thread:
 
     def loop():
         while True:
-            with app.app_context():
+            with _SWEEPING, app.app_context():
                 try:
                     sweep()
                 except Exception:  # noqa: BLE001 - the sweep must outlive a bad minute

@@ -48,8 +48,18 @@ class SmsMessage(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     sent_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
+    send_after: Mapped[datetime | None]  # quiet hours: not before this (UTC)
+    sending_at: Mapped[datetime | None]  # when a job claimed it for the provider
+    claim_job_id: Mapped[int | None]  # the outbox job that claimed it (see services.send)
+    send_job_id: Mapped[int | None]  # its own pending `sms.send` job, done early when batched
+    next_retry_at: Mapped[datetime | None]  # the automatic retry due, if one is
+    retries: Mapped[int] = mapped_column(default=0)  # automatic retries in this round
+    resends: Mapped[int] = mapped_column(default=0)  # rounds started by staff
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    receipt_at: Mapped[datetime | None]  # the provider's time of the receipt last applied
 
-    __table_args__ = (Index("ix_sms_message_status_created", "status", "created_at"),)
+    __table_args__ = (Index("ix_sms_message_status_created", "status", "created_at"),
+                      Index("ix_sms_message_provider_id", "provider_id"))
 
     @property
     def masked_phone(self) -> str:

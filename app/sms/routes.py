@@ -1,11 +1,17 @@
-"""The development outbox: what the console backend 'sent'."""
+"""The development outbox, the provider's delivery receipts, and the admin's message pages."""
 
-from flask import abort, current_app, render_template
+from datetime import date
+
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import select
 
-from app.extensions import db
-from app.sms import bp
-from app.sms.models import SmsMessage
+from app.auth.decorators import role_required
+from app.extensions import csrf, db
+from app.htmx import render
+from app.sms import bp, services
+from app.sms.models import SMS_STATUS_LABELS, SmsMessage, SmsStatus
+from app.sms.states import FAILED, TONES
 
 
 @bp.get("/dev/outbox")
@@ -16,3 +22,80 @@ def dev_outbox():
     messages = db.session.scalars(
         select(SmsMessage).order_by(SmsMessage.id.desc()).limit(50)).all()
     return render_template("sms/dev_outbox.html", messages=messages)
+
+
+def _answer(code: int, msg: str, status: int, **extra):
+    # Aliyun's report push expects {"code": 0, "msg": "成功"}; anything else makes it retry.
+    return jsonify(code=code, msg=msg, **extra), status
+
+
+@bp.post("/sms/receipts")
+@csrf.exempt
+def receipts():
+    """Delivery receipts pushed by the provider, authenticated by the shared SMS_RECEIPT_TOKEN."""
+    from app.sms.providers import parse_receipts
+
+    token = request.headers.get("X-Receipt-Token") or request.args.get("token")
+    if not current_app.config.get("SMS_RECEIPT_TOKEN"):
+        return _answer(1, "receipts are not enabled: SMS_RECEIPT_TOKEN is not set", 403)
+    if not services.receipt_token_ok(token):
+        return _answer(1, "missing or wrong receipt token", 403)
+    try:
+        parsed = parse_receipts(request.get_data(cache=False))
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        return _answer(1, f"malformed receipt body: {exc}", 400)
+    report = services.apply_receipts(parsed)
+    return _answer(0, "成功", 200, applied=report.applied, ignored=report.ignored)
+
+
+STATUS_CHOICES = [(s.value, SMS_STATUS_LABELS[s]) for s in SmsStatus]
+
+
+@bp.get("/staff/sms")
+@role_required("admin")
+def admin_messages():
+    """Messages with status and failure reason, filtered by status and day; daily figures."""
+    status, day_text = request.args.get("status", ""), request.args.get("date", "").strip()
+    before = request.args.get("before", type=int)
+    errors, day = {}, None
+    if status and status not in {value for value, _ in STATUS_CHOICES}:
+        errors["status"], status = "请选择列表中的状态", ""
+    if day_text:
+        try:
+            day = date.fromisoformat(day_text)
+        except ValueError:
+            errors["date"] = "日期格式应为 2026-11-23"
+    messages = [] if errors else services.list_messages(status or None, day, before)
+    return render("sms/admin_messages.html", "sms/_messages.html",
+                  status=400 if errors else 200, messages=messages, errors=errors,
+                  chosen=status, day_text=day_text, choices=STATUS_CHOICES, tones=TONES,
+                  figures=services.daily_figures(), page_size=50)
+
+
+@bp.get("/staff/sms/<int:message_id>")
+@role_required("admin")
+def admin_message(message_id: int):
+    """One message's life: status, reason, attempts and its timeline; resend when failed."""
+    return _message_page(message_id)
+
+
+def _message_page(message_id: int, error: str | None = None, status: int = 200):
+    message = db.session.get(SmsMessage, message_id) or abort(404)
+    return render_template("sms/admin_message.html", message=message, tones=TONES,
+                           timeline=services.timeline(message.id), error=error,
+                           labels=SMS_STATUS_LABELS,
+                           can_resend=message.status in FAILED), status
+
+
+@bp.post("/staff/sms/<int:message_id>/resend")
+@role_required("admin")
+def admin_resend(message_id: int):
+    """Put a failed message back in the queue as a new attempt."""
+    try:
+        services.resend(message_id, current_user.id)
+    except LookupError:
+        abort(404)
+    except services.SmsError as err:
+        return _message_page(message_id, str(err), 409)
+    flash("已重新排队发送,结果见下方记录", "info")
+    return redirect(url_for("sms.admin_message", message_id=message_id), 303)

@@ -1,18 +1,47 @@
-"""Creating messages in the caller's transaction, and the send logic the job runs."""
+"""Creating messages in the caller's transaction, the send logic the jobs run, receipts, resends.
+
+Idempotency: a message is created once per idempotency key, and only a job that moves it from
+queued (or a due retry) to sending under a row lock may hand it to the provider; a job run twice
+finds it already sending and does nothing. A staff resend is a new round on the same row: it goes
+back to queued (new attempt, new provider id) and the same rules apply to the job it enqueues.
+"""
 
 import hashlib
-from datetime import datetime, timedelta
+import hmac
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import case, func, or_, select, update
 
 from app import jobs
-from app.core.timeutil import to_local, utcnow
+from app.core.models import audit
+from app.core.privacy import redact
+from app.core.timeutil import to_local, tz, utcnow
 from app.extensions import db
 from app.sms.models import SmsMessage, SmsStatus
+from app.sms.states import ALLOWED, FAILED
 from app.sms.templates import TEMPLATES, render
 
+log = logging.getLogger(__name__)
+
 RETRYABLE = {SmsStatus.QUEUED, SmsStatus.TEMPORARY_FAILURE, SmsStatus.TECHNICAL_FAILURE}
+ENTITY = "sms_message"
+
+
+class SmsError(ValueError):
+    """A refused staff action, with a message for the page."""
+
+
+def transition(message: SmsMessage, to: SmsStatus, actor_id: int | None = None,
+               note: str | None = None) -> None:
+    """Move a locked message, refusing moves the table does not allow, and audit it."""
+    current = SmsStatus(message.status)
+    if to not in ALLOWED[current]:
+        raise SmsError(f"短信 #{message.id} 不能从“{current.value}”变为“{to.value}”")
+    message.status = to
+    audit(ENTITY, message.id, to.value, actor_id=actor_id, from_status=current.value, note=note)
 
 
 def queue_sms(phone: str, template: str, params: dict, key: str) -> SmsMessage:
@@ -21,25 +50,49 @@ def queue_sms(phone: str, template: str, params: dict, key: str) -> SmsMessage:
     existing = db.session.scalar(select(SmsMessage).where(SmsMessage.idempotency_key == digest))
     if existing:
         return existing
-    spec = TEMPLATES[template]
+    spec = TEMPLATES.get(template)
+    problem, text = None, ""
+    if spec is None:
+        problem = f"未知的短信模板“{template}”,未发送"
+    else:
+        try:
+            text = render(template, params)
+        except (KeyError, IndexError, ValueError) as exc:
+            problem = f"短信模板“{template}”缺少参数 {exc},未发送"
+    if problem:
+        # Never break the citizen's action over a bad template: keep a visible failed record.
+        log.error("sms not queued: %s", problem)
+        message = SmsMessage(phone=phone, template=template, params=params, text=text,
+                             idempotency_key=digest, status=SmsStatus.PERMANENT_FAILURE,
+                             reason=problem)
+        db.session.add(message)
+        db.session.flush()
+        audit(ENTITY, message.id, SmsStatus.PERMANENT_FAILURE.value, note=problem)
+        return message
+    wake = None if spec.urgent else quiet_until(utcnow())
     message = SmsMessage(phone=phone, template=template, params=params, urgent=spec.urgent,
-                         text=render(template, params), idempotency_key=digest)
+                         text=text, idempotency_key=digest, send_after=wake)
     db.session.add(message)
     db.session.flush()
-    jobs.enqueue("sms.send", message.id, run_at=None if spec.urgent else quiet_until(utcnow()))
+    audit(ENTITY, message.id, SmsStatus.QUEUED.value, note=template)
+    message.send_job_id = jobs.enqueue("sms.send", message.id, run_at=wake).id
     return message
 
 
 def quiet_until(now: datetime) -> datetime | None:
     """The UTC time quiet hours end, or None outside them."""
     start, end = (int(h) for h in current_app.config["QUIET_HOURS"].split("-"))
+    if start == end:
+        return None
     local = to_local(now)
-    if start <= local.hour or local.hour < end:
-        day = local.date() + timedelta(days=1 if local.hour >= start else 0)
-        wake = local.replace(year=day.year, month=day.month, day=day.day, hour=end, minute=0,
-                             second=0, microsecond=0)
-        return now + (wake - local)
-    return None
+    inside = (start <= local.hour or local.hour < end) if start > end else (
+        start <= local.hour < end)
+    if not inside:
+        return None
+    day = local.date() + timedelta(days=1 if start > end and local.hour >= start else 0)
+    wake = local.replace(year=day.year, month=day.month, day=day.day, hour=end, minute=0,
+                         second=0, microsecond=0)
+    return now + (wake - local)
 
 
 _provider = None
@@ -55,45 +108,331 @@ def provider():
     return _provider
 
 
-class SmsTemporaryError(RuntimeError):
-    """The provider asked us to try again later."""
-
-
 def send(message_id: int) -> str:
-    """Send one message unless it already went; raise on a failure worth retrying."""
+    """The `sms.send` job: send this message (and a batch of others due) unless it already went."""
+    now = utcnow()
     message = db.session.get(SmsMessage, message_id, with_for_update=True)
-    if message is None or message.status not in RETRYABLE:
+    if message is None:
         db.session.rollback()
-        return message.status if message else "missing"
-    wake = None if message.urgent else quiet_until(utcnow())
+        return "missing"
+    if message.status == SmsStatus.SENDING and message.sent_at is None:
+        if _claim_is_dead(message, now):
+            return _recover_batch(message, now)
+        db.session.rollback()
+        return SmsStatus.SENDING  # another job claimed it and is still on it
+    due_at = _due_at(message, now)
+    if due_at is None:  # already sent, delivered, or failed for good: nothing of its own to do
+        status = message.status
+        _send_batch(_claim_more(None, now), now)  # but help drain whatever is waiting
+        db.session.rollback()
+        return status
+    if due_at > now:
+        _schedule(message, due_at)  # a resend or a moved clock: keep one job at the right time
+        return "waiting"
+    wake = None if message.urgent else quiet_until(now)
     if wake:
-        db.session.rollback()
-        jobs.enqueue("sms.send", message_id, run_at=wake)
-        db.session.commit()
+        _schedule(message, wake)
         return "deferred"
-    message.status, message.attempts = SmsStatus.SENDING, message.attempts + 1
+    batch = [message]
+    if message.status == SmsStatus.QUEUED:  # retries go alone
+        batch += _claim_more(message.id, now)
+    return _send_batch(batch, now)[message.id]
+
+
+def _send_batch(batch: list[SmsMessage], now: datetime) -> dict[int, str]:
+    """Claim these locked messages, call the provider once, record each answer."""
+    if not batch:
+        return {}
+    claim = jobs.current_job_id()
+    for row in batch:
+        row.sending_at, row.claim_job_id, row.attempts = now, claim, row.attempts + 1
+        transition(row, SmsStatus.SENDING)
+    # The claimed messages' own jobs would only find them sent: mark them done now, in the same
+    # transaction, and spare the worker a round of locks and commits for each.
+    spared = [row.send_job_id for row in batch if row.send_job_id not in (None, claim)]
+    if spared:
+        db.session.execute(update(jobs.OutboxJob).where(
+            jobs.OutboxJob.id.in_(spared),
+            jobs.OutboxJob.status.in_([jobs.JobStatus.PENDING, jobs.JobStatus.PUSHED]),
+        ).values(status=jobs.JobStatus.DONE, updated_at=utcnow()))
+    items = _items(batch)  # read before the commit expires the rows
+    ids = [row.id for row in batch]
+    db.session.commit()  # claimed: a second run of any of these jobs now does nothing
+    results = _call_provider(items)
+    fresh = {row.id: row for row in db.session.scalars(select(SmsMessage).where(
+        SmsMessage.id.in_(ids)).with_for_update().execution_options(populate_existing=True))}
+    for row_id, result in zip(ids, results, strict=True):
+        row = fresh[row_id]
+        if row.status != SmsStatus.SENDING or row.sending_at != now:
+            log.error("sms #%s changed while its provider call ran; answer %s not recorded",
+                      row_id, result.outcome)
+            continue
+        record_result(row, result, commit=False)
     db.session.commit()
+    return {row_id: row.status for row_id, row in fresh.items()}
+
+
+def _due_at(message: SmsMessage, now: datetime) -> datetime | None:
+    """When this message may go to the provider, or None when no send is pending."""
+    if message.status == SmsStatus.QUEUED:
+        return message.send_after or now
+    if message.status in (SmsStatus.TEMPORARY_FAILURE, SmsStatus.TECHNICAL_FAILURE):
+        return message.next_retry_at  # None once the retries are used up
+    return None
+
+
+def _schedule(message: SmsMessage, at: datetime) -> None:
+    job = jobs.enqueue("sms.send", message.id, run_at=at)
+    if message.status == SmsStatus.QUEUED:
+        message.send_after, message.send_job_id = at, job.id
+    else:
+        message.next_retry_at = at
+    db.session.commit()
+
+
+def _claim_more(own_id: int | None, now: datetime) -> list[SmsMessage]:
+    """Other queued, due messages, locked for one provider call (which groups by template)."""
+    size = current_app.config.get("SMS_BATCH_SIZE", 100)
+    if size <= 1 or db.session.get_bind().dialect.name != "postgresql":
+        return []  # SQLite has no SKIP LOCKED and serialises writers anyway
+    query = select(SmsMessage).where(
+        SmsMessage.status == SmsStatus.QUEUED,
+        or_(SmsMessage.send_after.is_(None), SmsMessage.send_after <= now),
+    ).order_by(SmsMessage.id).limit(size - 1).with_for_update(skip_locked=True)
+    if own_id is not None:
+        query = query.where(SmsMessage.id != own_id)
+    if quiet_until(now):
+        query = query.where(SmsMessage.urgent.is_(True))
+    return list(db.session.scalars(query))
+
+
+def _items(batch: list[SmsMessage]) -> list:
     from app.sms.providers import SmsItem
 
-    item = SmsItem(phone=message.phone, template=message.template, params=message.params,
-                   text=message.text, out_id=message.idempotency_key)
-    result = provider().send_batch([item])[0]
-    return record_result(message, result)
+    return [SmsItem(phone=m.phone, template=m.template, params=m.params, text=m.text,
+                    out_id=m.idempotency_key) for m in batch]
 
 
-def record_result(message: SmsMessage, result) -> str:
-    """Move a message by the provider's answer; raise to retry the temporary kinds."""
-    message.reason = result.reason
+def _call_provider(items: list) -> list:
+    """The provider's answer for each message; any surprise becomes a technical failure."""
+    from app.sms.providers import SendResult
+
+    try:
+        results = list(provider().send_batch(items))
+        if len(results) != len(items):
+            raise ValueError(f"{len(results)} answers for {len(items)} messages")
+    except Exception as exc:  # noqa: BLE001 - the worker must record it, not crash
+        log.exception("sms provider call failed")
+        reason = redact(f"短信通道调用出错({type(exc).__name__}: {exc})")[:300]
+        results = [SendResult("technical_failure", None, reason) for _ in items]
+    return results
+
+
+def record_result(message: SmsMessage, result, commit: bool = True) -> str:
+    """Move a message by the provider's answer; temporary kinds get a retry with backoff."""
+    now = utcnow()
     if result.outcome == "sent":
-        message.provider_id, message.sent_at = result.provider_id, utcnow()
-        if current_app.config["SMS_BACKEND"] == "console":
-            message.status, message.delivered_at = SmsStatus.DELIVERED, utcnow()
+        message.provider_id, message.sent_at = result.provider_id, now
+        message.reason, message.next_retry_at = None, None
+        if getattr(provider(), "name", None) == "console":  # it has no receipts to wait for
+            transition(message, SmsStatus.DELIVERED, note="console")
+            message.delivered_at = now
     elif result.outcome == "permanent_failure":
-        message.status = SmsStatus.PERMANENT_FAILURE
+        message.reason, message.next_retry_at = result.reason or "短信通道拒绝发送", None
+        transition(message, SmsStatus.PERMANENT_FAILURE, note=message.reason)
     else:
-        message.status = (SmsStatus.TEMPORARY_FAILURE if result.outcome == "temporary_failure"
-                          else SmsStatus.TECHNICAL_FAILURE)
+        to = (SmsStatus.TEMPORARY_FAILURE if result.outcome == "temporary_failure"
+              else SmsStatus.TECHNICAL_FAILURE)
+        _fail_and_retry(message, to, result.reason or result.outcome, now)
+    status = message.status
+    if commit:
         db.session.commit()
-        raise SmsTemporaryError(result.reason or result.outcome)
+    return status
+
+
+def _fail_and_retry(message: SmsMessage, to: SmsStatus, reason: str, now: datetime) -> None:
+    """Record a failure worth retrying; after JOB_RETRY_INTERVALS run out it stays visible."""
+    intervals = current_app.config["JOB_RETRY_INTERVALS"]
+    if message.retries < len(intervals):
+        message.next_retry_at = now + timedelta(seconds=intervals[message.retries])
+        message.retries += 1
+        message.reason = f"{reason}(将自动重试,第 {message.retries} 次)"
+        jobs.enqueue("sms.send", message.id, run_at=message.next_retry_at)
+    else:
+        message.next_retry_at = None
+        message.reason = f"{reason}(已自动重试 {len(intervals)} 次,不再重试)"
+    transition(message, to, note=message.reason)
+
+
+def _claim_is_dead(message: SmsMessage, now: datetime) -> bool:
+    """Whether the job that claimed this unanswered message can no longer record an answer."""
+    if message.claim_job_id is None:  # claimed outside a job: only time can tell
+        window = jobs.stuck_after() + timedelta(seconds=current_app.config.get("SMS_TIMEOUT", 10))
+        return message.sending_at is None or message.sending_at < now - window
+    if message.claim_job_id == jobs.current_job_id():
+        return True  # our own earlier run: execute() re-runs a job only once its lease ran out
+    claimer = db.session.get(jobs.OutboxJob, message.claim_job_id)
+    # Running, or handed out again (its re-run recovers the batch): leave it to the claimer.
+    return claimer is None or claimer.status in (jobs.JobStatus.DONE, jobs.JobStatus.FAILED)
+
+
+def _recover_batch(message: SmsMessage, now: datetime) -> str:
+    """The job that claimed this batch died mid-send: fail every message of it, with retries."""
+    same_claim = (SmsMessage.claim_job_id == message.claim_job_id if message.claim_job_id
+                  else SmsMessage.sending_at == message.sending_at)
+    batch = [message, *db.session.scalars(select(SmsMessage).where(
+        SmsMessage.status == SmsStatus.SENDING, SmsMessage.sent_at.is_(None), same_claim,
+        SmsMessage.id != message.id,
+    ).with_for_update(skip_locked=True))]
+    for row in batch:
+        _fail_and_retry(row, SmsStatus.TECHNICAL_FAILURE,
+                        "发送过程中断:工作进程退出,未收到短信通道的答复", now)
+    status = message.status
     db.session.commit()
-    return message.status
+    return status
+
+
+# -- delivery receipts -------------------------------------------------------------------------
+
+@dataclass
+class ReceiptReport:
+    applied: int = 0
+    ignored: int = 0
+
+
+def receipt_token_ok(given: str | None) -> bool:
+    """Compare the shared secret in constant time; no secret configured means no receipts."""
+    expected = current_app.config.get("SMS_RECEIPT_TOKEN")
+    return bool(expected and given) and hmac.compare_digest(expected.encode(), given.encode())
+
+
+def apply_receipts(receipts) -> ReceiptReport:
+    """Move sent messages to delivered or failed; duplicates, strangers, stale ones are ignored."""
+    report = ReceiptReport()
+    for receipt in receipts:
+        if _apply_receipt(receipt):
+            report.applied += 1
+        else:
+            report.ignored += 1
+    db.session.commit()
+    return report
+
+
+def _apply_receipt(receipt) -> bool:
+    if not receipt.provider_id:
+        return False
+    message = db.session.scalar(select(SmsMessage).where(
+        SmsMessage.provider_id == str(receipt.provider_id)).with_for_update())
+    reported = _naive_utc(receipt.reported_at) or utcnow()
+    if message is None or message.status != SmsStatus.SENDING:
+        return False  # unknown, an earlier round's provider id, or already settled
+    if message.receipt_at and reported < message.receipt_at:
+        return False
+    message.receipt_at, message.error_code = reported, receipt.error_code
+    if receipt.delivered:
+        message.delivered_at, message.reason = reported, None
+        transition(message, SmsStatus.DELIVERED, note="delivery receipt")
+    else:
+        message.reason = f"运营商未能送达(错误码 {receipt.error_code or '未知'})"
+        transition(message, SmsStatus.PERMANENT_FAILURE, note=message.reason)
+    return True
+
+
+def _naive_utc(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+# -- staff -------------------------------------------------------------------------------------
+
+def resend(message_id: int, actor_id: int) -> SmsMessage:
+    """Start a new round for a failed message; its job follows the same idempotency rules."""
+    message = db.session.get(SmsMessage, message_id, with_for_update=True)
+    if message is None:
+        db.session.rollback()
+        raise LookupError(message_id)
+    problem = _resend_problem(message)
+    if problem:
+        db.session.rollback()
+        raise SmsError(problem)
+    now = utcnow()
+    wake = None if message.urgent else quiet_until(now)
+    message.resends, message.retries, message.attempts = message.resends + 1, 0, 0
+    message.provider_id = message.sent_at = message.sending_at = message.next_retry_at = None
+    message.claim_job_id = None
+    message.error_code = message.receipt_at = message.reason = None
+    message.send_after = wake
+    transition(message, SmsStatus.QUEUED, actor_id=actor_id, note="管理员重发")
+    message.send_job_id = jobs.enqueue("sms.send", message.id, run_at=wake).id
+    db.session.commit()
+    return message
+
+
+def _resend_problem(message: SmsMessage) -> str | None:
+    if message.status not in FAILED:
+        return "只有发送失败的短信可以重发,这条短信" + (
+            "已在发送队列中" if message.status == SmsStatus.QUEUED else "不需要重发")
+    if message.template not in TEMPLATES:
+        return "这条短信的模板已不存在,无法重发"
+    ttl = timedelta(seconds=current_app.config.get("SMS_CODE_TTL_SECONDS", 300))
+    if "code" in (message.params or {}) and message.created_at < utcnow() - ttl:
+        return "验证码已过期,重发也无法使用;请让群众重新获取验证码"
+    return None
+
+
+def local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The UTC start and end of a local calendar day."""
+    start = datetime(day.year, day.month, day.day, tzinfo=tz())
+    end = start + timedelta(days=1)
+    return (start.astimezone(UTC).replace(tzinfo=None), end.astimezone(UTC).replace(tzinfo=None))
+
+
+def list_messages(status: str | None, day: date | None, before: int | None = None,
+                  limit: int = 50) -> list[SmsMessage]:
+    """Newest first, optionally one status and one local day; `before` pages on by id."""
+    query = select(SmsMessage).order_by(SmsMessage.id.desc()).limit(limit)
+    if status:
+        query = query.where(SmsMessage.status == status)
+    if day:
+        start, end = local_day_bounds(day)
+        query = query.where(SmsMessage.created_at >= start, SmsMessage.created_at < end)
+    if before:
+        query = query.where(SmsMessage.id < before)
+    return list(db.session.scalars(query))
+
+
+@dataclass
+class DayFigures:
+    day: date
+    created: int
+    sent: int
+    delivered: int
+    failed: int
+
+
+def daily_figures(days: int = 7, today: date | None = None) -> list[DayFigures]:
+    """Per local day, newest first: created, accepted by the provider, delivered, failed."""
+    today = today or to_local(utcnow()).date()
+    figures = []
+    for offset in range(days):
+        day = today - timedelta(days=offset)
+        start, end = local_day_bounds(day)
+        row = db.session.execute(select(
+            func.count(SmsMessage.id),
+            func.coalesce(func.sum(case((SmsMessage.sent_at.is_not(None), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((SmsMessage.status == SmsStatus.DELIVERED, 1),
+                                        else_=0)), 0),
+            func.coalesce(func.sum(case((SmsMessage.status.in_(FAILED), 1), else_=0)), 0),
+        ).where(SmsMessage.created_at >= start, SmsMessage.created_at < end)).one()
+        figures.append(DayFigures(day, *(int(v) for v in row)))
+    return figures
+
+
+def timeline(message_id: int) -> list:
+    """The message's audit rows, newest first."""
+    from app.core.models import AuditLog
+
+    return list(db.session.scalars(select(AuditLog).where(
+        AuditLog.entity == ENTITY, AuditLog.entity_id == message_id
+    ).order_by(AuditLog.id.desc())))

@@ -102,7 +102,7 @@ def test_static_files_are_versioned_and_long_cached(client):
 
 def test_production_refuses_development_parts(monkeypatch):
     monkeypatch.setenv("APP_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "a-real-secret")
+    monkeypatch.setenv("SECRET_KEY", "a-real-secret-that-is-long-enough-for-prod")
     monkeypatch.delenv("DATABASE_URL", raising=False)
     with pytest.raises(RuntimeError, match="PostgreSQL"):
         create_app()
@@ -126,3 +126,14 @@ def test_dev_outbox_only_in_debug(app, client, auth):
     assert "验证码" in page and "138****8000" in page
 
 
+
+
+def test_production_refuses_the_example_secret(monkeypatch):
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "change-me-to-a-long-random-string")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://palm@127.0.0.1/palm")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("SMS_BACKEND", "aliyun")
+    monkeypatch.setenv("FLASK_DEBUG", "0")
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app()

@@ -1,5 +1,6 @@
 """The outbox: jobs written with the change, pushed after the commit, never lost."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -36,8 +37,9 @@ def test_worker_listens_on_every_queue(app, monkeypatch):
     seen = {}
 
     class FakeWorker:
-        def __init__(self, queues, connection):
+        def __init__(self, queues, connection, **kwargs):
             seen["queues"] = queues
+            seen.update(kwargs)
 
         def work(self, **kwargs):
             seen.update(kwargs)
@@ -46,13 +48,17 @@ def test_worker_listens_on_every_queue(app, monkeypatch):
     monkeypatch.setattr(jobs, "redis_connection", lambda: type(
         "R", (), {"config_get": lambda self, k: {"maxmemory-policy": "noeviction"}})())
     monkeypatch.setattr(jobs, "start_sweeper", lambda app, interval: None)
+    monkeypatch.setattr(jobs, "prepare_worker", lambda app: None)
     app.config["REDIS_URL"], old = "redis://127.0.0.1:6379/15", app.config["REDIS_URL"]
     try:
-        result = app.test_cli_runner().invoke(args=["worker"])
+        result = app.test_cli_runner().invoke(args=["worker", "--burst"])
     finally:
         app.config["REDIS_URL"] = old
     assert result.exit_code == 0, result.output
     assert seen["queues"] == list(jobs.QUEUES) and seen["with_scheduler"] is True
+    assert seen["burst"] is True
+    assert seen["worker_ttl"] == app.config["WORKER_TTL"]
+    assert seen["maintenance_interval"] == app.config["WORKER_MAINTENANCE_SECONDS"]
 
 
 def test_worker_refuses_an_evicting_redis():
@@ -135,3 +141,58 @@ def test_job_stuck_in_a_dead_worker_is_requeued(app, monkeypatch):
     db.session.commit()
     jobs.sweep(now=later)
     assert CALLS == [9]
+
+
+@jobs.job("test.batched", queue="low", batch=10)
+def _batched(value):
+    CALLS.append(value)
+
+
+@jobs.job("test.slow", queue="low")
+def _slow(job_id):
+    """Outlive three lease periods, then report the lease renewals seen from outside."""
+    from sqlalchemy import select as select_
+
+    start = utcnow()
+    time.sleep(jobs.stuck_after().total_seconds())
+    with db.engine.connect() as conn:
+        renewed = conn.execute(select_(OutboxJob.updated_at).where(
+            OutboxJob.id == job_id)).scalar_one()
+    CALLS.append(renewed > start)
+
+
+def test_a_live_running_job_is_not_run_twice(app):
+    row = jobs.enqueue("test.record", 4, run_at=utcnow() + timedelta(days=1))
+    row.status, row.attempts = JobStatus.RUNNING, 1
+    db.session.commit()
+    assert jobs.execute(row.id) == JobStatus.RUNNING and CALLS == []
+
+
+def test_a_running_job_renews_its_lease(app, monkeypatch):
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")  # as in a worker
+    monkeypatch.setitem(app.config, "JOB_STUCK_SECONDS", 0.6)
+    row = jobs.enqueue("test.slow", 0, run_at=utcnow() + timedelta(days=1))
+    row.args = [row.id]
+    db.session.commit()
+    assert jobs.execute(row.id) == JobStatus.DONE
+    assert CALLS == [True]
+
+
+def test_rows_pushed_together_travel_as_one_rq_job_when_batched(app, monkeypatch, redis_server):
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    server = redis_server()
+    monkeypatch.setitem(app.config, "REDIS_URL", server.url)
+    for n in range(12):
+        jobs.enqueue("test.batched", n)
+    jobs.enqueue("test.record", 99)
+    db.session.commit()
+    jobs.flush()
+    conn = Redis.from_url(server.url)
+    queued = Queue("low", connection=conn).jobs
+    assert sorted(len(job.args) for job in queued) == [1, 2, 10]
+    SimpleWorker(["low"], connection=conn).work(burst=True)
+    assert sorted(CALLS) == [*range(12), 99]
+    statuses = {row.status for row in db.session.query(OutboxJob)}
+    assert statuses == {JobStatus.DONE}

@@ -1,0 +1,158 @@
+"""A worker that loses nothing: real redis-servers and real `flask worker` processes.
+
+Each test starts its own redis-server on a spare loopback port (never the shared one), so it can
+stop, restart or misconfigure it.
+"""
+
+import json
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+from jobs.spare_services import FLASK, ROOT, fresh, wait_until
+from redis import Redis
+from rq import SimpleWorker, Worker
+from sqlalchemy import select
+
+from app import jobs
+from app.extensions import db
+from app.jobs import JobStatus, OutboxJob
+from app.sms.models import SmsMessage, SmsStatus
+from app.sms.services import queue_sms
+
+STARTUP_ALLOWANCE = 15  # seconds for a new `flask worker` to import the app and register
+
+
+def _worker_ready(url: str) -> bool:
+    return bool(Worker.all(connection=Redis.from_url(url)))
+
+
+def test_worker_refuses_an_evicting_redis(redis_server, flask_worker):
+    evicting = redis_server("--maxmemory-policy", "allkeys-lru")
+    worker = flask_worker(evicting.url, "--burst")
+    assert worker.proc.wait(60) != 0
+    output = worker.output()
+    assert "maxmemory-policy is 'allkeys-lru'" in output and "noeviction" in output
+    assert not _worker_ready(evicting.url)  # it never registered, so it never took a job
+
+
+def test_worker_says_clearly_when_redis_is_unreachable(app, tmp_path):
+    env = {"FLASK_APP": "wsgi.py", "REDIS_URL": "redis://127.0.0.1:1/0", "SECRET_KEY": "x",
+           "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "PATH": "/usr/bin:/bin",
+           "INSTANCE_PATH": str(tmp_path)}
+    done = subprocess.run([FLASK, "worker", "--burst"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode != 0 and "Cannot reach Redis" in done.stderr
+
+
+def test_redis_outage_loses_no_sign_in(app, client, auth, monkeypatch, redis_server,
+                                       flask_worker):
+    server = redis_server()
+    monkeypatch.setitem(app.config, "REDIS_URL", server.url)
+    worker = flask_worker(server.url)
+    wait_until(lambda: _worker_ready(server.url), 30, "the worker did not start")
+
+    server.stop()  # Redis goes away while people are using the service
+    auth.login_citizen("13900001111")  # asks for a code, reads it from the row, signs in
+    assert client.get("/me").status_code == 200
+    message = db.session.scalar(select(SmsMessage).where(SmsMessage.phone == "13900001111"))
+    job = db.session.scalar(select(OutboxJob).where(OutboxJob.name == "sms.send"))
+    assert job.status == JobStatus.PENDING and message.status == SmsStatus.QUEUED
+    db.session.rollback()
+
+    server.start()  # same port: the worker reconnects and its sweep pushes the job
+    wait_until(lambda: fresh(lambda: db.session.get(SmsMessage, message.id).status
+                             == SmsStatus.DELIVERED
+                             and db.session.get(OutboxJob, job.id).status == JobStatus.DONE), 60,
+               lambda: "the job kept in the outbox was not sent after Redis came back:\n"
+               + worker.output()[-12000:])
+
+
+def test_redis_outage_at_commit_then_sweep_pushes(app, monkeypatch, redis_server, run_jobs):
+    """Without a worker running: the commit survives the outage and `flask jobs sweep` delivers."""
+    server = redis_server()
+    monkeypatch.setitem(app.config, "REDIS_URL", server.url)
+    server.stop()
+    message = queue_sms("13900002222", "login_code", {"code": "123456"}, key="outage-1")
+    db.session.commit()
+    jobs.flush()
+    assert fresh(lambda: db.session.get(SmsMessage, message.id).status) == SmsStatus.QUEUED
+    server.start()
+    result = app.test_cli_runner().invoke(args=["jobs", "sweep"])
+    assert "swept 1 job(s)" in result.output
+    SimpleWorker(["high"], connection=Redis.from_url(server.url)).work(burst=True)
+    assert fresh(lambda: db.session.get(SmsMessage, message.id).status) == SmsStatus.DELIVERED
+
+
+class BlackHole:
+    """A TCP server that takes the provider's request and never answers: a send in mid-air."""
+
+    def __init__(self):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.requests = 0
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.held.append(conn)  # kept open, never answered
+            if conn.recv(65536):
+                self.requests += 1
+
+    def close(self):
+        for conn in self.held:
+            conn.close()
+        self.sock.close()
+
+
+@pytest.mark.parametrize("mode", ["--fork", "--no-fork"])
+def test_a_job_killed_mid_send_is_handed_out_again_within_the_bound(
+        app, monkeypatch, redis_server, flask_worker, mode):
+    stuck, sweep = 3, 1
+    server = redis_server()
+    hole = BlackHole()
+    monkeypatch.setitem(app.config, "REDIS_URL", server.url)
+    settings = {"SMS_BACKEND": "aliyun", "ALIYUN_SMS_ENDPOINT": f"http://127.0.0.1:{hole.port}/",
+                "ALIYUN_ACCESS_KEY_ID": "test-key", "ALIYUN_ACCESS_KEY_SECRET": "test-secret",
+                "ALIYUN_SMS_SIGN_NAME": "掌上办",
+                "ALIYUN_SMS_TEMPLATES": json.dumps({"rating_reply": "SMS_900001"}),
+                "JOB_STUCK_SECONDS": stuck, "OUTBOX_SWEEP_SECONDS": sweep,
+                "SMS_TIMEOUT": 120, "JOB_RETRY_INTERVALS": "600"}
+    try:
+        message = queue_sms("13900003333", "rating_reply", {"link": "https://x.cn/t/a"}, key="k")
+        db.session.commit()
+        jobs.flush()
+        first = flask_worker(server.url, mode, **settings)
+        wait_until(lambda: hole.requests, 60,
+                   lambda: "the worker never called the provider:\n" + first.output()[-5000:])
+        job = fresh(lambda: db.session.scalar(select(OutboxJob)))
+        assert job.status == JobStatus.RUNNING
+        first.kill()  # SIGKILL to the worker and its work horse, in the middle of the send
+        killed_at = time.monotonic()
+        second = flask_worker(server.url, mode, **settings)  # a supervisor starts one again
+
+        def settled():
+            row = db.session.get(SmsMessage, message.id)
+            done = db.session.get(OutboxJob, job.id).status == JobStatus.DONE
+            return done and row.status == SmsStatus.TECHNICAL_FAILURE and row
+
+        row = wait_until(lambda: fresh(settled), 60, lambda: (
+            "the killed job was never handed out again: "
+            f"{fresh(lambda: db.session.execute(select(OutboxJob.__table__)).all())}\n"
+            f"{fresh(lambda: db.session.execute(select(SmsMessage.__table__)).all())}\n"
+            + second.output()[-3000:]))
+        elapsed = time.monotonic() - killed_at
+    finally:
+        hole.close()
+    # The documented bound (JOB_STUCK_SECONDS + OUTBOX_SWEEP_SECONDS), plus the new worker's start.
+    assert elapsed < stuck + sweep + STARTUP_ALLOWANCE, f"took {elapsed:.1f} s"
+    assert "中断" in row.reason and row.next_retry_at is not None  # visible, and retried later
+    assert hole.requests == 1  # nothing was sent again behind anyone's back
+
