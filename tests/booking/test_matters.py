@@ -6,7 +6,7 @@ from app.extensions import db
 from app.sms.models import SmsMessage
 
 
-def test_booking_link_mine_and_lookup(app, client, auth, world):
+def test_booking_link_mine_and_lookup(app, client, auth, world, run_jobs):
     auth.login_citizen("13800138000")
     slot = world.slot()
     assert world.book(client, slot).status_code == 303
@@ -23,6 +23,7 @@ def test_booking_link_mine_and_lookup(app, client, auth, world):
     assert client.get(f"/bookings/{booking.id}").status_code == 200
     other = app.test_client()
     r = other.post("/progress/lookup", data={"number": booking.number})
+    run_jobs()
     code = db.session.query(SmsMessage).filter_by(template="lookup_code").one().params["code"]
     r = other.post("/progress/lookup/code", data={"code": code})
     assert r.headers["Location"] == f"/progress/booking/{booking.id}"

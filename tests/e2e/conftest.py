@@ -25,6 +25,43 @@ def live_server(app):
     server.shutdown()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _jobs_run_while_browsing(app):
+    """With Redis, run queued jobs in a background thread, as a worker would beside the server."""
+    if not app.config.get("REDIS_URL"):
+        yield
+        return
+    from rq import Queue
+    from rq.exceptions import DequeueTimeout
+
+    from app import jobs
+
+    stop = threading.Event()
+
+    def loop():
+        with app.app_context():
+            conn = jobs.redis_connection()
+            queues = [Queue(name, connection=conn) for name in jobs.QUEUES]
+            while not stop.is_set():
+                try:
+                    found = Queue.dequeue_any(queues, timeout=1, connection=conn)
+                except DequeueTimeout:
+                    continue
+                if found:
+                    try:
+                        found[0].perform()
+                    except Exception:  # noqa: BLE001 - the outbox row records the failure
+                        import logging
+
+                        logging.getLogger(__name__).exception("job failed in the e2e runner")
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=5)
+
+
 @pytest.fixture(autouse=True)
 def _debug_for_the_dev_outbox(app):
     """Browser tests read codes from the debug-only outbox; other tests see debug off."""

@@ -33,6 +33,16 @@ def _latest_sms(phone) -> str:
     return text
 
 
+def _wait_for_code(phone, tries: int = 50) -> str:
+    """The lookup code is sent by a job: with Redis it arrives a moment after the page."""
+    for _ in range(tries):
+        found = re.search(r"验证码(\d{6})", _latest_sms(phone))
+        if found:
+            return found.group(1)
+        phone.page.wait_for_timeout(100)
+    raise AssertionError("no lookup code arrived")
+
+
 def _open(page, path_or_url: str) -> int:
     return page.goto(path_or_url).status
 
@@ -84,7 +94,7 @@ def test_sms_link_lookup_and_refusals(app, live_server, make_phone, matters):
     late.page.fill("#number", matter.number)
     late.page.click("button:has-text('获取验证码')")
     late.page.wait_for_url("**/progress/lookup/code")
-    code = re.search(r"验证码(\d{6})", _latest_sms(late)).group(1)
+    code = _wait_for_code(late)
     late.page.fill("#code", code)
     late.page.click("button:has-text('查看进度')")
     late.page.wait_for_url(f"**/progress/testcase/{matter.id}")
