@@ -1,10 +1,13 @@
 """Browser tests: Debian's Chromium driven by Playwright at a phone's viewport."""
 
+import logging
 import threading
 
 import pytest
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
+
+from app.extensions import db
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -25,14 +28,15 @@ def live_server(app):
     server.shutdown()
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(autouse=True)
 def _jobs_run_while_browsing(app):
-    """With Redis, run queued jobs in a background thread, as a worker would beside the server."""
+    """With Redis, run queued jobs in a background thread, as a worker would beside the server.
+
+    Per test, so that no job runs while the next test empties the tables."""
     if not app.config.get("REDIS_URL"):
         yield
         return
     from rq import Queue
-    from rq.exceptions import DequeueTimeout
 
     from app import jobs
 
@@ -43,23 +47,22 @@ def _jobs_run_while_browsing(app):
             conn = jobs.redis_connection()
             queues = [Queue(name, connection=conn) for name in jobs.QUEUES]
             while not stop.is_set():
-                try:
-                    found = Queue.dequeue_any(queues, timeout=1, connection=conn)
-                except DequeueTimeout:
+                found = Queue.dequeue_any(queues, timeout=None, connection=conn)
+                if not found:
+                    stop.wait(0.05)
                     continue
-                if found:
-                    try:
-                        found[0].perform()
-                    except Exception:  # noqa: BLE001 - the outbox row records the failure
-                        import logging
-
-                        logging.getLogger(__name__).exception("job failed in the e2e runner")
+                try:
+                    found[0].perform()
+                except Exception:  # noqa: BLE001 - the outbox row records the failure
+                    logging.getLogger(__name__).exception("job failed in the e2e runner")
+                finally:
+                    db.session.remove()
 
     thread = threading.Thread(target=loop, daemon=True)
     thread.start()
     yield
     stop.set()
-    thread.join(timeout=5)
+    thread.join(timeout=30)
 
 
 @pytest.fixture(autouse=True)
