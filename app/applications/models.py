@@ -25,6 +25,10 @@ class Application(db.Model):
     applicant_name: Mapped[str | None] = mapped_column(String(40))
     id_number: Mapped[str | None] = mapped_column(String(18))
     contact_phone: Mapped[str | None] = mapped_column(String(11))
+    # 为家人办: the family member this is for; their phone gets the record's SMS as well.
+    relative_name: Mapped[str | None] = mapped_column(String(40))
+    relative_relation: Mapped[str | None] = mapped_column(String(10))
+    relative_phone: Mapped[str | None] = mapped_column(String(11))
     round: Mapped[int] = mapped_column(default=1)  # +1 at each supplement request
     claimed_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     claimed_at: Mapped[datetime | None]
@@ -130,3 +134,10 @@ class Upload(db.Model):
     @property
     def ready(self) -> bool:
         return self.status == "ready"
+
+    @property
+    def poll_seconds(self) -> int:
+        """How long the page waits before asking again: 1 s while a photo is fresh, backing off
+        to 5 s when the worker is busy, so a queue of photos doesn't become a flood of polls."""
+        age = (utcnow() - self.created_at).total_seconds() if self.created_at else 0
+        return 1 if age < 5 else 2 if age < 20 else 5

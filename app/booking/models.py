@@ -86,6 +86,10 @@ class Booking(db.Model):
     idem_key: Mapped[str] = mapped_column(String(40))
     changed_from_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"))
     cancel_reason: Mapped[str | None] = mapped_column(String(20))  # citizen / changed
+    # 为家人办: the family member this is for; their phone gets the record's SMS as well.
+    relative_name: Mapped[str | None] = mapped_column(String(40))
+    relative_relation: Mapped[str | None] = mapped_column(String(10))
+    relative_phone: Mapped[str | None] = mapped_column(String(11))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     cancelled_at: Mapped[datetime | None]
     checked_in_at: Mapped[datetime | None]

@@ -18,11 +18,13 @@ from app.catalog.models import Bundle, Hall, ServiceItem
 from app.catalog.services import merge_materials
 from app.core.links import has_grant
 from app.core.models import AuditLog
+from app.core.relatives import RELATIONS, check_relative
 from app.core.timeutil import to_local, utcnow
 from app.core.workdays import CalendarDay
 from app.extensions import db
 from app.htmx import render
 
+RELATIVE_FIELDS = ("relative_name", "relative_relation", "relative_phone")
 TITLES = {400: "请检查", 403: "暂不能预约", 404: "没有找到", 409: "不能预约", 410: "已停止预约"}
 
 
@@ -161,13 +163,17 @@ def confirm(slot_id: int):
     if slot is None:
         return _problem(BookingError("没有找到这个预约时段,请重新选择时间", 404))
     form = {"birth_year": request.form.get("birth_year", ""),
-            "idem": request.form.get("idem") or services.new_idem_key()}
+            "idem": request.form.get("idem") or services.new_idem_key(),
+            **{key: request.form.get(key, "") for key in RELATIVE_FIELDS}}
+    if request.method == "GET" and change is not None:  # 改约 keeps the family member
+        form.update({key: getattr(change, key) or "" for key in RELATIVE_FIELDS})
     error = None
     if request.method == "POST":
         try:
             birth_year = services.check_birth_year(form["birth_year"])
+            relative = _relative(form)
             booking = services.book(current_user, slot.id, request.form.get("idem", ""),
-                                    birth_year, bundle, change)
+                                    birth_year, bundle, change, relative)
             return redirect(url_for("booking.view", booking_id=booking.id), code=303)
         except BookingError as err:
             error = err
@@ -179,8 +185,17 @@ def confirm(slot_id: int):
                        day=slot.day.isoformat(), bundle=bundle.code if bundle else None,
                        change=change.id if change else None)
     return render_template("booking/confirm.html", slot=slot, bundle=bundle, change=change,
-                           form=form, error=error, back_url=back_url,
+                           form=form, error=error, back_url=back_url, relations=RELATIONS,
                            phone=current_user.masked_phone), error.status if error else 200
+
+
+def _relative(form: dict) -> dict | None:
+    """为家人预约: the family member typed on the confirm page, or None."""
+    relative, errors = check_relative(*(form[key] for key in RELATIVE_FIELDS))
+    if errors:
+        field, message = next(iter(errors.items()))
+        raise BookingError(message, 400, field=field)
+    return relative
 
 
 def _materials(booking: Booking):

@@ -250,8 +250,11 @@ def check_birth_year(raw: str | None) -> int | None:
 
 
 def book(user: User, slot_id: int, idem_key: str, birth_year: int | None = None,
-         bundle: Bundle | None = None, change: Booking | None = None) -> Booking:
-    """Take a place, or (with `change`) give back the old one and take the new in one step."""
+         bundle: Bundle | None = None, change: Booking | None = None,
+         relative: dict | None = None) -> Booking:
+    """Take a place, or (with `change`) give back the old one and take the new in one step.
+
+    `relative` (relative_name, relative_relation, relative_phone) books for a family member."""
     if not idem_key or len(idem_key) > 40:
         raise BookingError("页面已过期,请重新选择时段", 400)
     first = _by_key(user, idem_key)
@@ -268,7 +271,7 @@ def book(user: User, slot_id: int, idem_key: str, birth_year: int | None = None,
         if first is not None:
             db.session.rollback()
             return first
-        booking = _book(user, slot_id, idem_key, birth_year, bundle, change)
+        booking = _book(user, slot_id, idem_key, birth_year, bundle, change, relative)
         db.session.commit()
     except (BookingError, IntegrityError) as err:
         db.session.rollback()
@@ -287,7 +290,7 @@ def _by_key(user: User, idem_key: str) -> Booking | None:
         Booking.citizen_id == user.id, Booking.idem_key == idem_key))
 
 
-def _book(user, slot_id, idem_key, birth_year, bundle, change) -> Booking:
+def _book(user, slot_id, idem_key, birth_year, bundle, change, relative=None) -> Booking:
     now = utcnow()
     slot = db.session.get(Slot, slot_id)
     item = db.session.get(ServiceItem, slot.item_id) if slot else None
@@ -312,7 +315,7 @@ def _book(user, slot_id, idem_key, birth_year, bundle, change) -> Booking:
                       item_id=slot.item_id, bundle_id=bundle.id if bundle else None, day=slot.day,
                       starts_at=slot.starts_at, ends_at=slot.ends_at, birth_year=birth_year,
                       idem_key=idem_key, changed_from_id=change.id if change else None,
-                      status=BookingStatus.BOOKED)
+                      status=BookingStatus.BOOKED, **(relative or {}))
     db.session.add(booking)
     db.session.flush()
     when = to_local(slot.starts_at)
@@ -321,15 +324,23 @@ def _book(user, slot_id, idem_key, birth_year, bundle, change) -> Booking:
         public = f"改约成功:新时间 {when:%m月%d日 %H:%M},预约号 {booking.number}"
     audit(ENTITY, booking.id, BookingStatus.BOOKED.value, actor_id=user.id, public_note=public)
     hall = db.session.get(Hall, slot.hall_id)
-    queue_sms(user.phone, "booking_confirmed", {
-        "when": f"{when:%m月%d日 %H:%M}", "hall": hall.short_name, "item": item.name[:16],
-        "number": booking.number, "link": make_link("progress", ENTITY, booking.id)},
-        key=f"booking-confirm:{booking.id}")
+    params = {"when": f"{when:%m月%d日 %H:%M}", "hall": hall.short_name, "item": item.name[:16],
+              "number": booking.number, "link": make_link("progress", ENTITY, booking.id)}
+    for phone, key in _phones(booking, user.phone, f"booking-confirm:{booking.id}"):
+        queue_sms(phone, "booking_confirmed", params, key=key)
     remind_at = to_utc(slot.day - timedelta(days=1), time(cfg("REMINDER_HOUR")))
     if remind_at > now:
         jobs.enqueue("booking.remind", booking.id, run_at=remind_at)
     jobs.enqueue("booking.no_show", booking.id, run_at=slot.ends_at)
     return booking
+
+
+def _phones(booking: Booking, phone: str, key: str) -> list[tuple[str, str]]:
+    """The citizen's phone, and the family member's when the booking is for one (为家人预约)."""
+    rows = [(phone, key)]
+    if booking.relative_phone and booking.relative_phone != phone:
+        rows.append((booking.relative_phone, f"{key}:relative"))
+    return rows
 
 
 def _give_back(booking: Booking, user: User, now: datetime, reason: str) -> None:
@@ -377,9 +388,10 @@ def remind(booking_id: int) -> str:
         db.session.rollback()
         return "skipped"
     when = to_local(booking.starts_at)
-    queue_sms(booking.citizen.phone, "booking_reminder", {
-        "time": f"{when:%H:%M}", "hall": booking.hall.short_name, "item": booking.item.name[:16],
-        "number": booking.number}, key=f"booking-remind:{booking.id}")
+    params = {"time": f"{when:%H:%M}", "hall": booking.hall.short_name,
+              "item": booking.item.name[:16], "number": booking.number}
+    for phone, key in _phones(booking, booking.citizen.phone, f"booking-remind:{booking.id}"):
+        queue_sms(phone, "booking_reminder", params, key=key)
     db.session.commit()
     return "queued"
 

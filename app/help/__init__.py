@@ -1,0 +1,9 @@
+"""帮办代办 (assisted handling): citizens ask for help, named helpers handle it on their behalf."""
+
+from flask import Blueprint
+
+bp = Blueprint("help", __name__)
+
+from app.help import matters, routes  # noqa: E402, F401
+
+matters.register()

@@ -1,0 +1,279 @@
+"""帮办代办 pages: the citizen asks and confirms; the hall's helpers handle the five steps."""
+
+from datetime import date
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.auth.decorators import role_required
+from app.auth.models import Role
+from app.catalog.models import Hall, ServiceItem
+from app.core.privacy import redact
+from app.core.timeutil import utcnow
+from app.extensions import db
+from app.help import bp, services
+from app.help.models import HelpRequest
+from app.help.services import HelpError, RequestForm
+from app.help.states import LABELS, MODE_HINTS, MODES, STEPS
+
+TITLES = {400: "请检查", 403: "不能这样操作", 404: "没有找到", 409: "不能这样操作",
+          410: "已失效", 422: "不在服务范围"}
+STAFF = (Role.CLERK, Role.ADMIN)
+
+
+@bp.record_once
+def _filters(state) -> None:
+    # free text typed by people may hold phone or ID numbers: masked on every screen
+    state.app.jinja_env.filters.setdefault("redact", lambda text: redact(text or ""))
+
+
+@bp.app_context_processor
+def _labels():
+    return {"help_labels": LABELS, "help_modes": MODES}
+
+
+def _problem(err: HelpError, back_url: str | None = None):
+    return render_template("help/problem.html", code=err.status,
+                           title=TITLES.get(err.status, "请检查"), message=err.message,
+                           back_url=back_url or url_for("core.home")), err.status
+
+
+@bp.errorhandler(HelpError)
+def _help_error(err: HelpError):
+    staff = current_user.is_authenticated and current_user.is_staff
+    return _problem(err, url_for("help.staff_requests") if staff else url_for("help.mine"))
+
+
+def _item_from(code: str | None) -> ServiceItem | None:
+    if not code:
+        return None
+    item = db.session.scalar(select(ServiceItem).where(ServiceItem.code == code))
+    if item is None or item.retired_at is not None:
+        abort(404)
+    return item
+
+
+# ---- the citizen ----
+
+@bp.route("/help/new", methods=["GET", "POST"])
+@login_required
+def new():
+    """Ask for help with an item (from its guide) or with "not sure which" (from care mode)."""
+    item = _item_from(request.values.get("item"))
+    halls = services.halls_for(item)
+    if request.method == "POST":
+        form = RequestForm(**{k: request.form.get(k, "") for k in (
+            "hall_id", "mode", "contact_name", "contact_phone", "area_id", "address", "reason",
+            "details")})
+        row = services.create(current_user, item, form)
+        if row is not None:
+            return redirect(url_for("help.view", request_id=row.id), 303)
+        status = form.status
+    else:
+        form = RequestForm(hall_id=str(halls[0].id) if len(halls) == 1 else "",
+                           mode=request.args.get("mode", ""),
+                           contact_name=current_user.name or "",
+                           contact_phone=current_user.phone or "")
+        status = 200
+    areas = {h.id: services.areas(h.id) for h in halls}
+    return render_template("help/new.html", item=item, halls=halls, areas=areas, form=form,
+                           modes=MODES, hints=MODE_HINTS), status
+
+
+@bp.get("/help/mine")
+@login_required
+def mine():
+    rows = db.session.scalars(select(HelpRequest).where(
+        HelpRequest.citizen_id == current_user.id).order_by(HelpRequest.created_at.desc())
+        .limit(50)).all()
+    return render_template("help/mine.html", rows=rows)
+
+
+def _own(request_id: int) -> HelpRequest:
+    return services.for_citizen(request_id, current_user)
+
+
+def _view_page(row: HelpRequest, error: HelpError | None = None, code: str = ""):
+    return render_template(
+        "help/view.html", row=row, steps=services.public_steps(row), step_names=STEPS,
+        reached=_reached(row), invite=services.rating_invite(row), error=error, code=code
+    ), error.status if error else 200
+
+
+def _reached(row: HelpRequest) -> set[str]:
+    order = [s for s, _ in STEPS]
+    done = {n.to_status for n in services.notes(row)}
+    reached = {s for s in order if s in done}
+    invite = services.rating_invite(row)
+    if invite is not None and invite.rated_at is not None:
+        reached.add("rated")
+    return reached
+
+
+@bp.get("/help/<int:request_id>")
+@login_required
+def view(request_id: int):
+    """The citizen's request: the five steps, the helper, feedback, and what to confirm."""
+    return _view_page(_own(request_id))
+
+
+@bp.post("/help/<int:request_id>/confirm")
+@login_required
+def confirm(request_id: int):
+    """The SMS code that turns the helper's booking or application into the citizen's own."""
+    row = _own(request_id)
+    code = request.form.get("code", "")
+    try:
+        action = services.confirm(row, current_user, code)
+    except HelpError as err:
+        if err.status == 404:
+            raise
+        db.session.expire_all()
+        return _view_page(services.for_citizen(request_id, current_user), err, code)
+    if action.booking_id:
+        return redirect(url_for("booking.view", booking_id=action.booking_id), 303)
+    if action.application_id:
+        return redirect(url_for("applications.applicant", app_id=action.application_id), 303)
+    return redirect(url_for("help.view", request_id=row.id), 303)
+
+
+@bp.post("/help/<int:request_id>/withdraw")
+@login_required
+def withdraw(request_id: int):
+    row = _own(request_id)
+    services.withdraw(row, current_user)
+    return redirect(url_for("help.view", request_id=row.id), 303)
+
+
+# ---- the hall's helpers ----
+
+@bp.get("/staff/help")
+@role_required(*STAFF)
+def staff_requests():
+    """帮办代办: the hall's requests, oldest first; "mine" is what this helper holds."""
+    show = request.args.get("show", "open")
+    show = show if show in ("open", "mine", "all") else "open"
+    return render_template("help/staff_list.html", rows=services.requests_for(current_user, show),
+                           show=show)
+
+
+def _slots(row: HelpRequest):
+    """The item and day the helper is looking at for an on-behalf booking, and its slots."""
+    from app.booking import services as booking
+
+    hall_items = [i for i in db.session.scalars(select(ServiceItem).where(
+        ServiceItem.retired_at.is_(None)).order_by(ServiceItem.code)) if row.hall in i.halls]
+    code = request.args.get("item") or (row.item.code if row.item else "")
+    item = next((i for i in hall_items if i.code == code), None)
+    days, day, slots = [], None, []
+    if item is not None and item.bookable:
+        days = booking.bookable_days(row.hall_id, item.id)
+        try:
+            day = date.fromisoformat(request.args.get("day", ""))
+        except ValueError:
+            day = None
+        now = utcnow()
+
+        def open_slots(d):
+            return [s for s in booking.ensure_slots(row.hall_id, item.id, d)
+                    if s.left and booking.slot_open(s, now)]
+
+        if day not in days:  # the first day with a place left
+            day = next((d for d in days if open_slots(d)), days[0] if days else None)
+        slots = open_slots(day) if day else []
+    return hall_items, item, days, day, slots
+
+
+def _staff_page(row: HelpRequest, error: HelpError | None = None, typed: dict | None = None,
+                status: int = 200):
+    hall_items, item, days, day, slots = _slots(row)
+    return render_template(
+        "help/staff_view.html", row=row, notes=services.notes(row),
+        helpers=services.helpers_of(row.hall_id), error=error, typed=typed or {},
+        hall_items=hall_items, item=item, days=days, day=day, slots=slots,
+        invite=services.rating_invite(row), mine=row.helper_id == current_user.id), status
+
+
+@bp.get("/staff/help/<int:request_id>")
+@role_required(*STAFF)
+def staff_request(request_id: int):
+    return _staff_page(services.for_staff(request_id, current_user))
+
+
+STEP_ACTIONS = {"review": services.review, "feedback": services.give_feedback,
+                "accept": services.accept, "decline": services.decline,
+                "note": services.add_note}
+
+
+@bp.post("/staff/help/<int:request_id>/assign")
+@role_required(*STAFF)
+def staff_assign(request_id: int):
+    row = services.for_staff(request_id, current_user)
+    raw = request.form.get("helper_id", "")
+    services.assign(row, current_user, int(raw) if raw.isdigit() else None)
+    return redirect(url_for("help.staff_request", request_id=row.id), 303)
+
+
+@bp.post("/staff/help/<int:request_id>/<action>")
+@role_required(*STAFF)
+def staff_step(request_id: int, action: str):
+    """初审, 反馈, 受理, 不予帮办 or a working note: each by the named helper only."""
+    if action not in STEP_ACTIONS:
+        abort(404)
+    row = services.for_staff(request_id, current_user)
+    text = request.form.get("text", "")
+    try:
+        STEP_ACTIONS[action](row, current_user, text)
+    except HelpError as err:
+        if err.status != 400:
+            raise
+        db.session.rollback()
+        return _staff_page(row, err, {action: text}, 400)
+    return redirect(url_for("help.staff_request", request_id=row.id), 303)
+
+
+@bp.post("/staff/help/<int:request_id>/behalf/<kind>")
+@role_required(*STAFF)
+def staff_behalf(request_id: int, kind: str):
+    """Start a booking or an application for the citizen; they confirm it with an SMS code."""
+    row = services.for_staff(request_id, current_user)
+    raw = request.form.get("slot_id" if kind == "booking" else "item_id", "")
+    number = int(raw) if raw.isdigit() else None
+    if kind == "booking":
+        services.start_booking(row, current_user, number)
+    elif kind == "application":
+        services.start_application(row, current_user, number)
+    else:
+        abort(404)
+    return redirect(url_for("help.staff_request", request_id=row.id), 303)
+
+
+# ---- the hall admin: the home-visit service area ----
+
+def _admin_hall() -> Hall:
+    hall = db.session.get(Hall, current_user.hall_id) if current_user.hall_id else None
+    if hall is None:
+        raise HelpError("您的账号没有所属大厅,不能设置上门服务范围", 403)
+    return hall
+
+
+@bp.route("/staff/help/areas", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def staff_areas():
+    """上门服务范围: the 街道/乡镇 the hall's helpers visit."""
+    hall = _admin_hall()
+    error, name, status = None, "", 200
+    if request.method == "POST":
+        try:
+            if request.form.get("remove", "").isdigit():
+                services.remove_area(hall, int(request.form["remove"]), current_user.id)
+            else:
+                name = request.form.get("name", "")
+                services.add_area(hall, name, current_user.id)
+            return redirect(url_for("help.staff_areas"), 303)
+        except HelpError as err:
+            db.session.rollback()
+            error, status = err, err.status
+    return render_template("help/areas.html", hall=hall, areas=services.areas(hall.id),
+                           error=error, name=name), status
