@@ -46,6 +46,15 @@ TEMPLATES = {t.key: t for t in [
     Template("progress_rejected", "【掌上办】您的办件未予受理,原因和下一步请看:{link}"),
     Template("progress_called_soon", "【掌上办】{ticket}号前还有{ahead}人,请到窗口附近等候:{link}",
              example={"ahead": "12"}),
+    # help (帮办代办): one message per step, and the code that confirms an on-behalf action
+    Template("help_submitted", "【掌上办】您的帮办申请已收到,工作人员将尽快联系您:{link}"),
+    Template("help_reviewed", "【掌上办】帮办申请已初审,帮办员{name}将为您办理:{link}"),
+    Template("help_feedback", "【掌上办】帮办员已反馈办理安排,请查看:{link}"),
+    Template("help_accepted", "【掌上办】您的帮办事项已受理,查看详情:{link}"),
+    Template("help_declined", "【掌上办】您的帮办申请未能受理,原因见:{link}"),
+    Template("help_confirm_code",
+             "【掌上办】验证码{code},10分钟内有效,用于确认工作人员代您{what},请勿告诉他人。",
+             urgent=True, example={"what": "申请预审"}),
     # applications (拍照预审): one message per move, each with a short link
     *[Template(key, f"【掌上办】办件{{ref}}{words}:{{link}}", example={"ref": "YS26112312345"})
       for key, words in [("app_submitted", "已提交预审,进度"),
@@ -57,6 +66,12 @@ TEMPLATES = {t.key: t for t in [
                          ("app_processing", "已开始办理,进度"),
                          ("app_completed", "已办结,详情见"),
                          ("app_lapsed", "容缺逾期,详情见")]],
+    # feedback: 办不成事 reports (to the citizen, and to the hall admin) and 我要问 answers
+    Template("feedback_report_received", "【掌上办】办不成事反映已收到,{due}前答复您:{link}"),
+    Template("feedback_report_replied", "【掌上办】您反映的办不成事已有答复,请查看:{link}"),
+    Template("feedback_report_resolved", "【掌上办】您反映的办不成事已办结,结果请看:{link}"),
+    Template("feedback_report_new", "【掌上办】新的办不成事反映{number}:{item},请今天内答复。"),
+    Template("feedback_question_answered", "【掌上办】您在掌上办的提问已有答复,请查看:{link}"),
 ]}
 
 

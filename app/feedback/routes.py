@@ -1,0 +1,246 @@
+"""Pages: 办不成事 and 我要问 for citizens; the hall's reports and the departments' questions."""
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.auth.decorators import role_required
+from app.auth.models import Role, User
+from app.catalog.models import ServiceItem
+from app.core.privacy import redact
+from app.core.timeutil import utcnow
+from app.extensions import db
+from app.feedback import bp, services
+from app.feedback.services import FeedbackError, ReportForm
+
+TITLES = {400: "请检查", 403: "没有权限", 404: "没有找到", 409: "已经处理过", 410: "已停止办理",
+          422: "请检查"}
+REPORT_FILTERS = {"open": "待处理", "resolved": "已办结", "all": "全部"}
+QUESTION_FILTERS = {"open": "待答复", "answered": "已答复"}
+
+
+def _problem(err: FeedbackError):
+    """A clear Chinese page with the status the rule calls for."""
+    return render_template("errors/error.html", code=err.status,
+                           title=TITLES.get(err.status, "请检查"), message=err.message), err.status
+
+
+@bp.record_once
+def _template_globals(state) -> None:
+    """The guide's FAQ and the 工作台's flags read through these (see the templates)."""
+    state.app.jinja_env.globals["feedback_faqs"] = services.faqs_for
+    state.app.jinja_env.globals["feedback_alerts"] = lambda: services.staff_alerts(current_user)
+    # free text typed by people may hold phone or ID numbers: masked on every screen
+    state.app.jinja_env.filters.setdefault("redact", lambda text: redact(text or ""))
+
+
+# ---- 办不成事: the citizen -----------------------------------------------------------------------
+
+def _item_or_none(code: str | None) -> ServiceItem | None:
+    if not code:
+        return None
+    return db.session.scalar(select(ServiceItem).where(ServiceItem.code == code))
+
+
+def _report_page(form: ReportForm, error: FeedbackError | None = None, status: int = 200):
+    item = _item_or_none(form.item_code)
+    items = None if item else db.session.scalars(select(ServiceItem).where(
+        ServiceItem.retired_at.is_(None)).order_by(ServiceItem.department, ServiceItem.id)).all()
+    return render_template("feedback/report.html", form=form, item=item, items=items,
+                           halls=services.hall_choices(item), error=error), status
+
+
+@bp.get("/feedback/report")
+@login_required
+def report_start():
+    """办不成事反映: which item, which hall, what happened."""
+    return _report_page(ReportForm(item_code=request.args.get("item", "")))
+
+
+@bp.post("/feedback/report")
+@login_required
+def report_submit():
+    form = ReportForm(item_code=request.form.get("item", "").strip(),
+                      hall_id=request.form.get("hall", "").strip(),
+                      description=request.form.get("description", ""))
+    if current_user.is_staff:
+        return _problem(FeedbackError("办不成事反映请用群众本人的手机号登录后提交。", 403))
+    try:
+        report = services.create_report(current_user, form)
+    except FeedbackError as err:
+        db.session.rollback()
+        if "item" in err.errors and _item_or_none(form.item_code) is None:
+            form.item_code = ""
+        return _report_page(form, err, err.status)
+    return redirect(url_for("feedback.report_view", report_id=report.id), 303)
+
+
+@bp.get("/feedback/reports/<int:report_id>")
+def report_view(report_id: int):
+    """The receipt and everything the hall has said, for the person who reported it."""
+    try:
+        report = services.report_for_citizen(report_id, current_user)
+    except FeedbackError as err:
+        return _problem(err)
+    return render_template("feedback/report_view.html", report=report, now=utcnow())
+
+
+# ---- 我要问: the citizen -------------------------------------------------------------------------
+
+def _ask_page(item, text="", error=None, status=200):
+    return render_template("feedback/ask.html", item=item, text=text, error=error), status
+
+
+@bp.get("/feedback/ask/<code>")
+@login_required
+def ask(code: str):
+    """我要问: a question about one item, answered by its department."""
+    item = _item_or_none(code) or abort(404)
+    return _ask_page(item)
+
+
+@bp.post("/feedback/ask/<code>")
+@login_required
+def ask_submit(code: str):
+    item = _item_or_none(code) or abort(404)
+    text = request.form.get("text", "")
+    if current_user.is_staff:
+        return _problem(FeedbackError("提问请用群众本人的手机号登录后提交。", 403))
+    try:
+        question = services.ask(current_user, code, text)
+    except FeedbackError as err:
+        db.session.rollback()
+        return _ask_page(item, text, err, err.status)
+    return redirect(url_for("feedback.question_view", question_id=question.id), 303)
+
+
+@bp.get("/feedback/questions/<int:question_id>")
+def question_view(question_id: int):
+    try:
+        question = services.question_for_citizen(question_id, current_user)
+    except FeedbackError as err:
+        return _problem(err)
+    return render_template("feedback/question_view.html", question=question)
+
+
+# ---- the hall: 办不成事 --------------------------------------------------------------------------
+
+@bp.get("/feedback/staff/reports")
+@role_required(Role.CLERK, Role.ADMIN)
+def staff_reports():
+    """The hall's 办不成事 reports; overdue ones first and flagged."""
+    shown = request.args.get("show", "open")
+    shown = shown if shown in REPORT_FILTERS else "open"
+    return render_template("feedback/staff_reports.html", shown=shown, filters=REPORT_FILTERS,
+                           reports=services.reports_for_hall(current_user, shown), now=utcnow())
+
+
+def _staff_report_page(report, error=None, status=200, typed=None):
+    return render_template("feedback/staff_report.html", report=report, error=error,
+                           typed=typed or {}, now=utcnow()), status
+
+
+@bp.get("/feedback/staff/reports/<int:report_id>")
+@role_required(Role.CLERK, Role.ADMIN)
+def staff_report(report_id: int):
+    try:
+        report = services.report_for_staff(report_id, current_user)
+    except FeedbackError as err:
+        return _problem(err)
+    return _staff_report_page(report)
+
+
+@bp.post("/feedback/staff/reports/<int:report_id>/<any(reply, resolve):step>")
+@role_required(Role.CLERK, Role.ADMIN)
+def staff_report_step(report_id: int, step: str):
+    """答复 (the first reply) or 办结 (the resolution)."""
+    field = "reply" if step == "reply" else "resolution"
+    text = request.form.get(field, "")
+    action = services.reply_report if step == "reply" else services.resolve_report
+    try:
+        action(report_id, current_user, text)
+    except FeedbackError as err:
+        db.session.rollback()
+        if err.field is None:
+            return _problem(err)
+        return _staff_report_page(services.report_for_staff(report_id, current_user), err,
+                                  err.status, {field: text})
+    return redirect(url_for("feedback.staff_report", report_id=report_id), 303)
+
+
+# ---- the departments: 我要问 --------------------------------------------------------------------
+
+@bp.get("/feedback/staff/questions")
+@role_required(Role.CLERK, Role.ADMIN)
+def staff_questions():
+    """Questions about the items of my departments; unanswered ones oldest first."""
+    shown = request.args.get("show", "open")
+    shown = shown if shown in QUESTION_FILTERS else "open"
+    return render_template("feedback/staff_questions.html", shown=shown,
+                           filters=QUESTION_FILTERS, departments=services.departments_of(
+                               current_user),
+                           questions=services.questions_for_staff(current_user, shown))
+
+
+def _staff_question_page(question, error=None, status=200, typed=None):
+    draft_q, draft_a = services.faq_draft(question) if question.answer else ("", "")
+    return render_template("feedback/staff_question.html", question=question, error=error,
+                           typed=typed or {}, draft_q=draft_q, draft_a=draft_a), status
+
+
+@bp.get("/feedback/staff/questions/<int:question_id>")
+@role_required(Role.CLERK, Role.ADMIN)
+def staff_question(question_id: int):
+    try:
+        question = services.question_for_staff(question_id, current_user)
+    except FeedbackError as err:
+        return _problem(err)
+    return _staff_question_page(question)
+
+
+@bp.post("/feedback/staff/questions/<int:question_id>/<any(answer, publish, unpublish):step>")
+@role_required(Role.CLERK, Role.ADMIN)
+def staff_question_step(question_id: int, step: str):
+    """答复, 公开为常见问题 (anonymised), or 取消公开."""
+    typed = {k: request.form.get(k, "") for k in ("answer", "faq_question", "faq_answer")}
+    try:
+        if step == "answer":
+            services.answer(question_id, current_user, typed["answer"])
+        elif step == "publish":
+            services.publish(question_id, current_user, typed["faq_question"],
+                             typed["faq_answer"])
+        else:
+            services.unpublish(question_id, current_user)
+    except FeedbackError as err:
+        db.session.rollback()
+        if err.field is None:
+            return _problem(err)
+        return _staff_question_page(services.question_for_staff(question_id, current_user),
+                                    err, err.status, typed)
+    return redirect(url_for("feedback.staff_question", question_id=question_id), 303)
+
+
+# ---- the admin: who answers for which department -------------------------------------------------
+
+def _hall_staff() -> list[User]:
+    query = select(User).where(User.role.in_([Role.CLERK, Role.ADMIN]))
+    if current_user.hall_id is not None:
+        query = query.where(User.hall_id == current_user.hall_id)
+    return list(db.session.scalars(query.order_by(User.role, User.id)))
+
+
+@bp.route("/feedback/admin/departments", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def admin_departments():
+    """Which departments each member of the hall's staff answers questions for."""
+    people = _hall_staff()
+    if request.method == "POST":
+        person = db.session.get(User, request.form.get("user_id", type=int) or 0)
+        if person is None or person not in people:
+            return _problem(FeedbackError("只能设置本大厅工作人员的部门。", 403))
+        services.set_departments(person, request.form.getlist("department"), current_user)
+        return redirect(url_for("feedback.admin_departments", saved=person.id), 303)
+    return render_template("feedback/admin_departments.html", people=people,
+                           departments=services.all_departments(),
+                           of={p.id: services.departments_of(p) for p in people},
+                           saved=request.args.get("saved", type=int))

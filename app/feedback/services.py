@@ -1,0 +1,452 @@
+"""办不成事 reports and 我要问 questions: every rule, each change audited and told by SMS.
+
+Routes parse input and call one function here; these own the transaction (they commit).
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.auth.models import Role, User
+from app.catalog.models import Hall, ServiceItem, item_hall
+from app.core.links import make_link
+from app.core.models import audit
+from app.core.timeutil import format_local, to_local, tz, utcnow
+from app.core.workdays import add_working_days, working_days_from
+from app.extensions import db
+from app.feedback.models import Question, StaffDepartment, UnresolvedReport
+from app.feedback.states import (
+    QUESTION_ENTITY,
+    REPORT_ALLOWED,
+    REPORT_ENTITY,
+    QuestionStatus,
+    ReportStatus,
+)
+from app.sms.services import queue_sms
+
+TEXT_MIN, TEXT_MAX = 5, 1000
+
+
+class FeedbackError(Exception):
+    """A rule the person ran into: a Chinese message, a status, and the field it concerns."""
+
+    def __init__(self, message: str, status: int = 400, field: str | None = None,
+                 errors: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message, self.status, self.field = message, status, field
+        # every field's message, so a form shows them all at once
+        self.errors = errors if errors is not None else ({field: message} if field else {})
+
+
+# ---- clocks -------------------------------------------------------------------------------------
+
+def end_of_local_day(day: date) -> datetime:
+    """Naive UTC of 23:59:59 local time on `day`."""
+    aware = datetime.combine(day, time(23, 59, 59), tzinfo=tz())
+    return aware.astimezone(UTC).replace(tzinfo=None)
+
+
+def deadline(received_at: datetime, workdays: int, hall_id: int | None) -> datetime:
+    """The end of the working day `workdays` after the one it came in (0: that same one).
+
+    A report made on a holiday or weekend starts its clock on the next working day.
+    """
+    day = to_local(received_at).date()
+    if workdays <= 0:
+        return end_of_local_day(working_days_from(day, 1, hall_id)[0])
+    return end_of_local_day(add_working_days(day, workdays, hall_id))
+
+
+def clocks(received_at: datetime, hall_id: int) -> tuple[datetime, datetime]:
+    """When the first reply and the resolution are due for a report received then."""
+    cfg = current_app.config
+    return (deadline(received_at, cfg.get("FEEDBACK_REPLY_WORKDAYS", 0), hall_id),
+            deadline(received_at, cfg.get("FEEDBACK_RESOLVE_WORKDAYS", 5), hall_id))
+
+
+# ---- anonymising --------------------------------------------------------------------------------
+
+ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
+LANDLINE = re.compile(r"(?<!\d)0\d{2,3}[- ]?\d{7,8}(?!\d)")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+NAME_AFTER = re.compile(r"(我叫|我的名字是|我的名字叫|名字叫|本人叫|本人姓名|姓名[::是为]?\s*|名叫|"
+                        r"联系人[::]?\s*)([\u4e00-\u9fff·]{2,4})")
+HONORIFIC = re.compile(r"[\u4e00-\u9fff](?=(先生|女士|小姐|师傅|阿姨|大爷|大妈|同志|老师))")
+
+
+def anonymise(text: str, names: list[str] = ()) -> str:
+    """Strip ID numbers, phones, e-mail addresses and names from a text for publishing."""
+    text = ID_NUMBER.sub("[证件号已隐去]", text or "")
+    text = PHONE.sub("[电话已隐去]", text)
+    text = LANDLINE.sub("[电话已隐去]", text)
+    text = EMAIL.sub("[邮箱已隐去]", text)
+    for name in sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len,
+                       reverse=True):
+        text = text.replace(name, "某某")
+    text = NAME_AFTER.sub(lambda m: m.group(1) + "某某", text)
+    return HONORIFIC.sub("某", text).strip()
+
+
+# ---- who may do what ----------------------------------------------------------------------------
+
+def departments_of(user: User) -> list[str]:
+    """The departments this member of staff answers questions for."""
+    return list(db.session.scalars(select(StaffDepartment.department).where(
+        StaffDepartment.user_id == user.id).order_by(StaffDepartment.department)))
+
+
+def set_departments(user: User, departments: list[str], actor: User) -> None:
+    """Replace the departments a member of staff answers for (an admin of their hall does it)."""
+    if not user.is_staff or (actor.hall_id is not None and user.hall_id != actor.hall_id):
+        raise FeedbackError("只能设置本大厅工作人员的部门。", 403)
+    known = set(db.session.scalars(select(ServiceItem.department).distinct()))
+    wanted = {d for d in departments if d in known}
+    for row in db.session.scalars(select(StaffDepartment).where(
+            StaffDepartment.user_id == user.id)):
+        if row.department not in wanted:
+            db.session.delete(row)
+        wanted.discard(row.department)
+    for name in sorted(wanted):
+        db.session.add(StaffDepartment(user_id=user.id, department=name))
+    audit("staff_department", user.id, "set", actor_id=actor.id,
+          note="、".join(sorted(set(departments) & known)) or "(无)")
+    db.session.commit()
+
+
+def all_departments() -> list[str]:
+    return list(db.session.scalars(select(ServiceItem.department).distinct()
+                                   .order_by(ServiceItem.department)))
+
+
+def _staff_of_hall(user: User, hall_id: int) -> bool:
+    return user.is_staff and (user.hall_id is None and user.role == Role.ADMIN
+                              or user.hall_id == hall_id)
+
+
+# ---- 办不成事 reports ---------------------------------------------------------------------------
+
+@dataclass
+class ReportForm:
+    """What the citizen typed; kept to show back when something is wrong."""
+
+    item_code: str = ""
+    hall_id: str = ""
+    description: str = ""
+
+
+def _check_text(value: str, field: str, what: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise FeedbackError(f"请填写{what}", field=field)
+    if len(value) < TEXT_MIN:
+        raise FeedbackError(f"{what}太短了,请多写几句,至少 {TEXT_MIN} 个字", field=field)
+    if len(value) > TEXT_MAX:
+        raise FeedbackError(f"{what}不能超过 {TEXT_MAX} 个字,现在是 {len(value)} 个字",
+                            field=field)
+    return value
+
+
+def _item(code: str, field: str = "item") -> ServiceItem:
+    if not (code or "").strip():
+        raise FeedbackError("请选择要办的事项", field=field)
+    item = db.session.scalar(select(ServiceItem).where(ServiceItem.code == code.strip()))
+    if item is None:
+        raise FeedbackError("没有找到这个事项,请从列表中选择", field=field)
+    return item
+
+
+def _hall(hall_id: str) -> Hall:
+    if not str(hall_id).strip():
+        raise FeedbackError("请选择在哪个大厅办理", field="hall")
+    hall = db.session.get(Hall, int(hall_id)) if str(hall_id).isdigit() else None
+    if hall is None:
+        raise FeedbackError("没有找到这个大厅,请从列表中选择", field="hall")
+    return hall
+
+
+def offered_at(item: ServiceItem, hall_id: int) -> bool:
+    return db.session.scalar(select(item_hall.c.hall_id).where(
+        item_hall.c.item_id == item.id, item_hall.c.hall_id == hall_id)) is not None
+
+
+def create_report(citizen: User, form: ReportForm) -> UnresolvedReport:
+    """Record the report, start its clocks, tell the hall's admins and the citizen at once."""
+    found: dict = {}
+    errors: dict[str, str] = {}
+    for name, check in (("item", lambda: _item(form.item_code)),
+                        ("hall", lambda: _hall(form.hall_id)),
+                        ("description", lambda: _check_text(form.description, "description",
+                                                            "遇到的情况"))):
+        try:
+            found[name] = check()
+        except FeedbackError as err:
+            errors[err.field] = err.message
+    if errors:
+        first = next(iter(errors))
+        raise FeedbackError(errors[first], field=first, errors=errors)
+    item, hall, description = found["item"], found["hall"], found["description"]
+    if not offered_at(item, hall.id):
+        names = "、".join(h.short_name for h in item.halls) or "暂无大厅"
+        raise FeedbackError(f"{hall.short_name}不办理“{item.name}”,不能反映到这个大厅。"
+                            f"这个事项的办理地点是:{names}。", status=422, field="hall")
+    now = utcnow()
+    reply_due, resolve_due = clocks(now, hall.id)
+    report = UnresolvedReport(citizen_id=citizen.id, item_id=item.id, hall_id=hall.id,
+                              description=description, reply_due_at=reply_due,
+                              resolve_due_at=resolve_due, created_at=now)
+    db.session.add(report)
+    db.session.flush()
+    audit(REPORT_ENTITY, report.id, ReportStatus.RECEIVED, actor_id=citizen.id,
+          public_note=f"已收到您的办不成事反映,{hall.short_name}将于"
+                      f"{format_local(reply_due, '%m月%d日')}前答复,"
+                      f"{format_local(resolve_due, '%m月%d日')}前办结。")
+    _tell_admins(report)
+    _tell_citizen(report, "feedback_report_received",
+                  {"due": format_local(reply_due, "%m月%d日")}, "received")
+    db.session.commit()
+    return report
+
+
+def hall_admins(hall_id: int) -> list[User]:
+    return list(db.session.scalars(select(User).where(
+        User.role == Role.ADMIN, User.hall_id == hall_id, User.active.is_(True))))
+
+
+def _tell_admins(report: UnresolvedReport) -> int:
+    """An SMS to each admin of the hall with a phone; every admin also sees it on the dashboard."""
+    sent = 0
+    for admin in hall_admins(report.hall_id):
+        if admin.phone:
+            queue_sms(admin.phone, "feedback_report_new",
+                      {"number": report.number, "item": report.item.name[:16]},
+                      key=f"feedback-report-new-{report.id}-{admin.id}")
+            sent += 1
+    return sent
+
+
+def _tell_citizen(report: UnresolvedReport, template: str, params: dict, step: str) -> None:
+    citizen = report.citizen
+    if citizen.phone:
+        link = make_link("progress", REPORT_ENTITY, report.id)
+        queue_sms(citizen.phone, template, {**params, "link": link},
+                  key=f"feedback-report-{report.id}-{step}")
+
+
+def report_for_citizen(report_id: int, user) -> UnresolvedReport:
+    """The report if it is this person's; anyone else is told it does not exist."""
+    from app.core.links import has_grant
+
+    report = db.session.get(UnresolvedReport, report_id)
+    owner = report is not None and user.is_authenticated and report.citizen_id == user.id
+    if report is None or not (owner or has_grant(REPORT_ENTITY, report_id, "progress")):
+        raise FeedbackError("没有找到这条反映。只能查看本人提交的反映,请确认登录的手机号。", 404)
+    return report
+
+
+def report_for_staff(report_id: int, user: User, lock: bool = False) -> UnresolvedReport:
+    """The report if it was made at this person's hall."""
+    report = db.session.get(UnresolvedReport, report_id, with_for_update=lock)
+    if report is None:
+        raise FeedbackError("没有找到这条反映。", 404)
+    if not _staff_of_hall(user, report.hall_id):
+        raise FeedbackError("这条反映是其他大厅的,您不能查看或处理。", 403)
+    return report
+
+
+def reports_for_hall(user: User, show: str = "open") -> list[UnresolvedReport]:
+    """The hall's reports: open ones with the most urgent clock first."""
+    query = select(UnresolvedReport)
+    if user.hall_id is not None or user.role != Role.ADMIN:
+        query = query.where(UnresolvedReport.hall_id == (user.hall_id or -1))
+    if show == "open":
+        query = query.where(UnresolvedReport.status != ReportStatus.RESOLVED)
+    elif show == "resolved":
+        query = query.where(UnresolvedReport.status == ReportStatus.RESOLVED)
+    rows = list(db.session.scalars(query.order_by(UnresolvedReport.created_at.desc())
+                                   .limit(200)))
+    now = utcnow()
+    return sorted(rows, key=lambda r: (not r.overdue(now), r.status == ReportStatus.RESOLVED,
+                                       r.reply_due_at if r.replied_at is None
+                                       else r.resolve_due_at))
+
+
+def overdue_reports(user: User) -> list[UnresolvedReport]:
+    now = utcnow()
+    return [r for r in reports_for_hall(user, "open") if r.overdue(now)]
+
+
+def _move(report: UnresolvedReport, to: ReportStatus, actor: User, note: str,
+          public_note: str) -> None:
+    if to not in REPORT_ALLOWED[ReportStatus(report.status)]:
+        raise FeedbackError("这条反映已经处理过了,请刷新页面查看最新状态。", 409)
+    audit(REPORT_ENTITY, report.id, to, actor_id=actor.id, from_status=report.status, note=note,
+          public_note=public_note)
+    report.status = to
+
+
+def reply_report(report_id: int, actor: User, text: str) -> UnresolvedReport:
+    """The first reply: what the hall will do (or has done) about it."""
+    report = report_for_staff(report_id, actor, lock=True)
+    text = _check_text(text, "reply", "答复内容")
+    _move(report, ReportStatus.REPLIED, actor, text, f"{report.hall.short_name}答复:{text}")
+    report.reply, report.replied_at, report.replied_by_id = text, utcnow(), actor.id
+    _tell_citizen(report, "feedback_report_replied", {}, "replied")
+    db.session.commit()
+    return report
+
+
+def resolve_report(report_id: int, actor: User, text: str) -> UnresolvedReport:
+    """Close the report with what was done; without a reply before, this is also the reply."""
+    report = report_for_staff(report_id, actor, lock=True)
+    text = _check_text(text, "resolution", "办理结果")
+    _move(report, ReportStatus.RESOLVED, actor, text, f"已办结:{text}")
+    now = utcnow()
+    if report.replied_at is None:
+        report.reply, report.replied_at, report.replied_by_id = text, now, actor.id
+    report.resolution, report.resolved_at, report.resolved_by_id = text, now, actor.id
+    _tell_citizen(report, "feedback_report_resolved", {}, "resolved")
+    db.session.commit()
+    return report
+
+
+# ---- 我要问 questions ---------------------------------------------------------------------------
+
+def ask(citizen: User, item_code: str, text: str) -> Question:
+    """Record a question for the item's department."""
+    item = _item(item_code)
+    if item.retired_at is not None:
+        raise FeedbackError("该事项已停止办理,不能再提问。如有疑问请拨打咨询电话。", 410)
+    text = _check_text(text, "text", "问题")
+    question = Question(citizen_id=citizen.id, item_id=item.id, department=item.department,
+                        text=text)
+    db.session.add(question)
+    db.session.flush()
+    audit(QUESTION_ENTITY, question.id, QuestionStatus.OPEN, actor_id=citizen.id,
+          public_note=f"已收到您的提问,将由{item.department}答复,答复后短信通知您。")
+    db.session.commit()
+    return question
+
+
+def question_for_citizen(question_id: int, user) -> Question:
+    from app.core.links import has_grant
+
+    question = db.session.get(Question, question_id)
+    owner = question is not None and user.is_authenticated and question.citizen_id == user.id
+    if question is None or not (owner or has_grant(QUESTION_ENTITY, question_id, "progress")):
+        raise FeedbackError("没有找到这个提问。只能查看本人提出的问题,请确认登录的手机号。", 404)
+    return question
+
+
+def question_for_staff(question_id: int, user: User, lock: bool = False) -> Question:
+    """The question if this person answers for its department."""
+    question = db.session.get(Question, question_id, with_for_update=lock)
+    if question is None:
+        raise FeedbackError("没有找到这个提问。", 404)
+    if question.department not in departments_of(user):
+        raise FeedbackError(f"这个问题由{question.department}答复,您不属于这个部门,不能答复。"
+                            "如需调整所属部门,请联系大厅管理员。", 403)
+    return question
+
+
+def questions_for_staff(user: User, show: str = "open") -> list[Question]:
+    mine = departments_of(user)
+    if not mine:
+        return []
+    query = select(Question).where(Question.department.in_(mine))
+    if show == "open":
+        query = query.where(Question.status == QuestionStatus.OPEN).order_by(Question.created_at)
+    else:
+        query = query.where(Question.status == QuestionStatus.ANSWERED).order_by(
+            Question.answered_at.desc())
+    return list(db.session.scalars(query.limit(200)))
+
+
+def answer(question_id: int, actor: User, text: str) -> Question:
+    """Answer a question (or correct the answer) and tell the citizen by SMS the first time."""
+    question = question_for_staff(question_id, actor, lock=True)
+    text = _check_text(text, "answer", "答复内容")
+    first = question.status == QuestionStatus.OPEN
+    audit(QUESTION_ENTITY, question.id, QuestionStatus.ANSWERED, actor_id=actor.id,
+          from_status=question.status, note=text,
+          public_note=f"{question.department}答复:{text}" if first else "答复内容已更新。")
+    question.status, question.answer = QuestionStatus.ANSWERED, text
+    question.answered_at, question.answered_by_id = utcnow(), actor.id
+    if first and question.citizen.phone:
+        queue_sms(question.citizen.phone, "feedback_question_answered",
+                  {"link": make_link("progress", QUESTION_ENTITY, question.id)},
+                  key=f"feedback-question-{question.id}-answered")
+    db.session.commit()
+    return question
+
+
+def faq_draft(question: Question) -> tuple[str, str]:
+    """The anonymised texts offered for publishing: no names, phones or ID numbers."""
+    names = [question.citizen.name or "", question.answered_by.name if question.answered_by
+             else ""]
+    return (question.faq_question or anonymise(question.text, names),
+            question.faq_answer or anonymise(question.answer or "", names))
+
+
+def publish(question_id: int, actor: User, faq_question: str, faq_answer: str) -> Question:
+    """Show the answered question under the guide, anonymised again whatever was typed."""
+    question = question_for_staff(question_id, actor, lock=True)
+    if question.status != QuestionStatus.ANSWERED:
+        raise FeedbackError("请先答复这个问题,再公开为常见问题。", 409)
+    names = [question.citizen.name or "", actor.name or ""]
+    q_text = anonymise(_check_text(faq_question, "faq_question", "公开的问题"), names)
+    a_text = anonymise(_check_text(faq_answer, "faq_answer", "公开的答复"), names)
+    question.faq_question, question.faq_answer = q_text, a_text
+    question.published_at, question.published_by_id = utcnow(), actor.id
+    audit(QUESTION_ENTITY, question.id, "published", actor_id=actor.id, note=q_text)
+    _guide_changed()
+    db.session.commit()
+    return question
+
+
+def unpublish(question_id: int, actor: User) -> Question:
+    question = question_for_staff(question_id, actor, lock=True)
+    if question.published_at is not None:
+        question.published_at = None
+        audit(QUESTION_ENTITY, question.id, "unpublished", actor_id=actor.id)
+        _guide_changed()
+    db.session.commit()
+    return question
+
+
+def _guide_changed() -> None:
+    """The FAQ is part of the cached guide body: move the catalog revision with this commit."""
+    from app.catalog.cache import BUMP
+
+    db.session.execute(BUMP)
+    db.session.info["catalog_changed"] = True
+
+
+def faqs_for(item_id: int) -> list[Question]:
+    """The published questions of an item, newest first."""
+    return list(db.session.scalars(select(Question).where(
+        Question.item_id == item_id, Question.published_at.is_not(None))
+        .order_by(Question.published_at.desc()).limit(20)))
+
+
+def staff_alerts(user: User) -> dict:
+    """What the 工作台 flags: the hall's overdue reports, my departments' open questions."""
+    alerts = {"overdue": [], "open_reports": 0, "open_questions": 0}
+    if not user.is_staff:
+        return alerts
+    open_reports = reports_for_hall(user, "open")
+    now = utcnow()
+    alerts["overdue"] = [r for r in open_reports if r.overdue(now)]
+    alerts["open_reports"] = len(open_reports)
+    alerts["open_questions"] = len(questions_for_staff(user, "open"))
+    return alerts
+
+
+def hall_choices(item: ServiceItem | None) -> list[Hall]:
+    """Where the item is handled; every hall when no item is chosen yet."""
+    if item is not None:
+        return list(item.halls)
+    return list(db.session.scalars(select(Hall).order_by(Hall.id)))
