@@ -199,3 +199,13 @@ class Auth:
 @pytest.fixture
 def auth(client):
     return Auth(client)
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A local S3-compatible server (moto, tests/s3_kit.py); if it cannot start, tests fail."""
+    from s3_kit import S3Server
+
+    server = S3Server.start()
+    yield server
+    server.stop()

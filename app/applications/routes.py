@@ -20,9 +20,11 @@ from app.auth.decorators import role_required
 from app.catalog.models import Bundle, ServiceItem
 from app.core.links import grant, on_link
 from app.core.models import AuditLog
+from app.core.relatives import RELATIONS
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.htmx import render
+from app.uploads.storage import photo_url
 
 TITLES = {400: "请检查", 404: "没有找到", 409: "不能这样操作", 410: "暂不能办理", 413: "文件太大"}
 
@@ -133,16 +135,20 @@ def applicant(app_id: int):
     row = _mine(app_id)
     if not row.editable:
         return redirect(url_for("applications.view", app_id=row.id), 303)
-    form = ApplicantForm(row.applicant_name or "", row.id_number or "", row.contact_phone or "")
+    form = ApplicantForm(row.applicant_name or "", row.id_number or "", row.contact_phone or "",
+                         row.relative_name or "", row.relative_relation or "",
+                         row.relative_phone or "")
     if request.method == "POST":
         form = services.save_applicant(row, ApplicantForm(
             request.form.get("name", ""), request.form.get("id_number", ""),
-            request.form.get("phone", "")))
+            request.form.get("phone", ""), *(request.form.get(key, "") for key in (
+                "relative_name", "relative_relation", "relative_phone"))))
         if not form.errors:
             target = "check" if request.args.get("change") else "materials"
             return redirect(url_for(f"applications.{target}", app_id=row.id), 303)
     return render_template("applications/applicant.html", row=row, form=form,
-                           change=request.args.get("change")), 400 if form.errors else 200
+                           relations=RELATIONS, change=request.args.get("change")), (
+        400 if form.errors else 200)
 
 
 @bp.get("/applications/<int:app_id>/materials")
@@ -224,12 +230,23 @@ def photo_status(upload_id: int):
 @bp.get("/applications/photos/<int:upload_id>/<any(image, thumb):kind>")
 def photo(upload_id: int, kind: str):
     """A compressed copy, only to its owner or that hall's staff; never the original."""
+    staff_copy = kind == "image" and getattr(current_user, "is_staff", False)
     try:
         upload_row = services.photo_for(upload_id, current_user)
-        data = services.photo_bytes(upload_row, kind)
-    except AppError:
-        abort(404)
-    if kind == "image" and getattr(current_user, "is_staff", False):
+        # S3_SERVE=redirect: after the same checks, a presigned URL that soon expires; the
+        # staff's watermarked copy is always made here.
+        url = None if staff_copy else photo_url(services.photo_key(upload_row, kind))
+        data = None if url else services.photo_bytes(upload_row, kind)
+    except AppError as err:
+        abort(503 if err.status == 503 else 404)
+    if url:
+        response = redirect(url, 302)
+        # The browser may reuse this answer only while the URL it points to still works.
+        seconds = current_app.config["S3_URL_SECONDS"] // 2
+        response.headers["Cache-Control"] = f"private, max-age={seconds}" if seconds else "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+    if staff_copy:
         from app.applications.watermark import mark
 
         data = mark(data)

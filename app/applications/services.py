@@ -36,10 +36,11 @@ from app.catalog.services import bundle_items, merge_materials
 from app.core import workdays
 from app.core.links import has_grant, make_link
 from app.core.models import audit
+from app.core.relatives import check_relative
 from app.core.timeutil import local_now, to_local, tz, utcnow
 from app.extensions import db
 from app.sms.services import queue_sms
-from app.uploads.storage import get_storage
+from app.uploads.storage import StorageUnavailable, get_storage
 
 log = logging.getLogger(__name__)
 ENTITY = "application"
@@ -140,6 +141,9 @@ class ApplicantForm:
     name: str = ""
     id_number: str = ""
     phone: str = ""
+    relative_name: str = ""  # 为家人申请 (optional): named on the record, gets its SMS too
+    relative_relation: str = ""
+    relative_phone: str = ""
     errors: dict = field(default_factory=dict)
 
 
@@ -157,10 +161,15 @@ def save_applicant(row: Application, form: ApplicantForm) -> ApplicantForm:
         form.errors["id_number"] = id_problem
     if not PHONE_RE.match(form.phone):
         form.errors["phone"] = "请输入11位手机号码,如 13800138000"
+    relative, relative_errors = check_relative(form.relative_name, form.relative_relation,
+                                               form.relative_phone)
+    form.errors.update(relative_errors)
     if form.errors:
         db.session.rollback()
         return form
     row.applicant_name, row.id_number, row.contact_phone = form.name, form.id_number, form.phone
+    for key in ("relative_name", "relative_relation", "relative_phone"):
+        setattr(row, key, (relative or {}).get(key))
     db.session.commit()
     return form
 
@@ -200,7 +209,11 @@ def add_photo(row: Application, material_id: int, data: bytes | None, user_id: i
                               max_pixels=cfg("UPLOAD_MAX_PIXELS"))
     except ImageRejected as exc:
         raise AppError(exc.message, 413 if exc.code == "too_large" else 400) from exc
-    key = get_storage().save(data)
+    try:
+        key = get_storage().save(data)
+    except StorageUnavailable as exc:  # the photo store is down: say so, keep the page
+        log.warning("photo store unavailable: %s", exc)
+        raise AppError(UPLOAD_FAILED, 503) from exc
     upload = Upload(material=material, citizen_id=user_id, round=row.round, original_key=key,
                     format=info.format, width=info.width, height=info.height,
                     size_bytes=info.size_bytes)
@@ -242,9 +255,9 @@ def compress_photo(upload_id: int) -> str:
     upload = db.session.get(Upload, upload_id)
     if upload is None or upload.status != "pending" or upload.removed_at is not None:
         return "skipped"  # done already, or taken back: safe to run twice
-    storage = get_storage()
+    storage, original = get_storage(), upload.original_key  # (read before the commit expires it)
     try:
-        result = compress(storage.open(upload.original_key))
+        result = compress(storage.open(original))
     except ImageRejected as exc:
         upload.status, upload.error = "failed", exc.message
         db.session.commit()
@@ -260,19 +273,27 @@ def compress_photo(upload_id: int) -> str:
         _delete_files([image_key, thumb_key])
         return "skipped"
     # The original (with its GPS and EXIF) is never served; keep nothing we do not need.
-    _delete_files([upload.original_key])
+    _delete_files([original])
     return "ready"
+
+
+def photo_key(upload: Upload, kind: str) -> str:
+    """The stored key of the compressed copy or the thumbnail; the original is never served."""
+    key = upload.thumb_key if kind == "thumb" else upload.image_key
+    if not key or upload.status != "ready":
+        raise AppError("照片正在处理,请稍候", 404)
+    return key
 
 
 def photo_bytes(upload: Upload, kind: str) -> bytes:
     """The compressed copy or the thumbnail; the original is never served."""
-    key = upload.thumb_key if kind == "thumb" else upload.image_key
-    if not key or upload.status != "ready":
-        raise AppError("照片正在处理,请稍候", 404)
     try:
-        return get_storage().open(key)
+        return get_storage().open(photo_key(upload, kind))
     except FileNotFoundError as exc:
         raise AppError("没有找到这张照片", 404) from exc
+    except StorageUnavailable as exc:
+        log.warning("photo store unavailable: %s", exc)
+        raise AppError("照片暂时打不开,请稍后再试", 503) from exc
 
 
 # ---- reuse (材料复用) ----
@@ -338,6 +359,9 @@ def transition(row: Application, to: Status, actor_id: int | None = None,
         link = _link(purpose, row.id)
         queue_sms(row.citizen.phone, template, {"ref": row.number, "link": link},
                   key=f"application-move-{entry.id}")
+        if row.relative_phone and row.relative_phone != row.citizen.phone:
+            queue_sms(row.relative_phone, template, {"ref": row.number, "link": link},
+                      key=f"application-move-{entry.id}-relative")
     if to == Status.SUBMITTED:
         ensure_housekeeping()
     if to in RATEABLE:

@@ -19,11 +19,14 @@ CSP = "; ".join([
 
 def init_app(app) -> None:
     """Strict CSP, no sniffing, no framing, a referrer Flask-WTF can check over HTTPS."""
+    from app.uploads.storage import redirect_origin
 
     @app.after_request
     def _headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
+        photos = redirect_origin(app.config)  # S3_SERVE=redirect: photos come from the bucket
+        headers.setdefault("Content-Security-Policy", CSP.replace(
+            "img-src 'self'", f"img-src 'self' {photos}") if photos else CSP)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         headers.setdefault("X-Frame-Options", "DENY")

@@ -105,11 +105,13 @@
     showError(form, "上传失败,请重试");
   }, true);
 
-  // A refused photo comes back as the material's card with the message in it: show it.
+  // A refused photo (or a photo store that is down: 503) comes back as the material's card with
+  // the message in it: show it.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var xhr = event.detail.xhr;
     var target = event.detail.target;
-    if (xhr.status >= 400 && xhr.status < 500 && target && target.classList.contains("app-material")) {
+    var refused = (xhr.status >= 400 && xhr.status < 500) || xhr.status === 503;
+    if (refused && target && target.classList.contains("app-material")) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
