@@ -52,6 +52,7 @@ def _logging(app: Flask) -> None:
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         for handler in logging.getLogger().handlers:
             handler.addFilter(redactor)
+            handler.set_name("palm")  # app.ops.logs gives it the LOG_FORMAT formatter
 
 
 def _extensions(app: Flask) -> None:

@@ -56,7 +56,9 @@ def from_env() -> dict:
         "DEBUG": _bool("FLASK_DEBUG", not production),
         "SECRET_KEY": _secret_key(production),
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL")),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: a failed statement's error (and so the log) never shows its values,
+        # which may be phone numbers, ID numbers or SMS codes.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "SMS_BACKEND": os.environ.get("SMS_BACKEND", "console"),
@@ -72,6 +74,7 @@ def from_env() -> dict:
         # The whole request may carry one photo plus form fields.
         "MAX_CONTENT_LENGTH": (upload_mb + 2) * 1024 * 1024,
         **_application_settings(),
+        **_storage_settings(),
         "SERVER_NAME": os.environ.get("SERVER_NAME") or None,
         "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME",
                                                "https" if production else "http"),
@@ -101,6 +104,7 @@ def from_env() -> dict:
         **_sso_settings(),
         **_booking_settings(),
         **_progress_settings(),
+        **_feedback_settings(),
     }
 
 
@@ -115,6 +119,23 @@ def _progress_settings() -> dict:
             "VAPID_PUBLIC_KEY": env("VAPID_PUBLIC_KEY") or None,
             "VAPID_PRIVATE_KEY": env("VAPID_PRIVATE_KEY") or None,
             "VAPID_SUBJECT": env("VAPID_SUBJECT") or None}
+
+
+def _feedback_settings() -> dict:
+    """办不成事 clocks in working days: 0 means the same working day it came in."""
+    names = {"FEEDBACK_REPLY_WORKDAYS": 0, "FEEDBACK_RESOLVE_WORKDAYS": 5}
+    return {name: _int(name, default) for name, default in names.items()}
+
+
+def _storage_settings() -> dict:
+    """Where photos live: PHOTO_STORAGE=local (UPLOAD_DIR) or s3 (a bucket every machine shares)."""
+    names = {"PHOTO_STORAGE": "local", "S3_ENDPOINT_URL": None, "S3_PUBLIC_ENDPOINT_URL": None,
+             "S3_BUCKET": None, "S3_REGION": "us-east-1", "S3_ACCESS_KEY_ID": None,
+             "S3_SECRET_ACCESS_KEY": None, "S3_ADDRESSING_STYLE": "auto", "S3_SERVE": "proxy"}
+    settings = {name: os.environ.get(name) or default for name, default in names.items()}
+    settings["PHOTO_STORAGE"] = settings["PHOTO_STORAGE"].strip().lower()
+    settings["S3_URL_SECONDS"] = _int("S3_URL_SECONDS", 300)
+    return settings
 
 
 def _application_settings() -> dict:
@@ -171,5 +192,24 @@ def check_production(config: dict) -> None:
         problems.append("SMS_BACKEND must be a real provider")
     if "change-me" in config["SECRET_KEY"] or len(config["SECRET_KEY"]) < 32:
         problems.append("SECRET_KEY must be a long random value, not the example")
+    problems += storage_problems(config)
     if problems:
         raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
+
+
+def storage_problems(config: dict) -> list[str]:
+    """What is wrong with the photo storage settings (local disk or an S3 bucket)."""
+    kind = config.get("PHOTO_STORAGE", "local")
+    if kind == "local":
+        return [] if config.get("UPLOAD_DIR") else ["UPLOAD_DIR must be set"]
+    if kind != "s3":
+        return ["PHOTO_STORAGE must be local or s3"]
+    problems = [f"{name} must be set for PHOTO_STORAGE=s3" for name in (
+        "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY") if not config.get(name)]
+    if config.get("S3_SERVE") not in {"proxy", "redirect"}:
+        problems.append("S3_SERVE must be proxy or redirect")
+    if config.get("S3_ADDRESSING_STYLE") not in {"auto", "path", "virtual"}:
+        problems.append("S3_ADDRESSING_STYLE must be auto, path or virtual")
+    if not 1 <= int(config.get("S3_URL_SECONDS") or 0) <= 3600:
+        problems.append("S3_URL_SECONDS must be between 1 and 3600 (short-lived links)")
+    return problems

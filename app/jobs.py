@@ -55,6 +55,8 @@ class OutboxJob(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     run_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The request that caused it (X-Request-ID), so the worker's log lines carry it too.
+    request_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -91,7 +93,8 @@ def registry() -> dict[str, tuple[Callable, str]]:
 def enqueue(name: str, *args, run_at: datetime | None = None) -> OutboxJob:
     """Record a job in the current transaction; it is pushed after the commit."""
     _, queue = registry()[name]
-    row = OutboxJob(name=name, args=list(args), queue=queue, run_at=run_at or utcnow())
+    row = OutboxJob(name=name, args=list(args), queue=queue, run_at=run_at or utcnow(),
+                    request_id=_request_id())
     db.session.add(row)
     db.session.flush()
     if run_at is None or run_at <= utcnow():
@@ -204,11 +207,12 @@ def execute(job_id: int, *, final: bool | None = None) -> str:
         return JobStatus.RUNNING
     row.status, row.attempts = JobStatus.RUNNING, row.attempts + 1
     row.updated_at = utcnow()
-    name, args = row.name, list(row.args)  # read before the commit expires them
+    name, args, request_id = row.name, list(row.args), row.request_id  # before the commit
     db.session.commit()
     fn, _ = registry()[name]
     lease = _Lease(job_id) if current_app.config.get("REDIS_URL") else None
     token = _current_job.set(job_id)
+    log_token = _log_context().bind(job=name, job_id=job_id, request_id=request_id)
     try:
         fn(*args)
     except Exception as exc:
@@ -223,6 +227,7 @@ def execute(job_id: int, *, final: bool | None = None) -> str:
         return db.session.get(OutboxJob, job_id).status
     finally:
         _current_job.reset(token)
+        _log_context().reset(log_token)
     if lease:
         lease.stop()
     db.session.execute(update(OutboxJob).where(OutboxJob.id == job_id).values(
@@ -260,6 +265,7 @@ class _Lease:
 def _record_failure(job_id: int, exc: Exception, final: bool) -> None:
     row = db.session.get(OutboxJob, job_id)
     log.exception("job %s #%s failed (attempt %s)", row.name, job_id, row.attempts)
+    _count_failure(row.name)
     row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
     intervals = current_app.config["JOB_RETRY_INTERVALS"]
     if final or row.attempts > len(intervals):
@@ -270,6 +276,22 @@ def _record_failure(job_id: int, exc: Exception, final: bool) -> None:
         row.status = JobStatus.PENDING
         row.run_at = utcnow() + timedelta(seconds=intervals[row.attempts - 1])
     db.session.commit()
+
+
+def _log_context():
+    from app.ops import context  # request id, job name and id on every log line (app/ops)
+
+    return context
+
+
+def _request_id() -> str | None:
+    return _log_context().request_id()
+
+
+def _count_failure(name: str) -> None:
+    from app.ops import metrics  # palm_job_failures_total (app/ops/metrics.py)
+
+    metrics.job_failed(name)
 
 
 def sweep(now: datetime | None = None) -> int:
