@@ -19,3 +19,63 @@ accesslog = "-"
 # No query strings in the access log: links and lookups must not leak numbers into logs.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
+
+# -- observability (README "Observability") ---------------------------------------------------
+# LOG_FORMAT=json (the default with APP_ENV=production): gunicorn's own lines become JSON objects
+# too, through the app's formatter, and its access log is off because the app writes one line per
+# request itself, with the request id, endpoint, status, duration and user.
+if (os.environ.get("LOG_FORMAT") or ("json" if os.environ.get("APP_ENV") == "production"
+                                     else "text")).strip().lower() == "json":
+    accesslog = None
+    logconfig_dict = {
+        "root": {"level": "INFO", "handlers": ["json"]},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
+            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
+        },
+        "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json",
+                              "stream": "ext://sys.stderr"}},
+        "formatters": {"json": {"()": "app.ops.logs.JsonFormatter"}},
+    }
+
+# Prometheus multiprocess mode: each worker writes its samples under this directory and /metrics
+# adds them up. The systemd unit gives a fresh /run/palm-metrics; elsewhere (compose, by hand) a
+# fresh private directory per start. Set before the app (and prometheus_client) is imported.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    import tempfile
+
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="palm-metrics-")
+
+
+def on_starting(server):
+    """Start from empty metric files: samples of a previous run's pids must not add up."""
+    from pathlib import Path
+
+    folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker):
+    """A dead worker's live gauges leave the sum (its counters and histograms stay)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+# -- preloading ---------------------------------------------------------------------------------
+# The app is imported once in the master and the workers fork from it: a worker recycled by
+# max_requests is serving again in milliseconds, not after seconds of imports on a busy machine
+# (bench/journey.py saw 4-16 s stalls without it). Connections must not cross the fork.
+preload_app = True
+
+
+def post_fork(server, worker):
+    """Each worker opens its own database connections; none inherited from the master."""
+    from app.extensions import db
+
+    app = server.app.wsgi()
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)

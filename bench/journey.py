@@ -1,0 +1,473 @@
+"""The whole citizen journey under load: 200 phones on gunicorn + PostgreSQL + Redis + 2 workers.
+
+Run from the repo root: .venv/bin/python bench/journey.py [--phones 200] [--seconds 60]
+
+What it starts, all on this machine: a fresh `palm_bench_journey` PostgreSQL database (migrated,
+demo data loaded), Redis db 9 (flushed), gunicorn with deploy/gunicorn.conf.py (sync workers =
+cores, behind a "proxy": PROXY_FIX=1 and each phone sends its own X-Forwarded-For, as nginx
+would), and two `flask worker` processes, run as the systemd unit runs them, that compress the
+photos and send the SMS (console provider).
+
+Each simulated phone is a person with their own cookies who walks the journey, thinking 1-3 s
+between steps as people do (the think time is not in any step's figure):
+  guide    the home page and a guide (办事指南)
+  sign_in  the sign-in page, ask for a code, type it (read from the database, as from an SMS)
+  book     the booking flow: the days, one day's slots, the confirm page, book
+  upload   start an application, the applicant page, and two phone photos (2000 px JPEG, the size
+           the page's downscale sends), one per material
+  compress until the worker has compressed both photos (the page asks again after 1 s,
+           backing off to 5 s while the worker is busy)
+  progress 我的办件 and the booking's timeline
+The phones arrive over the first 10 s. When one journey ends the phone starts another as a new
+person, until --seconds have passed; then the journeys under way finish. A refusal a person would
+see (a full slot) is retried as a person would and counted; anything else unexpected is an error.
+
+Prints completed journeys per minute, p50/p99 per step, errors (target 0), the RQ queues' peak
+depth, and a profile of the slowest step (cProfile of its requests, replayed in-process on the same
+database after the run). Exits 1 on any error or when no journey completed.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import cProfile
+import io
+import json
+import os
+import pstats
+import random
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import httpx  # noqa: E402
+
+PG = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+DB = "palm_bench_journey"
+REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/9")
+BOOK_ITEM, APPLY_ITEM, GUIDE = "HJ-002", "SC-001", "/services/SC-001"
+RAMP = 10  # seconds over which the phones arrive, as locust's spawn rate does
+STEPS = ("guide", "sign_in", "book", "upload", "compress", "progress")
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+HEADER_TOKEN_RE = re.compile(r'"X-CSRFToken": "([^"]+)"')
+
+
+def fresh_database() -> str:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DB}")
+    return f"{PG}/{DB}"
+
+
+def app_env(database: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("FLASK_DEBUG", "TEST_DATABASE_URL")}
+    env |= {"DATABASE_URL": database, "REDIS_URL": REDIS, "FLASK_APP": "wsgi.py",
+            "FLASK_DEBUG": "0", "SECRET_KEY": "bench-journey-" + "x" * 32,
+            "APP_ENV": "development", "QUIET_HOURS": "0-0", "PROXY_FIX": "1",
+            "GUNICORN_TIMEOUT": "60", "PYTHONPATH": str(ROOT)}
+    return env
+
+
+def prepare(env: dict) -> None:
+    from redis import Redis
+
+    Redis.from_url(REDIS).flushdb()
+    flask = str(ROOT / ".venv/bin/flask")
+    for args in (["db", "upgrade", "heads"], ["demo", "load"]):
+        subprocess.run([flask, *args], cwd=ROOT, env=env, check=True, capture_output=True)
+    import psycopg
+
+    with psycopg.connect(env["DATABASE_URL"]) as conn:
+        # Room for every journey: the demo's 4 places a slot would fill in seconds.
+        conn.execute("UPDATE slot_rule SET capacity = 100000")
+        conn.execute("UPDATE slot SET capacity = 100000")
+
+
+def start_stack(env: dict, port: int, workers: int = 2) -> list[subprocess.Popen]:
+    """gunicorn with the production config, and `workers` RQ workers; output to bench/out/."""
+    log = open(ROOT / "bench/out/journey-server.log", "w")  # noqa: SIM115
+    web = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "-c", "deploy/gunicorn.conf.py", "-b",
+         f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=log, stderr=log)
+    # As deploy/systemd/palm-worker@.service runs them.
+    rq_workers = [subprocess.Popen(
+        [str(ROOT / ".venv/bin/flask"), "worker", "--no-fork", "--worker-ttl", "60",
+         "--maintenance-interval", "60"], cwd=ROOT, env=env, stdout=log, stderr=log)
+        for _ in range(workers)]
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return [web, *rq_workers]
+        except httpx.HTTPError:
+            pass
+        if web.poll() is not None:
+            break
+        time.sleep(0.3)
+    for proc in (web, *rq_workers):
+        proc.kill()
+    sys.exit("gunicorn did not start; see bench/out/journey-server.log")
+
+
+def stop_stack(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def valid_id(rng: random.Random) -> str:
+    """A made-up 18-digit ID number with a correct GB 11643 check digit."""
+    body = f"150102{rng.randint(1950, 2004)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}" \
+           f"{rng.randint(0, 999):03d}"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+
+
+def phone_photos(count: int = 4) -> list[bytes]:
+    """Document photos as a phone sends them after the page's downscale: 2000 px, JPEG q90."""
+    from io import BytesIO
+
+    from images import make_photo
+    from PIL import Image
+
+    out = ROOT / "bench/out/journey-photos"
+    out.mkdir(parents=True, exist_ok=True)
+    photos = []
+    for n in range(count):
+        path = out / f"p{n}.jpg"
+        if not path.exists():
+            make_photo(path, seed=100 + n, orientation=1)
+        with Image.open(path) as im:
+            im.thumbnail((2000, 2000))
+            buf = BytesIO()
+            im.convert("RGB").save(buf, "JPEG", quality=90)
+            photos.append(buf.getvalue())
+    return photos
+
+
+class Unexpected(Exception):
+    pass
+
+
+class Phone:
+    """One person's phone: their own cookies and address; records each step's seconds."""
+
+    def __init__(self, base: str, n: int, database: str, photos: list[bytes], rng: random.Random):
+        self.number = f"139{n:08d}"
+        self.ip = f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"
+        self.client = httpx.AsyncClient(base_url=base, timeout=60, follow_redirects=True,
+                                        headers={"X-Forwarded-For": self.ip,
+                                                 "User-Agent": "palm-journey/1.0"})
+        self.database, self.photos, self.rng = database, photos, rng
+        self.token = ""
+        self.booking_id = 0
+        self.full_retries = 0
+        self.requests: dict[str, list[float]] = {}
+
+    def _timed(self, method: str, path: str, started: float) -> None:
+        label = method + " " + re.sub(r"\d+", "N", path.split("?")[0])
+        self.requests.setdefault(label, []).append(time.perf_counter() - started)
+
+    async def get(self, path: str, **kw) -> str:
+        started = time.perf_counter()
+        r = await self.client.get(path, **kw)
+        self._timed("GET", path, started)
+        if r.status_code != 200:
+            raise Unexpected(f"GET {path.split('?')[0]} -> {r.status_code}")
+        found = HEADER_TOKEN_RE.search(r.text) or CSRF_RE.search(r.text)
+        if found:
+            self.token = found.group(1)
+        return r.text
+
+    async def post(self, path: str, data=None, files=None, htmx=False,
+                   ok=(200,)) -> httpx.Response:
+        headers = {"X-CSRFToken": self.token}
+        if htmx:
+            headers["HX-Request"] = "true"
+        started = time.perf_counter()
+        r = await self.client.post(path, data=data, files=files, headers=headers)
+        self._timed("POST", path, started)
+        if r.status_code not in ok:
+            raise Unexpected(f"POST {re.sub(r'/[0-9]+', '/N', path)} -> {r.status_code}")
+        return r
+
+    async def guide(self):
+        await self.get("/")
+        await self.get(GUIDE)
+
+    async def sign_in(self):
+        await self.get("/login")
+        await self.post("/login/code", {"phone": self.number})
+        code = await asyncio.to_thread(latest_code, self.database, self.number)
+        r = await self.post("/login/verify", {"code": code})
+        if "/login" in str(r.url):
+            raise Unexpected("sign-in did not take")
+
+    async def book(self):
+        page = await self.get(f"/book/{BOOK_ITEM}")
+        days = re.findall(r'class="day[^"]*" href="([^"]+)"', page)
+        for _ in range(5):
+            day_page = await self.get(self.rng.choice(days).replace("&amp;", "&"))
+            slots = re.findall(r'class="slot" href="/book/slot/(\d+)', day_page)
+            if not slots:
+                continue
+            slot = self.rng.choice(slots)
+            confirm = await self.get(f"/book/slot/{slot}")
+            idem = re.search(r'name="idem" value="([^"]+)"', confirm).group(1)
+            r = await self.post(f"/book/slot/{slot}", {"idem": idem, "birth_year": "1956"},
+                                ok=(200, 409))
+            if r.status_code == 409:
+                self.full_retries += 1
+                continue
+            self.booking_id = int(re.search(r"/bookings/(\d+)", str(r.url)).group(1))
+            return
+        raise Unexpected("no slot could be booked")
+
+    async def upload(self):
+        await self.get(f"/apply/{APPLY_ITEM}")
+        r = await self.post(f"/apply/{APPLY_ITEM}")
+        app_path = re.search(r"/applications/\d+", str(r.url)).group(0)
+        r = await self.post(f"{app_path}/applicant", {
+            "name": "王" + "一二三四五六七八九"[self.rng.randrange(9)],
+            "id_number": valid_id(self.rng), "phone": self.number})
+        if not str(r.url).endswith("/materials"):
+            raise Unexpected("applicant form refused")
+        materials = await self.get(f"{app_path}/materials")
+        actions = re.findall(r'action="(/applications/\d+/materials/\d+/photos)"', materials)
+        self.uploads = []
+        for action, data in zip(actions[:2], self.rng.sample(self.photos, 2), strict=True):
+            r = await self.post(action, files={"photo": ("photo.jpg", data, "image/jpeg")},
+                                htmx=True)
+            self.uploads += re.findall(r'id="photo-(\d+)"', r.text)
+        if len(self.uploads) != 2:
+            raise Unexpected("the photos did not show on the page")
+
+    async def compress(self):
+        """Wait as the page does: each pending photo asks again after the delay it was given."""
+        await asyncio.gather(*(self.poll(upload) for upload in self.uploads))
+
+    async def poll(self, upload: str):
+        deadline, wait = time.monotonic() + 180, 1.0
+        while True:
+            if time.monotonic() > deadline:
+                raise Unexpected("photos not compressed within 180 s")
+            await asyncio.sleep(wait)
+            html = await self.get(f"/applications/photos/{upload}/status",
+                                  headers={"HX-Request": "true"})
+            again = re.search(r'hx-trigger="load delay:(\d+)s"', html)
+            if again is None:
+                if "app-photo-link" not in html:
+                    raise Unexpected("photo processing failed")
+                return
+            wait = float(again.group(1))
+
+    async def progress(self):
+        await self.get("/progress/mine")
+        await self.get(f"/progress/booking/{self.booking_id}")
+
+
+def latest_code(database: str, phone: str) -> str:
+    import psycopg
+
+    with psycopg.connect(database) as conn:
+        for _ in range(50):
+            row = conn.execute("SELECT params FROM sms_message WHERE phone = %s AND template = "
+                               "'login_code' ORDER BY id DESC LIMIT 1", (phone,)).fetchone()
+            if row:
+                params = row[0] if isinstance(row[0], dict) else json.loads(row[0])
+                return params["code"]
+            time.sleep(0.1)
+    raise Unexpected("no sign-in code was written")
+
+
+class Run:
+    def __init__(self, base: str, database: str, seconds: float, phones: int):
+        self.base, self.database, self.seconds, self.phones = base, database, seconds, phones
+        self.timings: dict[str, list[float]] = {s: [] for s in STEPS}
+        self.completed = 0
+        self.errors: list[str] = []
+        self.full_retries = 0
+        self.people = 0
+        self.photos = phone_photos()
+        self.peak: dict[str, int] = {}
+        self.requests: dict[str, list[float]] = {}
+
+    async def person(self, rng: random.Random, start_in: float, stop_at: float):
+        await asyncio.sleep(start_in)
+        while time.monotonic() < stop_at:
+            self.people += 1
+            phone = Phone(self.base, self.people, self.database, self.photos, rng)
+            try:
+                for step in STEPS:
+                    await asyncio.sleep(rng.uniform(1, 3))  # reading, typing, taking a photo
+                    started = time.perf_counter()
+                    await getattr(phone, step)()
+                    self.timings[step].append(time.perf_counter() - started)
+                self.completed += 1
+            except (Unexpected, httpx.HTTPError) as exc:
+                self.errors.append(f"{step}: {type(exc).__name__}: {exc}")
+            finally:
+                self.full_retries += phone.full_retries
+                for label, values in phone.requests.items():
+                    self.requests.setdefault(label, []).extend(values)
+                await phone.client.aclose()
+
+    def sample_queues(self, stop: threading.Event):
+        """The RQ queues' depth every 0.25 s, from a thread so a busy event loop can't skew it."""
+        from redis import Redis
+
+        redis = Redis.from_url(REDIS, socket_timeout=5)
+        while not stop.wait(0.25):
+            try:
+                for name in ("high", "default", "low"):
+                    self.peak[name] = max(self.peak.get(name, 0), redis.llen(f"rq:queue:{name}"))
+            except OSError:
+                continue
+
+    async def go(self):
+        stop_at = time.monotonic() + self.seconds
+        stop = threading.Event()
+        sampler = threading.Thread(target=self.sample_queues, args=(stop,), daemon=True)
+        sampler.start()
+        people = [self.person(random.Random(n), RAMP * n / self.phones, stop_at)
+                  for n in range(self.phones)]
+        started = time.monotonic()
+        await asyncio.gather(*people)
+        self.elapsed = time.monotonic() - started
+        stop.set()
+        sampler.join()
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, int(len(ordered) * p) - 1))] * 1000
+
+
+def profile_step(step: str, env: dict, photos: list[bytes]) -> str:
+    """cProfile of one step's requests, replayed in-process (Flask test client, same database)."""
+    os.environ.update({k: v for k, v in env.items() if k != "REDIS_URL"})
+    os.environ.pop("REDIS_URL", None)  # jobs inline, so 'compress' profiles the compression
+    from app import create_app
+
+    app = create_app()
+    app.config["RATELIMIT_ENABLED"] = False
+    client = app.test_client()
+    rng = random.Random(7)
+
+    class Local(Phone):
+        def __init__(self):
+            self.number, self.rng, self.photos = "13700000001", rng, photos
+            self.database, self.token, self.full_retries = env["DATABASE_URL"], "", 0
+
+        async def get(self, path, **kw):
+            r = client.get(path, follow_redirects=True, **kw)
+            text = r.get_data(as_text=True)
+            found = HEADER_TOKEN_RE.search(text) or CSRF_RE.search(text)
+            self.token = found.group(1) if found else self.token
+            return text
+
+        async def post(self, path, data=None, files=None, htmx=False, ok=(200,)):
+            form = dict(data or {})
+            for key, (name, body, mime) in (files or {}).items():
+                form[key] = (io.BytesIO(body), name, mime)
+            headers = {"X-CSRFToken": self.token} | ({"HX-Request": "true"} if htmx else {})
+            r = client.post(path, data=form, headers=headers, follow_redirects=True)
+            return type("R", (), {"status_code": r.status_code, "url": r.request.url,
+                                  "text": r.get_data(as_text=True)})
+
+    phone = Local()
+    profiler = cProfile.Profile()
+    with contextlib.redirect_stdout(io.StringIO()):  # the console SMS provider prints
+        for name in STEPS:
+            if name == step:
+                profiler.enable()
+            asyncio.run(getattr(phone, name)())
+            if name == step:
+                profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    out.write("-- the project's functions, by cumulative time --\n")
+    stats.sort_stats("cumulative").print_stats(r"/(app|templates)/", 14)
+    out.write("-- every function, by own time --\n")
+    stats.sort_stats("tottime").print_stats(12)
+    keep = [ln for ln in out.getvalue().splitlines()
+            if ln.strip() and not ln.lstrip().startswith(("Ordered by", "List reduced"))]
+    return "\n".join(keep)
+
+
+def main() -> int:
+    from pages import free_port
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--phones", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--no-profile", action="store_true")
+    args = parser.parse_args()
+    (ROOT / "bench/out").mkdir(exist_ok=True)
+    database = fresh_database()
+    env = app_env(database)
+    prepare(env)
+    port = free_port()
+    procs = start_stack(env, port)
+    try:
+        run = Run(f"http://127.0.0.1:{port}", database, args.seconds, args.phones)
+        print(f"{args.phones} phones for {args.seconds:g} s against gunicorn "
+              f"({os.cpu_count()} sync workers) + PostgreSQL + Redis + 2 RQ workers; "
+              f"load average {os.getloadavg()[0]:.1f}")
+        asyncio.run(run.go())
+    finally:
+        stop_stack(procs)
+    per_minute = run.completed / (run.elapsed / 60)
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    print(f"load generator CPU: {own.ru_utime + own.ru_stime:.0f} s in {run.elapsed:.0f} s "
+          "(it shares the 2 cores with the server)")
+    print(f"journeys completed: {run.completed} in {run.elapsed:.0f} s = {per_minute:.0f}/min "
+          f"(people started {run.people}; full-slot retries {run.full_retries})")
+    print(f"{'step':10} {'n':>6} {'p50 ms':>8} {'p99 ms':>8}")
+    slowest, slowest_p50 = "", -1.0
+    for step in STEPS:
+        values = run.timings[step]
+        if not values:
+            print(f"{step:10} {0:>6}")
+            continue
+        p50 = statistics.median(values) * 1000
+        print(f"{step:10} {len(values):>6} {p50:>8.0f} {pct(values, 0.99):>8.0f}")
+        if step != "compress" and p50 > slowest_p50:
+            slowest, slowest_p50 = step, p50
+    print("slowest requests (each includes its wait in gunicorn's backlog):")
+    by_p50 = sorted(run.requests.items(), key=lambda kv: -statistics.median(kv[1]))
+    for label, values in by_p50[:8]:
+        print(f"  {label:52} n={len(values):<5} p50 {statistics.median(values) * 1000:6.0f} ms"
+              f"  p99 {pct(values, 0.99):6.0f} ms")
+    print("queue peak depth: " + ", ".join(f"{k} {v}" for k, v in run.peak.items()))
+    print(f"errors: {len(run.errors)}")
+    for line in sorted(set(run.errors))[:10]:
+        print(f"  {line} (x{run.errors.count(line)})")
+    if slowest and not args.no_profile:
+        print(f"\nprofile of the slowest request step, '{slowest}', replayed once in-process:")
+        print(profile_step(slowest, env, run.photos))
+    ok = not run.errors and run.completed > 0
+    print(f"{'PASS' if ok else 'FAIL'}: {run.completed} journeys ({per_minute:.0f}/min) by "
+          f"{args.phones} phones, {len(run.errors)} errors (target 0), queue peak "
+          f"{max(run.peak.values(), default=0)}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
