@@ -22,6 +22,7 @@ DEMO_CITIZEN = "13800138000"
 def init_app(app) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(worker)
+    app.cli.add_command(scheduler)
     app.cli.add_command(jobs_group)
     app.cli.add_command(catalog_group)
 
@@ -119,6 +120,58 @@ def worker(burst: bool, worker_ttl: int | None, maintenance_interval: int | None
                 return
             click.echo("worker loop ended unexpectedly; starting again in 2 s", err=True)
         time.sleep(2)
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="One round, then stop (for tests and cron).")
+def scheduler(once: bool):
+    """Keep time for the jobs without running any: push the outbox rows that are due and RQ's
+    delayed retries, every OUTBOX_SWEEP_SECONDS; one per deployment (deploy/systemd)."""
+    import signal
+
+    from redis.exceptions import RedisError
+    from rq.scheduler import RQScheduler
+
+    from app import jobs
+
+    config = current_app.config
+    if not config.get("REDIS_URL"):
+        sys.exit("REDIS_URL is not set: without Redis, jobs already run inline in the web app "
+                 "(`flask jobs sweep` runs the ones that are due).")
+    conn = jobs.redis_connection()
+    try:
+        jobs.check_redis_policy(conn)
+    except RedisError as exc:
+        sys.exit(f"Cannot reach Redis at REDIS_URL: {exc}")
+    rq_scheduler = RQScheduler(list(jobs.QUEUES), connection=conn)
+    stopping = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.append(True))
+    interval = config["OUTBOX_SWEEP_SECONDS"]
+    click.echo(f"scheduler: sweeping the outbox every {interval} s")
+    try:
+        while not stopping:
+            try:
+                if rq_scheduler.should_reacquire_locks:
+                    rq_scheduler.acquire_locks()
+                if rq_scheduler.acquired_locks:
+                    rq_scheduler.enqueue_scheduled_jobs()
+                pushed = jobs.sweep()
+                if pushed:
+                    click.echo(f"scheduler: pushed {pushed} due job(s)")
+            except RedisError as exc:  # Redis away for a moment: the rows wait in the outbox
+                db.session.rollback()
+                click.echo(f"scheduler: Redis unavailable ({exc}); trying again", err=True)
+            finally:
+                db.session.remove()
+            if once:
+                break
+            for _ in range(int(interval * 10)):
+                if stopping:
+                    break
+                time.sleep(0.1)
+    finally:
+        rq_scheduler.release_locks()
 
 
 @click.group("jobs")

@@ -1,0 +1,68 @@
+"""The deployment files agree with each other and with the README (issue 11's "done when")."""
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+UNITS = {p.name: p.read_text(encoding="utf-8") for p in (ROOT / "deploy/systemd").iterdir()}
+COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
+
+
+def _exec_start(unit: str) -> str:
+    line = re.search(r"^ExecStart=(.+)$", UNITS[unit], re.M).group(1)
+    return re.sub(r"^\S*/\.venv/bin/", "", line)
+
+
+def test_every_deploy_file_is_in_the_readme():
+    files = [p.relative_to(ROOT).as_posix() for p in (ROOT / "deploy").rglob("*") if p.is_file()]
+    missing = [f for f in files if f not in README and Path(f).name not in README]
+    assert missing == []
+    for name in ("compose.yaml", "Dockerfile"):
+        assert name in README
+
+
+def test_compose_runs_what_the_units_run():
+    services = COMPOSE["services"]
+    assert {"db", "redis", "web", "worker", "scheduler"} <= set(services)
+    assert services["worker"]["command"] == _exec_start("palm-worker@.service")
+    assert services["scheduler"]["command"] == _exec_start("palm-scheduler.service")
+    assert "gunicorn -c deploy/gunicorn.conf.py wsgi:app" in services["web"]["command"]
+    assert _exec_start("palm-web.service") == "gunicorn -c deploy/gunicorn.conf.py wsgi:app"
+    assert "db upgrade heads" in services["web"]["command"]
+    assert "db upgrade heads" in UNITS["palm-web.service"]
+
+
+def test_units_read_the_same_settings_file_and_restart():
+    for name in ("palm-web.service", "palm-worker@.service", "palm-scheduler.service"):
+        assert "EnvironmentFile=/etc/palm/palm.env" in UNITS[name], name
+        assert "Restart=always" in UNITS[name] or "Restart=on-failure" in UNITS[name], name
+
+
+def test_every_setting_in_the_example_is_documented():
+    example = (ROOT / "deploy/palm.env.example").read_text(encoding="utf-8")
+    names = re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", example, re.M)
+    assert names
+    assert [n for n in names if f"`{n}`" not in README] == []
+
+
+def test_every_setting_the_app_reads_is_documented():
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "app").rglob("*.py"))
+    names = set(re.findall(r'_(?:int|float|bool|str|list)\("([A-Z][A-Z0-9_]+)"', source))
+    names |= set(re.findall(r'os\.environ(?:\.get)?\(\s*"([A-Z][A-Z0-9_]+)"', source))
+    names |= set(re.findall(r'os\.environ\["([A-Z][A-Z0-9_]+)"\]', source))
+    names |= set(re.findall(r'\benv\("([A-Z][A-Z0-9_]+)"', source))
+    for table in re.findall(r"names = \{(.*?)\}", source, re.S):  # config.py's groups
+        names |= set(re.findall(r'"([A-Z][A-Z0-9_]+)":', table))
+    assert names
+    assert sorted(n for n in names if f"`{n}`" not in README) == []
+
+
+def test_nginx_allows_the_upload_limit():
+    nginx = (ROOT / "deploy/nginx.conf").read_text(encoding="utf-8")
+    body = int(re.search(r"client_max_body_size\s+(\d+)m;", nginx).group(1))
+    from app.config import from_env
+
+    assert body * 1024 * 1024 > from_env()["UPLOAD_MAX_BYTES"]
