@@ -193,8 +193,27 @@ def check_production(config: dict) -> None:
     if "change-me" in config["SECRET_KEY"] or len(config["SECRET_KEY"]) < 32:
         problems.append("SECRET_KEY must be a long random value, not the example")
     problems += storage_problems(config)
+    problems += redis_problems(config)
     if problems:
         raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
+
+
+def redis_problems(config: dict) -> list[str]:
+    """An evicting Redis could drop queued jobs. A Redis that can't be asked right now is no
+    reason to stay down: the outbox keeps every job until it is back (and the worker checks too)."""
+    if not config.get("REDIS_URL"):
+        return []
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    try:
+        client = Redis.from_url(config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=1)
+        policy = client.config_get("maxmemory-policy").get("maxmemory-policy")
+    except (RedisError, OSError):  # unreachable, or CONFIG disabled (some managed Redis)
+        return []
+    if policy in (None, "noeviction"):
+        return []
+    return [f"Redis maxmemory-policy must be noeviction, not {policy} (jobs could be evicted)"]
 
 
 def storage_problems(config: dict) -> list[str]:
