@@ -245,7 +245,10 @@ class Phone:
         app_path = re.search(r"/applications/\d+", str(r.url)).group(0)
         r = await self.post(f"{app_path}/applicant", {
             "name": "王" + "一二三四五六七八九"[self.rng.randrange(9)],
-            "id_number": valid_id(self.rng), "phone": self.number})
+            "id_number": valid_id(self.rng), "phone": self.number,
+            # SC-001's own fields (demo catalog)
+            "field-credit_code": "91152201MA0N1ABC2X", "field-change_type": "住所",
+            "field-change_detail": "乌兰浩特市兴安北大路 68 号"})
         if not str(r.url).endswith("/materials"):
             raise Unexpected("applicant form refused")
         materials = await self.get(f"{app_path}/materials")

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.applications.states import CLOSED, EDITABLE, LABELS, Status
@@ -29,6 +29,9 @@ class Application(db.Model):
     relative_name: Mapped[str | None] = mapped_column(String(40))
     relative_relation: Mapped[str | None] = mapped_column(String(10))
     relative_phone: Mapped[str | None] = mapped_column(String(11))
+    # The item's own fields as answered, with the labels asked under (a later catalog edit
+    # changes nothing here): [{key, label, kind, value}].
+    answers: Mapped[list | None] = mapped_column(JSON)
     round: Mapped[int] = mapped_column(default=1)  # +1 at each supplement request
     claimed_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     claimed_at: Mapped[datetime | None]

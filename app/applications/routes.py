@@ -135,18 +135,20 @@ def applicant(app_id: int):
     row = _mine(app_id)
     if not row.editable:
         return redirect(url_for("applications.view", app_id=row.id), 303)
+    fields = services.item_fields(row) if row.status == Status.DRAFT else []
     form = ApplicantForm(row.applicant_name or "", row.id_number or "", row.contact_phone or "",
                          row.relative_name or "", row.relative_relation or "",
-                         row.relative_phone or "")
+                         row.relative_phone or "", answers=services.answer_values(row))
     if request.method == "POST":
         form = services.save_applicant(row, ApplicantForm(
             request.form.get("name", ""), request.form.get("id_number", ""),
             request.form.get("phone", ""), *(request.form.get(key, "") for key in (
-                "relative_name", "relative_relation", "relative_phone"))))
+                "relative_name", "relative_relation", "relative_phone")),
+            answers={f["key"]: request.form.get(f"field-{f['key']}", "") for f in fields}))
         if not form.errors:
             target = "check" if request.args.get("change") else "materials"
             return redirect(url_for(f"applications.{target}", app_id=row.id), 303)
-    return render_template("applications/applicant.html", row=row, form=form,
+    return render_template("applications/applicant.html", row=row, form=form, fields=fields,
                            relations=RELATIONS, change=request.args.get("change")), (
         400 if form.errors else 200)
 

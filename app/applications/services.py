@@ -31,6 +31,7 @@ from app.applications.states import (
     Status,
 )
 from app.auth.models import User
+from app.catalog import fields as form_fields
 from app.catalog.models import Bundle, ServiceItem
 from app.catalog.services import bundle_items, merge_materials
 from app.core import workdays
@@ -145,11 +146,24 @@ class ApplicantForm:
     relative_relation: str = ""
     relative_phone: str = ""
     errors: dict = field(default_factory=dict)
+    answers: dict = field(default_factory=dict)  # the item's own fields: key -> what was typed
+
+
+def item_fields(row: Application) -> list[dict]:
+    """The questions this application asks now: its item's, or the union of its bundle's."""
+    items = [row.item] if row.item_id else bundle_items(row.bundle)
+    return form_fields.merge(items)
+
+
+def answer_values(row: Application) -> dict:
+    """The saved answers by key, to fill the form again."""
+    return {a["key"]: a["value"] for a in row.answers or []}
 
 
 def save_applicant(row: Application, form: ApplicantForm) -> ApplicantForm:
     """Check and keep the basic facts; errors by field, the typed values kept either way."""
     _editable(row)
+    fields = item_fields(row) if row.status == Status.DRAFT else []
     form.name, form.phone = form.name.strip(), form.phone.strip()
     form.id_number = idcard.normalize(form.id_number)
     if not form.name:
@@ -161,6 +175,8 @@ def save_applicant(row: Application, form: ApplicantForm) -> ApplicantForm:
         form.errors["id_number"] = id_problem
     if not PHONE_RE.match(form.phone):
         form.errors["phone"] = "请输入11位手机号码,如 13800138000"
+    form.answers, field_errors = form_fields.check_answers(fields, form.answers)
+    form.errors.update(field_errors)  # the item's fields come before the optional relative
     relative, relative_errors = check_relative(form.relative_name, form.relative_relation,
                                                form.relative_phone)
     form.errors.update(relative_errors)
@@ -168,6 +184,8 @@ def save_applicant(row: Application, form: ApplicantForm) -> ApplicantForm:
         db.session.rollback()
         return form
     row.applicant_name, row.id_number, row.contact_phone = form.name, form.id_number, form.phone
+    if row.status == Status.DRAFT:  # once submitted, the answers stay as the clerk saw them
+        row.answers = form_fields.snapshot(fields, form.answers)
     for key in ("relative_name", "relative_relation", "relative_phone"):
         setattr(row, key, (relative or {}).get(key))
     db.session.commit()
@@ -420,6 +438,10 @@ def missing_before_submit(row: Application) -> list[str]:
     """What still stops a submit, in Chinese; empty when it may go."""
     if not (row.applicant_name and row.id_number and row.contact_phone):
         return ["请先填写申请人信息"]
+    if row.status == Status.DRAFT:
+        unanswered = form_fields.unanswered(item_fields(row), row.answers)
+        if unanswered:
+            return [f"请先在申请人信息中填写“{unanswered[0]}”"]
     problems = []
     for m in row.materials:
         photos = [u for u in m.current if u.status != "failed"]

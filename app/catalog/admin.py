@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app.auth.decorators import role_required
 from app.catalog import bp, io
+from app.catalog import fields as form_fields
 from app.catalog.forms import bundle_form, item_form, material_form
 from app.catalog.models import AUDIENCES, Bundle, Hall, Material, ServiceItem
 from app.catalog.services import (
@@ -97,9 +98,29 @@ def admin_item(item_id: int):
     return _item_page(_item(item_id), {"original": "1", "copies": 1, "photo_ok": True}, {})
 
 
-def _item_page(item: ServiceItem, material: dict, errors: dict, status: int = 200):
+def _item_page(item: ServiceItem, material: dict, errors: dict, status: int = 200,
+               fields_text: str | None = None, fields_errors: list | None = None):
+    if fields_text is None:
+        fields_text = form_fields.to_lines(item.form_fields)
     return render_template("catalog/admin/item.html", item=item, data=material,
-                           errors=errors), status
+                           errors=errors, fields_text=fields_text,
+                           fields_errors=fields_errors or [],
+                           line_help=form_fields.LINE_HELP), status
+
+
+@bp.post("/admin/catalog/items/<int:item_id>/fields")
+@admin_only
+def admin_item_fields(item_id: int):
+    """申请表字段: the item's own questions, one a line; a bad line is named, nothing saved."""
+    item = _item(item_id)
+    text = (request.form.get("fields") or "")[:20000]
+    fields, errors = form_fields.parse_lines(text, item.form_fields)
+    if errors:
+        return _item_page(item, {"original": "1", "copies": 1, "photo_ok": True}, {}, 400,
+                          fields_text=text, fields_errors=errors)
+    form_fields.save(item, fields, current_user.id)
+    flash(f"已保存申请表字段,共 {len(fields)} 个。", "success")
+    return redirect(url_for("catalog.admin_item", item_id=item.id) + "#fields", code=303)
 
 
 @bp.post("/admin/catalog/items/<int:item_id>/retire")

@@ -6,11 +6,13 @@ and either everything is imported in one transaction or nothing is.
 
 import csv
 import io as stdio
+import json
 from dataclasses import dataclass, field
 
 import yaml
 from sqlalchemy import select
 
+from app.catalog import fields as form_fields
 from app.catalog.models import Bundle, BundleItem, Hall, Material, ServiceItem, Window
 from app.core.timeutil import utcnow
 from app.extensions import db
@@ -28,7 +30,7 @@ HALL_FIELDS = {"name": str, "short_name": str, "address": str, "phone": str, "ho
                "area": str}
 WINDOW_FIELDS = {"code": str, "name": str, "group": str}
 BUNDLE_FIELDS = {"code": str, "name": str, "summary": str, "keywords": str, "audience": str}
-NESTED = {"halls", "windows", "materials", "items", "__line__"}
+NESTED = {"halls", "windows", "materials", "items", "fields", "__line__"}
 KIND_WORDS = {str: "文字", int: "整数", bool: "true 或 false", list: "列表"}
 LABELS = {
     "code": "编码", "name": "名称", "department": "实施部门", "audience": "服务对象",
@@ -38,7 +40,7 @@ LABELS = {
     "fully_online": "全程网办", "courier": "快递送达", "original": "是否原件", "copies": "份数",
     "notes": "说明", "photo_ok": "可拍照", "may_be_missing": "可容缺", "short_name": "简称",
     "address": "地址", "hours": "办公时间", "area": "地区", "group": "窗口组",
-    "halls": "大厅", "windows": "窗口", "items": "事项",
+    "halls": "大厅", "windows": "窗口", "items": "事项", "fields": "申请表字段",
 }
 
 
@@ -52,7 +54,7 @@ CSV_COLUMNS = ["type", "parent", "code", "name", "department", "audience", "topi
                "keywords", "legal_days", "promised_days", "fee", "visits", "steps",
                "legal_basis", "phone", "bookable", "prereview", "fully_online", "courier",
                "halls", "windows", "items", "original", "copies", "notes", "photo_ok",
-               "may_be_missing", "short_name", "address", "hours", "area", "group"]
+               "may_be_missing", "short_name", "address", "hours", "area", "group", "fields"]
 CSV_LIST_SEP = "|"
 
 
@@ -170,6 +172,8 @@ def _validate_item(item: dict, halls: set, windows: set, errors: list[str]) -> N
             errors.append(f"{where}:{_f(key)} 应为列表")
             continue
         errors.extend(f"{where}:{label} {v} 不存在" for v in value if v not in known)
+    if item.get("fields") is not None:
+        errors.extend(f"{where}:{message}" for message in form_fields.check_list(item["fields"]))
     materials = item.get("materials") or []
     if not isinstance(materials, list):
         errors.append(f"{where}:materials 应为列表")
@@ -278,6 +282,8 @@ def _upsert_item(row: dict, halls: dict, windows: dict, report: ImportReport) ->
         if row.get(key) is not None and key != "code":
             setattr(item, key, row[key])
     item.retired_at = None
+    if row.get("fields") is not None:
+        item.form_fields = form_fields.clean_list(row["fields"])
     item.halls = [halls[name] for name in row.get("halls") or []]
     item.windows = [windows[name] for name in row.get("windows") or []]
     current = {m.name: m for m in item.materials}
@@ -327,6 +333,7 @@ def catalog_rows() -> dict:
     for item in db.session.scalars(select(ServiceItem).where(ServiceItem.retired_at.is_(None))
                                    .order_by(ServiceItem.id)):
         row = {k: getattr(item, k) for k in ITEM_FIELDS}
+        row["fields"] = item.form_fields or []
         row["halls"] = [h.name for h in item.halls]
         row["windows"] = [f"{w.hall.name}/{w.code}" for w in item.windows]
         row["materials"] = [{k: getattr(m, k) for k in MATERIAL_FIELDS}
@@ -348,6 +355,8 @@ def export_catalog() -> str:
 # Windows and materials name their hall or item in `parent`; lists are joined with "|".
 
 def _csv_cell(value) -> str:
+    if isinstance(value, list) and any(isinstance(v, dict) for v in value):
+        return json.dumps(value, ensure_ascii=False)  # an item's form fields
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
@@ -382,8 +391,8 @@ def export_csv() -> str:
 
 CSV_SPECS = {
     "hall": HALL_FIELDS, "window": WINDOW_FIELDS, "material": MATERIAL_FIELDS,
-    "item": {**ITEM_FIELDS, "halls": list, "windows": list}, "bundle": {**BUNDLE_FIELDS,
-                                                                       "items": list},
+    "item": {**ITEM_FIELDS, "halls": list, "windows": list, "fields": "json"},
+    "bundle": {**BUNDLE_FIELDS, "items": list},
 }
 TRUE_WORDS, FALSE_WORDS = {"true", "1", "yes", "是", "y"}, {"false", "0", "no", "否", "n"}
 
@@ -391,6 +400,13 @@ TRUE_WORDS, FALSE_WORDS = {"true", "1", "yes", "是", "y"}, {"false", "0", "no",
 def _csv_value(raw: str, kind, key: str, line: int, errors: list[str]):
     if kind is str:
         return raw
+    if kind == "json":
+        try:
+            return json.loads(raw)
+        except ValueError:
+            errors.append(f"第 {line} 行:{_f(key)} 应为 JSON 列表,如 "
+                          '[{"label": "变更事项", "kind": "select", "options": ["名称", "住所"]}]')
+            return None
     if kind is list:
         return [part.strip() for part in raw.split(CSV_LIST_SEP) if part.strip()]
     if kind is int:

@@ -70,6 +70,8 @@ class ServiceItem(db.Model):
     prereview: Mapped[bool] = mapped_column(default=True)
     fully_online: Mapped[bool] = mapped_column(default=False)
     courier: Mapped[bool] = mapped_column(default=False)
+    # 申请表字段: the item's own questions on the applicant page (see app/catalog/fields.py)
+    form_fields: Mapped[list | None] = mapped_column(JSON)
     views: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     retired_at: Mapped[datetime | None]

@@ -5,7 +5,7 @@ Fails on any serious or critical violation, at a phone's viewport, in normal and
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from e2e.browser import sign_in
+from e2e.browser import fill_licence_change, sign_in
 from e2e.test_booking import _book_first_free_slot
 from sqlalchemy import select
 
@@ -30,6 +30,7 @@ def _pages(phone) -> dict[str, str]:
     page.click("button:has-text('开始申请')")
     page.fill("#name", "张三")
     page.fill("#id_number", VALID_ID)
+    fill_licence_change(page)
     page.click("button:has-text('下一步')")
     page.wait_for_url("**/materials")
     upload = page.url

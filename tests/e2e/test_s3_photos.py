@@ -6,7 +6,7 @@ import secrets
 
 import pytest
 from applications.application_kit import VALID_ID, photo
-from e2e.browser import sign_in
+from e2e.browser import fill_licence_change, sign_in
 from sqlalchemy import select
 
 from app.applications.models import Upload
@@ -36,6 +36,7 @@ def test_a_thumbnail_comes_from_the_bucket_by_presigned_url(app, make_phone, on_
     page.click("button:has-text('开始申请')")
     page.fill("#name", "张三")
     page.fill("#id_number", VALID_ID)
+    fill_licence_change(page)
     page.click("button:has-text('下一步')")
     page.wait_for_url("**/materials")
     card = page.locator("section.app-material").first
