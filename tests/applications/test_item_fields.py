@@ -95,6 +95,9 @@ def test_good_answers_are_kept_with_their_labels_and_shown_on_the_check_page(ask
     assert "<dt>变更事项</dt><dd class=\"app-answer\">住所</dd>" in page
     assert f'href="/applications/{row.id}/applicant?change=1#field-change_detail"' in page
     assert "<dt>注册资本(万元)</dt><dd class=\"app-answer\">未填写</dd>" in page
+    # The numbers themselves are masked on screen, as everywhere (privacy rule).
+    assert row.id_number not in page and row.id_number[:6] + "********" in page
+    assert row.contact_phone not in page and row.contact_phone[:3] + "****" in page
     again = client.get(f"/applications/{row.id}/applicant?change=1").get_data(as_text=True)
     assert '<option value="住所" selected>' in again and 'value="2026-12-01"' in again
 
