@@ -236,15 +236,21 @@ def _tell_citizen(report: UnresolvedReport, template: str, params: dict, step: s
                   key=f"feedback-report-{report.id}-{step}")
 
 
-def report_for_citizen(report_id: int, user) -> UnresolvedReport:
-    """The report if it is this person's; anyone else is told it does not exist."""
+def _citizens(model, entity: str, row_id: int, user, missing: str):
+    """The row if it is this person's (or an SMS link granted it); anyone else gets a 404."""
     from app.core.links import has_grant
 
-    report = db.session.get(UnresolvedReport, report_id)
-    owner = report is not None and user.is_authenticated and report.citizen_id == user.id
-    if report is None or not (owner or has_grant(REPORT_ENTITY, report_id, "progress")):
-        raise FeedbackError("没有找到这条反映。只能查看本人提交的反映,请确认登录的手机号。", 404)
-    return report
+    row = db.session.get(model, row_id)
+    owner = row is not None and user.is_authenticated and row.citizen_id == user.id
+    if row is None or not (owner or has_grant(entity, row_id, "progress")):
+        raise FeedbackError(missing, 404)
+    return row
+
+
+def report_for_citizen(report_id: int, user) -> UnresolvedReport:
+    """The report if it is this person's; anyone else is told it does not exist."""
+    return _citizens(UnresolvedReport, REPORT_ENTITY, report_id, user,
+                     "没有找到这条反映。只能查看本人提交的反映,请确认登录的手机号。")
 
 
 def report_for_staff(report_id: int, user: User, lock: bool = False) -> UnresolvedReport:
@@ -332,13 +338,9 @@ def ask(citizen: User, item_code: str, text: str) -> Question:
 
 
 def question_for_citizen(question_id: int, user) -> Question:
-    from app.core.links import has_grant
-
-    question = db.session.get(Question, question_id)
-    owner = question is not None and user.is_authenticated and question.citizen_id == user.id
-    if question is None or not (owner or has_grant(QUESTION_ENTITY, question_id, "progress")):
-        raise FeedbackError("没有找到这个提问。只能查看本人提出的问题,请确认登录的手机号。", 404)
-    return question
+    """The question if it is this person's; anyone else is told it does not exist."""
+    return _citizens(Question, QUESTION_ENTITY, question_id, user,
+                     "没有找到这个提问。只能查看本人提出的问题,请确认登录的手机号。")
 
 
 def question_for_staff(question_id: int, user: User, lock: bool = False) -> Question:
