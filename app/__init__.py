@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app from the environment, overridden by `config` (tests pass one)."""
-    app = Flask(__name__, template_folder=str(ROOT / "templates"),
+    from app.core.urlcache import App
+
+    app = App(__name__, template_folder=str(ROOT / "templates"),
                 static_folder=str(ROOT / "static"), instance_path=str(settings.INSTANCE))
     app.config.update(settings.from_env())
     if config:

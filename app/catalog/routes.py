@@ -6,6 +6,7 @@ from markupsafe import Markup
 
 from app.catalog import bp, cache
 from app.catalog.models import AUDIENCES
+from app.catalog.pagecache import render_page
 from app.catalog.services import (
     RECENT_COOKIE,
     browse_topics,
@@ -44,7 +45,7 @@ def index():
     if is_partial():
         response = current_app.make_response(results)
     else:
-        response = current_app.make_response(render_template(
+        response = current_app.make_response(render_page(
             "catalog/index.html", results=results, q=q, topic=topic, audience=audience,
             topics=topics, audiences=AUDIENCES, counts=topic_counts()))
     response.vary.add("HX-Request")
@@ -57,8 +58,7 @@ def guide(code: str):
     item = cached_item(code) or abort(404)
     body = cache.fragment(("guide", code), lambda: Markup(render_template(
         "catalog/_guide_body.html", item=item, bundles=bundles_of(item))))
-    response = current_app.make_response(render_template("catalog/guide.html", item=item,
-                                                         body=body))
+    response = current_app.make_response(render_page("catalog/guide.html", item=item, body=body))
     if item.retired_at is not None:
         return response
     count_view(item)
@@ -82,8 +82,7 @@ def bundle(code: str):
     row = cached_bundle(code) or abort(404)
     body = cache.fragment(("bundle", code), lambda: Markup(render_template(
         "catalog/_bundle_body.html", **_bundle_context(row))))
-    response = current_app.make_response(render_template("catalog/bundle.html", bundle=row,
-                                                         body=body))
+    response = current_app.make_response(render_page("catalog/bundle.html", bundle=row, body=body))
     return _remember(response, f"b:{row.code}") if row.retired_at is None else response
 
 

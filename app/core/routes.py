@@ -25,7 +25,11 @@ CARE_COOKIE = "care"
 @bp.get("/")
 def home():
     """The five entries, a search box, the popular items and bundles."""
-    return render_template("core/home.html", popular=popular_items(6), bundles=active_bundles(4))
+    from app.catalog.pagecache import render_page
+    from app.catalog.services import RECENT_COOKIE
+
+    return render_page("core/home.html", (request.cookies.get(RECENT_COOKIE),),
+                       popular=popular_items(6), bundles=active_bundles(4))
 
 
 @bp.get("/me")

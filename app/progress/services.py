@@ -3,10 +3,22 @@
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
 from flask_login import current_user
-from sqlalchemy import String, Text, cast, delete, literal_column, null, select, union_all
+from sqlalchemy import (
+    Integer,
+    String,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 
 from app import jobs
 from app.auth.services import AuthError, check_code, issue_code, normalize_phone
@@ -77,21 +89,8 @@ def timeline(summary: MatterSummary) -> tuple[list[Step], ResultDelivery | None]
     Audit rows with a public note and (for a completed matter) the ResultDelivery row come back
     in one UNION ALL, so the page costs the same however many steps there are.
     """
-    text = cast(null(), String)
-    steps_q = select(AuditLog.created_at.label("at"), AuditLog.id.label("seq"),
-                     AuditLog.public_note.label("note"),
-                     text.label("method"), text.label("recipient"), text.label("phone"),
-                     cast(null(), Text).label("address")).where(
-        AuditLog.entity == summary.kind, AuditLog.entity_id == summary.id,
-        AuditLog.public_note.is_not(None), AuditLog.public_note != "")
-    query = steps_q
-    if summary.completed:
-        query = union_all(steps_q, select(
-            ResultDelivery.updated_at, ResultDelivery.id, text, ResultDelivery.method,
-            ResultDelivery.recipient, ResultDelivery.phone, ResultDelivery.address).where(
-            ResultDelivery.kind == summary.kind, ResultDelivery.entity_id == summary.id))
-    rows = db.session.execute(query.order_by(literal_column("at").desc(),
-                                             literal_column("seq").desc())).all()
+    rows = db.session.execute(_timeline_query(summary.completed),
+                              {"kind": summary.kind, "entity_id": summary.id}).all()
     steps, delivery = [], None
     for row in rows:
         if row.method is None:
@@ -102,6 +101,25 @@ def timeline(summary: MatterSummary) -> tuple[list[Step], ResultDelivery | None]
                                   updated_at=row.at)
         steps.append(Step(row.at, delivery_sentence(delivery)))
     return steps, delivery
+
+
+@cache
+def _timeline_query(completed: bool):
+    """The statement of timeline(), built once (with bound parameters) rather than per page."""
+    kind, entity_id = bindparam("kind", type_=String), bindparam("entity_id", type_=Integer)
+    text = cast(null(), String)
+    query = select(AuditLog.created_at.label("at"), AuditLog.id.label("seq"),
+                   AuditLog.public_note.label("note"),
+                   text.label("method"), text.label("recipient"), text.label("phone"),
+                   cast(null(), Text).label("address")).where(
+        AuditLog.entity == kind, AuditLog.entity_id == entity_id,
+        AuditLog.public_note.is_not(None), AuditLog.public_note != "")
+    if completed:
+        query = union_all(query, select(
+            ResultDelivery.updated_at, ResultDelivery.id, text, ResultDelivery.method,
+            ResultDelivery.recipient, ResultDelivery.phone, ResultDelivery.address).where(
+            ResultDelivery.kind == kind, ResultDelivery.entity_id == entity_id))
+    return query.order_by(literal_column("at").desc(), literal_column("seq").desc())
 
 
 def delivery_sentence(delivery: ResultDelivery) -> str:
