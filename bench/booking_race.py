@@ -104,17 +104,19 @@ def start_gunicorn(url: str, port: int) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "FLASK_DEBUG": "0",
            "REDIS_URL": "", "SMS_BACKEND": "console"}
     env.pop("REDIS_URL")
+    log = tempfile.TemporaryFile()  # a pipe nobody reads fills up with request lines and blocks
     proc = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "-w", str(WORKERS), "-k", "sync", "-b",
          f"127.0.0.1:{port}", "--backlog", "2048", "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
     for _ in range(100):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
             return proc
         except (urllib.error.URLError, ConnectionError, OSError):
             if proc.poll() is not None:
-                sys.exit(f"gunicorn exited: {proc.stderr.read().decode()[-2000:]}")
+                log.seek(0)
+                sys.exit(f"gunicorn exited: {log.read().decode()[-2000:]}")
             time.sleep(0.2)
     proc.terminate()
     sys.exit("gunicorn did not start")

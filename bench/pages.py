@@ -141,10 +141,13 @@ def prepare_database(env: dict) -> None:
 
 
 def start_gunicorn(app: str, port: int, cwd: Path, env: dict) -> subprocess.Popen:
+    # The app logs a line per request (app/ops): to a file, since a pipe nobody reads fills up
+    # after a few hundred requests and then blocks every worker.
+    log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "-w", str(WORKERS), "-k", "sync", "-b",
          f"127.0.0.1:{port}", "--backlog", "2048", "--log-level", "warning", app],
-        cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -152,7 +155,8 @@ def start_gunicorn(app: str, port: int, cwd: Path, env: dict) -> subprocess.Pope
             return proc
         except OSError:
             if proc.poll() is not None:
-                sys.exit(f"gunicorn {app} exited: {proc.stderr.read().decode()[-2000:]}")
+                log.seek(0)
+                sys.exit(f"gunicorn {app} exited: {log.read().decode()[-2000:]}")
             time.sleep(0.2)
     proc.kill()
     sys.exit(f"gunicorn {app} did not start")
