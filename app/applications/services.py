@@ -10,8 +10,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask import current_app, has_request_context
+from flask import current_app, g, has_request_context
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import jobs
 from app.applications import idcard
@@ -65,7 +66,9 @@ def cfg(name: str):
 
 def for_citizen(app_id: int, user) -> Application:
     """The signed-in owner's application, or one opened through its SMS link; else 404."""
-    row = db.session.get(Application, app_id)
+    # Its materials and their photos come along: every citizen page shows them all.
+    row = db.session.get(Application, app_id, options=[
+        selectinload(Application.materials).selectinload(AppMaterial.uploads)])
     if row is None:
         raise AppError("没有找到这个办件", 404)
     owner = getattr(user, "is_authenticated", False) and row.citizen_id == user.id
@@ -320,13 +323,23 @@ def _material_key(name: str) -> str:
     return re.sub(r"[\s()()]", "", name)
 
 
+def _checked_photos(user_id: int) -> list[Upload]:
+    """This citizen's clerk-checked photos still fit for reuse, newest first (one query a request:
+    the materials page asks for each of its cards)."""
+    cache = g.setdefault("_checked_photos", {})
+    if user_id not in cache:
+        since = utcnow() - timedelta(days=cfg("MATERIAL_REUSE_DAYS"))
+        cache[user_id] = db.session.scalars(select(Upload).where(
+            Upload.citizen_id == user_id, Upload.trust == "B", Upload.status == "ready",
+            Upload.checked_at >= since, Upload.removed_at.is_(None),
+            Upload.superseded_at.is_(None)).options(joinedload(Upload.material))
+            .order_by(Upload.checked_at.desc())).all()
+    return cache[user_id]
+
+
 def reusable(user_id: int, material: AppMaterial) -> Upload | None:
     """This citizen's latest clerk-checked photo of the same material, checked recently enough."""
-    since = utcnow() - timedelta(days=cfg("MATERIAL_REUSE_DAYS"))
-    rows = db.session.scalars(select(Upload).where(
-        Upload.citizen_id == user_id, Upload.trust == "B", Upload.status == "ready",
-        Upload.checked_at >= since, Upload.removed_at.is_(None),
-        Upload.superseded_at.is_(None)).order_by(Upload.checked_at.desc())).all()
+    rows = _checked_photos(user_id)
     key = _material_key(material.name)
     return next((u for u in rows if _material_key(u.material.name) == key
                  and u.material.application_id != material.application_id), None)
