@@ -57,7 +57,7 @@ def _shareable() -> bool:
 def _key() -> tuple:
     from app.core.routes import CARE_COOKIE
 
-    return (request.full_path, request.host, request.script_root,
+    return (request.full_path, request.scheme, request.host, request.script_root,
             request.cookies.get(CARE_COOKIE) == "1",
             "MicroMessenger" in request.headers.get("User-Agent", ""),
             bool(request.headers.get("HX-Request")))
