@@ -24,7 +24,10 @@ def request_id_from(header: str | None) -> str:
     """The incoming id if well formed (and no phone or ID number), else a new one."""
     if header and REQUEST_ID_RE.fullmatch(header) and redact(header) == header:
         return header
-    return uuid.uuid4().hex
+    while True:  # about one id in 10,000 holds 11 digits that read as a phone number
+        rid = uuid.uuid4().hex
+        if redact(rid) == rid:
+            return rid
 
 
 class RequestLogMiddleware:

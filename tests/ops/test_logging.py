@@ -115,6 +115,14 @@ def test_request_id_comes_back_and_a_bad_one_is_replaced(client, captured):
     assert request_id_from(None) != request_id_from(None)
 
 
+def test_a_new_request_id_never_looks_like_a_phone_number(monkeypatch):
+    import uuid
+
+    ids = iter(["8e9fc2dac18138008720b6115834ac2c", "0f" * 16])  # 18138008720 inside the first
+    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(next(ids)))
+    assert request_id_from(None) == "0f" * 16
+
+
 def test_query_strings_stay_out_of_the_request_line(client, captured):
     client.get(f"/services?q={PHONE}&id={VALID_ID}")
     line = next(e for e in captured.entries() if e["logger"] == "app.request")
