@@ -23,3 +23,16 @@ def fill_licence_change(page, change: str = "住所") -> None:
     page.fill("#field-credit_code", "91152201MA0N1ABC2X")
     page.select_option("#field-change_type", change)
     page.fill("#field-change_detail", "乌兰浩特市兴安北大路 68 号")
+
+
+def start_licence_change(phone, id_number: str = "11010519491231002X") -> str:
+    """Sign in, start a 营业执照变更登记 (SC-001) and fill the applicant page; the materials URL."""
+    page = phone.page
+    sign_in(phone, "13800138000", "/apply/SC-001")
+    page.click("button:has-text('开始申请')")
+    page.fill("#name", "张三")
+    page.fill("#id_number", id_number)
+    fill_licence_change(page)
+    page.click("button:has-text('下一步')")
+    page.wait_for_url("**/materials")
+    return page.url

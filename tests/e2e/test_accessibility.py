@@ -5,14 +5,13 @@ Fails on any serious or critical violation, at a phone's viewport, in normal and
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from e2e.browser import fill_licence_change, sign_in
+from e2e.browser import start_licence_change
 from e2e.test_booking import _book_first_free_slot
 from sqlalchemy import select
 
 from app.booking.models import Booking
 from app.extensions import db
 
-VALID_ID = "11010519491231002X"
 BLOCKING = {"serious", "critical"}
 
 
@@ -26,14 +25,7 @@ def _blocking(page) -> list[str]:
 def _pages(phone) -> dict[str, str]:
     """Sign in, book a slot and start an application; the paths of the five pages."""
     page = phone.page
-    sign_in(phone, "13800138000", "/apply/SC-001")
-    page.click("button:has-text('开始申请')")
-    page.fill("#name", "张三")
-    page.fill("#id_number", VALID_ID)
-    fill_licence_change(page)
-    page.click("button:has-text('下一步')")
-    page.wait_for_url("**/materials")
-    upload = page.url
+    upload = start_licence_change(phone)
     number = _book_first_free_slot(page)
     booking = db.session.scalar(select(Booking).where(Booking.number == number))
     return {"home": "/", "guide": "/services/SC-003", "booking": "/book/HJ-002",

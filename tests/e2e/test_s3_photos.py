@@ -6,7 +6,7 @@ import secrets
 
 import pytest
 from applications.application_kit import VALID_ID, photo
-from e2e.browser import fill_licence_change, sign_in
+from e2e.browser import sign_in, start_licence_change
 from sqlalchemy import select
 
 from app.applications.models import Upload
@@ -32,13 +32,7 @@ def test_a_thumbnail_comes_from_the_bucket_by_presigned_url(app, make_phone, on_
     store_hits = []
     page.on("response", lambda r: store_hits.append(r.status)
             if r.url.startswith(s3_server.endpoint) else None)
-    sign_in(citizen, "13800138000", "/apply/SC-001")
-    page.click("button:has-text('开始申请')")
-    page.fill("#name", "张三")
-    page.fill("#id_number", VALID_ID)
-    fill_licence_change(page)
-    page.click("button:has-text('下一步')")
-    page.wait_for_url("**/materials")
+    start_licence_change(citizen, VALID_ID)
     card = page.locator("section.app-material").first
     card.locator("input.app-file").nth(1).set_input_files(str(path))
     card.locator(".app-photo").first.wait_for()
