@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app import jobs
 from app.auth.models import User
 from app.booking.models import Booking, Slot, SlotRule
-from app.core.timeutil import utcnow
+from app.core.timeutil import to_local, utcnow
 from app.extensions import db, limiter
 from app.ops import context
 from app.ops.logs import JsonFormatter, TextFormatter, WerkzeugRequestFilter, served_by
@@ -230,9 +230,13 @@ def _journey(app, run_jobs):
     Auth(citizen).login_citizen(PHONE)
     run_jobs()
     now = utcnow()
-    rule = db.session.scalars(select(SlotRule)).first()
-    slot = Slot(rule_id=rule.id, hall_id=hall_row.id, item_id=service.id, day=now.date(),
-                starts_at=now + timedelta(minutes=90), ends_at=now + timedelta(minutes=120),
+    # The slot's day is the hall's local date (a UTC date is a day behind in the morning there),
+    # and its rule the one for that weekday.
+    starts = now + timedelta(minutes=90)
+    day = to_local(starts).date()
+    rule = db.session.scalar(select(SlotRule).where(SlotRule.weekday == day.weekday()))
+    slot = Slot(rule_id=rule.id, hall_id=hall_row.id, item_id=service.id, day=day,
+                starts_at=starts, ends_at=starts + timedelta(minutes=30),
                 capacity=5, window_group="A")
     db.session.add(slot)
     db.session.commit()
