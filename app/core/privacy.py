@@ -5,6 +5,8 @@ import re
 
 PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
 ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[\dXx])(?![0-9A-Za-z])")
+# Both need a run of 11 digits: text without one (most log lines) skips the two substitutions.
+_LONG_DIGITS = re.compile(r"\d{11}")
 
 
 def mask_phone(phone: str | None) -> str:
@@ -23,6 +25,8 @@ def mask_id(number: str | None) -> str:
 
 def redact(text: str) -> str:
     """Mask every phone or ID number found in free text."""
+    if not _LONG_DIGITS.search(text):
+        return text
     text = ID_RE.sub(lambda m: m.group(1) + "********" + m.group(3), text)
     return PHONE_RE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
 

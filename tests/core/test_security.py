@@ -131,3 +131,23 @@ def test_care_mode_is_remembered(client):
 def test_care_toggle_refuses_offsite_next(client):
     response = client.post("/care", data={"next": "//evil.example"})
     assert response.headers["Location"] == "/"
+
+
+def test_every_rate_limit_guards_an_unsafe_request(app):
+    """The limiter's per-request check is skipped for GET/HEAD/OPTIONS (app._limit_unsafe_...),
+    which is only right while no limit applies to a safe request."""
+    from flask_limiter.util import get_qualified_name
+
+    from app import SAFE_METHODS
+    from app.extensions import limiter
+
+    decorated = limiter.limit_manager._decorated_limits
+    limited = []
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        for limit in decorated.get(get_qualified_name(view), ()):
+            methods = {m.upper() for m in limit.methods} if limit.methods else set(rule.methods)
+            assert not methods & SAFE_METHODS - {"OPTIONS"}, (rule.rule, methods)
+            limited.append(rule.rule)
+    assert {"/login/code", "/progress/lookup", "/progress/lookup/code"} <= set(limited)
+
