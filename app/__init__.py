@@ -60,10 +60,13 @@ def _logging(app: Flask) -> None:
 def _extensions(app: Flask) -> None:
     from app import jobs
     from app.auth.models import User
-    from app.core import errors, security
+    from app.core import dbping, errors, security
     from app.core.sessions import CachedSerializerSessionInterface
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            dbping.install(engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
                      compare_type=True)
     csrf.init_app(app)

@@ -57,8 +57,9 @@ def from_env() -> dict:
         "SECRET_KEY": _secret_key(production),
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL")),
         # hide_parameters: a failed statement's error (and so the log) never shows its values,
-        # which may be phone numbers, ID numbers or SMS codes.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+        # which may be phone numbers, ID numbers or SMS codes. No pool_pre_ping: app/core/dbping.py
+        # checks a pooled connection only after it has sat idle.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "SMS_BACKEND": os.environ.get("SMS_BACKEND", "console"),
