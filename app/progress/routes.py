@@ -15,6 +15,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from app.core.links import grant, on_link
+from app.core.readonly import read_only
 from app.extensions import limiter
 from app.progress import bp, services
 from app.progress.models import DELIVERY_LABELS, DeliveryMethod
@@ -42,6 +43,7 @@ def _not_found():
 # -- 我的办件 -------------------------------------------------------------------------------------
 
 @bp.get("/progress/mine")
+@read_only  # outside login_required, whose user query would start the transaction
 @login_required
 def mine():
     """Every matter of the signed-in citizen, newest first, each with its status."""
@@ -58,6 +60,7 @@ def _push_key() -> str | None:
 
 
 @bp.get("/progress/<kind>/<int:entity_id>")
+@read_only
 def timeline(kind: str, entity_id: int):
     """One matter's steps, newest first, with what to do next and whom to call."""
     summary = services.viewable(kind, entity_id)

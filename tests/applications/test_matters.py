@@ -20,3 +20,39 @@ def test_application_in_progress(app, client, auth, world):
     assert r.status_code == 302
     assert r.headers["Location"] == f"/progress/application/{row.id}"
     assert client.get(f"/applications/{row.id}").status_code in (200, 302)
+
+
+def test_read_only_pages_run_only_selects_and_leave_the_pool_as_it_was(app, client, world):
+    """@read_only views (app/core/readonly.py) run outside a transaction: only SELECTs, and the
+    connection goes back to the pool in the engine's own mode."""
+    from sqlalchemy import event
+
+    from app.core.readonly import READ_ONLY_VIEWS
+
+    # every @read_only view is requested below; a new one must be added here
+    assert READ_ONLY_VIEWS == {"app.progress.routes.mine", "app.progress.routes.timeline"}
+    row = world.submitted()
+    world.as_citizen()
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        mine = client.get("/progress/mine")
+        timeline = client.get(f"/progress/application/{row.id}")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert mine.status_code == timeline.status_code == 200
+    assert row.number in mine.text and "已提交预审" in timeline.text
+    assert statements and all(s.lstrip().upper().startswith("SELECT") for s in statements)
+    db.session.close()
+    pooled = [db.engine.connect() for _ in range(db.engine.pool.checkedin())]
+    try:
+        assert pooled
+        for conn in pooled:
+            assert conn.get_isolation_level() == conn.default_isolation_level != "AUTOCOMMIT"
+    finally:
+        for conn in pooled:
+            conn.close()
