@@ -21,16 +21,30 @@ def init_app(app) -> None:
     """Strict CSP, no sniffing, no framing, a referrer Flask-WTF can check over HTTPS."""
     from app.uploads.storage import redirect_origin
 
+    sets: dict[tuple, tuple] = {}  # the header list for each (photo origin, HTTPS) in use
+
+    def security_headers(photos: str | None, https: bool) -> tuple:
+        key = (photos, https)
+        if key not in sets:
+            csp = CSP.replace("img-src 'self'", f"img-src 'self' {photos}") if photos else CSP
+            values = [("Content-Security-Policy", csp), ("X-Content-Type-Options", "nosniff"),
+                      ("Referrer-Policy", "strict-origin-when-cross-origin"),
+                      ("X-Frame-Options", "DENY"),
+                      ("Permissions-Policy", "geolocation=(), microphone=()")]
+            if https:
+                values.append(("Strict-Transport-Security", "max-age=31536000"))
+            sets[key] = tuple((name, name.lower(), value) for name, value in values)
+        return sets[key]
+
     @app.after_request
     def _headers(response):
+        # One pass over the response's headers: a view that set one of these keeps its own.
+        # (Headers.setdefault looks each name up and raises KeyError inside when it is missing.)
         headers = response.headers
+        present = {name.lower() for name, _ in headers.items()}
         photos = redirect_origin(app.config)  # S3_SERVE=redirect: photos come from the bucket
-        headers.setdefault("Content-Security-Policy", CSP.replace(
-            "img-src 'self'", f"img-src 'self' {photos}") if photos else CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Permissions-Policy", "geolocation=(), microphone=()")
-        if app.config.get("SESSION_COOKIE_SECURE"):
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        for name, lower, value in security_headers(photos,
+                                                   bool(app.config.get("SESSION_COOKIE_SECURE"))):
+            if lower not in present:
+                headers.add(name, value)
         return response
