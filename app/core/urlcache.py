@@ -7,6 +7,9 @@ adapter (host, script root, scheme), so it is kept per process under exactly tho
 again for anything else: relative endpoints are resolved first; calls with `_method` or `_anchor`,
 with a value that is not a plain str, int, float, bool or None (a list, an object), outside a
 request, or in an app with `url_defaults` functions are not cached at all.
+
+It also remembers which hooks and views are plain functions: Flask asks `inspect` whether each of
+them is a coroutine function on every request (a dozen hooks per request here).
 """
 
 from flask import Flask
@@ -22,6 +25,15 @@ class App(Flask):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._url_cache: dict = {}
+        self._plain_functions: set = set()
+
+    def ensure_sync(self, func):
+        if func in self._plain_functions:
+            return func
+        wrapped = super().ensure_sync(func)
+        if wrapped is func and len(self._plain_functions) < MAX_URLS:
+            self._plain_functions.add(func)
+        return wrapped
 
     def url_for(self, /, endpoint: str, *, _anchor: str | None = None,
                 _method: str | None = None, _scheme: str | None = None,

@@ -35,8 +35,17 @@ def multiprocess() -> bool:
     return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
 
+_REQUEST_CHILDREN: dict[tuple, object] = {}  # labels() validates and locks on every call
+
+
 def observe_request(endpoint: str, method: str, status: int, seconds: float) -> None:
-    REQUEST_SECONDS.labels(endpoint, method, str(status)).observe(seconds)
+    key = (endpoint, method, status)
+    child = _REQUEST_CHILDREN.get(key)
+    if child is None:
+        child = REQUEST_SECONDS.labels(endpoint, method, str(status))
+        if len(_REQUEST_CHILDREN) < 2000:
+            _REQUEST_CHILDREN[key] = child
+    child.observe(seconds)
 
 
 def job_failed(name: str) -> None:
