@@ -1,19 +1,28 @@
 """事项管理: admins create, edit and retire items, materials and bundles, and move the catalog in
-and out as YAML or CSV. Pages work on a phone."""
+and out as YAML or CSV. Pages work on a phone.
+
+A city-wide admin (no hall) may change everything. A hall admin sees every item but changes only
+the items their hall handles, and the bundles made of such items; anything else is 403.
+"""
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.auth.decorators import role_required
 from app.catalog import bp, io
 from app.catalog import fields as form_fields
 from app.catalog.forms import bundle_form, item_form, material_form
-from app.catalog.models import AUDIENCES, Bundle, Hall, Material, ServiceItem
+from app.catalog.models import AUDIENCES, Bundle, BundleItem, Hall, Material, ServiceItem
 from app.catalog.services import (
     CodeTaken,
     all_topics,
+    hall_items,
+    hall_places,
     list_admin_items,
+    may_edit_bundle,
+    may_edit_item,
     move_material,
     save_bundle,
     save_item,
@@ -26,13 +35,29 @@ admin_only = role_required("admin")
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 
 
+def _scope() -> int | None:
+    """The hall this admin runs, or None for a city-wide admin."""
+    return current_user.hall_id
+
+
 def _item(item_id: int) -> ServiceItem:
     return db.session.get(ServiceItem, item_id) or abort(404)
 
 
-def _form_context(**ctx) -> dict:
+def _changeable(item: ServiceItem) -> ServiceItem:
+    """The item, when this admin may change it; another hall's item is 403."""
+    if not may_edit_item(item, _scope()):
+        abort(403)
+    return item
+
+
+def _form_context(data: dict, **ctx) -> dict:
+    scope = _scope()
     halls = db.session.scalars(select(Hall).order_by(Hall.id)).all()
-    return {"topics": all_topics(), "audiences": AUDIENCES, "halls": halls, **ctx}
+    if scope is not None:  # their own hall, and the other halls the item has (shown, locked)
+        halls = [h for h in halls if h.id in data.get("hall_ids", [])]
+    return {"topics": all_topics(), "audiences": AUDIENCES, "halls": halls, "hall_scope": scope,
+            "data": data, **ctx}
 
 
 @bp.get("/admin/catalog")
@@ -41,7 +66,9 @@ def admin_items():
     """事项管理: every item, searchable, with retired ones on request."""
     q = request.args.get("q", "").strip()[:40]
     show = request.args.get("show", "active")
-    return render_template("catalog/admin/items.html", items=list_admin_items(q, show), q=q,
+    items, scope = list_admin_items(q, show), _scope()
+    others = {i.id for i in items if not may_edit_item(i, scope)}
+    return render_template("catalog/admin/items.html", items=items, others=others, q=q,
                            show=show)
 
 
@@ -56,17 +83,22 @@ def admin_item_new():
 @admin_only
 def admin_item_edit(item_id: int):
     """修改事项."""
-    return _item_form(_item(item_id))
+    return _item_form(_changeable(_item(item_id)))
 
 
 def _item_form(item: ServiceItem | None):
+    scope = _scope()
     if request.method == "GET":
         data = _item_values(item) if item else {"audience": "individual", "legal_days": 20,
                                                  "promised_days": 5, "visits": 1, "fee": "不收费",
-                                                 "bookable": True, "prereview": True}
+                                                 "bookable": True, "prereview": True,
+                                                 "hall_ids": [] if scope is None else [scope]}
         return render_template("catalog/admin/item_form.html", **_form_context(
-            item=item, data=data, errors={}))
+            data, item=item, errors={}))
     data, errors = item_form(request.form, all_topics())
+    if scope is not None:  # a hall admin never adds or removes other halls
+        data["hall_ids"], data["window_ids"] = hall_places(item, scope, data["window_ids"])
+        errors.pop("hall_ids", None)
     if not errors:
         try:
             saved = save_item(item, data, current_user.id)
@@ -78,7 +110,7 @@ def _item_form(item: ServiceItem | None):
             return redirect(url_for("catalog.admin_item", item_id=saved.id), code=303)
     data["steps"] = "\n".join(data["steps"])
     return render_template("catalog/admin/item_form.html", **_form_context(
-        item=item, data=data, errors=errors)), 400
+        data, item=item, errors=errors)), 400
 
 
 def _item_values(item: ServiceItem) -> dict:
@@ -94,7 +126,8 @@ def _item_values(item: ServiceItem) -> dict:
 @bp.get("/admin/catalog/items/<int:item_id>")
 @admin_only
 def admin_item(item_id: int):
-    """One item: its details, its materials, and a form to add a material."""
+    """One item: its details, its materials, and a form to add a material (read-only for a hall
+    admin when their hall does not handle it)."""
     return _item_page(_item(item_id), {"original": "1", "copies": 1, "photo_ok": True}, {})
 
 
@@ -103,6 +136,7 @@ def _item_page(item: ServiceItem, material: dict, errors: dict, status: int = 20
     if fields_text is None:
         fields_text = form_fields.to_lines(item.form_fields)
     return render_template("catalog/admin/item.html", item=item, data=material,
+                           editable=may_edit_item(item, _scope()),
                            errors=errors, fields_text=fields_text,
                            fields_errors=fields_errors or [],
                            line_help=form_fields.LINE_HELP), status
@@ -112,7 +146,7 @@ def _item_page(item: ServiceItem, material: dict, errors: dict, status: int = 20
 @admin_only
 def admin_item_fields(item_id: int):
     """申请表字段: the item's own questions, one a line; a bad line is named, nothing saved."""
-    item = _item(item_id)
+    item = _changeable(_item(item_id))
     text = (request.form.get("fields") or "")[:20000]
     fields, errors = form_fields.parse_lines(text, item.form_fields)
     if errors:
@@ -127,7 +161,7 @@ def admin_item_fields(item_id: int):
 @admin_only
 def admin_item_retire(item_id: int):
     """停用 or 恢复 an item; applications that used it keep it."""
-    item = _item(item_id)
+    item = _changeable(_item(item_id))
     retire = request.form.get("action") != "restore"
     set_retired(item, retire, current_user.id, "service_item")
     flash("已停用该事项,群众将搜不到它;已有办件不受影响。" if retire else "已恢复该事项。",
@@ -139,7 +173,7 @@ def admin_item_retire(item_id: int):
 @admin_only
 def admin_material_add(item_id: int):
     """Add a material at the end of the item's list."""
-    item = _item(item_id)
+    item = _changeable(_item(item_id))
     data, errors = material_form(request.form)
     if errors:
         return _item_page(item, _material_echo(data), errors, 400)
@@ -155,7 +189,10 @@ def _material_echo(data: dict) -> dict:
 
 
 def _material(material_id: int) -> Material:
-    return db.session.get(Material, material_id) or abort(404)
+    """A material this admin may change (every material route changes it)."""
+    material = db.session.get(Material, material_id) or abort(404)
+    _changeable(material.item)
+    return material
 
 
 @bp.route("/admin/catalog/materials/<int:material_id>/edit", methods=["GET", "POST"])
@@ -205,9 +242,21 @@ def admin_material_move(material_id: int):
 @admin_only
 def admin_bundles():
     """一件事管理."""
-    bundles = db.session.scalars(select(Bundle).order_by(Bundle.retired_at.is_not(None),
-                                                         Bundle.id)).all()
-    return render_template("catalog/admin/bundles.html", bundles=bundles)
+    bundles = db.session.scalars(select(Bundle).options(
+        selectinload(Bundle.entries).selectinload(BundleItem.item)
+        .selectinload(ServiceItem.halls)).order_by(Bundle.retired_at.is_not(None),
+                                                   Bundle.id)).all()
+    scope = _scope()
+    others = {b.id for b in bundles if not may_edit_bundle(b, scope)}
+    return render_template("catalog/admin/bundles.html", bundles=bundles, others=others)
+
+
+def _bundle(bundle_id: int) -> Bundle:
+    """A bundle this admin may change: a hall admin's hall handles every item in it; else 403."""
+    bundle = db.session.get(Bundle, bundle_id) or abort(404)
+    if not may_edit_bundle(bundle, _scope()):
+        abort(403)
+    return bundle
 
 
 @bp.route("/admin/catalog/bundles/new", methods=["GET", "POST"])
@@ -221,12 +270,11 @@ def admin_bundle_new():
 @admin_only
 def admin_bundle_edit(bundle_id: int):
     """修改一件事."""
-    return _bundle_form(db.session.get(Bundle, bundle_id) or abort(404))
+    return _bundle_form(_bundle(bundle_id))
 
 
 def _bundle_form(bundle: Bundle | None):
-    items = db.session.scalars(select(ServiceItem).where(ServiceItem.retired_at.is_(None))
-                               .order_by(ServiceItem.topic, ServiceItem.code)).all()
+    items = hall_items(_scope())  # a hall admin is offered their hall's items only
     if request.method == "GET":
         data = ({"code": bundle.code, "name": bundle.name, "summary": bundle.summary,
                  "keywords": bundle.keywords, "audience": bundle.audience,
@@ -235,6 +283,9 @@ def _bundle_form(bundle: Bundle | None):
         return render_template("catalog/admin/bundle_form.html", bundle=bundle, data=data,
                                errors={}, items=items, audiences=AUDIENCES)
     data, errors = bundle_form(request.form)
+    foreign = _foreign_items(data["item_ids"], items)
+    if foreign:
+        errors["item_ids"] = foreign
     if not errors:
         try:
             saved = save_bundle(bundle, data, current_user.id)
@@ -248,11 +299,22 @@ def _bundle_form(bundle: Bundle | None):
                            errors=errors, items=items, audiences=AUDIENCES), 400
 
 
+def _foreign_items(item_ids: list[int], offered: list[ServiceItem]) -> str:
+    """Why a hall admin may not bundle the chosen items (only a forged form offers them), or ''."""
+    scope, allowed = _scope(), {i.id for i in offered}
+    foreign = [i for i in item_ids if i not in allowed]
+    if scope is None or not foreign:
+        return ""
+    names = [i.name for i in db.session.scalars(select(ServiceItem).where(
+        ServiceItem.id.in_(foreign))) if not may_edit_item(i, scope)]
+    return "只能选择本大厅办理的事项" + (f":{'、'.join(names)}不由本大厅办理" if names else "")
+
+
 @bp.post("/admin/catalog/bundles/<int:bundle_id>/retire")
 @admin_only
 def admin_bundle_retire(bundle_id: int):
     """停用 or 恢复 a bundle."""
-    bundle = db.session.get(Bundle, bundle_id) or abort(404)
+    bundle = _bundle(bundle_id)
     retire = request.form.get("action") != "restore"
     set_retired(bundle, retire, current_user.id, "bundle")
     flash(f"已停用:{bundle.name}" if retire else f"已恢复:{bundle.name}", "success")
@@ -263,7 +325,12 @@ def admin_bundle_retire(bundle_id: int):
 @admin_only
 def admin_transfer():
     """导入导出: download the catalog, or upload a file that replaces matching rows."""
-    return render_template("catalog/admin/transfer.html", errors=[])
+    return _transfer_page([])
+
+
+def _transfer_page(errors: list[str], filename: str = "", status: int = 200):
+    return render_template("catalog/admin/transfer.html", errors=errors, filename=filename,
+                           own_hall=current_user.hall), status
 
 
 @bp.get("/admin/catalog/export.<fmt>")
@@ -283,21 +350,22 @@ def admin_export(fmt: str):
 @bp.post("/admin/catalog/import")
 @admin_only
 def admin_import():
-    """Import an uploaded YAML or CSV file; a bad file changes nothing and lists every bad row."""
+    """Import an uploaded YAML or CSV file; a bad file changes nothing and lists every bad row.
+
+    A hall admin's file may change only what they could change by hand (see io.scope_errors)."""
     upload = request.files.get("file")
     if not upload or not upload.filename:
-        return render_template("catalog/admin/transfer.html", errors=["请选择要导入的文件"]), 400
+        return _transfer_page(["请选择要导入的文件"], status=400)
     raw = upload.read(MAX_IMPORT_BYTES + 1)
     errors: list[str] = []
     if len(raw) > MAX_IMPORT_BYTES:
         errors = ["文件不能超过 2MB"]
     else:
         try:
-            report = io.import_file(raw, upload.filename)
+            report = io.import_file(raw, upload.filename, hall_id=_scope())
         except io.CatalogError as err:
             errors = err.errors
     if errors:
-        return render_template("catalog/admin/transfer.html", errors=errors,
-                               filename=upload.filename), 400
+        return _transfer_page(errors, upload.filename, 400)
     flash(f"导入完成:新增 {report.created} 条,更新 {report.updated} 条。", "success")
     return redirect(url_for("catalog.admin_transfer"), code=303)

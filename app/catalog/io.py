@@ -4,6 +4,7 @@ A file is checked whole before anything is written: every bad row is named with 
 and either everything is imported in one transaction or nothing is.
 """
 
+import copy
 import csv
 import io as stdio
 import json
@@ -221,23 +222,27 @@ def validate(data: dict) -> list[str]:
     return errors
 
 
-def import_file(raw: bytes, filename: str) -> ImportReport:
+def import_file(raw: bytes, filename: str, hall_id: int | None = None) -> ImportReport:
     """Import an uploaded or named file: `.csv` as CSV, anything else as YAML."""
     try:
         text = raw.decode("utf-8-sig")  # spreadsheets often save UTF-8 with a BOM
     except UnicodeDecodeError as exc:
         raise CatalogError(["文件:不是 UTF-8 编码,请另存为 UTF-8 后再导入"]) from exc
-    return import_catalog(text, "csv" if filename.lower().endswith(".csv") else "yaml")
+    return import_catalog(text, "csv" if filename.lower().endswith(".csv") else "yaml", hall_id)
 
 
-def import_catalog(text: str, fmt: str = "yaml") -> ImportReport:
-    """Validate the whole file, then write it in one transaction; nothing half-imported."""
+def import_catalog(text: str, fmt: str = "yaml", hall_id: int | None = None) -> ImportReport:
+    """Validate the whole file, then write it in one transaction; nothing half-imported.
+
+    With `hall_id` (a hall admin's upload) a file that changes anything outside that hall is
+    refused whole, each such row named (see scope_errors)."""
     data = parse_csv(text) if fmt == "csv" else parse(text)
     errors = validate(data)
     if errors:
         raise CatalogError(errors)
     report = ImportReport()
     try:
+        before = _states(data) if hall_id is not None else None
         halls = {h.name: h for h in db.session.scalars(select(Hall))}
         for row in data.get("halls") or []:
             halls[row["name"]] = _upsert_hall(row, halls.get(row["name"]), report)
@@ -248,6 +253,11 @@ def import_catalog(text: str, fmt: str = "yaml") -> ImportReport:
         db.session.flush()
         for row in data.get("bundles") or []:
             _upsert_bundle(row, report)
+        if before is not None:
+            db.session.flush()
+            errors = scope_errors(data, before, hall_id)
+            if errors:
+                raise CatalogError(errors)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -322,6 +332,107 @@ def _upsert_bundle(row: dict, report: ImportReport) -> Bundle:
     db.session.flush()
     bundle.entries.extend(BundleItem(item=items[c], position=n) for n, c in enumerate(codes))
     return bundle
+
+
+# A hall admin's import. Rather than foresee what each row would do, the rows are written in the
+# open transaction and the catalog is compared before and after: a row may leave anything outside
+# the admin's hall exactly as it was (so an exported file comes back unchanged), and only changes
+# what that admin could change by hand on the admin pages.
+
+def _hall_state(hall: Hall) -> dict:
+    return {**{k: getattr(hall, k) for k in HALL_FIELDS},
+            "windows": sorted((w.code, w.name, w.group) for w in hall.windows)}
+
+
+def _item_state(item: ServiceItem) -> dict:
+    materials = sorted(item.active_materials, key=lambda m: m.position)
+    return {**{k: getattr(item, k) for k in ITEM_FIELDS},
+            "fields": form_fields.clean_list(item.form_fields or []),  # as an import stores them
+            "retired": item.retired_at is not None,
+            "halls": sorted(h.name for h in item.halls),
+            "windows": sorted((w.hall.name, w.code) for w in item.windows),
+            "materials": [{k: getattr(m, k) for k in MATERIAL_FIELDS} for m in materials]}
+
+
+def _bundle_state(bundle: Bundle) -> dict:
+    return {**{k: getattr(bundle, k) for k in BUNDLE_FIELDS},
+            "retired": bundle.retired_at is not None, "items": [i.code for i in bundle.items]}
+
+
+def _named(data: dict) -> tuple[dict, dict, dict]:
+    """The halls, items and bundles the file names, as they are now in the session, by key."""
+    def by(model, key, rows):
+        keys = {row[key] for row in data.get(rows) or []}
+        return {getattr(r, key): r for r in db.session.scalars(
+            select(model).where(getattr(model, key).in_(keys)))}
+
+    return (by(Hall, "name", "halls"), by(ServiceItem, "code", "items"),
+            by(Bundle, "code", "bundles"))
+
+
+def _states(data: dict) -> dict:
+    """What the rows the file names look like before it is written (copies, not live rows)."""
+    halls, items, bundles = _named(data)
+    return copy.deepcopy({
+        "halls": {k: _hall_state(v) for k, v in halls.items()},
+        "items": {k: _item_state(v) for k, v in items.items()},
+        "bundles": {k: _bundle_state(v) for k, v in bundles.items()},
+    })
+
+
+def scope_errors(data: dict, before: dict, hall_id: int) -> list[str]:
+    """Each row of a written (not yet committed) file that goes beyond hall `hall_id`: it creates
+    or changes another hall, an item that hall does not handle (or adds or removes other halls or
+    their windows on one it does), or a bundle with an item that hall does not handle."""
+    own = db.session.get(Hall, hall_id)
+    halls, items, bundles = _named(data)
+    errors: list[str] = []
+    for row in data.get("halls") or []:
+        hall = halls[row["name"]]
+        if hall.id != hall_id and before["halls"].get(hall.name) != _hall_state(hall):
+            errors.append(f"{_where(row, '大厅')}:只能修改本大厅({own.name})的信息")
+    handled = {}  # item code: handled by this hall before and after the file
+    for row in data.get("items") or []:
+        was, now = before["items"].get(row["code"]), _item_state(items[row["code"]])
+        handled[row["code"]] = own.name in now["halls"] and (
+            was is None or own.name in was["halls"])
+        if was != now:
+            problem = _item_problem(was, now, own)
+            if problem:
+                errors.append(f"{_where(row, '事项')}:{problem}")
+    for row in data.get("bundles") or []:
+        was, now = before["bundles"].get(row["code"]), _bundle_state(bundles[row["code"]])
+        if was == now:
+            continue
+        members = list(dict.fromkeys((was or {}).get("items", []) + now["items"]))
+        unlisted = [code for code in members if code not in handled]  # the file leaves them be
+        handled |= {i.code: own in i.halls for i in db.session.scalars(
+            select(ServiceItem).where(ServiceItem.code.in_(unlisted)))}
+        foreign = [code for code in members if not handled.get(code)]
+        if foreign:
+            errors.append(f"{_where(row, '一件事')}:含有本大厅不办理的事项 {'、'.join(foreign)},"
+                          "不能新增或修改")
+    return errors
+
+
+def _item_problem(was: dict | None, now: dict, own: Hall) -> str:
+    """Why a hall admin may not make this change to an item, or ''."""
+    if was is not None and own.name not in was["halls"]:
+        return f"本大厅({own.name})不办理这个事项,不能修改"
+    if own.name not in now["halls"]:
+        return (f"新增的事项应由本大厅办理,请在{_f('halls')}中列出 {own.name}" if was is None
+                else f"不能从{_f('halls')}中去掉本大厅({own.name})")
+    if _elsewhere(was, own) != _elsewhere(now, own):
+        return "只能修改本大厅的办理大厅和窗口,其他大厅的保持原样"
+    return ""
+
+
+def _elsewhere(state: dict | None, own: Hall) -> tuple[list, list]:
+    """An item's halls and windows other than `own`."""
+    if state is None:
+        return [], []
+    return ([h for h in state["halls"] if h != own.name],
+            [w for w in state["windows"] if w[0] != own.name])
 
 
 def catalog_rows() -> dict:

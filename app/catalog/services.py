@@ -7,7 +7,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from app.catalog import cache
-from app.catalog.models import Bundle, BundleItem, Material, ServiceItem
+from app.catalog.models import Bundle, BundleItem, Hall, Material, ServiceItem, Window
 from app.extensions import db
 
 TOPICS = ("户籍", "不动产", "市场主体", "社保", "医保", "卫生健康", "消防", "交通出行", "教育",
@@ -194,10 +194,38 @@ def all_topics() -> list[str]:
     return list(TOPICS) + sorted(t for t in set(extra) - set(TOPICS) if t)
 
 
+def may_edit_item(item: ServiceItem, hall_id: int | None) -> bool:
+    """Whether an admin of `hall_id` (None: city-wide) may change this item: their hall has it."""
+    return hall_id is None or any(h.id == hall_id for h in item.halls)
+
+
+def may_edit_bundle(bundle: Bundle, hall_id: int | None) -> bool:
+    """Whether an admin of `hall_id` (None: city-wide) may change this bundle: their hall handles
+    every item in it."""
+    return hall_id is None or all(may_edit_item(i, hall_id) for i in bundle.items)
+
+
+def hall_items(hall_id: int | None) -> list[ServiceItem]:
+    """The active items an admin of `hall_id` (None: city-wide) may put into a bundle."""
+    stmt = select(ServiceItem).where(ServiceItem.retired_at.is_(None))
+    if hall_id is not None:
+        stmt = stmt.where(ServiceItem.halls.any(Hall.id == hall_id))
+    return db.session.scalars(stmt.order_by(ServiceItem.topic, ServiceItem.code)).all()
+
+
+def hall_places(item: ServiceItem | None, hall_id: int,
+                window_ids: list[int]) -> tuple[list[int], list[int]]:
+    """The halls and windows an item gets from an admin of `hall_id`: always their own hall, with
+    the windows they ticked in it; other halls and their windows stay as they were."""
+    own = set(db.session.scalars(select(Window.id).where(Window.hall_id == hall_id)))
+    halls = {hall_id} | {h.id for h in (item.halls if item else [])}
+    windows = [w for w in window_ids if w in own]
+    windows += [w.id for w in (item.windows if item else []) if w.hall_id != hall_id]
+    return sorted(halls), windows
+
+
 def save_item(item: ServiceItem | None, data: dict, actor_id: int) -> ServiceItem:
     """Create or update an item; raises CodeTaken when the code belongs to another item."""
-    from app.catalog.models import Hall, Window
-
     clash = db.session.scalar(select(ServiceItem.id).where(ServiceItem.code == data["code"]))
     if clash and (item is None or clash != item.id):
         raise CodeTaken(data["code"])
@@ -282,7 +310,8 @@ def _audit(entity: str, entity_id: int, to_status: str, actor_id: int, from_stat
 
 def list_admin_items(q: str = "", show: str = "active"):
     """Items for the admin list, searched like the public list, retired ones on request."""
-    stmt = select(ServiceItem).options(selectinload(ServiceItem.materials))
+    stmt = select(ServiceItem).options(selectinload(ServiceItem.materials),
+                                       selectinload(ServiceItem.halls))
     for word in _words(q):
         stmt = stmt.where(or_(ServiceItem.name.icontains(word, autoescape=True),
                               ServiceItem.code.icontains(word, autoescape=True),

@@ -79,11 +79,11 @@ def test_admin_adds_an_item_with_three_materials_and_it_is_found(client, admin):
 def test_item_form_errors_are_chinese_beside_the_field_and_keep_what_was_typed(client, admin):
     factories.item(code="HJ-001")
     form = _item_form(admin, code="HJ-001", name="", legal_days="五", promised_days="30",
-                      topic="", hall_ids="")
+                      topic="")
     response = client.post("/admin/catalog/items/new", data=form)
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    for message in ["请输入事项名称", "法定时限只能填数字", "请选择主题", "请至少选择一个办理大厅"]:
+    for message in ["请输入事项名称", "法定时限只能填数字", "请选择主题"]:
         assert message in page
     assert 'value="五"' in page and 'value="0482-1234567"' in page and "提交材料\n审核" in page
     assert 'id="f-name-error"' in page and 'aria-describedby="f-name-error"' in page
@@ -94,6 +94,15 @@ def test_item_form_errors_are_chinese_beside_the_field_and_keep_what_was_typed(c
     page = client.post("/admin/catalog/items/new", data=form).get_data(as_text=True)
     assert "承诺时限不能超过法定时限" in page
     assert db.session.scalar(select(ServiceItem).where(ServiceItem.code == "HJ-009")) is None
+
+
+def test_a_city_wide_admin_must_choose_a_hall(client, auth):
+    hall = factories.hall()
+    factories.staff("city", "city-password-1", role="admin")
+    auth.login_staff("city", "city-password-1")
+    response = client.post("/admin/catalog/items/new", data=_item_form(hall, hall_ids=""))
+    assert response.status_code == 400
+    assert "请至少选择一个办理大厅" in response.get_data(as_text=True)
 
 
 def test_admin_edits_an_item(client, admin):
@@ -108,7 +117,7 @@ def test_admin_edits_an_item(client, admin):
 
 
 def test_retiring_an_item_keeps_it_and_writes_audit(client, admin):
-    item = factories.item(name="要停用的事项")
+    item = factories.item(name="要停用的事项", halls=[admin])
     response = client.post(f"/admin/catalog/items/{item.id}/retire", data={"action": "retire"})
     assert response.status_code == 303
     db.session.refresh(item)
@@ -125,7 +134,7 @@ def test_retiring_an_item_keeps_it_and_writes_audit(client, admin):
 
 
 def test_material_errors_keep_what_was_typed(client, admin):
-    item = factories.item()
+    item = factories.item(halls=[admin])
     response = client.post(f"/admin/catalog/items/{item.id}/materials",
                            data={"name": "营业执照", "copies": "0", "notes": "加盖公章"})
     page = response.get_data(as_text=True)
@@ -136,7 +145,7 @@ def test_material_errors_keep_what_was_typed(client, admin):
 
 
 def test_admin_edits_moves_and_retires_materials(client, admin):
-    item = factories.item(materials=("甲", "乙", "丙"))
+    item = factories.item(materials=("甲", "乙", "丙"), halls=[admin])
     first, second, third = item.materials
     response = client.post(f"/admin/catalog/materials/{second.id}/edit",
                            data={"name": "乙(新)", "original": "0", "copies": "2",
@@ -155,7 +164,7 @@ def test_admin_edits_moves_and_retires_materials(client, admin):
 
 
 def test_admin_creates_edits_and_retires_a_bundle(client, admin):
-    a, b, c = factories.item(name="甲事项"), factories.item(name="乙事项"), factories.item()
+    a, b, c = (factories.item(name=name, halls=[admin]) for name in ("甲事项", "乙事项", "丙事项"))
     form = {"code": "YJS-NEW", "name": "我要开网店", "summary": "", "keywords": "网店",
             "audience": "company", "item_ids": [str(b.id), str(a.id)]}
     assert client.post("/admin/catalog/bundles/new", data=form).status_code == 303
@@ -173,7 +182,7 @@ def test_admin_creates_edits_and_retires_a_bundle(client, admin):
 
 
 def test_bundle_form_needs_two_items_and_keeps_input(client, admin):
-    a = factories.item()
+    a = factories.item(halls=[admin])
     form = {"code": "bad code", "name": "我要开网店", "audience": "", "item_ids": [str(a.id)]}
     response = client.post("/admin/catalog/bundles/new", data=form)
     page = response.get_data(as_text=True)
