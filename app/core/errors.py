@@ -19,6 +19,15 @@ MESSAGES = {
     429: ("操作太频繁", "您的操作太频繁了,请稍后再试。"),
     500: ("系统繁忙", "系统出了点问题,我们已记录。请稍后再试,或拨打大厅电话咨询。"),
 }
+# Staff are signed in already: their 403 is about their role or hall, not about signing in.
+STAFF_FORBIDDEN = "这项操作不在您的权限范围内(例如属于其他大厅)。如需调整,请联系市级管理员。"
+
+
+def _staff_signed_in() -> bool:
+    from flask_login import current_user
+
+    return bool(current_user and current_user.is_authenticated
+                and getattr(current_user, "role", "citizen") != "citizen")
 
 
 def _page(code: int, title: str | None = None, message: str | None = None, **extra):
@@ -45,6 +54,8 @@ def init_app(app) -> None:
             return err.response
         if err.code is None or err.code < 400:
             return err
+        if err.code == 403 and _staff_signed_in():
+            return _page(403, message=STAFF_FORBIDDEN)
         return _page(err.code)
 
     @app.errorhandler(Exception)
