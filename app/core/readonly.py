@@ -7,7 +7,7 @@ round trips for it: BEGIN before its first query and ROLLBACK when the request e
 the engine's default mode when it is returned.
 
 Only for views that never write (a write there would commit statement by statement): each one is
-requested in tests/core/test_readonly.py, which checks that nothing but SELECT ran.
+requested in tests/applications/test_matters.py, which checks that nothing but SELECT ran.
 """
 
 from functools import wraps

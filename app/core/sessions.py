@@ -1,7 +1,7 @@
 """Flask's signed-cookie session, with its serializer built once per key.
 
 Flask builds a new URLSafeTimedSerializer to open the session and again to save it, and building
-one serializes an empty dict to learn its type: about a tenth of the work of a cached catalog page
+one serializes an empty dict to learn its type: some 5% of the work of a cached catalog page
 for a first-time visitor. The serializer holds nothing but its keys and settings, so one per set of
 keys serves every request; a changed SECRET_KEY or SECRET_KEY_FALLBACKS builds a new one.
 """
