@@ -5,7 +5,9 @@ request, about a tenth of a signed-in page. A connection handed back a moment ag
 request that used it found it, so this checks only connections that have been idle IDLE_SECONDS or
 more (a database restart, or an idle timeout in between, is when they go stale). A connection that
 fails the check is thrown away and the pool opens another (DisconnectionError on checkout), as
-pre-ping does; a connection dropped while in use fails that request, as it would with pre-ping.
+pre-ping does. A connection dropped while in use fails that request, as it would with pre-ping, and
+so does one dropped less than IDLE_SECONDS before its next use; SQLAlchemy then recycles every
+older connection of the pool, so a database restart costs a worker at most that one request.
 """
 
 import time
