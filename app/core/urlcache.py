@@ -16,6 +16,7 @@ from flask import Flask
 from flask.globals import _cv_request
 
 MAX_URLS = 4096  # then start over: links to many records must not grow the process without end
+MAX_FUNCTIONS = 4096  # hooks and views are a fixed few; the cap only guards against a leak
 PLAIN = frozenset({str, int, float, bool, type(None)})  # values whose text never changes
 
 
@@ -31,7 +32,7 @@ class App(Flask):
         if func in self._plain_functions:
             return func
         wrapped = super().ensure_sync(func)
-        if wrapped is func and len(self._plain_functions) < MAX_URLS:
+        if wrapped is func and len(self._plain_functions) < MAX_FUNCTIONS:
             self._plain_functions.add(func)
         return wrapped
 

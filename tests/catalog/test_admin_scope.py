@@ -119,24 +119,17 @@ def test_a_hall_admin_cannot_change_another_halls_item(client, hall_admin, chang
     assert _state(theirs.id) == before
 
 
+@pytest.mark.parametrize("admin, which", [("hall_admin", "shared"), ("city_admin", "theirs")],
+                         ids=["hall admin, an item their hall shares", "city-wide admin, any item"])
 @pytest.mark.parametrize("change", CHANGES)
-def test_a_hall_admin_changes_an_item_their_hall_shares(client, hall_admin, change):
-    shared = hall_admin["shared"]
-    method, path, data = _change(change, shared, hall_admin["a"])
-    before = _state(shared.id)
+def test_an_admin_changes_an_item_in_their_scope(request, client, admin, which, change):
+    world = request.getfixturevalue(admin)
+    item = world[which]
+    method, path, data = _change(change, item, world["a" if admin == "hall_admin" else "b"])
+    before = _state(item.id)
     response = getattr(client, method)(path, data=data)
     assert response.status_code == (200 if method == "get" else 303)
-    assert (_state(shared.id) == before) == (method == "get")
-
-
-@pytest.mark.parametrize("change", CHANGES)
-def test_a_city_wide_admin_changes_any_item(client, city_admin, change):
-    theirs = city_admin["theirs"]
-    method, path, data = _change(change, theirs, city_admin["b"])
-    before = _state(theirs.id)
-    response = getattr(client, method)(path, data=data)
-    assert response.status_code == (200 if method == "get" else 303)
-    assert (_state(theirs.id) == before) == (method == "get")
+    assert (_state(item.id) == before) == (method == "get")
 
 
 def test_a_new_item_of_a_hall_admin_is_always_their_halls(client, hall_admin):
