@@ -81,6 +81,7 @@ def app():
     config = {
         "TESTING": True,
         "DEBUG": False,
+        "DEV_OUTBOX": False,  # as in production; tests that read codes there turn it on
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": _db_url(tmp),
         "REDIS_URL": TEST_REDIS,
