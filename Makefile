@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask
 export FLASK_APP := wsgi.py
+# `make run PORT=5050`, or PORT=5050 in the environment. Served on 127.0.0.1 only: the debugger
+# that `make run` turns on must never face a network.
+PORT ?= 5000
 
 .PHONY: run test test-sqlite test-services worker lint bench setup setup-dev
 
@@ -21,12 +24,12 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 setup: $(VENV)/.runtime
 setup-dev: $(VENV)/.dev
 
-## Set up, migrate, load demo data into an empty database, and serve on http://127.0.0.1:5000
+## Set up, migrate, load demo data into an empty database, and serve on http://127.0.0.1:$(PORT)
 run: $(VENV)/.runtime
 	$(FLASK) db upgrade heads
 	$(FLASK) demo load
-	@$(PY) -c "from app.cli import banner; banner()"
-	$(FLASK) run --host 127.0.0.1 --port 5000 --debug
+	@$(PY) -c "from app.cli import banner; banner($(PORT))"
+	$(FLASK) run --host 127.0.0.1 --port $(PORT) --debug
 
 ## Every test: on SQLite with inline jobs, then on PostgreSQL + Redis when TEST_DATABASE_URL / REDIS_URL are set
 test: $(VENV)/.dev

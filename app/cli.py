@@ -218,13 +218,14 @@ def catalog_export(fmt: str):
     click.echo(export_catalog() if fmt == "yaml" else export_csv(), nl=False)
 
 
-def banner() -> None:
-    """What `make run` prints before serving."""
-    print("""
-掌上办 is starting on http://127.0.0.1:5000
+def banner(port: int = 5000) -> None:
+    """What `make run` prints before serving (`make run PORT=5050` changes the port)."""
+    site = f"http://127.0.0.1:{port}"
+    print(f"""
+掌上办 is starting on {site}
 
-  Citizen:  any mobile number (demo: 13800138000); the SMS code is printed in this console
-            as a line starting with [短信], and listed at http://127.0.0.1:5000/dev/outbox
-  Clerk:    http://127.0.0.1:5000/staff/login  clerk / clerk-demo-2026
-  Admin:    http://127.0.0.1:5000/staff/login  admin / admin-demo-2026
+  Citizen:  any mobile number (demo: {DEMO_CITIZEN}); the SMS code is printed in this console
+            as a line starting with [短信], and listed at {site}/dev/outbox
+  Clerk:    {site}/staff/login  clerk / clerk-demo-2026
+  Admin:    {site}/staff/login  admin / admin-demo-2026
 """, flush=True)

@@ -53,7 +53,12 @@ def from_env() -> dict:
     upload_mb = _int("UPLOAD_MAX_MB", 10)
     return {
         "APP_ENV": env,
-        "DEBUG": _bool("FLASK_DEBUG", not production),
+        # Debug mode only when asked for (FLASK_DEBUG=1, or `make run`, which passes --debug), as
+        # `flask run` already does; development does not need it (see DEV_OUTBOX).
+        "DEBUG": _bool("FLASK_DEBUG"),
+        # Development means the /dev/outbox page however the server is started (`make run`,
+        # `flask run` without --debug, gunicorn); never in production or any other APP_ENV.
+        "DEV_OUTBOX": env == "development",
         "SECRET_KEY": _secret_key(production),
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL")),
         # hide_parameters: a failed statement's error (and so the log) never shows its values,
@@ -185,6 +190,8 @@ def check_production(config: dict) -> None:
     problems = []
     if config.get("DEBUG"):
         problems.append("FLASK_DEBUG must be off")
+    if config.get("DEV_OUTBOX"):
+        problems.append("the development outbox page must be off")
     if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         problems.append("DATABASE_URL must point at PostgreSQL")
     if not config.get("REDIS_URL"):

@@ -6,7 +6,9 @@ With TEST_DATABASE_URL or REDIS_URL set, an unreachable service fails the run; i
 import os
 import re
 import tempfile
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
@@ -15,10 +17,20 @@ from sqlalchemy import text
 from app import create_app, jobs
 from app.extensions import db, limiter
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 TEST_DB = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS = os.environ.get("REDIS_URL")
 TOKEN_RE = re.compile(r'"X-CSRFToken": "([^"]+)"')
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def shanghai(text: str) -> datetime:
+    """A moment in the halls' time zone, for tests that set the clock: a test whose outcome
+    depends on the hour or the weekday says which it means, so that it passes whenever CI runs:
+
+        @pytest.mark.time_machine(shanghai("2026-12-02 10:00"), tick=True)  # a Wednesday morning
+    """
+    return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
 
 
 def _require_services() -> None:
@@ -81,6 +93,7 @@ def app():
     config = {
         "TESTING": True,
         "DEBUG": False,
+        "DEV_OUTBOX": False,  # as in production; tests that read codes there turn it on
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": _db_url(tmp),
         "REDIS_URL": TEST_REDIS,

@@ -57,9 +57,13 @@ class SmsMessage(db.Model):
     resends: Mapped[int] = mapped_column(default=0)  # rounds started by staff
     error_code: Mapped[str | None] = mapped_column(String(40))
     receipt_at: Mapped[datetime | None]  # the provider's time of the receipt last applied
+    # The OutId of the batch call that carried it this round (alone, its idempotency key is the
+    # OutId): what a retry asks the provider about before sending again (services._earlier).
+    batch_out_id: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_sms_message_status_created", "status", "created_at"),
-                      Index("ix_sms_message_provider_id", "provider_id"))
+                      Index("ix_sms_message_provider_id", "provider_id"),
+                      Index("ix_sms_message_batch_out_id", "batch_out_id"))
 
     @property
     def masked_phone(self) -> str:

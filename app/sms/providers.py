@@ -8,6 +8,8 @@ What Aliyun's documentation says, and what follows from it here:
   message's provider id is "<BizId>:<phone>", a number appears at most once per call, and the
   call's OutId starts with BATCH_OUT_ID_PREFIX so that parse_receipts() can tell the two apart.
 - Neither call is idempotent, and a timed-out call may still have been sent: the reason says so.
+  QuerySendDetails lists what one number was sent on one day, each with its call's OutId, so a
+  retry first asks whether an earlier call got through (earlier_send) instead of sending twice.
 - Requests are POSTed (form body) rather than GET so that phone numbers and codes stay out of
   URLs, which proxies log; the signature covers the method, so the body is signed as "POST".
 - Receipts (SmsReport, HTTP batch push) are a JSON array of objects with phone_number,
@@ -108,6 +110,7 @@ class SendResult:
     outcome: str  # sent | temporary_failure | permanent_failure | technical_failure
     provider_id: str | None = None
     reason: str | None = None
+    delivered: bool = False  # found by earlier_send() with the operator's receipt already in
 
 
 @dataclass
@@ -117,6 +120,7 @@ class Receipt:
     delivered: bool
     error_code: str | None
     reported_at: datetime  # aware, in Beijing time as Aliyun reports it
+    phone: str | None = None  # without +86
 
 
 def mask_phone(phone: str) -> str:
@@ -186,6 +190,7 @@ class _Answer:
     code: str
     biz_id: str | None = None
     problem: str | None = None  # set when there is no usable answer from Aliyun
+    data: dict | None = None  # the whole answer
 
 
 def classify(code: str) -> str:
@@ -234,25 +239,66 @@ class AliyunProvider:
     def send_batch(self, items: list[SmsItem]) -> list[SendResult]:
         """One result per item, in order: SendSms for one message, SendBatchSms for several."""
         results: list[SendResult | None] = [None] * len(items)
+        for n, item in enumerate(items):
+            if item.template not in self.template_codes:
+                results[n] = SendResult(PERMANENT, None, f"短信模板“{item.template}”没有对应的"
+                                        "阿里云模板编号(ALIYUN_SMS_TEMPLATES),未发送")
+        broken: SendResult | None = None
+        for chunk in self._calls(items):
+            if broken:  # the channel just failed: don't queue more timeouts behind it
+                chunk_results = [_not_tried(broken)] * len(chunk)
+            else:
+                chunk_results = self._send_chunk(self.template_codes[items[chunk[0]].template],
+                                                 [items[n] for n in chunk])
+                broken = next((r for r in chunk_results if r.outcome == TECHNICAL), None)
+            for n, result in zip(chunk, chunk_results, strict=True):
+                results[n] = result
+        return results
+
+    def _calls(self, items: list[SmsItem]) -> list[list[int]]:
+        """The items each call carries: grouped by template, then chunked (see _chunks)."""
         groups: dict[str, list[int]] = {}
         for n, item in enumerate(items):
             if item.template in self.template_codes:
                 groups.setdefault(item.template, []).append(n)
-            else:
-                results[n] = SendResult(PERMANENT, None, f"短信模板“{item.template}”没有对应的"
-                                        "阿里云模板编号(ALIYUN_SMS_TEMPLATES),未发送")
-        broken: SendResult | None = None
-        for template, indexes in groups.items():
-            for chunk in _chunks(indexes, items):
-                if broken:  # the channel just failed: don't queue more timeouts behind it
-                    chunk_results = [_not_tried(broken)] * len(chunk)
-                else:
-                    chunk_results = self._send_chunk(self.template_codes[template],
-                                                     [items[n] for n in chunk])
-                    broken = next((r for r in chunk_results if r.outcome == TECHNICAL), None)
-                for n, result in zip(chunk, chunk_results, strict=True):
-                    results[n] = result
-        return results
+        return [chunk for indexes in groups.values() for chunk in _chunks(indexes, items)]
+
+    def out_ids(self, items: list[SmsItem]) -> list[str]:
+        """The OutId each item will be sent under: its own key alone, the batch's in a batch."""
+        found = [item.out_id for item in items]
+        for chunk in self._calls(items):
+            if len(chunk) > 1:
+                batch = batch_out_id([items[n] for n in chunk])
+                for n in chunk:
+                    found[n] = batch
+        return found
+
+    def earlier_send(self, item: SmsItem, out_ids: list[str], since: datetime) -> (
+            SendResult | None):
+        """Whether Aliyun already took this message under one of these OutIds since `since`.
+
+        QuerySendDetails lists one number's messages of one Beijing day (50 a page); every day
+        from today back to `since` is read. None: not there, so sending is safe. A technical
+        failure: Aliyun could not be asked, so nobody knows and the message must not be sent yet.
+        """
+        first, day = since.astimezone(BEIJING).date(), datetime.now(BEIJING).date()
+        while day >= first:
+            for page in range(1, 21):
+                answer = self.call("QuerySendDetails", {
+                    "PhoneNumber": normalize_phone(item.phone), "SendDate": day.strftime("%Y%m%d"),
+                    "PageSize": "50", "CurrentPage": str(page)})
+                if answer.code != "OK" or answer.data is None:
+                    cause = answer.problem or _reason(answer.code)
+                    return SendResult(TECHNICAL, None, f"无法向阿里云确认上次是否已发出({cause}),"
+                                                       "未重发")
+                records = _details(answer.data)
+                match = next((r for r in records if r.get("OutId") in out_ids), None)
+                if match:
+                    return _found(match)
+                if len(records) < 50:
+                    break
+            day -= timedelta(days=1)
+        return None
 
     def _send_chunk(self, template_code: str, items: list[SmsItem]) -> list[SendResult]:
         if len(items) == 1:
@@ -320,7 +366,7 @@ def _parse_answer(action: str, response: requests.Response) -> _Answer:
     if not isinstance(code, str) or not code:
         return _problem(action, f"阿里云短信接口的答复无法识别(HTTP {response.status_code})")
     biz_id = data.get("BizId")
-    return _Answer(code, str(biz_id) if biz_id else None)
+    return _Answer(code, str(biz_id) if biz_id else None, data=data)
 
 
 def _problem(action: str, reason: str) -> _Answer:
@@ -337,6 +383,21 @@ def _result(answer: _Answer) -> SendResult:
     if outcome == TECHNICAL:  # ours to fix (keys, clock, a bug): worth a line in the log
         log.warning("aliyun answered %s", answer.code)
     return SendResult(outcome, None, _reason(answer.code))
+
+
+def _details(data: dict) -> list[dict]:
+    dtos = data.get("SmsSendDetailDTOs") or {}
+    records = dtos.get("SmsSendDetailDTO") if isinstance(dtos, dict) else dtos
+    return [r for r in records or [] if isinstance(r, dict)]
+
+
+def _found(record: dict) -> SendResult:
+    """A message QuerySendDetails shows: 1 waiting for the receipt, 2 failed, 3 delivered."""
+    status = str(record.get("SendStatus"))
+    if status == "2":
+        code = record.get("ErrCode") or "未知"
+        return SendResult(PERMANENT, None, f"运营商未能送达(错误码 {code})")
+    return SendResult(SENT, None, None, delivered=status == "3")
 
 
 def _not_tried(cause: SendResult) -> SendResult:
@@ -401,9 +462,11 @@ def _receipt(n: int, entry) -> Receipt:
     if out_id and out_id.startswith(BATCH_OUT_ID_PREFIX):  # see the module docstring
         provider_id = f"{biz_id}:{normalize_phone(_field(n, entry, 'phone_number'))}"
     error_code = entry.get("err_code")
+    phone = entry.get("phone_number")
     return Receipt(provider_id=provider_id, out_id=out_id, delivered=success,
                    error_code=None if success or not error_code else str(error_code),
-                   reported_at=_beijing_time(n, _field(n, entry, "report_time")))
+                   reported_at=_beijing_time(n, _field(n, entry, "report_time")),
+                   phone=normalize_phone(str(phone)) if phone else None)
 
 
 def _field(n: int, entry: dict, key: str) -> str:

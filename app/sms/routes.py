@@ -16,8 +16,9 @@ from app.sms.states import FAILED, TONES
 
 @bp.get("/dev/outbox")
 def dev_outbox():
-    """Messages sent through the console backend, newest first; debug only."""
-    if not current_app.debug or current_app.config["SMS_BACKEND"] != "console":
+    """Messages sent through the console backend, newest first; in development (or debug) only."""
+    shown = current_app.config.get("DEV_OUTBOX") or current_app.debug
+    if not shown or current_app.config["SMS_BACKEND"] != "console":
         abort(404)
     messages = db.session.scalars(
         select(SmsMessage).order_by(SmsMessage.id.desc()).limit(50)).all()

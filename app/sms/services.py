@@ -4,6 +4,11 @@ Idempotency: a message is created once per idempotency key, and only a job that 
 queued (or a due retry) to sending under a row lock may hand it to the provider; a job run twice
 finds it already sending and does nothing. A staff resend is a new round on the same row: it goes
 back to queued (new attempt, new provider id) and the same rules apply to the job it enqueues.
+
+A call that got no clear answer (a timeout, a worker killed mid-call) may still have been taken by
+the provider. Its automatic retry therefore first asks the provider, where it can tell
+(`earlier_send`: Aliyun's QuerySendDetails by number, day and OutId), and a message the provider
+already has is recorded as sent instead of being sent again.
 """
 
 import hashlib
@@ -144,8 +149,13 @@ def _send_batch(batch: list[SmsMessage], now: datetime) -> dict[int, str]:
     if not batch:
         return {}
     claim = jobs.current_job_id()
-    for row in batch:
+    earlier = {row.id: _earlier(row) for row in batch
+               if row.status == SmsStatus.TECHNICAL_FAILURE}  # read before the claim below
+    items = _items(batch)
+    for row, out_id in zip(batch, _out_ids(items), strict=True):
         row.sending_at, row.claim_job_id, row.attempts = now, claim, row.attempts + 1
+        if out_id != row.idempotency_key:  # carried by a batch call under the batch's OutId
+            row.batch_out_id = out_id
         transition(row, SmsStatus.SENDING)
     # The claimed messages' own jobs would only find them sent: mark them done now, in the same
     # transaction, and spare the worker a round of locks and commits for each.
@@ -155,10 +165,9 @@ def _send_batch(batch: list[SmsMessage], now: datetime) -> dict[int, str]:
             jobs.OutboxJob.id.in_(spared),
             jobs.OutboxJob.status.in_([jobs.JobStatus.PENDING, jobs.JobStatus.PUSHED]),
         ).values(status=jobs.JobStatus.DONE, updated_at=utcnow()))
-    items = _items(batch)  # read before the commit expires the rows
     ids = [row.id for row in batch]
     db.session.commit()  # claimed: a second run of any of these jobs now does nothing
-    results = _call_provider(items)
+    results = _call_provider(items, [earlier.get(row_id) for row_id in ids])
     fresh = {row.id: row for row in db.session.scalars(select(SmsMessage).where(
         SmsMessage.id.in_(ids)).with_for_update().execution_options(populate_existing=True))}
     for row_id, result in zip(ids, results, strict=True):
@@ -213,14 +222,47 @@ def _items(batch: list[SmsMessage]) -> list:
                     out_id=m.idempotency_key) for m in batch]
 
 
-def _call_provider(items: list) -> list:
-    """The provider's answer for each message; any surprise becomes a technical failure."""
+def _earlier(row: SmsMessage) -> tuple[list[str], datetime]:
+    """What to ask the provider before retrying: the OutIds of this round's calls, and since when
+    (the day before the last attempt: a batch attempt came at most a retry chain earlier)."""
+    out_ids = [row.idempotency_key] + ([row.batch_out_id] if row.batch_out_id else [])
+    last = row.sending_at or row.created_at
+    return out_ids, (last - timedelta(days=1)).replace(tzinfo=UTC)
+
+
+def _out_ids(items: list) -> list[str]:
+    """The OutId each message travels under (a batch call has one for all its messages)."""
+    try:
+        chosen = provider()
+    except Exception:  # noqa: BLE001 - _call_provider records why it cannot be built
+        return [item.out_id for item in items]
+    return chosen.out_ids(items) if hasattr(chosen, "out_ids") else [i.out_id for i in items]
+
+
+def _call_provider(items: list, earlier: list | None = None) -> list:
+    """The provider's answer for each message; any surprise becomes a technical failure.
+
+    A message in `earlier` (a retry after an unclear answer) is first looked up where the
+    provider can tell, and sent only when the provider does not have it.
+    """
     from app.sms.providers import SendResult
 
     try:
-        results = list(provider().send_batch(items))
-        if len(results) != len(items):
-            raise ValueError(f"{len(results)} answers for {len(items)} messages")
+        chosen = provider()
+        results = [None] * len(items)
+        if hasattr(chosen, "earlier_send"):
+            for n, check in enumerate(earlier or []):
+                if check:
+                    results[n] = chosen.earlier_send(items[n], *check)
+                    if results[n] is not None and results[n].outcome != "technical_failure":
+                        log.info("sms %s: the provider already had it; not sent again",
+                                 items[n].out_id[:12])
+        todo = [n for n, result in enumerate(results) if result is None]
+        answers = list(chosen.send_batch([items[n] for n in todo])) if todo else []
+        if len(answers) != len(todo):
+            raise ValueError(f"{len(answers)} answers for {len(todo)} messages")
+        for n, answer in zip(todo, answers, strict=True):
+            results[n] = answer
     except Exception as exc:  # noqa: BLE001 - the worker must record it, not crash
         log.exception("sms provider call failed")
         reason = redact(f"短信通道调用出错({type(exc).__name__}: {exc})")[:300]
@@ -236,6 +278,9 @@ def record_result(message: SmsMessage, result, commit: bool = True) -> str:
         message.reason, message.next_retry_at = None, None
         if getattr(provider(), "name", None) == "console":  # it has no receipts to wait for
             transition(message, SmsStatus.DELIVERED, note="console")
+            message.delivered_at = now
+        elif getattr(result, "delivered", False):  # found by a retry, its receipt already in
+            transition(message, SmsStatus.DELIVERED, note="短信通道查询:已送达,未重发")
             message.delivered_at = now
     elif result.outcome == "permanent_failure":
         message.reason, message.next_retry_at = result.reason or "短信通道拒绝发送", None
@@ -323,6 +368,7 @@ def _apply_receipt(receipt) -> bool:
         return False
     message = db.session.scalar(select(SmsMessage).where(
         SmsMessage.provider_id == str(receipt.provider_id)).with_for_update())
+    message = message or _by_out_id(receipt)
     reported = _naive_utc(receipt.reported_at) or utcnow()
     if message is None or message.status != SmsStatus.SENDING:
         return False  # unknown, an earlier round's provider id, or already settled
@@ -336,6 +382,27 @@ def _apply_receipt(receipt) -> bool:
         message.reason = f"运营商未能送达(错误码 {receipt.error_code or '未知'})"
         transition(message, SmsStatus.PERMANENT_FAILURE, note=message.reason)
     return True
+
+
+def _by_out_id(receipt) -> SmsMessage | None:
+    """A message a retry found already sent has no provider id yet: its receipt names it by the
+    call's OutId (our key alone; the batch's OutId and the number in a batch)."""
+    from app.sms.providers import BATCH_OUT_ID_PREFIX
+
+    if not receipt.out_id:
+        return None
+    query = select(SmsMessage).where(SmsMessage.provider_id.is_(None),
+                                     SmsMessage.status == SmsStatus.SENDING,
+                                     SmsMessage.sent_at.is_not(None))
+    if receipt.out_id.startswith(BATCH_OUT_ID_PREFIX):
+        query = query.where(SmsMessage.batch_out_id == receipt.out_id,
+                            SmsMessage.phone == receipt.phone)
+    else:
+        query = query.where(SmsMessage.idempotency_key == receipt.out_id)
+    message = db.session.scalar(query.with_for_update())
+    if message is not None:
+        message.provider_id = str(receipt.provider_id)
+    return message
 
 
 def _naive_utc(value: datetime | None) -> datetime | None:
@@ -360,7 +427,7 @@ def resend(message_id: int, actor_id: int) -> SmsMessage:
     wake = None if message.urgent else quiet_until(now)
     message.resends, message.retries, message.attempts = message.resends + 1, 0, 0
     message.provider_id = message.sent_at = message.sending_at = message.next_retry_at = None
-    message.claim_job_id = None
+    message.claim_job_id = message.batch_out_id = None
     message.error_code = message.receipt_at = message.reason = None
     message.send_after = wake
     transition(message, SmsStatus.QUEUED, actor_id=actor_id, note="管理员重发")

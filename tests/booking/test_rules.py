@@ -2,6 +2,8 @@
 
 from datetime import time, timedelta
 
+import pytest
+from conftest import shanghai
 from sqlalchemy import select
 
 from app.booking import services
@@ -46,20 +48,15 @@ def test_reminder_is_idempotent_and_none_for_cancelled(app, client, auth, world)
         SmsMessage.template == "booking_reminder", SmsMessage.text.contains(other.number))) is None
 
 
-def test_reminder_respects_quiet_hours(app, client, auth, world):
+@pytest.mark.time_machine(shanghai("2026-12-02 23:30"), tick=True)
+def test_reminder_respects_quiet_hours(app, client, auth, world, monkeypatch):
     booking = _book(client, auth, world)
-    app.config["QUIET_HOURS"] = "0-0"
-    old = app.config["QUIET_HOURS"]
-    hour = to_local(utcnow()).hour
-    app.config["QUIET_HOURS"] = f"{hour}-{(hour + 2) % 24}"  # now is inside quiet hours
-    try:
-        with app.test_request_context():
-            services.remind(booking.id)
-    finally:
-        app.config["QUIET_HOURS"] = old
+    monkeypatch.setitem(app.config, "QUIET_HOURS", "22-8")  # the default: 23:30 is inside
+    with app.test_request_context():
+        services.remind(booking.id)
     message = db.session.scalar(select(SmsMessage).where(
         SmsMessage.template == "booking_reminder"))
-    assert message.send_after is not None and message.send_after > utcnow()
+    assert to_local(message.send_after) == shanghai("2026-12-03 08:00")
 
 
 def test_no_show_job_marks_only_unchecked_past_bookings(app, client, auth, world):

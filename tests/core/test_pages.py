@@ -115,17 +115,45 @@ def test_production_requires_a_secret_key(monkeypatch):
         create_app()
 
 
-def test_dev_outbox_only_in_debug(app, client, auth):
+def test_dev_outbox_is_off_unless_development_or_debug(app, client, auth, monkeypatch):
     auth.login_citizen()
-    assert client.get("/dev/outbox").status_code == 404
-    app.debug = True
-    try:
-        page = client.get("/dev/outbox").get_data(as_text=True)
-    finally:
-        app.debug = False
+    assert client.get("/dev/outbox").status_code == 404  # the test app is set up as production
+    monkeypatch.setattr(app, "debug", True)
+    page = client.get("/dev/outbox").get_data(as_text=True)
     assert "验证码" in page and "138****8000" in page
 
 
+def _app_from_the_environment(app, monkeypatch, **env):
+    """An app built from settings alone, as `flask run` or gunicorn builds one (test database)."""
+    for name in ("APP_ENV", "FLASK_DEBUG", "SMS_BACKEND", "LOG_FORMAT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SECRET_KEY", "a-development-secret")
+    monkeypatch.setenv("DATABASE_URL", app.config["SQLALCHEMY_DATABASE_URI"])
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return create_app()
+
+
+def test_development_shows_the_outbox_without_debug(app, auth, monkeypatch):
+    """`flask run` without --debug (Flask then sets debug off) still shows the codes."""
+    auth.login_citizen()
+    dev = _app_from_the_environment(app, monkeypatch)
+    dev.debug = False  # what `flask run` does when FLASK_DEBUG is unset
+    page = dev.test_client().get("/dev/outbox")
+    assert page.status_code == 200 and "验证码" in page.get_data(as_text=True)
+    staging = _app_from_the_environment(app, monkeypatch, APP_ENV="staging", FLASK_DEBUG="0")
+    assert staging.test_client().get("/dev/outbox").status_code == 404
+
+
+def test_production_never_has_the_outbox(monkeypatch):
+    from app.config import check_production, from_env
+
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a-real-secret-that-is-long-enough-for-prod")
+    assert from_env()["DEV_OUTBOX"] is False
+    config = {**from_env(), "DEV_OUTBOX": True, "SMS_BACKEND": "aliyun", "REDIS_URL": None}
+    with pytest.raises(RuntimeError, match="outbox"):
+        check_production(config)
 
 
 def test_production_refuses_the_example_secret(monkeypatch):

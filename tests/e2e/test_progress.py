@@ -3,6 +3,7 @@ without signing in; the same link for another purpose, another record or after e
 the lookup by number + SMS code works."""
 
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -33,14 +34,17 @@ def _latest_sms(phone) -> str:
     return text
 
 
-def _wait_for_code(phone, tries: int = 50) -> str:
-    """The lookup code is sent by a job: with Redis it arrives a moment after the page."""
-    for _ in range(tries):
+def _wait_for_code(phone, seconds: float = 30) -> str:
+    """The lookup code is sent by a job: with Redis it arrives a moment after the page (longer
+    on a busy machine, hence a deadline rather than a count of tries)."""
+    deadline = time.monotonic() + seconds
+    while True:
         found = re.search(r"验证码(\d{6})", _latest_sms(phone))
         if found:
             return found.group(1)
+        if time.monotonic() > deadline:
+            raise AssertionError("no lookup code arrived")
         phone.page.wait_for_timeout(100)
-    raise AssertionError("no lookup code arrived")
 
 
 def _open(page, path_or_url: str) -> int:

@@ -39,9 +39,10 @@ def test_bad_rating_from_the_sms_link_to_a_rated_fix(app, make_phone):
     citizen = make_phone()
     admin = make_phone()
     invite, link = _served_visit(app)
-    today = services.local_day(utcnow()).isoformat()
-    # today's figures for this item at this window: what this visit changes, nothing else
-    dash = (f"/ratings/dashboard?from={today}&to={today}&item={invite.item_id}"
+    # The figures of the visit's day for this item at this window: what this visit changes,
+    # nothing else. Its day, not today's: ten minutes after midnight they differ.
+    day = invite.served_day.isoformat()
+    dash = (f"/ratings/dashboard?from={day}&to={day}&item={invite.item_id}"
             f"&window={invite.window_id}")
 
     a = admin.page

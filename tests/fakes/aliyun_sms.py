@@ -4,9 +4,15 @@ It checks what the real gateway checks, with its own code for the signature so t
 the client's signing cannot hide here: required parameters, the access key, the HMAC-SHA1
 signature over GET or POST parameters, a Timestamp within 31 minutes and a SignatureNonce used
 once. Then it answers like SendSms / SendBatchSms: OK with a BizId (one per call, shared by a
-batch's messages), or an isv.* code with HTTP 200. Assumptions where the documentation is
-silent: a batch with one bad number or one throttled number is refused as a whole, and a
-"slow" answer still sends the message after the client has given up, as the real one may.
+batch's messages), or an isv.* code with HTTP 200; QuerySendDetails lists what one number was
+sent on one day, with each call's OutId. Assumptions where the documentation is silent: a batch
+with one bad number or one throttled number is refused as a whole, and a "slow" answer still
+sends the message after the client has given up, as the real one may.
+
+The test controls the timing of a "slow" answer: the fake holds it until the test calls
+release(), so a client's timeout fires however busy the machine is, and wait_held() / settle()
+let the test wait for the fake instead of sleeping. reset() lets every held call finish first,
+so no late message lands in the next test's records.
 
 Run `python -m fakes.aliyun_sms` from tests/ to serve it in its own process: the first line of
 stdout is its URL.
@@ -131,17 +137,22 @@ class FakeAliyun:
         self.url = f"http://127.0.0.1:{self.server.server_port}/"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.lock = threading.Lock()
+        self._busy = threading.Condition()  # calls in flight, and calls held by "slow"
+        self._in_flight = self._held = 0
+        self._gate = threading.Event()  # set: held calls go on
         self.reset()
 
     def reset(self) -> None:
-        """Back to a well-behaved gateway with nothing sent."""
+        """Back to a well-behaved gateway with nothing sent (held calls finish first)."""
+        self.release()
+        self.settle()
+        self._gate.clear()
         with self.lock:
             self.keys = {ACCESS_KEY_ID: ACCESS_KEY_SECRET}
             self.sign_names = {SIGN_NAME}
             # None: any well-formed SMS_ code exists; else code -> the variables it needs.
             self.templates: dict[str, set[str]] | None = None
             self.throttle_per_minute: int | None = None  # like isv.BUSINESS_LIMIT_CONTROL
-            self.slow_seconds = 1.0
             self.sent: list[dict] = []
             self.calls: list[dict] = []  # every call answered: action, numbers, code
             self._forced: deque[str] = deque()
@@ -164,9 +175,37 @@ class FakeAliyun:
 
     def script(self, *answers: str) -> None:
         """Force the next valid calls' answers: FORCED names, "garbage", "slow" or codes."""
-        # "slow" sleeps slow_seconds and then sends anyway, as a gateway past its client's timeout.
+        # "slow" holds the call until release(), then sends anyway, as a gateway past its
+        # client's timeout may.
         with self.lock:
             self._forced.extend(answers)
+        if "slow" in answers:
+            self._gate.clear()  # held again, even after an earlier release()
+
+    def wait_held(self, count: int = 1, timeout: float = 30) -> None:
+        """Wait until `count` "slow" calls have arrived and are being held."""
+        with self._busy:
+            if not self._busy.wait_for(lambda: self._held >= count, timeout):
+                raise AssertionError(f"{self._held} of {count} slow calls reached the fake")
+
+    def release(self) -> None:
+        """Let held calls go on: each sends its messages and answers."""
+        self._gate.set()
+
+    def settle(self, timeout: float = 30) -> None:
+        """Wait until no call is in flight."""
+        with self._busy:
+            if not self._busy.wait_for(lambda: self._in_flight == 0, timeout):
+                raise AssertionError("a call to the fake is still running")
+
+    def delivered(self, phone: str, success: bool = True, err_code: str | None = None) -> None:
+        """Record an operator's receipt for what was sent to this number (QuerySendDetails shows
+        it as status 3, or 2 with the error code)."""
+        with self.lock:
+            for record in self.sent:
+                if record["phone"] == phone:
+                    record["status"] = 3 if success else 2
+                    record["err_code"] = err_code or ("DELIVERED" if success else "MK:0001")
 
     def receipts(self, provider_ids=None, success: bool = True, err_code: str | None = None,
                  report_time: datetime | None = None) -> bytes:
@@ -187,8 +226,18 @@ class FakeAliyun:
 
     # -- the gateway ---------------------------------------------------------------------------
 
+    def _wsgi(self, environ, start_response):
+        with self._busy:
+            self._in_flight += 1
+        try:
+            return self._app(environ, start_response)
+        finally:
+            with self._busy:
+                self._in_flight -= 1
+                self._busy.notify_all()
+
     @Request.application
-    def _wsgi(self, request: Request) -> Response:
+    def _app(self, request: Request) -> Response:
         if request.path == "/_fake/sent":
             with self.lock:
                 return self._json(200, {"count": len(self.sent)})
@@ -202,10 +251,14 @@ class FakeAliyun:
                 return Response("<html><body>502 Bad Gateway</body></html>", 200,
                                 content_type="text/html")
             if forced == "slow":
-                time.sleep(self.slow_seconds)
+                self._hold()
             elif forced:
                 status, code, message = FORCED.get(forced, (200, forced, "forced by the test"))
                 raise _Refusal(status, code, message)
+            if params["Action"] == "QuerySendDetails":
+                details = self._details(params)
+                self._record_call(params, "OK")
+                return self._answer(params, 200, {"Code": "OK", "Message": "OK", **details})
             biz_id = self._send(params)
         except _Refusal as refusal:
             self._record_call(params, refusal.code)
@@ -233,7 +286,7 @@ class FakeAliyun:
                            + percent_encode("&".join(f"{k}={v}" for k, v in sorted(
                                params.items()) if k != "Signature")))
         self._use_nonce(params["SignatureNonce"])
-        if params["Action"] not in ("SendSms", "SendBatchSms"):
+        if params["Action"] not in ("SendSms", "SendBatchSms", "QuerySendDetails"):
             raise _Refusal(404, "InvalidAction.NotFound", "Specified api is not found, please "
                                                           "check your url and method.")
         if params["Version"] != VERSION:
@@ -259,6 +312,40 @@ class FakeAliyun:
             if len(self._nonces) > 10000:  # forget what the Timestamp check refuses anyway
                 self._nonces = {n: t for n, t in self._nonces.items()
                                 if t > now - TIMESTAMP_WINDOW}
+
+    def _hold(self) -> None:
+        with self._busy:
+            self._held += 1
+            self._busy.notify_all()
+        try:
+            if not self._gate.wait(60):  # a test that never releases must not hang the run
+                raise _Refusal(500, "InternalError", "the test never released this call")
+        finally:
+            with self._busy:
+                self._held -= 1
+                self._busy.notify_all()
+
+    def _details(self, params: dict) -> dict:
+        """QuerySendDetails: one number's messages of one Beijing day, a page at a time."""
+        _require(params, "PhoneNumber", "SendDate", "PageSize", "CurrentPage")
+        try:
+            day = datetime.strptime(params["SendDate"], "%Y%m%d").date()
+            size, page = int(params["PageSize"]), int(params["CurrentPage"])
+        except ValueError:
+            raise _Refusal(200, "isv.INVALID_PARAMETERS", "参数格式不正确") from None
+        if not 1 <= size <= 50 or page < 1:
+            raise _Refusal(200, "isv.INVALID_PARAMETERS", "PageSize 取值范围为 1~50")
+        with self.lock:
+            found = [r for r in self.sent if r["phone"] == params["PhoneNumber"]
+                     and r["at"].astimezone(BEIJING).date() == day
+                     and params.get("BizId") in (None, "", r["biz_id"])]
+        shown = found[::-1][(page - 1) * size:page * size]  # newest first
+        return {"TotalCount": len(found), "SmsSendDetailDTOs": {"SmsSendDetailDTO": [{
+            "PhoneNum": r["phone"], "SendStatus": r.get("status", 1),
+            "ErrCode": r.get("err_code", ""), "TemplateCode": r["template_code"],
+            "Content": "【%s】%s" % (r["sign_name"], json.dumps(r["params"], ensure_ascii=False)),
+            "SendDate": r["at"].astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+            "ReceiveDate": "", "OutId": r["out_id"] or ""} for r in shown]}}
 
     def _next_forced(self) -> str | None:
         with self.lock:
@@ -336,6 +423,8 @@ class FakeAliyun:
                 count = len(json.loads(params.get("PhoneNumberJson") or "[]"))
             except ValueError:
                 count = 0
+        elif params.get("Action") == "QuerySendDetails":
+            count = 0
         else:
             count = len([p for p in (params.get("PhoneNumbers") or "").split(",") if p])
         with self.lock:

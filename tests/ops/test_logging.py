@@ -10,7 +10,7 @@ from datetime import time, timedelta
 import pytest
 import requests
 from applications.application_kit import VALID_ID, photo
-from conftest import Auth
+from conftest import Auth, shanghai
 from sqlalchemy import select
 
 from app import jobs
@@ -288,6 +288,9 @@ def _journey(app, run_jobs):
     return db.session.scalar(select(User).where(User.phone == PHONE))
 
 
+# A working day at 10:00: the booking in the journey is for later that same day, so that the clerk
+# can check it in (at 23:40 it would have been tomorrow's, and the check-in refused).
+@pytest.mark.time_machine(shanghai("2026-12-02 10:00"), tick=True)
 def test_a_whole_journey_logs_no_phone_id_number_or_code(app, captured, capsys, run_jobs):
     user = _journey(app, run_jobs)
     codes = _codes()

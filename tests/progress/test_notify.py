@@ -1,10 +1,11 @@
 """notify(): the template per event, a short link per message, idempotency, quiet hours."""
 
 import pytest
+from conftest import shanghai
 
 import factories
 from app.core.links import ShortLink
-from app.core.timeutil import to_local, utcnow
+from app.core.timeutil import to_local
 from app.extensions import db
 from app.progress.notify import EVENTS, notify
 from app.sms.models import SmsMessage
@@ -61,17 +62,14 @@ def test_unknown_event_or_record_is_refused(app, matters):
             notify("nothing", matter.id, "accepted")
 
 
-def test_quiet_hours_hold_updates(app, matters):
+@pytest.mark.time_machine(shanghai("2026-12-02 23:30"), tick=True)
+def test_quiet_hours_hold_updates(app, matters, monkeypatch):
     matter = matters.add(factories.citizen())
-    hour = to_local(utcnow()).hour
-    app.config["QUIET_HOURS"] = f"{hour}-{(hour + 1) % 24}"
-    try:
-        with app.test_request_context():
-            message = notify("testcase", matter.id, "completed")
-        db.session.commit()
-    finally:
-        app.config["QUIET_HOURS"] = "0-0"
-    assert message.send_after is not None and message.send_after > utcnow()
+    monkeypatch.setitem(app.config, "QUIET_HOURS", "22-8")  # the default: 23:30 is inside
+    with app.test_request_context():
+        message = notify("testcase", matter.id, "completed")
+    db.session.commit()
+    assert to_local(message.send_after) == shanghai("2026-12-03 08:00")
     assert message.status == "queued"
 
 

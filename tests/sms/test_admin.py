@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from conftest import shanghai
 
 import factories
 from app import jobs
@@ -61,6 +62,7 @@ def test_list_shows_status_reason_and_masks_phone_and_code(client, admin):
     assert "918273" not in detail and "******" in detail and "139****5678" in detail
 
 
+@pytest.mark.time_machine(shanghai("2026-12-02 12:00"), tick=True)  # not at midnight
 def test_filter_by_status_and_day(client, admin):
     _message(key="failed")
     _message(status=SmsStatus.DELIVERED, phone="13800000001", key="ok")

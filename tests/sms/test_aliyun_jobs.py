@@ -1,6 +1,5 @@
 """The sending job against the fake Aliyun API: every bad answer ends in the right status."""
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -131,17 +130,98 @@ def test_provider_errors_end_in_a_visible_failure(app, fake):
     assert db.session.query(OutboxJob).filter_by(status=JobStatus.FAILED).count() == 0
 
 
-def test_a_timeout_is_a_technical_failure_that_says_it_may_have_gone(app, fake, monkeypatch):
+def _timed_out(app, fake, monkeypatch, **queue):
+    """A message whose call timed out, and which the fake then took anyway (as Aliyun may)."""
     monkeypatch.setitem(app.config, "SMS_TIMEOUT", 0.2)
-    fake.slow_seconds = 0.6
-    fake.script("slow")
-    message = _queue()
+    fake.script("slow")  # held by the fake until released: the timeout fires however busy we are
+    message = _queue(**queue)
+    fake.wait_held()
+    fake.release()
+    fake.settle()
+    return db.session.get(SmsMessage, message.id)
+
+
+def test_a_timeout_is_a_technical_failure_that_says_it_may_have_gone(app, fake, monkeypatch):
+    message = _timed_out(app, fake, monkeypatch)
     assert message.status == SmsStatus.TECHNICAL_FAILURE
     assert "超时" in message.reason and "可能已发出" in message.reason
-    deadline = time.monotonic() + 5
-    while not fake.sent and time.monotonic() < deadline:  # and indeed it went, late
-        time.sleep(0.05)
+    assert len(fake.sent) == 1  # and indeed it went, late
+
+
+def test_the_retry_after_a_timeout_asks_aliyun_and_sends_nothing_again(
+        app, client, fake, monkeypatch):
+    message = _timed_out(app, fake, monkeypatch)
+    _later(11)
+    message = db.session.get(SmsMessage, message.id)
+    assert message.status == SmsStatus.SENDING and message.sent_at is not None
     assert len(fake.sent) == 1
+    assert [c["action"] for c in fake.calls] == ["SendSms", "QuerySendDetails"]
+    assert not db.session.scalars(select(OutboxJob).where(
+        OutboxJob.status == JobStatus.PENDING)).all()  # no further retry waits
+    # Its receipt still finds it, by the OutId, although no BizId came back.
+    assert _receipt(client, fake.receipts()).json["applied"] == 1
+    message = db.session.get(SmsMessage, message.id)
+    assert message.status == SmsStatus.DELIVERED and message.provider_id == fake.sent[0]["biz_id"]
+
+
+def test_a_retry_finds_a_delivered_or_failed_message_in_aliyuns_records(
+        app, fake, monkeypatch):
+    delivered = _timed_out(app, fake, monkeypatch)
+    fake.delivered("13800138000")
+    failed = _timed_out(app, fake, monkeypatch, phone="13900139000", key="k2")
+    fake.delivered("13900139000", success=False, err_code="MK:0005")
+    _later(11)
+    assert db.session.get(SmsMessage, delivered.id).status == SmsStatus.DELIVERED
+    failed = db.session.get(SmsMessage, failed.id)
+    assert failed.status == SmsStatus.PERMANENT_FAILURE and "MK:0005" in failed.reason
+    assert len(fake.sent) == 2
+
+
+def test_a_retry_sends_when_aliyun_has_nothing(app, fake, monkeypatch):
+    fake.script("error500")  # refused: it never went
+    message = _queue()
+    _later(11)
+    assert db.session.get(SmsMessage, message.id).status == SmsStatus.SENDING
+    actions = [c["action"] for c in fake.calls]
+    assert actions[0] == actions[-1] == "SendSms" and actions.count("SendSms") == 2
+    assert set(actions[1:-1]) == {"QuerySendDetails"}  # today's records, then the day before
+    assert len(fake.sent) == 1
+
+
+def test_a_retry_waits_when_aliyun_cannot_say(app, fake, monkeypatch):
+    message = _timed_out(app, fake, monkeypatch)
+    fake.script("error503")  # the lookup fails: sending now could send it twice
+    _later(11)
+    message = db.session.get(SmsMessage, message.id)
+    assert message.status == SmsStatus.TECHNICAL_FAILURE and "无法向阿里云确认" in message.reason
+    assert "将自动重试" in message.reason and len(fake.sent) == 1
+    _later(61)  # the next retry can ask, and finds it
+    assert db.session.get(SmsMessage, message.id).status == SmsStatus.SENDING
+    assert len(fake.sent) == 1
+
+
+def test_a_batch_that_timed_out_is_not_sent_again_message_by_message(app, fake, monkeypatch):
+    """A batch call (PostgreSQL batches queued messages) times out and Aliyun takes it anyway:
+    each message's retry finds it under the batch's OutId."""
+    monkeypatch.setitem(app.config, "SMS_TIMEOUT", 0.2)
+    phones = ["13800138000", "13900139000", "13700137000"]
+    rows = [services.queue_sms(p, "rating_reply", {"link": "https://x.cn/t/a"}, key=f"b{p}")
+            for p in phones]
+    db.session.commit()
+    ids = [row.id for row in rows]
+    fake.script("slow")
+    locked = [db.session.get(SmsMessage, i, with_for_update=True) for i in ids]
+    services._send_batch(locked, CLOCK[0])  # what a job does with a claimed batch
+    fake.wait_held()
+    fake.release()
+    fake.settle()
+    assert [c["action"] for c in fake.calls] == ["SendBatchSms"] and len(fake.sent) == 3
+    rows = [db.session.get(SmsMessage, i) for i in ids]
+    assert {r.status for r in rows} == {SmsStatus.TECHNICAL_FAILURE}
+    assert len({r.batch_out_id for r in rows}) == 1 and rows[0].batch_out_id.startswith("batch-")
+    _later(11)
+    assert {db.session.get(SmsMessage, i).status for i in ids} == {SmsStatus.SENDING}
+    assert len(fake.sent) == 3 and [c["action"] for c in fake.calls].count("SendSms") == 0
 
 
 def test_a_number_the_provider_rejects_is_a_permanent_failure(fake):

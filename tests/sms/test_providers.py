@@ -46,8 +46,9 @@ def fake(server):
 
 @pytest.fixture
 def aliyun(fake):
+    # A timeout no busy machine reaches: the tests of timeouts hold the fake's answer instead.
     return AliyunProvider(ACCESS_KEY_ID, ACCESS_KEY_SECRET, SIGN_NAME, CODES, endpoint=fake.url,
-                          timeout=2.0)
+                          timeout=30.0)
 
 
 def item(phone="13800138000", template="login_code", n=0, **params):
@@ -181,13 +182,26 @@ def test_per_phone_throttling_like_the_real_one(fake, aliyun):
 
 
 def test_a_timeout_is_technical_and_says_the_message_may_have_gone(fake):
-    fake.slow_seconds = 0.5
-    fake.script("slow")
+    fake.script("slow")  # held by the fake until released, so the client gives up first
     provider = AliyunProvider(ACCESS_KEY_ID, ACCESS_KEY_SECRET, SIGN_NAME, CODES,
                               endpoint=fake.url, timeout=0.2)
     [result] = provider.send_batch([item()])
     assert result.outcome == "technical_failure" and "超时" in result.reason
     assert "可能已发出" in result.reason
+    fake.wait_held()
+    fake.release()
+    fake.settle()
+    assert [s["phone"] for s in fake.sent] == ["13800138000"]  # it went after all
+
+
+def test_a_held_answer_never_lands_in_the_next_test(fake, server):
+    fake.script("slow")
+    provider = AliyunProvider(ACCESS_KEY_ID, ACCESS_KEY_SECRET, SIGN_NAME, CODES,
+                              endpoint=fake.url, timeout=0.2)
+    provider.send_batch([item()])
+    fake.wait_held()
+    server.reset()  # what the next test's fixture does: the held call finishes first
+    assert server.sent == [] and server.calls == []
 
 
 def test_nobody_listening_is_technical():
@@ -269,6 +283,49 @@ def test_after_a_technical_failure_no_further_calls_are_made(fake, aliyun):
     results = aliyun.send_batch([item(), item(phone="13900139000", template="rating_reply")])
     assert [r.outcome for r in results] == ["technical_failure"] * 2
     assert len(fake.calls) == 1 and "未发送" in results[1].reason
+
+
+# -- asking before a retry ------------------------------------------------------------------------
+
+def test_out_ids_name_each_call_as_send_batch_makes_it(fake, aliyun):
+    items = [item(n=1), item(phone="13900139000"), item(n=2), item(template="rating_reply",
+                                                                   link="x"), item(template="nope")]
+    out_ids = aliyun.out_ids(items)
+    aliyun.send_batch(items)
+    assert out_ids[0] == out_ids[1] and out_ids[0].startswith("batch-")  # one batch call
+    assert out_ids[2:] == [items[2].out_id, items[3].out_id, items[4].out_id]  # each alone
+    assert sorted({s["out_id"] for s in fake.sent}) == sorted(set(out_ids[:4]))
+
+
+def test_earlier_send_finds_a_message_by_its_calls_out_id(fake, aliyun):
+    since = datetime.now(UTC) - timedelta(days=1)
+    batch = [item(), item(phone="13900139000")]
+    aliyun.send_batch(batch)
+    out_id = aliyun.out_ids(batch)[0]
+    assert aliyun.earlier_send(batch[1], [batch[1].out_id, out_id], since).outcome == "sent"
+    assert aliyun.earlier_send(batch[1], [batch[1].out_id], since) is None  # not under its key
+    assert aliyun.earlier_send(item(phone="13700137000"), [out_id], since) is None
+    fake.delivered("13900139000")
+    found = aliyun.earlier_send(batch[1], [out_id], since)
+    assert found.outcome == "sent" and found.delivered
+    fake.delivered("13800138000", success=False, err_code="MK:0001")
+    failed = aliyun.earlier_send(batch[0], [out_id], since)
+    assert failed.outcome == "permanent_failure" and "MK:0001" in failed.reason
+
+
+def test_earlier_send_reads_every_page_of_a_busy_number(fake, aliyun):
+    since = datetime.now(UTC)
+    first = item(n=0)
+    aliyun.send_batch([first] + [item(n=n) for n in range(1, 60)])  # 60 calls, one number
+    assert len(fake.sent) == 60
+    assert aliyun.earlier_send(first, [first.out_id], since).outcome == "sent"
+    assert [c["action"] for c in fake.calls].count("QuerySendDetails") == 2
+
+
+def test_earlier_send_that_cannot_ask_says_so(fake, aliyun):
+    fake.script("error503")
+    found = aliyun.earlier_send(item(), ["k"], datetime.now(UTC))
+    assert found.outcome == "technical_failure" and "无法向阿里云确认" in found.reason
 
 
 # -- receipts ----------------------------------------------------------------------------------

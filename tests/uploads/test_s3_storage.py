@@ -1,10 +1,11 @@
 """The S3 backend on its own, against the local S3-compatible server, and its settings."""
 
 import secrets
-import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+from time_machine import travel
 
 from app.config import check_production, storage_problems
 from app.uploads.storage import (
@@ -47,14 +48,17 @@ def test_keys_that_are_not_ours_are_refused(store):
 
 def test_presigned_url_reads_once_checked_and_then_expires(store):
     key = store.save(b"jpeg bytes")
-    url = store.url(key, 1)
+    url = store.url(key, 60)
     response = requests.get(url, timeout=10)
     assert response.status_code == 200 and response.content == b"jpeg bytes"
     assert response.headers["Content-Type"] == "image/jpeg"
-    assert response.headers["Cache-Control"] == "private, max-age=1"
+    assert response.headers["Cache-Control"] == "private, max-age=60"
     assert requests.get(url.split("?")[0], timeout=10).status_code == 403  # the bucket is private
-    time.sleep(2.1)
-    expired = requests.get(url, timeout=10)
+    # Signed two minutes ago for one: the store refuses it. The test sets the signing clock
+    # rather than sleeping past a short lifetime, which a busy machine could overrun.
+    with travel(datetime.now(UTC) - timedelta(minutes=2), tick=False):
+        old = store.url(key, 60)
+    expired = requests.get(old, timeout=10)
     assert expired.status_code == 403 and "Request has expired" in expired.text
 
 
