@@ -20,10 +20,3 @@ def role_required(*roles: str):
         return wrapped
 
     return decorate
-
-
-def safe_next(target: str | None, default: str = "/") -> str:
-    """Only same-site paths may be redirected to after sign-in."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default

@@ -6,7 +6,6 @@ from flask import current_app, make_response, redirect, render_template, request
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import bp
-from app.auth.decorators import safe_next
 from app.auth.services import (
     AuthError,
     check_code,
@@ -16,6 +15,7 @@ from app.auth.services import (
     staff_login,
 )
 from app.core.privacy import mask_phone
+from app.core.redirects import safe_target
 from app.extensions import limiter
 
 
@@ -26,7 +26,7 @@ def _phone_key() -> str:
 
 def _login_page(error=None, status=200, phone=""):
     return render_template("auth/login.html", error=error, phone=phone,
-                           next=safe_next(request.values.get("next"))), status
+                           next=safe_target(request.values.get("next"))), status
 
 
 def _too_many(_limit):
@@ -38,14 +38,14 @@ def _too_many_tries(_limit):
     return make_response(render_template(
         "auth/verify.html", error="尝试次数过多,请稍后再试",
         masked=mask_phone(session.get("login_phone")),
-        next=safe_next(request.values.get("next"))), 429)
+        next=safe_target(request.values.get("next"))), 429)
 
 
 @bp.get("/login")
 def login():
     """Ask for a phone number."""
     if current_user.is_authenticated:
-        return redirect(safe_next(request.args.get("next")))
+        return redirect(safe_target(request.args.get("next")))
     return _login_page(phone=session.get("login_phone", ""))
 
 
@@ -62,7 +62,8 @@ def send_code():
         return _login_page("请输入正确的 11 位手机号码", 400, raw)
     issue_code(phone, "login")
     session["login_phone"] = phone
-    return redirect(url_for("auth.verify", next=request.form.get("next")), code=303)
+    return redirect(url_for("auth.verify", next=safe_target(request.form.get("next"), None)),
+                    code=303)
 
 
 @bp.route("/login/verify", methods=["GET", "POST"])
@@ -71,7 +72,7 @@ def send_code():
 def verify():
     """Check the code and sign the citizen in."""
     phone = session.get("login_phone")
-    next_url = safe_next(request.values.get("next"))
+    next_url = safe_target(request.values.get("next"))
     if not phone:
         return redirect(url_for("auth.login", next=next_url))
     if request.method == "GET":
@@ -93,7 +94,7 @@ def verify():
 @limiter.limit(lambda: current_app.config["LOGIN_LIMITS_PER_IP"], methods=["POST"])
 def staff_login_page():
     """Username and password for clerks and admins."""
-    next_url = safe_next(request.values.get("next"), url_for("core.me"))
+    next_url = safe_target(request.values.get("next"), url_for("core.me"))
     if request.method == "GET":
         return render_template("auth/staff_login.html", next=next_url)
     username = request.form.get("username", "")

@@ -13,10 +13,10 @@ from flask import (
 from flask_login import login_required
 from sqlalchemy import select, text
 
-from app.auth.decorators import safe_next
 from app.catalog.models import Hall
 from app.catalog.services import active_bundles, popular_items
 from app.core import bp
+from app.core.redirects import safe_target
 from app.extensions import db
 
 CARE_COOKIE = "care"
@@ -59,7 +59,7 @@ def halls():
 def toggle_care():
     """Switch care mode (关怀模式) and remember it for a year."""
     on = request.cookies.get(CARE_COOKIE) != "1"
-    response = redirect(safe_next(request.form.get("next")), code=303)
+    response = redirect(safe_target(request.form.get("next")), code=303)
     response.set_cookie(CARE_COOKIE, "1" if on else "0", max_age=365 * 86400, samesite="Lax",
                         secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)
     return response

@@ -17,9 +17,10 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user
 
-from app.auth.decorators import role_required, safe_next
+from app.auth.decorators import role_required
 from app.auth.services import AuthError, check_code, issue_code, normalize_phone
 from app.core.privacy import mask_phone
+from app.core.redirects import safe_target
 from app.extensions import limiter
 from app.sso import bp, clients, services
 from app.sso.clients import SsoError
@@ -63,7 +64,7 @@ def _problem(err: SsoError | LinkError, provider: str):
 
 
 def _start(provider: str, make_url):
-    session[NEXT] = safe_next(request.args.get("next"), url_for("core.me"))
+    session[NEXT] = safe_target(request.args.get("next"), url_for("core.me"))
     try:
         url = make_url(url_for(f"sso.{provider}_callback", _external=True))
     except SsoError as err:
