@@ -29,6 +29,9 @@ def create_app(config: dict | None = None) -> Flask:
         hops = app.config["PROXY_FIX"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     _logging(app)
+    from app.core.ids import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any route: an id past MAX_ID is 404
     _extensions(app)
     _blueprints(app)
     _templates(app)

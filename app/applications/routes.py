@@ -18,6 +18,7 @@ from app.applications.states import (
 )
 from app.auth.decorators import role_required
 from app.catalog.models import Bundle, ServiceItem
+from app.core.ids import parse_id
 from app.core.links import grant, on_link
 from app.core.models import AuditLog
 from app.core.relatives import RELATIONS
@@ -371,7 +372,7 @@ def claim(app_id: int):
 def take_over(app_id: int):
     """接手: take a colleague's claim, naming whose it was, so nobody is overridden unawares."""
     row = _staff_row(app_id)
-    seen = request.form.get("claimed_by", type=int)
+    seen = parse_id(request.form.get("claimed_by"))
     try:
         services.take_over(row, current_user, seen)
     except AppError as err:

@@ -16,6 +16,7 @@ from app.booking.services import BookingError
 from app.booking.states import LABELS, TICKET_LABELS, WEEKDAYS, BookingStatus
 from app.catalog.models import Bundle, Hall, ServiceItem
 from app.catalog.services import merge_materials
+from app.core.ids import parse_id
 from app.core.links import has_grant
 from app.core.models import AuditLog
 from app.core.relatives import RELATIONS, check_relative
@@ -75,7 +76,7 @@ def _change_of(raw) -> Booking | None:
         return None
     if not current_user.is_authenticated:
         abort(404)
-    return _own(int(raw)) if str(raw).isdigit() else abort(404)
+    return _own(parse_id(raw) or 0)
 
 
 # ---- citizen flow ----
@@ -305,8 +306,8 @@ def ticket(booking_id: int):
 
 def _staff_hall() -> Hall:
     hall_id = current_user.hall_id
-    if current_user.role == "admin" and request.values.get("hall", "").isdigit():
-        hall_id = int(request.values["hall"])
+    if current_user.role == "admin" and parse_id(request.values.get("hall")) is not None:
+        hall_id = parse_id(request.values.get("hall"))
     hall = db.session.get(Hall, hall_id) if hall_id else None
     if hall is None:
         hall = db.session.scalar(select(Hall).order_by(Hall.id)) if (
@@ -367,8 +368,7 @@ def queue():
 def queue_window():
     window_id = request.form.get("window_id", "")
     try:
-        window = services._clerk_window(current_user, int(window_id) if window_id.isdigit()
-                                        else None)
+        window = services._clerk_window(current_user, parse_id(window_id))
     except BookingError as err:
         return _queue_page(err)
     session["booking_window"] = window.id

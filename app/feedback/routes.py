@@ -7,6 +7,7 @@ from sqlalchemy import select
 from app.auth.decorators import role_required
 from app.auth.models import Role, User
 from app.catalog.models import ServiceItem
+from app.core.ids import parse_id
 from app.core.privacy import redact
 from app.core.timeutil import utcnow
 from app.extensions import db
@@ -235,7 +236,7 @@ def admin_departments():
     """Which departments each member of the hall's staff answers questions for."""
     people = _hall_staff()
     if request.method == "POST":
-        person = db.session.get(User, request.form.get("user_id", type=int) or 0)
+        person = db.session.get(User, parse_id(request.form.get("user_id")) or 0)
         if person is None or person not in people:
             return _problem(FeedbackError("只能设置本大厅工作人员的部门。", 403))
         services.set_departments(person, request.form.getlist("department"), current_user)
@@ -243,4 +244,4 @@ def admin_departments():
     return render_template("feedback/admin_departments.html", people=people,
                            departments=services.all_departments(),
                            of={p.id: services.departments_of(p) for p in people},
-                           saved=request.args.get("saved", type=int))
+                           saved=parse_id(request.args.get("saved")))

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.auth.models import Role, User
 from app.catalog.models import Hall, ServiceItem, item_hall
+from app.core.ids import parse_id
 from app.core.links import make_link
 from app.core.models import audit
 from app.core.timeutil import format_local, to_local, tz, utcnow
@@ -162,7 +163,7 @@ def _item(code: str, field: str = "item") -> ServiceItem:
 def _hall(hall_id: str) -> Hall:
     if not str(hall_id).strip():
         raise FeedbackError("请选择在哪个大厅办理", field="hall")
-    hall = db.session.get(Hall, int(hall_id)) if str(hall_id).isdigit() else None
+    hall = db.session.get(Hall, parse_id(hall_id) or 0)
     if hall is None:
         raise FeedbackError("没有找到这个大厅,请从列表中选择", field="hall")
     return hall

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.auth.decorators import role_required
 from app.auth.models import Role
 from app.catalog.models import Hall, ServiceItem
+from app.core.ids import parse_id
 from app.core.privacy import redact
 from app.core.timeutil import utcnow
 from app.extensions import db
@@ -211,7 +212,7 @@ STEP_ACTIONS = {"review": services.review, "feedback": services.give_feedback,
 def staff_assign(request_id: int):
     row = services.for_staff(request_id, current_user)
     raw = request.form.get("helper_id", "")
-    services.assign(row, current_user, int(raw) if raw.isdigit() else None)
+    services.assign(row, current_user, parse_id(raw))
     return redirect(url_for("help.staff_request", request_id=row.id), 303)
 
 
@@ -239,7 +240,7 @@ def staff_behalf(request_id: int, kind: str):
     """Start a booking or an application for the citizen; they confirm it with an SMS code."""
     row = services.for_staff(request_id, current_user)
     raw = request.form.get("slot_id" if kind == "booking" else "item_id", "")
-    number = int(raw) if raw.isdigit() else None
+    number = parse_id(raw)
     if kind == "booking":
         services.start_booking(row, current_user, number)
     elif kind == "application":
@@ -266,8 +267,8 @@ def staff_areas():
     error, name, status = None, "", 200
     if request.method == "POST":
         try:
-            if request.form.get("remove", "").isdigit():
-                services.remove_area(hall, int(request.form["remove"]), current_user.id)
+            if request.form.get("remove"):
+                services.remove_area(hall, parse_id(request.form["remove"]) or 0, current_user.id)
             else:
                 name = request.form.get("name", "")
                 services.add_area(hall, name, current_user.id)

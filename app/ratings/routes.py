@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.auth.decorators import role_required
 from app.catalog.models import Hall, ServiceItem, Window
+from app.core.ids import parse_id
 from app.core.links import on_link
 from app.core.models import AuditLog
 from app.core.privacy import redact
@@ -349,7 +350,7 @@ def _scope() -> tuple[figures.Scope, dict]:
 
     def number(name):
         value = request.args.get(name, "")
-        return int(value) if value.isdigit() else None
+        return parse_id(value)
 
     hall_id = current_user.hall_id or number("hall")
     scope = figures.Scope(start=start, end=end, hall_id=hall_id,

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.auth.decorators import role_required
+from app.core.ids import parse_id
 from app.extensions import csrf, db
 from app.htmx import render
 from app.sms import bp, services
@@ -56,7 +57,7 @@ STATUS_CHOICES = [(s.value, SMS_STATUS_LABELS[s]) for s in SmsStatus]
 def admin_messages():
     """Messages with status and failure reason, filtered by status and day; daily figures."""
     status, day_text = request.args.get("status", ""), request.args.get("date", "").strip()
-    before = request.args.get("before", type=int)
+    before = parse_id(request.args.get("before"))
     errors, day = {}, None
     if status and status not in {value for value, _ in STATUS_CHOICES}:
         errors["status"], status = "请选择列表中的状态", ""

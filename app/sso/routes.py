@@ -19,6 +19,7 @@ from flask_login import current_user, login_required, login_user
 
 from app.auth.decorators import role_required
 from app.auth.services import AuthError, check_code, issue_code, normalize_phone
+from app.core.ids import parse_id
 from app.core.privacy import mask_phone
 from app.core.redirects import safe_target
 from app.extensions import limiter
@@ -272,4 +273,4 @@ def admin_unbind(link_id: int):
 
 
 def _int(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
+    return parse_id(value)
