@@ -95,3 +95,10 @@ class FakeMatters:
             find_by_number=lambda no: next((m for m in self.rows.values() if m.number == no),
                                            None))
         return self
+
+
+def sign_in(client, user: User) -> None:
+    """Sign `user` in on this test client without the sign-in pages (tests/auth covers those)."""
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True

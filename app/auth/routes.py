@@ -14,6 +14,7 @@ from app.auth.services import (
     normalize_phone,
     staff_login,
 )
+from app.core.access import own_view, public_view
 from app.core.privacy import mask_phone
 from app.core.redirects import safe_target
 from app.extensions import limiter
@@ -42,6 +43,7 @@ def _too_many_tries(_limit):
 
 
 @bp.get("/login")
+@public_view
 def login():
     """Ask for a phone number."""
     if current_user.is_authenticated:
@@ -50,6 +52,7 @@ def login():
 
 
 @bp.post("/login/code")
+@public_view
 @limiter.limit(lambda: current_app.config["SMS_LIMITS_PER_IP"], on_breach=_too_many,
                deduct_when=lambda r: r.status_code == 303)
 @limiter.limit(lambda: current_app.config["SMS_LIMITS_PER_PHONE"], key_func=_phone_key,
@@ -67,6 +70,7 @@ def send_code():
 
 
 @bp.route("/login/verify", methods=["GET", "POST"])
+@public_view
 @limiter.limit(lambda: current_app.config["LOGIN_LIMITS_PER_IP"], methods=["POST"],
                on_breach=_too_many_tries)
 def verify():
@@ -91,6 +95,7 @@ def verify():
 
 
 @bp.route("/staff/login", methods=["GET", "POST"])
+@public_view
 @limiter.limit(lambda: current_app.config["LOGIN_LIMITS_PER_IP"], methods=["POST"])
 def staff_login_page():
     """Username and password for clerks and admins."""
@@ -107,6 +112,7 @@ def staff_login_page():
 
 
 @bp.post("/logout")
+@own_view()
 @login_required
 def logout():
     """End the session and forget the remember-me cookie."""

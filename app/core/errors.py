@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 MESSAGES = {
     400: ("请求有误", "提交的内容有问题,请检查后重试。"),
     403: ("没有权限", "您没有权限查看这个页面。如需办理,请先用本人手机号登录。"),
-    404: ("页面不存在", "您要找的页面不存在,或已被移除。"),
+    404: ("页面不存在", "您要找的页面或记录不存在,或已被移除。"),
     405: ("请求有误", "这个页面不接受这种操作。"),
     413: ("文件太大", "上传的内容太大了。照片不能超过 10MB,请重新拍摄或选择较小的照片。"),
     429: ("操作太频繁", "您的操作太频繁了,请稍后再试。"),
@@ -54,8 +54,10 @@ def init_app(app) -> None:
             return err.response
         if err.code is None or err.code < 400:
             return err
-        if err.code == 403 and _staff_signed_in():
-            return _page(403, message=STAFF_FORBIDDEN)
+        if err.code == 403:  # the rule that refused says why (app/core/access.py)
+            told = err.description if err.description != type(err).description else None
+            if told or _staff_signed_in():
+                return _page(403, message=told or STAFF_FORBIDDEN)
         return _page(err.code)
 
     @app.errorhandler(Exception)

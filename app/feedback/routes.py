@@ -4,9 +4,9 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app.auth.decorators import role_required
 from app.auth.models import Role, User
 from app.catalog.models import ServiceItem
+from app.core.access import ADMINS, VIEW, Scope, own_view, scope, staff_view
 from app.core.ids import parse_id
 from app.core.privacy import redact
 from app.core.timeutil import utcnow
@@ -52,6 +52,7 @@ def _report_page(form: ReportForm, error: FeedbackError | None = None, status: i
 
 
 @bp.get("/feedback/report")
+@own_view()
 @login_required
 def report_start():
     """办不成事反映: which item, which hall, what happened."""
@@ -59,6 +60,7 @@ def report_start():
 
 
 @bp.post("/feedback/report")
+@own_view()
 @login_required
 def report_submit():
     form = ReportForm(item_code=request.form.get("item", "").strip(),
@@ -77,6 +79,7 @@ def report_submit():
 
 
 @bp.get("/feedback/reports/<int:report_id>")
+@own_view(VIEW)
 def report_view(report_id: int):
     """The receipt and everything the hall has said, for the person who reported it."""
     try:
@@ -93,6 +96,7 @@ def _ask_page(item, text="", error=None, status=200):
 
 
 @bp.get("/feedback/ask/<code>")
+@own_view()
 @login_required
 def ask(code: str):
     """我要问: a question about one item, answered by its department."""
@@ -101,6 +105,7 @@ def ask(code: str):
 
 
 @bp.post("/feedback/ask/<code>")
+@own_view()
 @login_required
 def ask_submit(code: str):
     item = _item_or_none(code) or abort(404)
@@ -116,6 +121,7 @@ def ask_submit(code: str):
 
 
 @bp.get("/feedback/questions/<int:question_id>")
+@own_view(VIEW)
 def question_view(question_id: int):
     try:
         question = services.question_for_citizen(question_id, current_user)
@@ -127,7 +133,7 @@ def question_view(question_id: int):
 # ---- the hall: 办不成事 --------------------------------------------------------------------------
 
 @bp.get("/feedback/staff/reports")
-@role_required(Role.CLERK, Role.ADMIN)
+@staff_view(Scope.HALL)
 def staff_reports():
     """The hall's 办不成事 reports; overdue ones first and flagged."""
     shown = request.args.get("show", "open")
@@ -142,7 +148,7 @@ def _staff_report_page(report, error=None, status=200, typed=None):
 
 
 @bp.get("/feedback/staff/reports/<int:report_id>")
-@role_required(Role.CLERK, Role.ADMIN)
+@staff_view(Scope.HALL)
 def staff_report(report_id: int):
     try:
         report = services.report_for_staff(report_id, current_user)
@@ -152,7 +158,7 @@ def staff_report(report_id: int):
 
 
 @bp.post("/feedback/staff/reports/<int:report_id>/<any(reply, resolve):step>")
-@role_required(Role.CLERK, Role.ADMIN)
+@staff_view(Scope.HALL)
 def staff_report_step(report_id: int, step: str):
     """答复 (the first reply) or 办结 (the resolution)."""
     field = "reply" if step == "reply" else "resolution"
@@ -172,7 +178,7 @@ def staff_report_step(report_id: int, step: str):
 # ---- the departments: 我要问 --------------------------------------------------------------------
 
 @bp.get("/feedback/staff/questions")
-@role_required(Role.CLERK, Role.ADMIN)
+@staff_view(Scope.DEPARTMENT)
 def staff_questions():
     """Questions about the items of my departments; unanswered ones oldest first."""
     shown = request.args.get("show", "open")
@@ -190,7 +196,7 @@ def _staff_question_page(question, error=None, status=200, typed=None):
 
 
 @bp.get("/feedback/staff/questions/<int:question_id>")
-@role_required(Role.CLERK, Role.ADMIN)
+@staff_view(Scope.DEPARTMENT)
 def staff_question(question_id: int):
     try:
         question = services.question_for_staff(question_id, current_user)
@@ -200,7 +206,7 @@ def staff_question(question_id: int):
 
 
 @bp.post("/feedback/staff/questions/<int:question_id>/<any(answer, publish, unpublish):step>")
-@role_required(Role.CLERK, Role.ADMIN)
+@staff_view(Scope.DEPARTMENT)
 def staff_question_step(question_id: int, step: str):
     """答复, 公开为常见问题 (anonymised), or 取消公开."""
     typed = {k: request.form.get(k, "") for k in ("answer", "faq_question", "faq_answer")}
@@ -224,14 +230,14 @@ def staff_question_step(question_id: int, step: str):
 # ---- the admin: who answers for which department -------------------------------------------------
 
 def _hall_staff() -> list[User]:
-    query = select(User).where(User.role.in_([Role.CLERK, Role.ADMIN]))
-    if current_user.hall_id is not None:
-        query = query.where(User.hall_id == current_user.hall_id)
+    """The staff of the hall(s) in scope: a city-wide admin's list is everyone's."""
+    query = select(User).where(User.role.in_([Role.CLERK, Role.ADMIN]),
+                               scope().limit(User.hall_id))
     return list(db.session.scalars(query.order_by(User.role, User.id)))
 
 
 @bp.route("/feedback/admin/departments", methods=["GET", "POST"])
-@role_required(Role.ADMIN)
+@staff_view(Scope.HALL, roles=ADMINS)
 def admin_departments():
     """Which departments each member of the hall's staff answers questions for."""
     people = _hall_staff()

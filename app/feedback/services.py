@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.auth.models import Role, User
 from app.catalog.models import Hall, ServiceItem, item_hall
+from app.core.access import scope
 from app.core.ids import parse_id
 from app.core.links import make_link
 from app.core.models import audit
@@ -102,8 +103,9 @@ def departments_of(user: User) -> list[str]:
 
 def set_departments(user: User, departments: list[str], actor: User) -> None:
     """Replace the departments a member of staff answers for (an admin of their hall does it)."""
-    if not user.is_staff or (actor.hall_id is not None and user.hall_id != actor.hall_id):
+    if not user.is_staff:
         raise FeedbackError("只能设置本大厅工作人员的部门。", 403)
+    scope(actor).change(user.hall_id)
     known = set(db.session.scalars(select(ServiceItem.department).distinct()))
     wanted = {d for d in departments if d in known}
     for row in db.session.scalars(select(StaffDepartment).where(
@@ -121,11 +123,6 @@ def set_departments(user: User, departments: list[str], actor: User) -> None:
 def all_departments() -> list[str]:
     return list(db.session.scalars(select(ServiceItem.department).distinct()
                                    .order_by(ServiceItem.department)))
-
-
-def _staff_of_hall(user: User, hall_id: int) -> bool:
-    return user.is_staff and (user.hall_id is None and user.role == Role.ADMIN
-                              or user.hall_id == hall_id)
 
 
 # ---- 办不成事 reports ---------------------------------------------------------------------------
@@ -238,12 +235,13 @@ def _tell_citizen(report: UnresolvedReport, template: str, params: dict, step: s
 
 
 def _citizens(model, entity: str, row_id: int, user, missing: str):
-    """The row if it is this person's (or an SMS link granted it); anyone else gets a 404."""
-    from app.core.links import has_grant
+    """The row if it is this person's (or a link or lookup opened it to view); else a 404."""
+    from app.core.access import VIEW
+    from app.core.links import allows
 
     row = db.session.get(model, row_id)
     owner = row is not None and user.is_authenticated and row.citizen_id == user.id
-    if row is None or not (owner or has_grant(entity, row_id, "progress")):
+    if row is None or not (owner or allows(entity, row_id, VIEW)):
         raise FeedbackError(missing, 404)
     return row
 
@@ -255,20 +253,17 @@ def report_for_citizen(report_id: int, user) -> UnresolvedReport:
 
 
 def report_for_staff(report_id: int, user: User, lock: bool = False) -> UnresolvedReport:
-    """The report if it was made at this person's hall."""
+    """The report if it was made at a hall in this person's scope (app/core/access.py)."""
     report = db.session.get(UnresolvedReport, report_id, with_for_update=lock)
     if report is None:
         raise FeedbackError("没有找到这条反映。", 404)
-    if not _staff_of_hall(user, report.hall_id):
-        raise FeedbackError("这条反映是其他大厅的,您不能查看或处理。", 403)
+    scope(user).read(report.hall_id)
     return report
 
 
 def reports_for_hall(user: User, show: str = "open") -> list[UnresolvedReport]:
     """The hall's reports: open ones with the most urgent clock first."""
-    query = select(UnresolvedReport)
-    if user.hall_id is not None or user.role != Role.ADMIN:
-        query = query.where(UnresolvedReport.hall_id == (user.hall_id or -1))
+    query = select(UnresolvedReport).where(scope(user).limit(UnresolvedReport.hall_id))
     if show == "open":
         query = query.where(UnresolvedReport.status != ReportStatus.RESOLVED)
     elif show == "resolved":
@@ -345,18 +340,16 @@ def question_for_citizen(question_id: int, user) -> Question:
 
 
 def question_for_staff(question_id: int, user: User, lock: bool = False) -> Question:
-    """The question if this person answers for its department."""
+    """The question if this person answers for its department (Scope.DEPARTMENT)."""
     question = db.session.get(Question, question_id, with_for_update=lock)
     if question is None:
         raise FeedbackError("没有找到这个提问。", 404)
-    if question.department not in departments_of(user):
-        raise FeedbackError(f"这个问题由{question.department}答复,您不属于这个部门,不能答复。"
-                            "如需调整所属部门,请联系大厅管理员。", 403)
+    scope(user).department(question.department)
     return question
 
 
 def questions_for_staff(user: User, show: str = "open") -> list[Question]:
-    mine = departments_of(user)
+    mine = scope(user).departments
     if not mine:
         return []
     query = select(Question).where(Question.department.in_(mine))

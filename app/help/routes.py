@@ -6,9 +6,8 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app.auth.decorators import role_required
-from app.auth.models import Role
 from app.catalog.models import Hall, ServiceItem
+from app.core.access import ADMINS, Scope, own_view, scope, staff_view
 from app.core.ids import parse_id
 from app.core.privacy import redact
 from app.core.timeutil import utcnow
@@ -20,7 +19,6 @@ from app.help.states import LABELS, MODE_HINTS, MODES, STEPS
 
 TITLES = {400: "请检查", 403: "不能这样操作", 404: "没有找到", 409: "不能这样操作",
           410: "已失效", 422: "不在服务范围"}
-STAFF = (Role.CLERK, Role.ADMIN)
 
 
 @bp.record_once
@@ -58,6 +56,7 @@ def _item_from(code: str | None) -> ServiceItem | None:
 # ---- the citizen ----
 
 @bp.route("/help/new", methods=["GET", "POST"])
+@own_view()
 @login_required
 def new():
     """Ask for help with an item (from its guide) or with "not sure which" (from care mode)."""
@@ -83,6 +82,7 @@ def new():
 
 
 @bp.get("/help/mine")
+@own_view()
 @login_required
 def mine():
     rows = db.session.scalars(select(HelpRequest).where(
@@ -113,6 +113,7 @@ def _reached(row: HelpRequest) -> set[str]:
 
 
 @bp.get("/help/<int:request_id>")
+@own_view()
 @login_required
 def view(request_id: int):
     """The citizen's request: the five steps, the helper, feedback, and what to confirm."""
@@ -120,6 +121,7 @@ def view(request_id: int):
 
 
 @bp.post("/help/<int:request_id>/confirm")
+@own_view()
 @login_required
 def confirm(request_id: int):
     """The SMS code that turns the helper's booking or application into the citizen's own."""
@@ -140,6 +142,7 @@ def confirm(request_id: int):
 
 
 @bp.post("/help/<int:request_id>/withdraw")
+@own_view()
 @login_required
 def withdraw(request_id: int):
     row = _own(request_id)
@@ -150,7 +153,7 @@ def withdraw(request_id: int):
 # ---- the hall's helpers ----
 
 @bp.get("/staff/help")
-@role_required(*STAFF)
+@staff_view(Scope.HALL)
 def staff_requests():
     """帮办代办: the hall's requests, oldest first; "mine" is what this helper holds."""
     show = request.args.get("show", "open")
@@ -197,7 +200,7 @@ def _staff_page(row: HelpRequest, error: HelpError | None = None, typed: dict | 
 
 
 @bp.get("/staff/help/<int:request_id>")
-@role_required(*STAFF)
+@staff_view(Scope.HALL)
 def staff_request(request_id: int):
     return _staff_page(services.for_staff(request_id, current_user))
 
@@ -208,7 +211,7 @@ STEP_ACTIONS = {"review": services.review, "feedback": services.give_feedback,
 
 
 @bp.post("/staff/help/<int:request_id>/assign")
-@role_required(*STAFF)
+@staff_view(Scope.HALL)
 def staff_assign(request_id: int):
     row = services.for_staff(request_id, current_user)
     raw = request.form.get("helper_id", "")
@@ -217,7 +220,7 @@ def staff_assign(request_id: int):
 
 
 @bp.post("/staff/help/<int:request_id>/<action>")
-@role_required(*STAFF)
+@staff_view(Scope.HALL)
 def staff_step(request_id: int, action: str):
     """初审, 反馈, 受理, 不予帮办 or a working note: each by the named helper only."""
     if action not in STEP_ACTIONS:
@@ -235,7 +238,7 @@ def staff_step(request_id: int, action: str):
 
 
 @bp.post("/staff/help/<int:request_id>/behalf/<kind>")
-@role_required(*STAFF)
+@staff_view(Scope.HALL)
 def staff_behalf(request_id: int, kind: str):
     """Start a booking or an application for the citizen; they confirm it with an SMS code."""
     row = services.for_staff(request_id, current_user)
@@ -253,14 +256,12 @@ def staff_behalf(request_id: int, kind: str):
 # ---- the hall admin: the home-visit service area ----
 
 def _admin_hall() -> Hall:
-    hall = db.session.get(Hall, current_user.hall_id) if current_user.hall_id else None
-    if hall is None:
-        raise HelpError("您的账号没有所属大厅,不能设置上门服务范围", 403)
-    return hall
+    """The hall whose areas are shown: the admin's own, or the one a city-wide admin picked."""
+    return scope().hall()
 
 
 @bp.route("/staff/help/areas", methods=["GET", "POST"])
-@role_required(Role.ADMIN)
+@staff_view(Scope.HALL, roles=ADMINS)
 def staff_areas():
     """上门服务范围: the 街道/乡镇 the hall's helpers visit."""
     hall = _admin_hall()
@@ -272,9 +273,16 @@ def staff_areas():
             else:
                 name = request.form.get("name", "")
                 services.add_area(hall, name, current_user.id)
-            return redirect(url_for("help.staff_areas"), 303)
+            return redirect(url_for("help.staff_areas", hall=_picked(hall)), 303)
         except HelpError as err:
             db.session.rollback()
             error, status = err, err.status
+    halls = db.session.scalars(select(Hall).order_by(Hall.id)).all() if (
+        scope().city_wide) else []
     return render_template("help/areas.html", hall=hall, areas=services.areas(hall.id),
-                           error=error, name=name), status
+                           error=error, name=name, halls=halls, picked=_picked(hall)), status
+
+
+def _picked(hall: Hall) -> int | None:
+    """The hall to keep in the next URL: only a city-wide admin's pick means anything."""
+    return hall.id if scope().city_wide else None

@@ -22,7 +22,8 @@ from sqlalchemy import (
 
 from app import jobs
 from app.auth.services import AuthError, check_code, issue_code, normalize_phone
-from app.core.links import grant_record, has_grant
+from app.core.access import VIEW
+from app.core.links import allows, grant_record
 from app.core.models import AuditLog, audit
 from app.core.timeutil import utcnow
 from app.extensions import db
@@ -68,13 +69,13 @@ def get_matter(kind: str, entity_id: int) -> MatterSummary | None:
 
 
 def viewable(kind: str, entity_id: int) -> MatterSummary | None:
-    """The matter when its owner is signed in, or this browser holds a link or lookup grant."""
+    """The matter when its owner is signed in, or a link or lookup opened it to view."""
     summary = get_matter(kind, entity_id)
     if summary is None:
         return None
     if current_user.is_authenticated and summary.citizen_id == current_user.id:
         return summary
-    return summary if has_grant(kind, entity_id, "progress") else None
+    return summary if allows(kind, entity_id, VIEW) else None
 
 
 def delivery_for(kind: str, entity_id: int) -> ResultDelivery | None:
@@ -83,8 +84,10 @@ def delivery_for(kind: str, entity_id: int) -> ResultDelivery | None:
         ResultDelivery.kind == kind, ResultDelivery.entity_id == entity_id))
 
 
-def timeline(summary: MatterSummary) -> tuple[list[Step], ResultDelivery | None]:
-    """The citizen-facing steps, newest first, and the delivery choice: one query in all.
+def timeline(summary: MatterSummary, owner: bool = True
+             ) -> tuple[list[Step], ResultDelivery | None]:
+    """The citizen-facing steps, newest first, and the delivery choice: one query in all; for
+    someone holding a link (not the owner) the delivery address is left out.
 
     Audit rows with a public note and (for a completed matter) the ResultDelivery row come back
     in one UNION ALL, so the page costs the same however many steps there are.
@@ -99,7 +102,7 @@ def timeline(summary: MatterSummary) -> tuple[list[Step], ResultDelivery | None]
         delivery = ResultDelivery(kind=summary.kind, entity_id=summary.id, method=row.method,
                                   recipient=row.recipient, phone=row.phone, address=row.address,
                                   updated_at=row.at)
-        steps.append(Step(row.at, delivery_sentence(delivery)))
+        steps.append(Step(row.at, delivery_sentence(delivery, owner)))
     return steps, delivery
 
 
@@ -122,9 +125,9 @@ def _timeline_query(completed: bool):
     return query.order_by(literal_column("at").desc(), literal_column("seq").desc())
 
 
-def delivery_sentence(delivery: ResultDelivery) -> str:
+def delivery_sentence(delivery: ResultDelivery, owner: bool = True) -> str:
     if delivery.method == DeliveryMethod.COURIER:
-        return f"您选择了快递送达,结果将寄往:{delivery.address}"
+        return f"您选择了快递送达,结果将寄往:{delivery.address}" if owner else "您选择了快递送达"
     return "您选择了到窗口领取结果,请带上身份证到办理窗口领取"
 
 
