@@ -62,7 +62,7 @@ def _logging(app: Flask) -> None:
 
 def _extensions(app: Flask) -> None:
     from app import jobs
-    from app.auth.models import User
+    from app.auth import sessions
     from app.core import dbping, errors, security
     from app.core.sessions import CachedSerializerSessionInterface
 
@@ -81,7 +81,7 @@ def _extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
     login_manager.login_message_category = "info"
-    login_manager.user_loader(lambda user_id: db.session.get(User, int(user_id)))
+    login_manager.user_loader(sessions.load_user)  # a live sign-in, not a bare id
     jobs.init_app(app)
     security.init_app(app)
     errors.init_app(app)

@@ -2,22 +2,32 @@
 
 import hashlib
 
-from flask import current_app, make_response, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import (
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required
 
-from app.auth import bp
+from app.auth import bp, sessions
 from app.auth.services import (
     AuthError,
+    change_password,
     check_code,
     citizen_for_phone,
     issue_code,
     normalize_phone,
     staff_login,
 )
-from app.core.access import own_view, public_view
+from app.core.access import STAFF, Scope, own_view, public_view, staff_view
 from app.core.privacy import mask_phone
 from app.core.redirects import safe_target
-from app.extensions import limiter
+from app.extensions import db, limiter
 
 
 def _phone_key() -> str:
@@ -89,8 +99,7 @@ def verify():
     except AuthError as err:
         return render_template("auth/verify.html", masked=mask_phone(phone), next=next_url,
                                error=str(err), code=code), 400
-    session.pop("login_phone", None)
-    login_user(citizen_for_phone(phone), remember=True)
+    sessions.start(citizen_for_phone(phone))  # a fresh session: login_phone and all
     return redirect(next_url, code=303)
 
 
@@ -107,7 +116,7 @@ def staff_login_page():
     if result.error:
         return render_template("auth/staff_login.html", next=next_url, error=result.error,
                                username=username), 400
-    login_user(result.user, remember=True)
+    sessions.start(result.user)
     return redirect(next_url, code=303)
 
 
@@ -115,11 +124,38 @@ def staff_login_page():
 @own_view()
 @login_required
 def logout():
-    """End the session and forget the remember-me cookie."""
+    """End this browser's sign-in: its session and remember-me cookies open nothing again."""
     provider_session = session.get("sso_logout")  # set by app/sso at a provider sign-in
-    session.clear()
-    logout_user()  # after clear(): it leaves the mark that deletes the remember cookie
+    sessions.sign_out()
     if provider_session:  # that page sends the browser on to end the provider's session
         session["sso_logout"] = provider_session
         return redirect(url_for("sso.signed_out"), code=303)
     return redirect(url_for("core.home"), code=303)
+
+
+@bp.post("/logout/all")
+@own_view()
+@login_required
+def logout_all():
+    """退出所有设备: end every sign-in of this person, this browser's too (a lost phone)."""
+    count = sessions.end_all(current_user, "everywhere")
+    db.session.commit()
+    sessions.sign_out()
+    flash(f"已退出所有设备(共 {count} 处登录)。" if count > 1 else "已退出登录。", "info")
+    return redirect(url_for("core.home"), code=303)
+
+
+@bp.route("/staff/password", methods=["GET", "POST"])
+@staff_view(Scope.OWN, roles=STAFF)
+@limiter.limit(lambda: current_app.config["LOGIN_LIMITS_PER_IP"], methods=["POST"])
+def staff_password():
+    """修改密码: the current one, the new one twice; every other sign-in of this account ends."""
+    if request.method == "GET":
+        return render_template("auth/password.html", errors={})
+    errors = change_password(current_user, request.form.get("current", ""),
+                             request.form.get("new", ""), request.form.get("again", ""))
+    if errors:
+        return render_template("auth/password.html", errors=errors), 400
+    sessions.start(current_user._get_current_object())  # this browser stays, on a new sign-in
+    flash("密码已修改,其他设备上的登录已全部退出。", "success")
+    return redirect(url_for("core.me"), code=303)

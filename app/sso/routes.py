@@ -15,8 +15,9 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 
+from app.auth import sessions
 from app.auth.services import AuthError, check_code, issue_code, normalize_phone
 from app.core.access import ADMINS, Scope, own_view, public_view, staff_view
 from app.core.ids import parse_id
@@ -131,16 +132,15 @@ def _finish(identity: clients.Identity):
 
 def _sign_in(user, identity: clients.Identity, linked_now: bool):
     label = PROVIDER_LABELS[identity.provider]
-    if not login_user(user, remember=True):
+    next_url = session.get(NEXT)
+    if not sessions.start(user):  # a fresh session: the pending link and phone go with it
         return _problem(LinkError(services.DISABLED), identity.provider)
-    session.pop(PENDING, None)
-    session.pop(LINK_PHONE, None)
     if identity.id_token:
         session[LOGOUT] = {"provider": identity.provider, "id_token": identity.id_token}
     if linked_now:
         flash(f"已绑定{label},下次可以直接用{label}登录。", "info")
     log.info("sso %s sign-in for user %s", identity.provider, user.id)
-    return redirect(session.pop(NEXT, None) or url_for("core.me"), code=303)
+    return redirect(next_url or url_for("core.me"), code=303)
 
 
 def _pending():
