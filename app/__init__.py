@@ -138,7 +138,7 @@ def _blueprints(app: Flask) -> None:
 
 
 def _templates(app: Flask) -> None:
-    from app.core.privacy import mask_id, mask_phone
+    from app.core.privacy import mask_id, mask_phone, redact_text
     from app.core.timeutil import format_local
 
     hashes: dict[str, str] = {}
@@ -152,6 +152,11 @@ def _templates(app: Flask) -> None:
 
     app.jinja_env.globals["asset"] = asset
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
+    from app.core.restore import take
+
+    app.jinja_env.globals["restore_form"] = take  # fields a 页面已过期 refusal kept
     app.jinja_env.filters["local"] = format_local
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.filters["mask_id"] = mask_id
+    # free text people typed: {{ text|redact(record.private_names) }} on every screen
+    app.jinja_env.filters["redact"] = lambda text, names=(): redact_text(text, names)

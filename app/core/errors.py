@@ -43,10 +43,16 @@ def init_app(app) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(err):
-        # Offer the same fields back, with a fresh token, so nothing typed is lost.
-        fields = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"]
-        return _page(400, "页面已过期", "页面停留太久或已在别处打开,请点“重新提交”继续。",
-                     resubmit_fields=fields, resubmit_url=request.path)
+        # Nothing is done for the person: they go back to the page, find what they typed there
+        # (app/core/restore.py) and send it themselves, with a fresh token.
+        from app.core import restore
+
+        fields = restore.typed_fields()
+        restore.keep(fields)
+        log.info("csrf refused on %s %s: %s", request.method, request.path, err.description)
+        return _page(400, "页面已过期", "这一步没有完成:页面停留太久,或已在别处打开。"
+                     "请回到刚才的页面,核对后再操作一次。",
+                     typed=list(fields.items()), back_url=restore.way_back())
 
     @app.errorhandler(HTTPException)
     def _http(err):
