@@ -8,7 +8,6 @@ from app.auth.models import Role, User
 from app.catalog.models import ServiceItem
 from app.core.access import ADMINS, VIEW, Scope, own_view, scope, staff_view
 from app.core.ids import parse_id
-from app.core.privacy import redact
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.feedback import bp, services
@@ -31,8 +30,6 @@ def _template_globals(state) -> None:
     """The guide's FAQ and the 工作台's flags read through these (see the templates)."""
     state.app.jinja_env.globals["feedback_faqs"] = services.faqs_for
     state.app.jinja_env.globals["feedback_alerts"] = lambda: services.staff_alerts(current_user)
-    # free text typed by people may hold phone or ID numbers: masked on every screen
-    state.app.jinja_env.filters.setdefault("redact", lambda text: redact(text or ""))
 
 
 # ---- 办不成事: the citizen -----------------------------------------------------------------------

@@ -3,12 +3,12 @@
 Routes parse input and call one function here; these own the transaction (they commit).
 """
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.auth.models import Role, User
 from app.catalog.models import Hall, ServiceItem, item_hall
@@ -16,6 +16,7 @@ from app.core.access import scope
 from app.core.ids import parse_id
 from app.core.links import make_link
 from app.core.models import audit
+from app.core.privacy import redact_text
 from app.core.timeutil import format_local, to_local, tz, utcnow
 from app.core.workdays import add_working_days, working_days_from
 from app.extensions import db
@@ -67,30 +68,6 @@ def clocks(received_at: datetime, hall_id: int) -> tuple[datetime, datetime]:
     cfg = current_app.config
     return (deadline(received_at, cfg.get("FEEDBACK_REPLY_WORKDAYS", 0), hall_id),
             deadline(received_at, cfg.get("FEEDBACK_RESOLVE_WORKDAYS", 5), hall_id))
-
-
-# ---- anonymising --------------------------------------------------------------------------------
-
-ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
-PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
-LANDLINE = re.compile(r"(?<!\d)0\d{2,3}[- ]?\d{7,8}(?!\d)")
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-NAME_AFTER = re.compile(r"(我叫|我的名字是|我的名字叫|名字叫|本人叫|本人姓名|姓名[::是为]?\s*|名叫|"
-                        r"联系人[::]?\s*)([\u4e00-\u9fff·]{2,4})")
-HONORIFIC = re.compile(r"[\u4e00-\u9fff](?=(先生|女士|小姐|师傅|阿姨|大爷|大妈|同志|老师))")
-
-
-def anonymise(text: str, names: list[str] = ()) -> str:
-    """Strip ID numbers, phones, e-mail addresses and names from a text for publishing."""
-    text = ID_NUMBER.sub("[证件号已隐去]", text or "")
-    text = PHONE.sub("[电话已隐去]", text)
-    text = LANDLINE.sub("[电话已隐去]", text)
-    text = EMAIL.sub("[邮箱已隐去]", text)
-    for name in sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len,
-                       reverse=True):
-        text = text.replace(name, "某某")
-    text = NAME_AFTER.sub(lambda m: m.group(1) + "某某", text)
-    return HONORIFIC.sub("某", text).strip()
 
 
 # ---- who may do what ----------------------------------------------------------------------------
@@ -263,7 +240,8 @@ def report_for_staff(report_id: int, user: User, lock: bool = False) -> Unresolv
 
 def reports_for_hall(user: User, show: str = "open") -> list[UnresolvedReport]:
     """The hall's reports: open ones with the most urgent clock first."""
-    query = select(UnresolvedReport).where(scope(user).limit(UnresolvedReport.hall_id))
+    query = select(UnresolvedReport).options(selectinload(UnresolvedReport.citizen)).where(
+        scope(user).limit(UnresolvedReport.hall_id))
     if show == "open":
         query = query.where(UnresolvedReport.status != ReportStatus.RESOLVED)
     elif show == "resolved":
@@ -352,7 +330,8 @@ def questions_for_staff(user: User, show: str = "open") -> list[Question]:
     mine = scope(user).departments
     if not mine:
         return []
-    query = select(Question).where(Question.department.in_(mine))
+    query = select(Question).options(selectinload(Question.citizen)).where(
+        Question.department.in_(mine))
     if show == "open":
         query = query.where(Question.status == QuestionStatus.OPEN).order_by(Question.created_at)
     else:
@@ -381,10 +360,10 @@ def answer(question_id: int, actor: User, text: str) -> Question:
 
 def faq_draft(question: Question) -> tuple[str, str]:
     """The anonymised texts offered for publishing: no names, phones or ID numbers."""
-    names = [question.citizen.name or "", question.answered_by.name if question.answered_by
+    names = [*question.private_names, question.answered_by.name if question.answered_by
              else ""]
-    return (question.faq_question or anonymise(question.text, names),
-            question.faq_answer or anonymise(question.answer or "", names))
+    return (question.faq_question or redact_text(question.text, names),
+            question.faq_answer or redact_text(question.answer or "", names))
 
 
 def publish(question_id: int, actor: User, faq_question: str, faq_answer: str) -> Question:
@@ -392,9 +371,9 @@ def publish(question_id: int, actor: User, faq_question: str, faq_answer: str) -
     question = question_for_staff(question_id, actor, lock=True)
     if question.status != QuestionStatus.ANSWERED:
         raise FeedbackError("请先答复这个问题,再公开为常见问题。", 409)
-    names = [question.citizen.name or "", actor.name or ""]
-    q_text = anonymise(_check_text(faq_question, "faq_question", "公开的问题"), names)
-    a_text = anonymise(_check_text(faq_answer, "faq_answer", "公开的答复"), names)
+    names = [*question.private_names, actor.name or ""]
+    q_text = redact_text(_check_text(faq_question, "faq_question", "公开的问题"), names)
+    a_text = redact_text(_check_text(faq_answer, "faq_answer", "公开的答复"), names)
     question.faq_question, question.faq_answer = q_text, a_text
     question.published_at, question.published_by_id = utcnow(), actor.id
     audit(QUESTION_ENTITY, question.id, "published", actor_id=actor.id, note=q_text)
@@ -423,7 +402,7 @@ def _guide_changed() -> None:
 
 def faqs_for(item_id: int) -> list[Question]:
     """The published questions of an item, newest first."""
-    return list(db.session.scalars(select(Question).where(
+    return list(db.session.scalars(select(Question).options(selectinload(Question.citizen)).where(
         Question.item_id == item_id, Question.published_at.is_not(None))
         .order_by(Question.published_at.desc()).limit(20)))
 

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from app.catalog.models import Hall, ServiceItem
 from app.core.access import ADMINS, Scope, own_view, scope, staff_view
 from app.core.ids import parse_id
-from app.core.privacy import redact
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.help import bp, services
@@ -19,12 +18,6 @@ from app.help.states import LABELS, MODE_HINTS, MODES, STEPS
 
 TITLES = {400: "请检查", 403: "不能这样操作", 404: "没有找到", 409: "不能这样操作",
           410: "已失效", 422: "不在服务范围"}
-
-
-@bp.record_once
-def _filters(state) -> None:
-    # free text typed by people may hold phone or ID numbers: masked on every screen
-    state.app.jinja_env.filters.setdefault("redact", lambda text: redact(text or ""))
 
 
 @bp.app_context_processor

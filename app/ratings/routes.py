@@ -14,7 +14,7 @@ from app.core.access import ADMINS, Scope, own_view, public_view, scope, staff_v
 from app.core.ids import parse_id
 from app.core.links import on_link
 from app.core.models import AuditLog
-from app.core.privacy import redact
+from app.core.privacy import redact_text
 from app.core.timeutil import local_now, utcnow
 from app.extensions import db
 from app.ratings import bp, figures, services
@@ -452,4 +452,4 @@ def _answers(case_ids: list[int]) -> dict[int, str]:
         AuditLog.entity == "rectification", AuditLog.entity_id.in_(case_ids),
         AuditLog.to_status.in_([CaseStatus.RECTIFIED, CaseStatus.EXPLAINED]))
         .order_by(AuditLog.id)).all()
-    return {case_id: redact(note) for case_id, note in rows}
+    return {case_id: redact_text(note) for case_id, note in rows}
