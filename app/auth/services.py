@@ -40,8 +40,9 @@ def _hash(phone: str, purpose: str, code: str) -> str:
     return hmac.new(key, f"{phone}|{purpose}|{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def issue_code(phone: str, purpose: str = "login") -> SmsCode:
-    """Replace any live code for this phone and purpose, and queue the SMS."""
+def issue_code(phone: str, purpose: str = "login", send: bool = True) -> SmsCode:
+    """Replace any live code for this phone and purpose, and queue the SMS (with send=False, a
+    decoy nobody receives: an unknown number is then checked exactly as a real one)."""
     now = utcnow()
     for old in db.session.scalars(select(SmsCode).where(
             SmsCode.phone == phone, SmsCode.purpose == purpose, SmsCode.used_at.is_(None))):
@@ -52,7 +53,8 @@ def issue_code(phone: str, purpose: str = "login") -> SmsCode:
                   expires_at=now + timedelta(seconds=ttl))
     db.session.add(row)
     db.session.flush()
-    queue_sms(phone, PURPOSE_TEMPLATES[purpose], {"code": code}, key=f"code:{row.id}")
+    if send:
+        queue_sms(phone, PURPOSE_TEMPLATES[purpose], {"code": code}, key=f"code:{row.id}")
     db.session.commit()
     return row
 
@@ -107,6 +109,7 @@ def staff_login(username: str, password: str) -> StaffLogin:
         check_password_hash(_decoy_hash(), password)
         return StaffLogin(None, generic)
     if user.locked_until and user.locked_until > now:
+        check_password_hash(_decoy_hash(), password)  # the same work as every other answer
         return StaffLogin(None, "登录失败次数过多,账号已临时锁定,请稍后再试")
     if not user.check_password(password):
         user.failed_logins += 1

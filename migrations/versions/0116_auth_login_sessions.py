@@ -1,5 +1,6 @@
-"""auth: one row per signed-in browser, so signing out (or a password change, a disabled
-account, 退出所有设备) makes every copy of its cookies useless
+"""auth: one row per signed-in browser, ended by signing out, 退出所有设备, a new password
+
+Ending the row makes every copy of that browser's session and remember-me cookies useless.
 
 Revision ID: 0116_auth_login_sessions
 Revises: 0001_initial
