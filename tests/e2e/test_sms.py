@@ -1,4 +1,4 @@
-"""The city-wide admin follows messages on a phone: the list, a filter, a failed message, a resend."""
+"""The city-wide admin follows messages on a phone: the list, a filter, a failed one, a resend."""
 
 
 def _sign_in_admin(page):
