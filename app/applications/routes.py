@@ -17,7 +17,7 @@ from app.applications.states import (
     Status,
 )
 from app.catalog.models import Bundle, ServiceItem
-from app.core.access import PHOTOS, SUPPLEMENT, VIEW, Scope, own_view, staff_view
+from app.core.access import PHOTOS, SUPPLEMENT, VIEW, Scope, note_refusal, own_view, staff_view
 from app.core.ids import parse_id
 from app.core.links import grant, granted, on_link
 from app.core.models import AuditLog
@@ -36,6 +36,7 @@ def _labels():
 
 
 def _problem(err: AppError, back_url: str | None = None):
+    note_refusal(err.status, "applications", err.message)
     return render_template("applications/problem.html", title=TITLES.get(err.status, "请检查"),
                            message=err.message, back_url=back_url or url_for("applications.mine")
                            ), err.status

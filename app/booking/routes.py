@@ -15,7 +15,17 @@ from app.booking.services import BookingError
 from app.booking.states import LABELS, TICKET_LABELS, WEEKDAYS, BookingStatus
 from app.catalog.models import Bundle, Hall, ServiceItem
 from app.catalog.services import merge_materials
-from app.core.access import ADMINS, DESK, VIEW, Scope, own_view, public_view, scope, staff_view
+from app.core.access import (
+    ADMINS,
+    DESK,
+    VIEW,
+    Scope,
+    note_refusal,
+    own_view,
+    public_view,
+    scope,
+    staff_view,
+)
 from app.core.ids import parse_id
 from app.core.links import allows
 from app.core.models import AuditLog
@@ -30,6 +40,7 @@ TITLES = {400: "请检查", 403: "暂不能预约", 404: "没有找到", 409: "�
 
 
 def _problem(err: BookingError, back_url: str | None = None):
+    note_refusal(err.status, "booking", err.message)
     return render_template("booking/problem.html", code=err.status,
                            title=TITLES.get(err.status, "请检查"), message=err.message,
                            back_url=back_url or url_for("core.home")), err.status

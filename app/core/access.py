@@ -105,6 +105,14 @@ def refuse(status: int, rule: str, message: str | None = None):
     abort(status)
 
 
+def note_refusal(status: int, rule: str, why: str = "") -> None:
+    """Log a refusal a feature made by its own rule (the named helper, citizens only...)."""
+    if status in (403, 404):
+        where = f"{request.method} {request.path}" if has_request_context() else "-"
+        log.info("access refused (rule=%s): %s %s %s", rule, status, where, why,
+                 extra={"access_rule": rule})
+
+
 # ---- who the signed-in person is ----------------------------------------------------------------
 
 def staff_role(user) -> StaffRole | None:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.auth.models import Role, User
 from app.catalog.models import ServiceItem
-from app.core.access import ADMINS, VIEW, Scope, own_view, scope, staff_view
+from app.core.access import ADMINS, VIEW, Scope, note_refusal, own_view, scope, staff_view
 from app.core.ids import parse_id
 from app.core.timeutil import utcnow
 from app.extensions import db
@@ -21,6 +21,7 @@ QUESTION_FILTERS = {"open": "待答复", "answered": "已答复"}
 
 def _problem(err: FeedbackError):
     """A clear Chinese page with the status the rule calls for."""
+    note_refusal(err.status, "feedback", err.message)
     return render_template("errors/error.html", code=err.status,
                            title=TITLES.get(err.status, "请检查"), message=err.message), err.status
 

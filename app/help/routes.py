@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.catalog.models import Hall, ServiceItem
-from app.core.access import ADMINS, Scope, own_view, scope, staff_view
+from app.core.access import ADMINS, Scope, note_refusal, own_view, scope, staff_view
 from app.core.ids import parse_id
 from app.core.timeutil import utcnow
 from app.extensions import db
@@ -26,6 +26,7 @@ def _labels():
 
 
 def _problem(err: HelpError, back_url: str | None = None):
+    note_refusal(err.status, "help", err.message)
     return render_template("help/problem.html", code=err.status,
                            title=TITLES.get(err.status, "请检查"), message=err.message,
                            back_url=back_url or url_for("core.home")), err.status

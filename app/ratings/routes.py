@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.catalog.models import Hall, ServiceItem, Window
-from app.core.access import ADMINS, Scope, own_view, public_view, scope, staff_view
+from app.core.access import ADMINS, Scope, note_refusal, own_view, public_view, scope, staff_view
 from app.core.ids import parse_id
 from app.core.links import on_link
 from app.core.models import AuditLog
@@ -40,6 +40,7 @@ TITLES = {400: "请检查", 403: "没有权限", 404: "没有找到", 409: "已�
 
 def _problem(err: RatingError):
     """A clear Chinese page with the status the rule calls for."""
+    note_refusal(err.status, "ratings", err.message)
     return render_template("errors/error.html", code=err.status,
                            title=TITLES.get(err.status, "请检查"), message=err.message), err.status
 
