@@ -158,8 +158,9 @@ def own_view(*link_actions: str, staff: Scope | None = None) -> Callable:
     return decorate
 
 
-def staff_view(scope: Scope, roles: Iterable[StaffRole] = STAFF) -> Callable:
-    """Staff holding one of `roles`, within `scope`; anyone else is refused before the view."""
+def staff_view(kind: Scope, roles: Iterable[StaffRole] = STAFF) -> Callable:
+    """Staff holding one of `roles`, within a scope of `kind`; anyone else is refused before the
+    view."""
     roles = frozenset(roles)
     if not roles <= STAFF:
         raise ValueError(f"unknown staff roles {roles - STAFF}")
@@ -174,10 +175,10 @@ def staff_view(scope: Scope, roles: Iterable[StaffRole] = STAFF) -> Callable:
                 refuse(403, "staff_only")  # a citizen: the plain 403, which says to sign in
             if role not in roles:
                 refuse(403, "role")
-            g.staff_scope = StaffScope.resolve(current_user, role, scope)
+            g.staff_scope = StaffScope.resolve(current_user, role, kind)
             return view(*args, **kwargs)
 
-        return _declare(wrapped, Declaration("staff", scope=scope, roles=roles))
+        return _declare(wrapped, Declaration("staff", scope=kind, roles=roles))
 
     return decorate
 

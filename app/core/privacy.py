@@ -48,14 +48,23 @@ def names_in(text: str | None) -> list[str]:
     return [m.group(2) for m in NAME_AFTER.finditer(text or "")]
 
 
-def redact_text(text: str | None, names=()) -> str:
+def redact_text(text: str | None, names=(), public: bool = False) -> str:
     """The one redaction of free text shown to staff or the public: ID numbers, mobile and
     landline numbers and e-mail addresses are masked, and so are the writer's name (`names`:
-    the citizen's own name, and any names_in() what they wrote) and names they introduced."""
-    text = ID_TEXT.sub(lambda m: mask_id(m.group(1)), text or "")
-    text = PHONE_TEXT.sub(lambda m: mask_phone(re.sub(r"\D", "", m.group(0))[-11:]), text)
-    text = LANDLINE_TEXT.sub(lambda m: f"{m.group(1)}{m.group(2)}****{m.group(3)}", text)
-    text = EMAIL_TEXT.sub(lambda m: f"{m.group(1)}***{m.group(2)}", text)
+    the citizen's own name, and any names_in() what they wrote) and names they introduced.
+
+    Numbers are masked as everywhere on screen (138****8000); in a published FAQ (`public`)
+    they are removed altogether."""
+    if public:
+        text = ID_TEXT.sub("[证件号已隐去]", text or "")
+        text = PHONE_TEXT.sub("[电话已隐去]", text)
+        text = LANDLINE_TEXT.sub("[电话已隐去]", text)
+        text = EMAIL_TEXT.sub("[邮箱已隐去]", text)
+    else:
+        text = ID_TEXT.sub(lambda m: mask_id(m.group(1)), text or "")
+        text = PHONE_TEXT.sub(lambda m: mask_phone(re.sub(r"\D", "", m.group(0))[-11:]), text)
+        text = LANDLINE_TEXT.sub(lambda m: f"{m.group(1)}{m.group(2)}****{m.group(3)}", text)
+        text = EMAIL_TEXT.sub(lambda m: f"{m.group(1)}***{m.group(2)}", text)
     known = {n.strip() for n in names if n and len(n.strip()) >= 2}
     for name in sorted(known | set(names_in(text)), key=len, reverse=True):
         text = text.replace(name, SOMEONE)

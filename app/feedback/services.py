@@ -362,8 +362,8 @@ def faq_draft(question: Question) -> tuple[str, str]:
     """The anonymised texts offered for publishing: no names, phones or ID numbers."""
     names = [*question.private_names, question.answered_by.name if question.answered_by
              else ""]
-    return (question.faq_question or redact_text(question.text, names),
-            question.faq_answer or redact_text(question.answer or "", names))
+    return (question.faq_question or redact_text(question.text, names, public=True),
+            question.faq_answer or redact_text(question.answer or "", names, public=True))
 
 
 def publish(question_id: int, actor: User, faq_question: str, faq_answer: str) -> Question:
@@ -372,8 +372,10 @@ def publish(question_id: int, actor: User, faq_question: str, faq_answer: str) -
     if question.status != QuestionStatus.ANSWERED:
         raise FeedbackError("请先答复这个问题,再公开为常见问题。", 409)
     names = [*question.private_names, actor.name or ""]
-    q_text = redact_text(_check_text(faq_question, "faq_question", "公开的问题"), names)
-    a_text = redact_text(_check_text(faq_answer, "faq_answer", "公开的答复"), names)
+    q_text = redact_text(_check_text(faq_question, "faq_question", "公开的问题"), names,
+                         public=True)
+    a_text = redact_text(_check_text(faq_answer, "faq_answer", "公开的答复"), names,
+                         public=True)
     question.faq_question, question.faq_answer = q_text, a_text
     question.published_at, question.published_by_id = utcnow(), actor.id
     audit(QUESTION_ENTITY, question.id, "published", actor_id=actor.id, note=q_text)
