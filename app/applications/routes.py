@@ -65,7 +65,9 @@ def _mine(app_id: int, action: str | None = None) -> Application:
         return services.for_citizen(app_id, current_user, action)
     except AppError:
         if not current_user.is_authenticated:  # maybe the owner, signed out: ask who they are
-            abort(redirect(url_for("auth.login", next=request.path)))
+            back = request.path if request.method == "GET" else url_for(
+                "applications.view", app_id=app_id)  # a form's address is no page to return to
+            abort(redirect(url_for("auth.login", next=back)))
         abort(404)
 
 
