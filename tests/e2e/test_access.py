@@ -70,3 +70,22 @@ def test_a_hall_admin_sees_shared_items_read_only(phone):
     page.wait_for_selector("text=这个事项由几个大厅共用,只能查看")
     assert page.locator("a:has-text('修改')").count() == 0
     phone.assert_clean()
+
+
+def test_the_second_halls_clerk_is_kept_to_their_hall(make_phone):
+    """The demo's clerk2 (科尔沁右翼前旗) stays in their hall; the city-wide admin picks one."""
+    far = make_phone(care=True)
+    _staff(far, "clerk2", "clerk2-demo-2026", "/staff")
+    response = far.page.goto("/admin/booking")
+    assert response.status == 403 and "角色" in far.page.content()
+    response = far.page.goto("/clerk/bookings?hall=1")  # a hall picked by hand: their own shown
+    assert response.status == 200 and "科右前旗" in far.page.content()
+    assert "乌兰浩特市大厅" not in far.page.content()
+    city = make_phone()
+    _staff(city, "city", "city-demo-2026", "/staff")
+    city.page.goto("/clerk/bookings")
+    city.page.select_option("#hall", label="科尔沁右翼前旗政务服务中心")
+    city.page.click("button:has-text('切换')")
+    city.page.wait_for_url("**hall=*")
+    assert "科右前旗" in city.page.locator(".page-title").first.inner_text()
+    city.assert_clean()
