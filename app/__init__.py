@@ -29,6 +29,9 @@ def create_app(config: dict | None = None) -> Flask:
         hops = app.config["PROXY_FIX"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     _logging(app)
+    from app.core.ids import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any route: an id past MAX_ID is 404
     _extensions(app)
     _blueprints(app)
     _templates(app)
@@ -59,7 +62,7 @@ def _logging(app: Flask) -> None:
 
 def _extensions(app: Flask) -> None:
     from app import jobs
-    from app.auth.models import User
+    from app.auth import sessions
     from app.core import dbping, errors, security
     from app.core.sessions import CachedSerializerSessionInterface
 
@@ -78,7 +81,7 @@ def _extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
     login_manager.login_message_category = "info"
-    login_manager.user_loader(lambda user_id: db.session.get(User, int(user_id)))
+    login_manager.user_loader(sessions.load_user)  # a live sign-in, not a bare id
     jobs.init_app(app)
     security.init_app(app)
     errors.init_app(app)
@@ -135,7 +138,7 @@ def _blueprints(app: Flask) -> None:
 
 
 def _templates(app: Flask) -> None:
-    from app.core.privacy import mask_id, mask_phone
+    from app.core.privacy import mask_id, mask_phone, redact_text
     from app.core.timeutil import format_local
 
     hashes: dict[str, str] = {}
@@ -149,6 +152,11 @@ def _templates(app: Flask) -> None:
 
     app.jinja_env.globals["asset"] = asset
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
+    from app.core.restore import take
+
+    app.jinja_env.globals["restore_form"] = take  # fields a 页面已过期 refusal kept
     app.jinja_env.filters["local"] = format_local
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.filters["mask_id"] = mask_id
+    # free text people typed: {{ text|redact(record.private_names) }} on every screen
+    app.jinja_env.filters["redact"] = redact_text

@@ -12,9 +12,12 @@ from app.extensions import db
 
 DEMO_CATALOG = Path(__file__).parent / "demo" / "catalog.yaml"
 DEMO_ACCOUNTS = [
-    # (username, password, role, hall name, display name)
+    # (username, password, role, hall name (None: city-wide), display name); README lists them
     ("clerk", "clerk-demo-2026", "clerk", "乌兰浩特市政务服务中心", "王丽(综合窗口)"),
     ("admin", "admin-demo-2026", "admin", "乌兰浩特市政务服务中心", "李强(大厅管理员)"),
+    ("clerk2", "clerk2-demo-2026", "clerk", "科尔沁右翼前旗政务服务中心", "孙杰(科右前旗窗口)"),
+    ("admin2", "admin2-demo-2026", "admin", "科尔沁右翼前旗政务服务中心", "赵刚(科右前旗管理员)"),
+    ("city", "city-demo-2026", "admin", None, "周敏(市级管理员)"),
 ]
 DEMO_CITIZEN = "13800138000"
 
@@ -48,7 +51,8 @@ def demo_load(force: bool):
         user = db.session.scalar(select(User).where(User.username == username)) or User(
             username=username)
         user.role, user.name = role, name
-        user.hall = db.session.scalar(select(Hall).where(Hall.name == hall_name))
+        user.hall = db.session.scalar(select(Hall).where(Hall.name == hall_name)) if (
+            hall_name) else None
         user.set_password(password)
         db.session.add(user)
     if not db.session.scalar(select(User).where(User.phone == DEMO_CITIZEN)):
@@ -226,6 +230,10 @@ def banner(port: int = 5000) -> None:
 
   Citizen:  any mobile number (demo: {DEMO_CITIZEN}); the SMS code is printed in this console
             as a line starting with [短信], and listed at {site}/dev/outbox
-  Clerk:    {site}/staff/login  clerk / clerk-demo-2026
-  Admin:    {site}/staff/login  admin / admin-demo-2026
+  Staff:    {site}/staff/login
+            clerk / clerk-demo-2026     window clerk, 乌兰浩特市政务服务中心
+            admin / admin-demo-2026     hall admin, 乌兰浩特市政务服务中心
+            clerk2 / clerk2-demo-2026   window clerk, 科尔沁右翼前旗政务服务中心
+            admin2 / admin2-demo-2026   hall admin, 科尔沁右翼前旗政务服务中心
+            city / city-demo-2026       city-wide admin (every hall, the city calendar)
 """, flush=True)

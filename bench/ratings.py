@@ -160,9 +160,16 @@ def timed(client, url: str) -> tuple[float, float, int]:
 
 
 def signed_in(app, user_id: int):
+    from app.auth.models import User
+    from app.auth.sessions import issue
+    from app.extensions import db
+
     client = app.test_client()
+    with app.app_context():
+        value = issue(db.session.get(User, user_id))  # a real sign-in (app/auth/sessions.py)
+        db.session.commit()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = value
         session["_fresh"] = True
     return client
 

@@ -79,6 +79,10 @@ class Client(FlaskClient):
         db.session.commit()
         with self.application.app_context():
             response = super().open(*args, **kwargs)
+        # Read it whole and close it, as a server does once it has sent the answer: what runs
+        # after the answer (Response.call_on_close) has run before the test looks.
+        response.get_data()
+        response.close()
         db.session.expire_all()
         return response
 

@@ -95,3 +95,15 @@ class FakeMatters:
             find_by_number=lambda no: next((m for m in self.rows.values() if m.number == no),
                                            None))
         return self
+
+
+def sign_in(client, user: User) -> None:
+    """Sign `user` in on this test client without the sign-in pages (tests/auth covers those):
+    a real sign-in row (app/auth/sessions.py), its value in the session cookie."""
+    from app.auth.sessions import issue
+
+    value = issue(user)
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["_user_id"] = value
+        session["_fresh"] = True

@@ -16,9 +16,10 @@ from app.applications.states import (
     VERDICT_LABELS,
     Status,
 )
-from app.auth.decorators import role_required
 from app.catalog.models import Bundle, ServiceItem
-from app.core.links import grant, on_link
+from app.core.access import PHOTOS, SUPPLEMENT, VIEW, Scope, note_refusal, own_view, staff_view
+from app.core.ids import parse_id
+from app.core.links import grant, granted, on_link
 from app.core.models import AuditLog
 from app.core.relatives import RELATIONS
 from app.core.timeutil import utcnow
@@ -35,6 +36,7 @@ def _labels():
 
 
 def _problem(err: AppError, back_url: str | None = None):
+    note_refusal(err.status, "applications", err.message)
     return render_template("applications/problem.html", title=TITLES.get(err.status, "请检查"),
                            message=err.message, back_url=back_url or url_for("applications.mine")
                            ), err.status
@@ -51,24 +53,27 @@ def _too_large(err):
     message = f"照片不能超过 {row_limit() // 1024 // 1024}MB"
     args = request.view_args or {}
     if request.endpoint == "applications.upload":
-        row = _mine(args["app_id"])
+        row = _mine(args["app_id"], SUPPLEMENT)
         if any(m.id == args["material_id"] for m in row.materials):
             return _card(row, args["material_id"], message, 413)
     return _problem(AppError(message, 413))
 
 
-def _mine(app_id: int) -> Application:
+def _mine(app_id: int, action: str | None = None) -> Application:
+    """The signed-in owner's application, or one a link opened for `action` (see links.py)."""
     try:
-        return services.for_citizen(app_id, current_user)
+        return services.for_citizen(app_id, current_user, action)
     except AppError:
         if not current_user.is_authenticated:  # maybe the owner, signed out: ask who they are
-            abort(redirect(url_for("auth.login", next=request.path)))
+            back = request.path if request.method == "GET" else url_for(
+                "applications.view", app_id=app_id)  # a form's address is no page to return to
+            abort(redirect(url_for("auth.login", next=back)))
         abort(404)
 
 
 def _staff_row(app_id: int) -> Application:
     try:
-        return services.for_clerk(app_id, current_user)
+        return services.for_clerk(app_id)
     except AppError:
         abort(404)
 
@@ -76,6 +81,7 @@ def _staff_row(app_id: int) -> Application:
 # ---- starting ----
 
 @bp.get("/apply/<code>")
+@own_view()
 @login_required
 def start(code: str):
     """The item's pre-review: what will be asked, then a draft."""
@@ -86,6 +92,7 @@ def start(code: str):
 
 
 @bp.get("/apply/bundle/<code>")
+@own_view()
 @login_required
 def start_bundle(code: str):
     """A bundle's pre-review (一件事): one application, one merged material list."""
@@ -107,6 +114,7 @@ def _start_page(item=None, bundle=None):
 
 
 @bp.post("/apply/<code>")
+@own_view()
 @login_required
 def create(code: str):
     item = db.session.scalar(select(ServiceItem).where(ServiceItem.code == code))
@@ -117,6 +125,7 @@ def create(code: str):
 
 
 @bp.post("/apply/bundle/<code>")
+@own_view()
 @login_required
 def create_bundle(code: str):
     bundle = db.session.scalar(select(Bundle).where(Bundle.code == code))
@@ -129,6 +138,7 @@ def create_bundle(code: str):
 # ---- the citizen's steps ----
 
 @bp.route("/applications/<int:app_id>/applicant", methods=["GET", "POST"])
+@own_view()
 @login_required
 def applicant(app_id: int):
     """Step 1: the applicant's basic facts."""
@@ -154,6 +164,7 @@ def applicant(app_id: int):
 
 
 @bp.get("/applications/<int:app_id>/materials")
+@own_view()
 @login_required
 def materials(app_id: int):
     """Step 2: one card per material, each photo uploaded as soon as it is chosen."""
@@ -180,9 +191,10 @@ def _card(row: Application, material_id: int, error: str | None = None, status: 
 
 
 @bp.post("/applications/<int:app_id>/materials/<int:material_id>/photos")
+@own_view(SUPPLEMENT)
 def upload(app_id: int, material_id: int):
     """One photo for one material; a refusal comes back beside that material, nothing lost."""
-    row = _mine(app_id)
+    row = _mine(app_id, SUPPLEMENT)
     if not any(m.id == material_id for m in row.materials):
         abort(404)
     try:
@@ -203,13 +215,15 @@ def row_limit() -> int:
 
 
 @bp.post("/applications/<int:app_id>/photos/<int:upload_id>/remove")
+@own_view(SUPPLEMENT)
 def remove(app_id: int, upload_id: int):
-    row = _mine(app_id)
+    row = _mine(app_id, SUPPLEMENT)
     material = services.remove_photo(row, upload_id)
     return _card(row, material.id)
 
 
 @bp.post("/applications/<int:app_id>/materials/<int:material_id>/reuse")
+@own_view()
 @login_required
 def reuse(app_id: int, material_id: int):
     """材料复用: use a photo a clerk already accepted in an earlier application."""
@@ -219,6 +233,7 @@ def reuse(app_id: int, material_id: int):
 
 
 @bp.get("/applications/photos/<int:upload_id>/status")
+@own_view(PHOTOS, staff=Scope.HALL)
 def photo_status(upload_id: int):
     """The self-replacing status of one photo; polls while the worker compresses it."""
     try:
@@ -230,6 +245,7 @@ def photo_status(upload_id: int):
 
 
 @bp.get("/applications/photos/<int:upload_id>/<any(image, thumb):kind>")
+@own_view(PHOTOS, staff=Scope.HALL)
 def photo(upload_id: int, kind: str):
     """A compressed copy, only to its owner or that hall's staff; never the original."""
     staff_copy = kind == "image" and getattr(current_user, "is_staff", False)
@@ -260,9 +276,10 @@ def photo(upload_id: int, kind: str):
 
 
 @bp.get("/applications/<int:app_id>/check")
+@own_view(SUPPLEMENT)
 def check(app_id: int):
     """核对信息 before submitting."""
-    row = _mine(app_id)
+    row = _mine(app_id, SUPPLEMENT)
     if not row.editable:
         return redirect(url_for("applications.view", app_id=row.id), 303)
     return render_template("applications/check.html", row=row,
@@ -270,9 +287,10 @@ def check(app_id: int):
 
 
 @bp.post("/applications/<int:app_id>/submit")
+@own_view(SUPPLEMENT)
 def submit(app_id: int):
     """Submit (or resubmit after 补正); the supplement link allows it without signing in."""
-    row = _mine(app_id)
+    row = _mine(app_id, SUPPLEMENT)
     try:
         services.submit(row, current_user.id if current_user.is_authenticated else None)
     except AppError as err:
@@ -283,20 +301,29 @@ def submit(app_id: int):
 
 
 @bp.get("/applications/<int:app_id>")
+@own_view(VIEW)
 def view(app_id: int):
     """The citizen's page of one application: status, what to do now, the timeline."""
-    row = _mine(app_id)
+    row = _mine(app_id, VIEW)
     timeline = db.session.scalars(select(AuditLog).where(
         AuditLog.entity == services.ENTITY, AuditLog.entity_id == row.id,
         AuditLog.public_note.is_not(None)).order_by(AuditLog.id.desc())).all()
     return render_template("applications/view.html", row=row, timeline=timeline,
-                           done=request.args.get("done"), fix_reason=services.fix_reason)
+                           done=request.args.get("done"), fix_reason=services.fix_reason,
+                           owner=_owner(row), can_supplement=_owner(row) or granted(
+                               services.ENTITY, row.id, SUPPLEMENT))
+
+
+def _owner(row: Application) -> bool:
+    """The signed-in citizen it belongs to (not someone holding a link to it)."""
+    return current_user.is_authenticated and row.citizen_id == current_user.id
 
 
 @bp.get("/applications/<int:app_id>/supplement")
+@own_view(SUPPLEMENT)
 def supplement(app_id: int):
     """补正: exactly which materials were flagged and why; only those can be replaced."""
-    row = _mine(app_id)
+    row = _mine(app_id, SUPPLEMENT)
     if row.status != Status.SUPPLEMENT_REQUESTED:
         return redirect(url_for("applications.view", app_id=row.id), 303)
     return render_template("applications/supplement.html", row=row, reusable={},
@@ -315,17 +342,19 @@ def open_supplement(link):
 
 
 @bp.post("/applications/<int:app_id>/commitment")
+@own_view()
 def commitment(app_id: int):
     row = _mine(app_id)
     if request.form.get("agree") != "1":
         return render_template("applications/view.html", row=row, timeline=[],
                                commit_error="请勾选“我已阅读并承诺”", done=None,
-                               fix_reason=services.fix_reason), 400
+                               fix_reason=services.fix_reason, owner=True), 400
     services.confirm_commitment(row, current_user.id if current_user.is_authenticated else None)
     return redirect(url_for("applications.view", app_id=row.id), 303)
 
 
 @bp.post("/applications/<int:app_id>/withdraw")
+@own_view()
 @login_required
 def withdraw(app_id: int):
     row = _mine(app_id)
@@ -334,6 +363,7 @@ def withdraw(app_id: int):
 
 
 @bp.get("/applications")
+@own_view()
 @login_required
 def mine():
     """我的办件: drafts to continue first, then the rest, newest first."""
@@ -348,15 +378,15 @@ def mine():
 # ---- the clerk ----
 
 @bp.get("/review")
-@role_required("clerk", "admin")
+@staff_view(Scope.HALL)
 def review_queue():
     """预审队列: the hall's submitted applications, oldest first, with their waiting time."""
     return render("applications/queue.html", "applications/_queue.html",
-                  rows=services.queue_for(current_user), now=utcnow())
+                  rows=services.queue_for(), now=utcnow())
 
 
 @bp.post("/review/<int:app_id>/claim")
-@role_required("clerk", "admin")
+@staff_view(Scope.HALL)
 def claim(app_id: int):
     row = _staff_row(app_id)
     try:
@@ -367,11 +397,11 @@ def claim(app_id: int):
 
 
 @bp.post("/review/<int:app_id>/take")
-@role_required("clerk", "admin")
+@staff_view(Scope.HALL)
 def take_over(app_id: int):
     """接手: take a colleague's claim, naming whose it was, so nobody is overridden unawares."""
     row = _staff_row(app_id)
-    seen = request.form.get("claimed_by", type=int)
+    seen = parse_id(request.form.get("claimed_by"))
     try:
         services.take_over(row, current_user, seen)
     except AppError as err:
@@ -380,7 +410,7 @@ def take_over(app_id: int):
 
 
 @bp.post("/review/<int:app_id>/release")
-@role_required("clerk", "admin")
+@staff_view(Scope.HALL)
 def release(app_id: int):
     row = _staff_row(app_id)
     services.release(row, current_user)
@@ -388,7 +418,7 @@ def release(app_id: int):
 
 
 @bp.get("/review/<int:app_id>")
-@role_required("clerk", "admin")
+@staff_view(Scope.HALL)
 def review(app_id: int):
     """The review page: photos per material, a verdict each, then one decision."""
     row = _staff_row(app_id)
@@ -406,7 +436,7 @@ def _review_page(row: Application, form: Decision, status: int = 200):
 
 
 @bp.post("/review/<int:app_id>/decide")
-@role_required("clerk", "admin")
+@staff_view(Scope.HALL)
 def decide(app_id: int):
     row = _staff_row(app_id)
     form = Decision(decision=request.form.get("decision", ""), due=request.form.get("due", ""),
@@ -423,7 +453,7 @@ def decide(app_id: int):
 
 
 @bp.post("/review/<int:app_id>/supplied")
-@role_required("clerk", "admin")
+@staff_view(Scope.HALL)
 def supplied(app_id: int):
     row = _staff_row(app_id)
     services.mark_supplied(row, current_user)
@@ -431,7 +461,7 @@ def supplied(app_id: int):
 
 
 @bp.post("/review/<int:app_id>/<any(processing, completed):to>")
-@role_required("clerk", "admin")
+@staff_view(Scope.HALL)
 def advance(app_id: int, to: str):
     row = _staff_row(app_id)
     services.advance(row, current_user, Status(to))

@@ -36,7 +36,8 @@ from app.catalog import fields as form_fields
 from app.catalog.models import Bundle, ServiceItem
 from app.catalog.services import bundle_items, merge_materials
 from app.core import workdays
-from app.core.links import has_grant, make_link
+from app.core.access import PHOTOS, scope, staff_scope_or_none
+from app.core.links import allows, make_link
 from app.core.models import audit
 from app.core.relatives import check_relative
 from app.core.timeutil import local_now, to_local, tz, utcnow
@@ -64,45 +65,43 @@ def cfg(name: str):
 
 # ---- access ----
 
-def for_citizen(app_id: int, user) -> Application:
-    """The signed-in owner's application, or one opened through its SMS link; else 404."""
+def for_citizen(app_id: int, user, action: str | None = None) -> Application:
+    """The signed-in owner's application, or one opened through a link (or lookup) whose purpose
+    allows `action` (None: the owner only, app/core/links.py); else 404."""
     # Its materials and their photos come along: every citizen page shows them all.
     row = db.session.get(Application, app_id, options=[
         selectinload(Application.materials).selectinload(AppMaterial.uploads)])
     if row is None:
         raise AppError("没有找到这个办件", 404)
     owner = getattr(user, "is_authenticated", False) and row.citizen_id == user.id
-    linked = any(has_grant(ENTITY, app_id, p) for p in ("supplement", "progress"))
-    if not owner and not linked:
+    if not owner and not (action and allows(ENTITY, app_id, action)):
         raise AppError("没有找到这个办件", 404)  # never reveal that it exists
     return row
 
 
-def for_clerk(app_id: int, user) -> Application:
-    """An application of the clerk's own hall (admins without a hall see every hall); else 404."""
+def for_clerk(app_id: int) -> Application:
+    """An application of the hall in the request's staff scope; a draft is nobody's but the
+    citizen's (404), another hall's is refused (403)."""
     row = db.session.get(Application, app_id)
-    if row is None or row.status == Status.DRAFT or not _same_hall(row, user):
+    if row is None or row.status == Status.DRAFT:
         raise AppError("没有找到这个办件", 404)
+    scope().read(row.hall_id)
     return row
 
 
-def _same_hall(row: Application, user) -> bool:
-    if not getattr(user, "is_staff", False):
-        return False
-    return row.hall_id == user.hall_id or (user.role == "admin" and user.hall_id is None)
-
-
 def photo_for(upload_id: int, user) -> Upload:
-    """A photo the asker may see: its owner (or a link grant) or staff of that hall."""
+    """A photo the asker may see: its owner (or a link allowing PHOTOS) or staff of that hall."""
     upload = db.session.get(Upload, upload_id)
     if upload is None or upload.removed_at is not None:
         raise AppError("没有找到这张照片", 404)
     app_row = upload.material.application
-    if getattr(user, "is_staff", False):
-        if app_row.status == Status.DRAFT or not _same_hall(app_row, user):
+    staff = staff_scope_or_none()
+    if staff is not None:
+        if app_row.status == Status.DRAFT:
             raise AppError("没有找到这张照片", 404)
+        staff.read(app_row.hall_id)
         return upload
-    for_citizen(app_row.id, user)
+    for_citizen(app_row.id, user, PHOTOS)
     return upload
 
 
@@ -487,12 +486,10 @@ def confirm_commitment(row: Application, user_id: int) -> None:
 
 # ---- the clerk ----
 
-def queue_for(user) -> list[Application]:
-    """The hall's submitted and in-review applications, oldest in the queue first."""
+def queue_for() -> list[Application]:
+    """The submitted and in-review applications of the hall(s) in scope, oldest first."""
     query = select(Application).where(Application.status.in_(
-        [Status.SUBMITTED, Status.REVIEWING]))
-    if not (user.role == "admin" and user.hall_id is None):
-        query = query.where(Application.hall_id == user.hall_id)
+        [Status.SUBMITTED, Status.REVIEWING]), scope().limit(Application.hall_id))
     return list(db.session.scalars(query.order_by(Application.queued_at, Application.id)))
 
 
@@ -662,8 +659,7 @@ def fix_reason(m: AppMaterial) -> str:
 
 def mark_supplied(row: Application, clerk: User) -> None:
     """The missing materials arrived (at the counter or online): the acceptance is complete."""
-    if not _same_hall(row, clerk):
-        raise AppError("没有找到这个办件", 404)
+    scope().read(row.hall_id)
     for m in row.missing:
         m.verdict = VERDICT_OK
     transition(row, Status.ACCEPTED, clerk.id, note="容缺材料已补齐",

@@ -2,6 +2,6 @@
 
 from flask import Blueprint
 
-bp = Blueprint("auth", __name__)
+bp = Blueprint("auth", __name__, cli_group="staff")  # `flask staff ...` (app/auth/cli.py)
 
-from app.auth import routes  # noqa: E402,F401
+from app.auth import cli, routes  # noqa: E402,F401

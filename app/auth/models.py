@@ -58,13 +58,46 @@ class User(UserMixin, db.Model):
 
     @property
     def role_label(self) -> str:
+        if self.role == Role.ADMIN and self.hall_id is None:
+            return "市级管理员"  # an admin of no hall: every hall (app/core/access.py)
         return ROLE_LABELS[Role(self.role)]
+
+    __hash__ = object.__hash__
+
+    def __eq__(self, other):
+        """The same person is the same id (UserMixin compares get_id(), a secret here)."""
+        if isinstance(other, User):
+            return self is other or (self.id is not None and self.id == other.id)
+        return NotImplemented
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and the remember-me cookie: this browser's
+        sign-in (app/auth/sessions.py), never the bare user id, so ending it ends both."""
+        token = getattr(self, "session_token", None)
+        if token is None:
+            raise RuntimeError("sign in through app.auth.sessions.start(), not login_user()")
+        return token
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+
+class LoginSession(db.Model):
+    """One signed-in browser. Its secret travels in the session and remember-me cookies; only
+    its hash is kept, and ending the row makes every copy of those cookies useless."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    ended_why: Mapped[str | None] = mapped_column(String(20))  # signed out, everywhere, password…
+
+    __table_args__ = (Index("ix_login_session_user", "user_id", "ended_at"),)
 
 
 class SmsCode(db.Model):

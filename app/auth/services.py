@@ -6,11 +6,15 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.models import Role, SmsCode, User
+from app.auth.sessions import end_all
+from app.core.models import audit
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.sms.services import queue_sms
@@ -36,8 +40,9 @@ def _hash(phone: str, purpose: str, code: str) -> str:
     return hmac.new(key, f"{phone}|{purpose}|{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def issue_code(phone: str, purpose: str = "login") -> SmsCode:
-    """Replace any live code for this phone and purpose, and queue the SMS."""
+def issue_code(phone: str, purpose: str = "login", send: bool = True) -> SmsCode:
+    """Replace any live code for this phone and purpose, and queue the SMS (with send=False, a
+    decoy nobody receives: an unknown number is then checked exactly as a real one)."""
     now = utcnow()
     for old in db.session.scalars(select(SmsCode).where(
             SmsCode.phone == phone, SmsCode.purpose == purpose, SmsCode.used_at.is_(None))):
@@ -48,7 +53,8 @@ def issue_code(phone: str, purpose: str = "login") -> SmsCode:
                   expires_at=now + timedelta(seconds=ttl))
     db.session.add(row)
     db.session.flush()
-    queue_sms(phone, PURPOSE_TEMPLATES[purpose], {"code": code}, key=f"code:{row.id}")
+    if send:
+        queue_sms(phone, PURPOSE_TEMPLATES[purpose], {"code": code}, key=f"code:{row.id}")
     db.session.commit()
     return row
 
@@ -92,13 +98,18 @@ class StaffLogin:
 
 
 def staff_login(username: str, password: str) -> StaffLogin:
-    """Check a staff password, counting failures and locking the account after too many."""
+    """Check a staff password, counting failures and locking the account after too many.
+
+    An unknown or disabled username costs one password check too, so the time of the answer
+    does not tell which usernames exist."""
     generic = "用户名或密码不正确"
     user = db.session.scalar(select(User).where(User.username == username.strip()))
     now = utcnow()
     if user is None or not user.is_staff or not user.active:
+        check_password_hash(_decoy_hash(), password)
         return StaffLogin(None, generic)
     if user.locked_until and user.locked_until > now:
+        check_password_hash(_decoy_hash(), password)  # the same work as every other answer
         return StaffLogin(None, "登录失败次数过多,账号已临时锁定,请稍后再试")
     if not user.check_password(password):
         user.failed_logins += 1
@@ -112,3 +123,43 @@ def staff_login(username: str, password: str) -> StaffLogin:
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
     db.session.commit()
     return StaffLogin(user, None)
+
+
+@cache
+def _decoy_hash() -> str:
+    """A hash of nothing, made as the real ones are, for unknown usernames to be checked against."""
+    return generate_password_hash(secrets.token_hex(16))
+
+
+PASSWORD_MIN = 10
+
+
+def change_password(user: User, current: str, new: str, again: str) -> dict[str, str]:
+    """修改密码: the errors beside each field, or {} once changed; every sign-in of the account
+    ends (the route starts a fresh one for the browser that changed it)."""
+    errors = {}
+    if not user.check_password(current):
+        errors["current"] = "当前密码不正确"
+    if len(new) < PASSWORD_MIN:
+        errors["new"] = f"新密码至少 {PASSWORD_MIN} 个字符"
+    elif new == current or new.strip().lower() == (user.username or "").lower():
+        errors["new"] = "新密码不能与当前密码或用户名相同"
+    elif new != again:
+        errors["again"] = "两次输入的新密码不一致"
+    if errors:
+        return errors
+    user.set_password(new)
+    user.failed_logins, user.locked_until = 0, None
+    end_all(user, "password")
+    audit("user", user.id, "password", actor_id=user.id, note="修改密码,其他登录已退出")
+    db.session.commit()
+    return {}
+
+
+def set_active(user: User, active: bool, actor_id: int | None = None) -> None:
+    """Disable (every sign-in of the account ends, for good) or enable a staff account."""
+    user.active = active
+    if not active:
+        end_all(user, "disabled")
+    audit("user", user.id, "enabled" if active else "disabled", actor_id=actor_id)
+    db.session.commit()

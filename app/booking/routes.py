@@ -9,14 +9,25 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from app.auth.decorators import role_required
 from app.booking import bp, services
 from app.booking.models import Booking, Slot, SlotRule, Ticket
 from app.booking.services import BookingError
 from app.booking.states import LABELS, TICKET_LABELS, WEEKDAYS, BookingStatus
 from app.catalog.models import Bundle, Hall, ServiceItem
 from app.catalog.services import merge_materials
-from app.core.links import has_grant
+from app.core.access import (
+    ADMINS,
+    DESK,
+    VIEW,
+    Scope,
+    note_refusal,
+    own_view,
+    public_view,
+    scope,
+    staff_view,
+)
+from app.core.ids import parse_id
+from app.core.links import allows
 from app.core.models import AuditLog
 from app.core.relatives import RELATIONS, check_relative
 from app.core.timeutil import to_local, utcnow
@@ -29,6 +40,7 @@ TITLES = {400: "请检查", 403: "暂不能预约", 404: "没有找到", 409: "�
 
 
 def _problem(err: BookingError, back_url: str | None = None):
+    note_refusal(err.status, "booking", err.message)
     return render_template("booking/problem.html", code=err.status,
                            title=TITLES.get(err.status, "请检查"), message=err.message,
                            back_url=back_url or url_for("core.home")), err.status
@@ -60,12 +72,12 @@ def _flow_bundle() -> Bundle | None:
 
 
 def _own(booking_id: int, allow_link: bool = False) -> Booking:
-    """The signed-in citizen's booking (or one opened through its SMS link); else 404."""
+    """The signed-in citizen's booking (or, to view it, one a link or lookup opened); else 404."""
     booking = db.session.get(Booking, booking_id)
     if booking is None:
         abort(404)
     mine = current_user.is_authenticated and booking.citizen_id == current_user.id
-    if not mine and not (allow_link and has_grant("booking", booking.id, "progress")):
+    if not mine and not (allow_link and allows("booking", booking.id, VIEW)):
         abort(404)
     return booking
 
@@ -75,12 +87,13 @@ def _change_of(raw) -> Booking | None:
         return None
     if not current_user.is_authenticated:
         abort(404)
-    return _own(int(raw)) if str(raw).isdigit() else abort(404)
+    return _own(parse_id(raw) or 0)
 
 
 # ---- citizen flow ----
 
 @bp.get("/book/<code>")
+@public_view
 def start(code: str):
     """Step 1: which hall, for one item."""
     item = _item(code)
@@ -91,6 +104,7 @@ def start(code: str):
 
 
 @bp.get("/book/bundle/<code>")
+@public_view
 def start_bundle(code: str):
     """Step 1 for 一件事: one visit for the whole bundle."""
     bundle = db.session.scalar(select(Bundle).where(Bundle.code == code))
@@ -117,6 +131,7 @@ def _halls_page(item: ServiceItem, bundle: Bundle | None):
 
 
 @bp.get("/book/<code>/hall/<int:hall_id>")
+@public_view
 def slots(code: str, hall_id: int):
     """Step 2: a strip of days, and the chosen day's slots with places left (htmx)."""
     item = _item(code)
@@ -153,6 +168,7 @@ def _has_open(hall_id: int, item_id: int, day: date) -> bool:
 
 
 @bp.route("/book/slot/<int:slot_id>", methods=["GET", "POST"])
+@own_view()
 @login_required
 def confirm(slot_id: int):
     """Step 3: 核对信息, then book (a double submit gets the first result)."""
@@ -204,6 +220,7 @@ def _materials(booking: Booking):
 
 
 @bp.get("/bookings")
+@own_view()
 @login_required
 def mine():
     """预约: the signed-in person's bookings, upcoming first."""
@@ -218,6 +235,7 @@ def mine():
 
 
 @bp.get("/bookings/<int:booking_id>")
+@own_view(VIEW)
 def view(booking_id: int):
     """The confirmation (回执): number, what to bring, QR for check-in, calendar, cancel/change."""
     booking = _own(booking_id, allow_link=True)
@@ -235,6 +253,7 @@ def view(booking_id: int):
 
 
 @bp.get("/bookings/<int:booking_id>.ics")
+@own_view(VIEW)
 def ics(booking_id: int):
     """The booking as a calendar event."""
     booking = _own(booking_id, allow_link=True)
@@ -258,6 +277,7 @@ def ics(booking_id: int):
 
 
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
+@own_view()
 @login_required
 def cancel(booking_id: int):
     """Cancel, after one question."""
@@ -277,6 +297,7 @@ def cancel(booking_id: int):
 
 
 @bp.get("/bookings/<int:booking_id>/change")
+@own_view()
 @login_required
 def change(booking_id: int):
     """改约: pick a new time; the old place is kept until the new one is taken."""
@@ -291,6 +312,7 @@ def change(booking_id: int):
 
 
 @bp.get("/bookings/<int:booking_id>/ticket")
+@own_view(VIEW)
 def ticket(booking_id: int):
     """The citizen's queue number, how many are ahead and the wait, refreshed by polling."""
     booking = _own(booking_id, allow_link=True)
@@ -303,24 +325,11 @@ def ticket(booking_id: int):
 
 # ---- clerk ----
 
-def _staff_hall() -> Hall:
-    hall_id = current_user.hall_id
-    if current_user.role == "admin" and request.values.get("hall", "").isdigit():
-        hall_id = int(request.values["hall"])
-    hall = db.session.get(Hall, hall_id) if hall_id else None
-    if hall is None:
-        hall = db.session.scalar(select(Hall).order_by(Hall.id)) if (
-            current_user.role == "admin") else None
-    if hall is None:
-        abort(403)
-    return hall
-
-
 @bp.get("/clerk/bookings")
-@role_required("clerk", "admin")
+@staff_view(Scope.HALL)
 def clerk_day():
     """Today's (or a chosen day's) bookings per window group and time, with counts."""
-    hall = _staff_hall()
+    hall = scope().hall()
     try:
         day = date.fromisoformat(request.args.get("day", "")) or services.local_today()
     except ValueError:
@@ -331,17 +340,28 @@ def clerk_day():
         groups.setdefault(b.slot.window_group, {}).setdefault(
             to_local(b.starts_at).strftime("%H:%M"), []).append(b)
     counts = {s: sum(1 for b in rows if b.status == s) for s in BookingStatus}
-    figures = services.item_figures(hall.id) if current_user.role == "admin" else None
+    figures = services.item_figures(hall.id) if scope().admin else None
     return render_template("booking/clerk_day.html", hall=hall, day=day, groups=groups,
+                           halls=_halls_to_pick(),
                            counts=counts, total=len(rows), figures=figures,
                            windows=services.hall_groups(hall.id),
                            prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
 
 
+def _halls_to_pick() -> list[Hall]:
+    """The halls a city-wide admin may switch between; nobody else picks a hall."""
+    if not scope().city_wide:
+        return []
+    return db.session.scalars(select(Hall).order_by(Hall.id)).all()
+
+
+def _picked(hall_id: int) -> int | None:
+    """The hall to keep in the next URL: only a city-wide admin's pick means anything."""
+    return hall_id if scope().city_wide else None
+
+
 def _queue_page(error: BookingError | None = None, typed: str = ""):
-    if current_user.hall_id is None:
-        abort(403)
-    hall = db.session.get(Hall, current_user.hall_id)
+    hall = scope().hall()
     groups = services.hall_groups(hall.id)
     window_id = session.get("booking_window")
     window = next((w for ws in groups.values() for w in ws if w.id == window_id), None)
@@ -356,19 +376,18 @@ def _queue_page(error: BookingError | None = None, typed: str = ""):
 
 
 @bp.get("/clerk/queue")
-@role_required("clerk", "admin")
+@staff_view(Scope.HALL, roles=DESK)
 def queue():
     """Check-in by QR or number, walk-in tickets, and calling at the clerk's window."""
     return _queue_page()
 
 
 @bp.post("/clerk/queue/window")
-@role_required("clerk", "admin")
+@staff_view(Scope.HALL, roles=DESK)
 def queue_window():
     window_id = request.form.get("window_id", "")
     try:
-        window = services._clerk_window(current_user, int(window_id) if window_id.isdigit()
-                                        else None)
+        window = services._clerk_window(current_user, parse_id(window_id))
     except BookingError as err:
         return _queue_page(err)
     session["booking_window"] = window.id
@@ -376,7 +395,7 @@ def queue_window():
 
 
 @bp.post("/clerk/queue/checkin")
-@role_required("clerk", "admin")
+@staff_view(Scope.HALL, roles=DESK)
 def queue_checkin():
     typed = request.form.get("number", "")
     try:
@@ -388,7 +407,7 @@ def queue_checkin():
 
 
 @bp.post("/clerk/queue/walkin")
-@role_required("clerk", "admin")
+@staff_view(Scope.HALL, roles=DESK)
 def queue_walkin():
     try:
         ticket_row = services.walk_in(current_user, request.form.get("group", ""),
@@ -400,7 +419,7 @@ def queue_walkin():
 
 
 @bp.post("/clerk/queue/call")
-@role_required("clerk", "admin")
+@staff_view(Scope.HALL, roles=DESK)
 def queue_call():
     try:
         services.call_next(current_user, session.get("booking_window"))
@@ -410,7 +429,7 @@ def queue_call():
 
 
 @bp.post("/clerk/queue/<int:ticket_id>/<action>")
-@role_required("clerk", "admin")
+@staff_view(Scope.HALL, roles=DESK)
 def queue_act(ticket_id: int, action: str):
     try:
         services.act(current_user, ticket_id, action)
@@ -422,6 +441,7 @@ def queue_act(ticket_id: int, action: str):
 # ---- hall display ----
 
 @bp.get("/halls/<int:hall_id>/display")
+@public_view
 def display(hall_id: int):
     """Large screen: the latest called tickets and their windows, polled."""
     hall = db.get_or_404(Hall, hall_id)
@@ -433,14 +453,14 @@ def display(hall_id: int):
 # ---- admin ----
 
 @bp.get("/admin/booking")
-@role_required("admin")
+@staff_view(Scope.HALL, roles=ADMINS)
 def admin_rules():
     """Slot rules and places per item, and the calendar of holidays and swapped workdays."""
     return _admin_page()
 
 
 def _admin_page(error: BookingError | None = None, form=None):
-    hall = _staff_hall()
+    hall = scope().hall()
     rules = db.session.scalars(select(SlotRule).where(
         SlotRule.hall_id == hall.id, SlotRule.active.is_(True))
         .order_by(SlotRule.item_id, SlotRule.weekday, SlotRule.start)).all()
@@ -448,72 +468,71 @@ def _admin_page(error: BookingError | None = None, form=None):
         ServiceItem.retired_at.is_(None), ServiceItem.bookable.is_(True))
         .order_by(ServiceItem.code)).all()
     items = [i for i in items if hall in i.halls]
-    halls = db.session.scalars(select(Hall).order_by(Hall.id)).all()
-    return render_template("booking/admin.html", hall=hall, halls=halls, rules=rules,
+    return render_template("booking/admin.html", hall=hall, halls=_halls_to_pick(), rules=rules,
                            items=items, days=services.calendar_rows(hall.id),
                            groups=services.hall_groups(hall.id), error=error,
-                           form=form or {}), error.status if error else 200
+                           city_wide=scope().city_wide, form=form or {}), (
+        error.status if error else 200)
 
 
 @bp.post("/admin/booking/rules")
-@role_required("admin")
+@staff_view(Scope.HALL, roles=ADMINS)
 def admin_add_rule():
-    hall = _staff_hall()
+    hall = scope().hall()
     try:
         services.add_rules(hall, services.parse_rule(request.form), current_user.id)
     except BookingError as err:
         db.session.rollback()
         return _admin_page(err, request.form)
-    return redirect(url_for("booking.admin_rules", hall=hall.id), code=303)
+    return redirect(url_for("booking.admin_rules", hall=_picked(hall.id)), code=303)
 
 
 def _rule(rule_id: int) -> SlotRule:
-    rule = db.session.get(SlotRule, rule_id)
-    hall = _staff_hall()
-    if rule is None or rule.hall_id != hall.id:
-        abort(404)
+    rule = db.session.get(SlotRule, rule_id) or abort(404)
+    scope().change(rule.hall_id)
     return rule
 
 
 @bp.post("/admin/booking/rules/<int:rule_id>/capacity")
-@role_required("admin")
+@staff_view(Scope.HALL, roles=ADMINS)
 def admin_capacity(rule_id: int):
     rule = _rule(rule_id)
     raw = request.form.get("capacity", "").strip()
     if not raw.isdigit() or int(raw) > 500:
         return _admin_page(BookingError("名额应为 0-500 的整数", 400, field=f"cap-{rule.id}"))
     services.set_capacity(rule, int(raw), current_user.id)
-    return redirect(url_for("booking.admin_rules", hall=rule.hall_id), code=303)
+    return redirect(url_for("booking.admin_rules", hall=_picked(rule.hall_id)), code=303)
 
 
 @bp.post("/admin/booking/rules/<int:rule_id>/retire")
-@role_required("admin")
+@staff_view(Scope.HALL, roles=ADMINS)
 def admin_retire(rule_id: int):
     rule = _rule(rule_id)
     services.retire_rule(rule, current_user.id)
-    return redirect(url_for("booking.admin_rules", hall=rule.hall_id), code=303)
+    return redirect(url_for("booking.admin_rules", hall=_picked(rule.hall_id)), code=303)
 
 
 @bp.post("/admin/booking/days")
-@role_required("admin")
+@staff_view(Scope.HALL, roles=ADMINS)
 def admin_add_day():
-    hall = _staff_hall()
+    hall = scope().hall()
+    city = request.form.get("scope") == "city"
+    scope().change(None if city else hall.id)  # a day of every hall is the city's
     try:
-        services.save_day(None if request.form.get("scope") == "city" else hall.id,
+        services.save_day(None if city else hall.id,
                           request.form.get("day", ""), request.form.get("kind") == "workday",
                           request.form.get("name", ""), current_user.id)
     except BookingError as err:
         db.session.rollback()
         return _admin_page(err, request.form)
-    return redirect(url_for("booking.admin_rules", hall=hall.id), code=303)
+    return redirect(url_for("booking.admin_rules", hall=_picked(hall.id)), code=303)
 
 
 @bp.post("/admin/booking/days/<int:day_id>/delete")
-@role_required("admin")
+@staff_view(Scope.HALL, roles=ADMINS)
 def admin_delete_day(day_id: int):
-    hall = _staff_hall()
-    row = db.session.get(CalendarDay, day_id)
-    if row is None or row.hall_id not in (None, hall.id):
-        abort(404)
+    hall = scope().hall()
+    row = db.session.get(CalendarDay, day_id) or abort(404)
+    scope().change(row.hall_id)  # None: a day of every hall, the city's
     services.delete_day(row, current_user.id)
-    return redirect(url_for("booking.admin_rules", hall=hall.id), code=303)
+    return redirect(url_for("booking.admin_rules", hall=_picked(hall.id)), code=303)

@@ -1,8 +1,10 @@
 """事项管理: admins create, edit and retire items, materials and bundles, and move the catalog in
 and out as YAML or CSV. Pages work on a phone.
 
-A city-wide admin (no hall) may change everything. A hall admin sees every item but changes only
-the items their hall handles, and the bundles made of such items; anything else is 403.
+The catalog is city-wide (Scope.CITY, app/core/access.py): every admin sees all of it. A hall
+admin changes only what belongs to their hall alone: the items only their hall handles and the
+bundles made of such items. Another hall's item, an item several halls share and a bundle with
+either are changed by a city-wide admin; for a hall admin they are read-only and 403 on change.
 """
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
@@ -10,7 +12,6 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.auth.decorators import role_required
 from app.catalog import bp, io
 from app.catalog import fields as form_fields
 from app.catalog.forms import bundle_form, item_form, material_form
@@ -18,26 +19,48 @@ from app.catalog.models import AUDIENCES, Bundle, BundleItem, Hall, Material, Se
 from app.catalog.services import (
     CodeTaken,
     all_topics,
-    hall_items,
     hall_places,
     list_admin_items,
-    may_edit_bundle,
-    may_edit_item,
     move_material,
     save_bundle,
     save_item,
     save_material,
     set_retired,
 )
+from app.core.access import ADMINS, Scope, scope, staff_view
 from app.extensions import db
 
-admin_only = role_required("admin")
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
+OTHER_HALL, SHARED = "其他大厅", "多馆共用"
 
 
 def _scope() -> int | None:
     """The hall this admin runs, or None for a city-wide admin."""
-    return current_user.hall_id
+    return None if scope().city_wide else current_user.hall_id
+
+
+def item_halls(item: ServiceItem) -> list[int]:
+    return [h.id for h in item.halls]
+
+
+def bundle_halls(bundle: Bundle) -> set[int]:
+    """A bundle belongs to every hall of its items: one alone makes it that hall's."""
+    return {h.id for i in bundle.items for h in i.halls}
+
+
+def _locked(halls) -> str | None:
+    """Why this admin may only look at a record of these halls (a badge), or None."""
+    if scope().may_change(halls):
+        return None
+    return SHARED if current_user.hall_id in halls else OTHER_HALL
+
+
+def _bundle_locked(bundle: Bundle) -> str | None:
+    """Like _locked: "其他大厅" when an item is not handled here at all, else "多馆共用"."""
+    if _locked(bundle_halls(bundle)) is None:
+        return None
+    mine = all(current_user.hall_id in item_halls(i) for i in bundle.items)
+    return SHARED if mine else OTHER_HALL
 
 
 def _item(item_id: int) -> ServiceItem:
@@ -45,59 +68,58 @@ def _item(item_id: int) -> ServiceItem:
 
 
 def _changeable(item: ServiceItem) -> ServiceItem:
-    """The item, when this admin may change it; another hall's item is 403."""
-    if not may_edit_item(item, _scope()):
-        abort(403)
+    """The item, when this admin may change it; another hall's or a shared one is 403."""
+    scope().change(item_halls(item))
     return item
 
 
 def _form_context(data: dict, **ctx) -> dict:
-    scope = _scope()
+    own = _scope()
     halls = db.session.scalars(select(Hall).order_by(Hall.id)).all()
-    if scope is not None:  # their own hall, and the other halls the item has (shown, locked)
+    if own is not None:  # their own hall only (shown, locked)
         halls = [h for h in halls if h.id in data.get("hall_ids", [])]
-    return {"topics": all_topics(), "audiences": AUDIENCES, "halls": halls, "hall_scope": scope,
+    return {"topics": all_topics(), "audiences": AUDIENCES, "halls": halls, "hall_scope": own,
             "data": data, **ctx}
 
 
 @bp.get("/admin/catalog")
-@admin_only
+@staff_view(Scope.CITY, roles=ADMINS)
 def admin_items():
     """事项管理: every item, searchable, with retired ones on request."""
     q = request.args.get("q", "").strip()[:40]
     show = request.args.get("show", "active")
-    items, scope = list_admin_items(q, show), _scope()
-    others = {i.id for i in items if not may_edit_item(i, scope)}
+    items = list_admin_items(q, show)
+    others = {i.id: why for i in items if (why := _locked(item_halls(i)))}
     return render_template("catalog/admin/items.html", items=items, others=others, q=q,
                            show=show)
 
 
 @bp.route("/admin/catalog/items/new", methods=["GET", "POST"])
-@admin_only
+@staff_view(Scope.CITY, roles=ADMINS)
 def admin_item_new():
     """新增事项."""
     return _item_form(None)
 
 
 @bp.route("/admin/catalog/items/<int:item_id>/edit", methods=["GET", "POST"])
-@admin_only
+@staff_view(Scope.CITY, roles=ADMINS)
 def admin_item_edit(item_id: int):
     """修改事项."""
     return _item_form(_changeable(_item(item_id)))
 
 
 def _item_form(item: ServiceItem | None):
-    scope = _scope()
+    own = _scope()
     if request.method == "GET":
         data = _item_values(item) if item else {"audience": "individual", "legal_days": 20,
                                                  "promised_days": 5, "visits": 1, "fee": "不收费",
                                                  "bookable": True, "prereview": True,
-                                                 "hall_ids": [] if scope is None else [scope]}
+                                                 "hall_ids": [] if own is None else [own]}
         return render_template("catalog/admin/item_form.html", **_form_context(
             data, item=item, errors={}))
     data, errors = item_form(request.form, all_topics())
-    if scope is not None:  # a hall admin never adds or removes other halls
-        data["hall_ids"], data["window_ids"] = hall_places(item, scope, data["window_ids"])
+    if own is not None:  # a hall admin never adds other halls
+        data["hall_ids"], data["window_ids"] = hall_places(item, own, data["window_ids"])
         errors.pop("hall_ids", None)
     if not errors:
         try:
@@ -124,7 +146,7 @@ def _item_values(item: ServiceItem) -> dict:
 
 
 @bp.get("/admin/catalog/items/<int:item_id>")
-@admin_only
+@staff_view(Scope.CITY, roles=ADMINS)
 def admin_item(item_id: int):
     """One item: its details, its materials, and a form to add a material (read-only for a hall
     admin when their hall does not handle it)."""
@@ -136,14 +158,14 @@ def _item_page(item: ServiceItem, material: dict, errors: dict, status: int = 20
     if fields_text is None:
         fields_text = form_fields.to_lines(item.form_fields)
     return render_template("catalog/admin/item.html", item=item, data=material,
-                           editable=may_edit_item(item, _scope()),
+                           locked=_locked(item_halls(item)),
                            errors=errors, fields_text=fields_text,
                            fields_errors=fields_errors or [],
                            line_help=form_fields.LINE_HELP), status
 
 
 @bp.post("/admin/catalog/items/<int:item_id>/fields")
-@admin_only
+@staff_view(Scope.CITY, roles=ADMINS)
 def admin_item_fields(item_id: int):
     """申请表字段: the item's own questions, one a line; a bad line is named, nothing saved."""
     item = _changeable(_item(item_id))
@@ -158,7 +180,7 @@ def admin_item_fields(item_id: int):
 
 
 @bp.post("/admin/catalog/items/<int:item_id>/retire")
-@admin_only
+@staff_view(Scope.CITY, roles=ADMINS)
 def admin_item_retire(item_id: int):
     """停用 or 恢复 an item; applications that used it keep it."""
     item = _changeable(_item(item_id))
@@ -170,7 +192,7 @@ def admin_item_retire(item_id: int):
 
 
 @bp.post("/admin/catalog/items/<int:item_id>/materials")
-@admin_only
+@staff_view(Scope.CITY, roles=ADMINS)
 def admin_material_add(item_id: int):
     """Add a material at the end of the item's list."""
     item = _changeable(_item(item_id))
@@ -196,7 +218,7 @@ def _material(material_id: int) -> Material:
 
 
 @bp.route("/admin/catalog/materials/<int:material_id>/edit", methods=["GET", "POST"])
-@admin_only
+@staff_view(Scope.CITY, roles=ADMINS)
 def admin_material_edit(material_id: int):
     """修改材料."""
     material = _material(material_id)
@@ -217,7 +239,7 @@ def admin_material_edit(material_id: int):
 
 
 @bp.post("/admin/catalog/materials/<int:material_id>/retire")
-@admin_only
+@staff_view(Scope.CITY, roles=ADMINS)
 def admin_material_retire(material_id: int):
     """停用 or 恢复 a material; it stays for applications that used it."""
     material = _material(material_id)
@@ -229,7 +251,7 @@ def admin_material_retire(material_id: int):
 
 
 @bp.post("/admin/catalog/materials/<int:material_id>/move")
-@admin_only
+@staff_view(Scope.CITY, roles=ADMINS)
 def admin_material_move(material_id: int):
     """Move a material up or down the list."""
     material = _material(material_id)
@@ -239,42 +261,40 @@ def admin_material_move(material_id: int):
 
 
 @bp.get("/admin/catalog/bundles")
-@admin_only
+@staff_view(Scope.CITY, roles=ADMINS)
 def admin_bundles():
     """一件事管理."""
     bundles = db.session.scalars(select(Bundle).options(
         selectinload(Bundle.entries).selectinload(BundleItem.item)
         .selectinload(ServiceItem.halls)).order_by(Bundle.retired_at.is_not(None),
                                                    Bundle.id)).all()
-    scope = _scope()
-    others = {b.id for b in bundles if not may_edit_bundle(b, scope)}
+    others = {b.id: why for b in bundles if (why := _bundle_locked(b))}
     return render_template("catalog/admin/bundles.html", bundles=bundles, others=others)
 
 
 def _bundle(bundle_id: int) -> Bundle:
     """A bundle this admin may change: a hall admin's hall handles every item in it; else 403."""
     bundle = db.session.get(Bundle, bundle_id) or abort(404)
-    if not may_edit_bundle(bundle, _scope()):
-        abort(403)
+    scope().change(bundle_halls(bundle))
     return bundle
 
 
 @bp.route("/admin/catalog/bundles/new", methods=["GET", "POST"])
-@admin_only
+@staff_view(Scope.CITY, roles=ADMINS)
 def admin_bundle_new():
     """新增一件事."""
     return _bundle_form(None)
 
 
 @bp.route("/admin/catalog/bundles/<int:bundle_id>/edit", methods=["GET", "POST"])
-@admin_only
+@staff_view(Scope.CITY, roles=ADMINS)
 def admin_bundle_edit(bundle_id: int):
     """修改一件事."""
     return _bundle_form(_bundle(bundle_id))
 
 
 def _bundle_form(bundle: Bundle | None):
-    items = hall_items(_scope())  # a hall admin is offered their hall's items only
+    items = _bundle_choices()  # a hall admin is offered their hall's own items only
     if request.method == "GET":
         data = ({"code": bundle.code, "name": bundle.name, "summary": bundle.summary,
                  "keywords": bundle.keywords, "audience": bundle.audience,
@@ -299,19 +319,28 @@ def _bundle_form(bundle: Bundle | None):
                            errors=errors, items=items, audiences=AUDIENCES), 400
 
 
+def _bundle_choices() -> list[ServiceItem]:
+    """The active items this admin may put into a bundle: the ones they may change."""
+    items = db.session.scalars(select(ServiceItem).options(selectinload(ServiceItem.halls)).where(
+        ServiceItem.retired_at.is_(None)).order_by(ServiceItem.topic, ServiceItem.code)).all()
+    return [i for i in items if scope().may_change(item_halls(i))]
+
+
 def _foreign_items(item_ids: list[int], offered: list[ServiceItem]) -> str:
     """Why a hall admin may not bundle the chosen items (only a forged form offers them), or ''."""
-    scope, allowed = _scope(), {i.id for i in offered}
+    allowed = {i.id for i in offered}
     foreign = [i for i in item_ids if i not in allowed]
-    if scope is None or not foreign:
+    if scope().city_wide or not foreign:
         return ""
-    names = [i.name for i in db.session.scalars(select(ServiceItem).where(
-        ServiceItem.id.in_(foreign))) if not may_edit_item(i, scope)]
-    return "只能选择本大厅办理的事项" + (f":{'、'.join(names)}不由本大厅办理" if names else "")
+    found = db.session.scalars(select(ServiceItem).where(ServiceItem.id.in_(foreign))).all()
+    shared = "由几个大厅共用"
+    names = [i.name + (shared if current_user.hall_id in item_halls(i) else "不由本大厅办理")
+             for i in found]
+    return "只能选择本大厅办理的事项" + (f":{'、'.join(names)}" if names else "")
 
 
 @bp.post("/admin/catalog/bundles/<int:bundle_id>/retire")
-@admin_only
+@staff_view(Scope.CITY, roles=ADMINS)
 def admin_bundle_retire(bundle_id: int):
     """停用 or 恢复 a bundle."""
     bundle = _bundle(bundle_id)
@@ -322,7 +351,7 @@ def admin_bundle_retire(bundle_id: int):
 
 
 @bp.get("/admin/catalog/transfer")
-@admin_only
+@staff_view(Scope.CITY, roles=ADMINS)
 def admin_transfer():
     """导入导出: download the catalog, or upload a file that replaces matching rows."""
     return _transfer_page([])
@@ -334,7 +363,7 @@ def _transfer_page(errors: list[str], filename: str = "", status: int = 200):
 
 
 @bp.get("/admin/catalog/export.<fmt>")
-@admin_only
+@staff_view(Scope.CITY, roles=ADMINS)
 def admin_export(fmt: str):
     """The whole active catalog as a YAML or CSV file."""
     if fmt not in ("yaml", "csv"):
@@ -348,7 +377,7 @@ def admin_export(fmt: str):
 
 
 @bp.post("/admin/catalog/import")
-@admin_only
+@staff_view(Scope.CITY, roles=ADMINS)
 def admin_import():
     """Import an uploaded YAML or CSV file; a bad file changes nothing and lists every bad row.
 

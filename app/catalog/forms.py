@@ -3,6 +3,7 @@
 import re
 
 from app.catalog.models import AUDIENCES
+from app.core.ids import parse_ids
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 FLAGS = ("bookable", "prereview", "fully_online", "courier")
@@ -37,7 +38,7 @@ def _in_form_order(errors: dict, data: dict) -> dict:
 
 
 def _ids(form, name: str) -> list[int]:
-    return [int(v) for v in form.getlist(name) if v.isdigit()]
+    return parse_ids(form.getlist(name))
 
 
 def item_form(form, topics) -> tuple[dict, dict]:

@@ -382,8 +382,9 @@ def _states(data: dict) -> dict:
 
 def scope_errors(data: dict, before: dict, hall_id: int) -> list[str]:
     """Each row of a written (not yet committed) file that goes beyond hall `hall_id`: it creates
-    or changes another hall, an item that hall does not handle (or adds or removes other halls or
-    their windows on one it does), or a bundle with an item that hall does not handle."""
+    or changes another hall, an item not handled by that hall alone (another hall's, or one
+    several halls share: those are the city's, app/core/access.py), or a bundle with such an
+    item. What a hall admin may change by hand, and nothing more."""
     own = db.session.get(Hall, hall_id)
     halls, items, bundles = _named(data)
     errors: list[str] = []
@@ -391,11 +392,10 @@ def scope_errors(data: dict, before: dict, hall_id: int) -> list[str]:
         hall = halls[row["name"]]
         if hall.id != hall_id and before["halls"].get(hall.name) != _hall_state(hall):
             errors.append(f"{_where(row, '大厅')}:只能修改本大厅({own.name})的信息")
-    handled = {}  # item code: handled by this hall before and after the file
+    alone = {}  # item code: handled by this hall alone before and after the file
     for row in data.get("items") or []:
         was, now = before["items"].get(row["code"]), _item_state(items[row["code"]])
-        handled[row["code"]] = own.name in now["halls"] and (
-            was is None or own.name in was["halls"])
+        alone[row["code"]] = _alone(now, own) and (was is None or _alone(was, own))
         if was != now:
             problem = _item_problem(was, now, own)
             if problem:
@@ -405,34 +405,32 @@ def scope_errors(data: dict, before: dict, hall_id: int) -> list[str]:
         if was == now:
             continue
         members = list(dict.fromkeys((was or {}).get("items", []) + now["items"]))
-        unlisted = [code for code in members if code not in handled]  # the file leaves them be
-        handled |= {i.code: own in i.halls for i in db.session.scalars(
+        unlisted = [code for code in members if code not in alone]  # the file leaves them be
+        alone |= {i.code: [h.id for h in i.halls] == [own.id] for i in db.session.scalars(
             select(ServiceItem).where(ServiceItem.code.in_(unlisted)))}
-        foreign = [code for code in members if not handled.get(code)]
+        foreign = [code for code in members if not alone.get(code)]
         if foreign:
-            errors.append(f"{_where(row, '一件事')}:含有本大厅不办理的事项 {'、'.join(foreign)},"
-                          "不能新增或修改")
+            errors.append(f"{_where(row, '一件事')}:含有不由本大厅单独办理的事项 "
+                          f"{'、'.join(foreign)},不能新增或修改")
     return errors
+
+
+def _alone(state: dict, own: Hall) -> bool:
+    return state["halls"] == [own.name] and all(w[0] == own.name for w in state["windows"])
 
 
 def _item_problem(was: dict | None, now: dict, own: Hall) -> str:
     """Why a hall admin may not make this change to an item, or ''."""
     if was is not None and own.name not in was["halls"]:
         return f"本大厅({own.name})不办理这个事项,不能修改"
+    if was is not None and not _alone(was, own):
+        return "这个事项由几个大厅共用,只有市级管理员可以修改"
     if own.name not in now["halls"]:
         return (f"新增的事项应由本大厅办理,请在{_f('halls')}中列出 {own.name}" if was is None
                 else f"不能从{_f('halls')}中去掉本大厅({own.name})")
-    if _elsewhere(was, own) != _elsewhere(now, own):
-        return "只能修改本大厅的办理大厅和窗口,其他大厅的保持原样"
+    if not _alone(now, own):
+        return "只能由本大厅单独办理;要由几个大厅共同办理,请联系市级管理员"
     return ""
-
-
-def _elsewhere(state: dict | None, own: Hall) -> tuple[list, list]:
-    """An item's halls and windows other than `own`."""
-    if state is None:
-        return [], []
-    return ([h for h in state["halls"] if h != own.name],
-            [w for w in state["windows"] if w[0] != own.name])
 
 
 def catalog_rows() -> dict:

@@ -48,7 +48,7 @@ def render_page(template: str, extra_key: tuple = (), **context) -> str:
 def _shareable() -> bool:
     if request.method != "GET" or current_app.debug or current_app.jinja_env.auto_reload:
         return False
-    if "_user_id" in session or "_flashes" in session:
+    if "_user_id" in session or "_flashes" in session or "restore_form" in session:
         return False
     remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
     return remember not in request.cookies

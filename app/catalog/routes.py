@@ -23,6 +23,7 @@ from app.catalog.services import (
     search_items,
     topic_counts,
 )
+from app.core.access import public_view
 from app.core.timeutil import utcnow
 from app.htmx import is_partial
 
@@ -30,6 +31,7 @@ RECENT_DAYS = 90
 
 
 @bp.get("/services")
+@public_view
 def index():
     """办事: browse by topic and audience, search by words; live results for htmx."""
     q = request.args.get("q", "").strip()[:40]
@@ -53,6 +55,7 @@ def index():
 
 
 @bp.get("/services/<code>")
+@public_view
 def guide(code: str):
     """办事指南 of one item."""
     item = cached_item(code) or abort(404)
@@ -66,6 +69,7 @@ def guide(code: str):
 
 
 @bp.get("/services/<code>/checklist")
+@public_view
 def item_checklist(code: str):
     """一次性告知单 of one item: printable, with a QR code that opens the guide."""
     item = cached_item(code) or abort(404)
@@ -77,6 +81,7 @@ def item_checklist(code: str):
 
 
 @bp.get("/bundles/<code>")
+@public_view
 def bundle(code: str):
     """一件事 guide: its items, the departments taking part and one merged material list."""
     row = cached_bundle(code) or abort(404)
@@ -94,6 +99,7 @@ def _bundle_context(row) -> dict:
 
 
 @bp.get("/bundles/<code>/checklist")
+@public_view
 def bundle_checklist(code: str):
     """一次性告知单 of a bundle: every item's materials merged into one list."""
     row = cached_bundle(code) or abort(404)
@@ -107,6 +113,7 @@ def bundle_checklist(code: str):
 
 
 @bp.get("/book")
+@public_view
 def bookable():
     """预约·预审: the items that can be booked at a hall or pre-reviewed by photo."""
     items = [i for i in search_items(limit=200) if i.bookable or i.prereview or i.fully_online]

@@ -194,25 +194,6 @@ def all_topics() -> list[str]:
     return list(TOPICS) + sorted(t for t in set(extra) - set(TOPICS) if t)
 
 
-def may_edit_item(item: ServiceItem, hall_id: int | None) -> bool:
-    """Whether an admin of `hall_id` (None: city-wide) may change this item: their hall has it."""
-    return hall_id is None or any(h.id == hall_id for h in item.halls)
-
-
-def may_edit_bundle(bundle: Bundle, hall_id: int | None) -> bool:
-    """Whether an admin of `hall_id` (None: city-wide) may change this bundle: their hall handles
-    every item in it."""
-    return hall_id is None or all(may_edit_item(i, hall_id) for i in bundle.items)
-
-
-def hall_items(hall_id: int | None) -> list[ServiceItem]:
-    """The active items an admin of `hall_id` (None: city-wide) may put into a bundle."""
-    stmt = select(ServiceItem).where(ServiceItem.retired_at.is_(None))
-    if hall_id is not None:
-        stmt = stmt.where(ServiceItem.halls.any(Hall.id == hall_id))
-    return db.session.scalars(stmt.order_by(ServiceItem.topic, ServiceItem.code)).all()
-
-
 def hall_places(item: ServiceItem | None, hall_id: int,
                 window_ids: list[int]) -> tuple[list[int], list[int]]:
     """The halls and windows an item gets from an admin of `hall_id`: always their own hall, with

@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 MESSAGES = {
     400: ("请求有误", "提交的内容有问题,请检查后重试。"),
     403: ("没有权限", "您没有权限查看这个页面。如需办理,请先用本人手机号登录。"),
-    404: ("页面不存在", "您要找的页面不存在,或已被移除。"),
+    404: ("页面不存在", "您要找的页面或记录不存在,或已被移除。"),
     405: ("请求有误", "这个页面不接受这种操作。"),
     413: ("文件太大", "上传的内容太大了。照片不能超过 10MB,请重新拍摄或选择较小的照片。"),
     429: ("操作太频繁", "您的操作太频繁了,请稍后再试。"),
@@ -43,10 +43,16 @@ def init_app(app) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(err):
-        # Offer the same fields back, with a fresh token, so nothing typed is lost.
-        fields = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"]
-        return _page(400, "页面已过期", "页面停留太久或已在别处打开,请点“重新提交”继续。",
-                     resubmit_fields=fields, resubmit_url=request.path)
+        # Nothing is done for the person: they go back to the page, find what they typed there
+        # (app/core/restore.py) and send it themselves, with a fresh token.
+        from app.core import restore
+
+        fields = restore.typed_fields()
+        restore.keep(fields)
+        log.info("csrf refused on %s %s: %s", request.method, request.path, err.description)
+        return _page(400, "页面已过期", "这一步没有完成:页面停留太久,或已在别处打开。"
+                     "请回到刚才的页面,核对后再操作一次。",
+                     typed=list(fields.items()), back_url=restore.way_back())
 
     @app.errorhandler(HTTPException)
     def _http(err):
@@ -54,8 +60,10 @@ def init_app(app) -> None:
             return err.response
         if err.code is None or err.code < 400:
             return err
-        if err.code == 403 and _staff_signed_in():
-            return _page(403, message=STAFF_FORBIDDEN)
+        if err.code == 403:  # the rule that refused says why (app/core/access.py)
+            told = err.description if err.description != type(err).description else None
+            if told or _staff_signed_in():
+                return _page(403, message=told or STAFF_FORBIDDEN)
         return _page(err.code)
 
     @app.errorhandler(Exception)

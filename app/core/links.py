@@ -2,6 +2,11 @@
 
 A token is 7 random characters plus a 5-character HMAC, so a forged or truncated one is refused
 before the database is asked; the row says what it opens and until when.
+
+A link grants exactly what its purpose names (PURPOSES below, and the README's table): opening
+it lets this browser reach that one record for the actions of its purpose, and a view accepts a
+grant only for the actions it declares (`own_view(VIEW)` in app/core/access.py). The record's
+owner, signed in, needs no link. A view-only grant never allows an unsafe method.
 """
 
 import hashlib
@@ -9,19 +14,40 @@ import hmac
 import secrets
 import string
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, has_request_context, session, url_for
+from flask import current_app, has_request_context, request, session, url_for
 from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.access import PHOTOS, SUPPLEMENT, VIEW, declaration
 from app.core.timeutil import utcnow
 from app.extensions import db
 
 ALPHABET = string.ascii_letters + string.digits
 ID_LEN, MAC_LEN = 7, 5
-PURPOSE_LABELS = {"progress": "查看进度", "supplement": "补正材料", "rate": "评价服务",
-                  "confirm": "确认办理"}
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Purpose:
+    """What a link of one purpose is for, and what it lets a view do without signing in."""
+
+    label: str  # the words people see
+    actions: frozenset  # app/core/access.py: VIEW, PHOTOS, SUPPLEMENT
+    sign_in: bool = False  # it only leads the person served to sign in; it grants nothing
+
+
+PURPOSES = {
+    # the status, timeline and receipt of one record; also a lookup by number + SMS code
+    "progress": Purpose("查看进度", frozenset({VIEW})),
+    # an application sent back: its flagged materials, their photos, resubmitting it
+    "supplement": Purpose("补正材料", frozenset({VIEW, PHOTOS, SUPPLEMENT})),
+    # a rating invitation or the answer to a bad rating: only the person served, signed in
+    "rate": Purpose("评价服务", frozenset(), sign_in=True),
+}
+PURPOSE_LABELS = {name: p.label for name, p in PURPOSES.items()}
 _HANDLERS: dict[str, Callable] = {}
 
 
@@ -46,6 +72,8 @@ def _mac(body: str) -> str:
 
 def make_link(purpose: str, entity: str, entity_id: int, days: int | None = None) -> str:
     """Create a link in the current transaction and return its absolute URL."""
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown link purpose {purpose!r}")
     body = "".join(secrets.choice(ALPHABET) for _ in range(ID_LEN))
     token = body + _mac(body)
     days = days or current_app.config.get("LINK_TTL_DAYS", 7)
@@ -96,8 +124,24 @@ def grant_record(entity: str, entity_id: int, purpose: str, until: datetime) -> 
     session["link_grants"] = grants[-20:]
 
 
-def has_grant(entity: str, entity_id: int, purpose: str) -> bool:
-    """Whether a link opened in this browser allows this record for this purpose."""
+def allows(entity: str, entity_id: int, action: str) -> bool:
+    """Whether a link (or lookup) opened in this browser lets this view do `action` to this one
+    record: the view must accept the action, and a grant of the record must have a purpose that
+    allows it. Viewing is never a change: with an unsafe method only other actions count."""
+    from flask import current_app as app
+
+    decl = declaration(app.view_functions.get(request.endpoint)) if request.endpoint else None
+    if decl is None or action not in decl.link_actions:
+        return False
+    if action == VIEW and request.method not in SAFE_METHODS:
+        return False
+    return granted(entity, entity_id, action)
+
+
+def granted(entity: str, entity_id: int, action: str) -> bool:
+    """Whether this browser holds a live grant of this record whose purpose allows `action`
+    (what a page may offer; a view checks with `allows`)."""
     now = utcnow().timestamp()
-    return any(g[0] == entity and g[1] == entity_id and g[2] == purpose and g[3] > now
+    return any(g[0] == entity and g[1] == entity_id and g[3] > now
+               and action in PURPOSES.get(g[2], PURPOSES["rate"]).actions
                for g in session.get("link_grants", []))

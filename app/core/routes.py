@@ -13,16 +13,18 @@ from flask import (
 from flask_login import login_required
 from sqlalchemy import select, text
 
-from app.auth.decorators import safe_next
 from app.catalog.models import Hall
 from app.catalog.services import active_bundles, popular_items
 from app.core import bp
+from app.core.access import Scope, own_view, public_view, staff_view
+from app.core.redirects import safe_target
 from app.extensions import db
 
 CARE_COOKIE = "care"
 
 
 @bp.get("/")
+@public_view
 def home():
     """The five entries, a search box, the popular items and bundles."""
     from app.catalog.pagecache import render_page
@@ -33,6 +35,7 @@ def home():
 
 
 @bp.get("/me")
+@own_view()
 @login_required
 def me():
     """我的: who is signed in, settings, and the way out."""
@@ -40,6 +43,7 @@ def me():
 
 
 @bp.get("/progress")
+@own_view()
 @login_required
 def progress():
     """进度: the signed-in person's matters (the progress feature's page once installed)."""
@@ -49,6 +53,7 @@ def progress():
 
 
 @bp.get("/halls")
+@public_view
 def halls():
     """Where the halls are, their hours and phones."""
     rows = db.session.scalars(select(Hall).order_by(Hall.id)).all()
@@ -56,16 +61,18 @@ def halls():
 
 
 @bp.post("/care")
+@public_view
 def toggle_care():
     """Switch care mode (关怀模式) and remember it for a year."""
     on = request.cookies.get(CARE_COOKIE) != "1"
-    response = redirect(safe_next(request.form.get("next")), code=303)
+    response = redirect(safe_target(request.form.get("next")), code=303)
     response.set_cookie(CARE_COOKIE, "1" if on else "0", max_age=365 * 86400, samesite="Lax",
                         secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)
     return response
 
 
 @bp.get("/healthz")
+@public_view
 def healthz():
     """Database and Redis reachability; 503 when either is down."""
     checks = {}
@@ -93,6 +100,7 @@ def healthz():
 
 
 @bp.get("/manifest.webmanifest")
+@public_view
 def manifest():
     """The install manifest."""
     response = make_response(render_template("pwa/manifest.webmanifest"))
@@ -101,6 +109,7 @@ def manifest():
 
 
 @bp.get("/sw.js")
+@public_view
 def service_worker():
     """The service worker, from the root so its scope is the whole app; never cached."""
     response = make_response(render_template("pwa/sw.js", version=_shell_version()))
@@ -119,12 +128,14 @@ def _shell_version() -> str:
 
 
 @bp.get("/offline")
+@public_view
 def offline():
     """Shown by the service worker when the network is gone."""
     return render_template("pwa/offline.html")
 
 
 @bp.get("/t/<token>")
+@public_view
 def short_link(token: str):
     """Open a short link from an SMS: one record, one purpose, until it expires."""
     from app.core.links import PURPOSE_LABELS, handler, resolve
@@ -141,18 +152,14 @@ def short_link(token: str):
 
 
 @bp.get("/staff")
-@login_required
+@staff_view(Scope.HALL)
 def staff_home():
     """工作台: the staff's entry to every feature they can use."""
-    from flask import abort
-    from flask_login import current_user
-
-    if not current_user.is_staff:
-        abort(403)
     return render_template("core/staff_home.html")
 
 
 @bp.get("/favicon.ico")
+@public_view
 def favicon():
     return send_from_directory(current_app.static_folder, "icons/icon-192.png",
                                mimetype="image/png", max_age=86400)

@@ -16,6 +16,7 @@ from app.feedback.states import QUESTION_ENTITY, REPORT_ENTITY, QuestionStatus
 
 HALL = "乌兰浩特市政务服务中心"
 CLERK_DEPARTMENTS = ("公安局户政管理部门", "人力资源和社会保障局")
+FAR_CLERK_DEPARTMENT = "自然资源局不动产登记中心"
 FAQ = ("户口迁到外地后,身份证需要重新办理吗?",
        "身份证号码不变,证件在有效期内可以继续使用。如需换领新地址的身份证,"
        "可携带户口簿到迁入地户籍窗口申请换领。")
@@ -31,6 +32,9 @@ def load_demo() -> None:
         return
     for name in CLERK_DEPARTMENTS:
         db.session.add(StaffDepartment(user_id=clerk.id, department=name))
+    far_clerk = db.session.scalar(select(User).where(User.username == "clerk2"))
+    if far_clerk is not None:  # another hall's clerk answers for another department
+        db.session.add(StaffDepartment(user_id=far_clerk.id, department=FAR_CLERK_DEPARTMENT))
     items = {i.code: i for i in db.session.scalars(select(ServiceItem))}
     asker = _citizen("13800138031", "赵敏")
     me = db.session.scalar(select(User).where(User.phone == "13800138000"))

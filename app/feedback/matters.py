@@ -2,6 +2,7 @@
 
 from sqlalchemy import select
 
+from app.core.ids import parse_id
 from app.extensions import db
 from app.feedback.models import Question, UnresolvedReport
 from app.feedback.states import (
@@ -58,7 +59,7 @@ def _list_reports(user_id: int):
 def _find_report(number: str):
     if not (number.startswith("BC") and number[2:].isdigit() and len(number) > 10):
         return None
-    row = db.session.get(UnresolvedReport, int(number[10:]))
+    row = db.session.get(UnresolvedReport, parse_id(number[10:]) or 0)
     return report_summary(row) if row and row.number == number else None
 
 
@@ -76,7 +77,7 @@ def _list_questions(user_id: int):
 def _find_question(number: str):
     if not (number.startswith("WT") and number[2:].isdigit() and len(number) > 10):
         return None
-    row = db.session.get(Question, int(number[10:]))
+    row = db.session.get(Question, parse_id(number[10:]) or 0)
     return question_summary(row) if row and row.number == number else None
 
 

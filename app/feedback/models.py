@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.privacy import names_in
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.feedback.states import QUESTION_LABELS, REPORT_LABELS, QuestionStatus, ReportStatus
@@ -58,6 +59,11 @@ class UnresolvedReport(db.Model):
     @property
     def number(self) -> str:
         return f"BC{self.created_at:%Y%m%d}{self.id:04d}"
+
+    @property
+    def private_names(self) -> list[str]:
+        """Names masked wherever its texts are shown to staff (app/core/privacy.py)."""
+        return [self.citizen.name or "", *names_in(self.description)]
 
     @property
     def label(self) -> str:
@@ -115,6 +121,11 @@ class Question(db.Model):
     @property
     def number(self) -> str:
         return f"WT{self.created_at:%Y%m%d}{self.id:04d}"
+
+    @property
+    def private_names(self) -> list[str]:
+        """The asker's names, masked in the question, its answer and the FAQ."""
+        return [self.citizen.name or "", *names_in(self.text)]
 
     @property
     def label(self) -> str:

@@ -4,10 +4,10 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app.auth.decorators import role_required
 from app.auth.models import Role, User
 from app.catalog.models import ServiceItem
-from app.core.privacy import redact
+from app.core.access import ADMINS, VIEW, Scope, note_refusal, own_view, scope, staff_view
+from app.core.ids import parse_id
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.feedback import bp, services
@@ -21,6 +21,7 @@ QUESTION_FILTERS = {"open": "待答复", "answered": "已答复"}
 
 def _problem(err: FeedbackError):
     """A clear Chinese page with the status the rule calls for."""
+    note_refusal(err.status, "feedback", err.message)
     return render_template("errors/error.html", code=err.status,
                            title=TITLES.get(err.status, "请检查"), message=err.message), err.status
 
@@ -30,8 +31,6 @@ def _template_globals(state) -> None:
     """The guide's FAQ and the 工作台's flags read through these (see the templates)."""
     state.app.jinja_env.globals["feedback_faqs"] = services.faqs_for
     state.app.jinja_env.globals["feedback_alerts"] = lambda: services.staff_alerts(current_user)
-    # free text typed by people may hold phone or ID numbers: masked on every screen
-    state.app.jinja_env.filters.setdefault("redact", lambda text: redact(text or ""))
 
 
 # ---- 办不成事: the citizen -----------------------------------------------------------------------
@@ -51,6 +50,7 @@ def _report_page(form: ReportForm, error: FeedbackError | None = None, status: i
 
 
 @bp.get("/feedback/report")
+@own_view()
 @login_required
 def report_start():
     """办不成事反映: which item, which hall, what happened."""
@@ -58,6 +58,7 @@ def report_start():
 
 
 @bp.post("/feedback/report")
+@own_view()
 @login_required
 def report_submit():
     form = ReportForm(item_code=request.form.get("item", "").strip(),
@@ -76,6 +77,7 @@ def report_submit():
 
 
 @bp.get("/feedback/reports/<int:report_id>")
+@own_view(VIEW)
 def report_view(report_id: int):
     """The receipt and everything the hall has said, for the person who reported it."""
     try:
@@ -92,6 +94,7 @@ def _ask_page(item, text="", error=None, status=200):
 
 
 @bp.get("/feedback/ask/<code>")
+@own_view()
 @login_required
 def ask(code: str):
     """我要问: a question about one item, answered by its department."""
@@ -100,6 +103,7 @@ def ask(code: str):
 
 
 @bp.post("/feedback/ask/<code>")
+@own_view()
 @login_required
 def ask_submit(code: str):
     item = _item_or_none(code) or abort(404)
@@ -115,6 +119,7 @@ def ask_submit(code: str):
 
 
 @bp.get("/feedback/questions/<int:question_id>")
+@own_view(VIEW)
 def question_view(question_id: int):
     try:
         question = services.question_for_citizen(question_id, current_user)
@@ -126,7 +131,7 @@ def question_view(question_id: int):
 # ---- the hall: 办不成事 --------------------------------------------------------------------------
 
 @bp.get("/feedback/staff/reports")
-@role_required(Role.CLERK, Role.ADMIN)
+@staff_view(Scope.HALL)
 def staff_reports():
     """The hall's 办不成事 reports; overdue ones first and flagged."""
     shown = request.args.get("show", "open")
@@ -141,7 +146,7 @@ def _staff_report_page(report, error=None, status=200, typed=None):
 
 
 @bp.get("/feedback/staff/reports/<int:report_id>")
-@role_required(Role.CLERK, Role.ADMIN)
+@staff_view(Scope.HALL)
 def staff_report(report_id: int):
     try:
         report = services.report_for_staff(report_id, current_user)
@@ -151,7 +156,7 @@ def staff_report(report_id: int):
 
 
 @bp.post("/feedback/staff/reports/<int:report_id>/<any(reply, resolve):step>")
-@role_required(Role.CLERK, Role.ADMIN)
+@staff_view(Scope.HALL)
 def staff_report_step(report_id: int, step: str):
     """答复 (the first reply) or 办结 (the resolution)."""
     field = "reply" if step == "reply" else "resolution"
@@ -171,7 +176,7 @@ def staff_report_step(report_id: int, step: str):
 # ---- the departments: 我要问 --------------------------------------------------------------------
 
 @bp.get("/feedback/staff/questions")
-@role_required(Role.CLERK, Role.ADMIN)
+@staff_view(Scope.DEPARTMENT)
 def staff_questions():
     """Questions about the items of my departments; unanswered ones oldest first."""
     shown = request.args.get("show", "open")
@@ -189,7 +194,7 @@ def _staff_question_page(question, error=None, status=200, typed=None):
 
 
 @bp.get("/feedback/staff/questions/<int:question_id>")
-@role_required(Role.CLERK, Role.ADMIN)
+@staff_view(Scope.DEPARTMENT)
 def staff_question(question_id: int):
     try:
         question = services.question_for_staff(question_id, current_user)
@@ -199,7 +204,7 @@ def staff_question(question_id: int):
 
 
 @bp.post("/feedback/staff/questions/<int:question_id>/<any(answer, publish, unpublish):step>")
-@role_required(Role.CLERK, Role.ADMIN)
+@staff_view(Scope.DEPARTMENT)
 def staff_question_step(question_id: int, step: str):
     """答复, 公开为常见问题 (anonymised), or 取消公开."""
     typed = {k: request.form.get(k, "") for k in ("answer", "faq_question", "faq_answer")}
@@ -223,19 +228,19 @@ def staff_question_step(question_id: int, step: str):
 # ---- the admin: who answers for which department -------------------------------------------------
 
 def _hall_staff() -> list[User]:
-    query = select(User).where(User.role.in_([Role.CLERK, Role.ADMIN]))
-    if current_user.hall_id is not None:
-        query = query.where(User.hall_id == current_user.hall_id)
+    """The staff of the hall(s) in scope: a city-wide admin's list is everyone's."""
+    query = select(User).where(User.role.in_([Role.CLERK, Role.ADMIN]),
+                               scope().limit(User.hall_id))
     return list(db.session.scalars(query.order_by(User.role, User.id)))
 
 
 @bp.route("/feedback/admin/departments", methods=["GET", "POST"])
-@role_required(Role.ADMIN)
+@staff_view(Scope.HALL, roles=ADMINS)
 def admin_departments():
     """Which departments each member of the hall's staff answers questions for."""
     people = _hall_staff()
     if request.method == "POST":
-        person = db.session.get(User, request.form.get("user_id", type=int) or 0)
+        person = db.session.get(User, parse_id(request.form.get("user_id")) or 0)
         if person is None or person not in people:
             return _problem(FeedbackError("只能设置本大厅工作人员的部门。", 403))
         services.set_departments(person, request.form.getlist("department"), current_user)
@@ -243,4 +248,4 @@ def admin_departments():
     return render_template("feedback/admin_departments.html", people=people,
                            departments=services.all_departments(),
                            of={p.id: services.departments_of(p) for p in people},
-                           saved=request.args.get("saved", type=int))
+                           saved=parse_id(request.args.get("saved")))

@@ -3,17 +3,20 @@
 Routes parse input and call one function here; these own the transaction (they commit).
 """
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.auth.models import Role, User
 from app.catalog.models import Hall, ServiceItem, item_hall
+from app.core.access import scope
+from app.core.ids import parse_id
 from app.core.links import make_link
 from app.core.models import audit
+from app.core.privacy import redact_text
 from app.core.timeutil import format_local, to_local, tz, utcnow
 from app.core.workdays import add_working_days, working_days_from
 from app.extensions import db
@@ -67,30 +70,6 @@ def clocks(received_at: datetime, hall_id: int) -> tuple[datetime, datetime]:
             deadline(received_at, cfg.get("FEEDBACK_RESOLVE_WORKDAYS", 5), hall_id))
 
 
-# ---- anonymising --------------------------------------------------------------------------------
-
-ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
-PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
-LANDLINE = re.compile(r"(?<!\d)0\d{2,3}[- ]?\d{7,8}(?!\d)")
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-NAME_AFTER = re.compile(r"(我叫|我的名字是|我的名字叫|名字叫|本人叫|本人姓名|姓名[::是为]?\s*|名叫|"
-                        r"联系人[::]?\s*)([\u4e00-\u9fff·]{2,4})")
-HONORIFIC = re.compile(r"[\u4e00-\u9fff](?=(先生|女士|小姐|师傅|阿姨|大爷|大妈|同志|老师))")
-
-
-def anonymise(text: str, names: list[str] = ()) -> str:
-    """Strip ID numbers, phones, e-mail addresses and names from a text for publishing."""
-    text = ID_NUMBER.sub("[证件号已隐去]", text or "")
-    text = PHONE.sub("[电话已隐去]", text)
-    text = LANDLINE.sub("[电话已隐去]", text)
-    text = EMAIL.sub("[邮箱已隐去]", text)
-    for name in sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len,
-                       reverse=True):
-        text = text.replace(name, "某某")
-    text = NAME_AFTER.sub(lambda m: m.group(1) + "某某", text)
-    return HONORIFIC.sub("某", text).strip()
-
-
 # ---- who may do what ----------------------------------------------------------------------------
 
 def departments_of(user: User) -> list[str]:
@@ -101,8 +80,9 @@ def departments_of(user: User) -> list[str]:
 
 def set_departments(user: User, departments: list[str], actor: User) -> None:
     """Replace the departments a member of staff answers for (an admin of their hall does it)."""
-    if not user.is_staff or (actor.hall_id is not None and user.hall_id != actor.hall_id):
+    if not user.is_staff:
         raise FeedbackError("只能设置本大厅工作人员的部门。", 403)
+    scope(actor).change(user.hall_id)
     known = set(db.session.scalars(select(ServiceItem.department).distinct()))
     wanted = {d for d in departments if d in known}
     for row in db.session.scalars(select(StaffDepartment).where(
@@ -120,11 +100,6 @@ def set_departments(user: User, departments: list[str], actor: User) -> None:
 def all_departments() -> list[str]:
     return list(db.session.scalars(select(ServiceItem.department).distinct()
                                    .order_by(ServiceItem.department)))
-
-
-def _staff_of_hall(user: User, hall_id: int) -> bool:
-    return user.is_staff and (user.hall_id is None and user.role == Role.ADMIN
-                              or user.hall_id == hall_id)
 
 
 # ---- 办不成事 reports ---------------------------------------------------------------------------
@@ -162,7 +137,7 @@ def _item(code: str, field: str = "item") -> ServiceItem:
 def _hall(hall_id: str) -> Hall:
     if not str(hall_id).strip():
         raise FeedbackError("请选择在哪个大厅办理", field="hall")
-    hall = db.session.get(Hall, int(hall_id)) if str(hall_id).isdigit() else None
+    hall = db.session.get(Hall, parse_id(hall_id) or 0)
     if hall is None:
         raise FeedbackError("没有找到这个大厅,请从列表中选择", field="hall")
     return hall
@@ -237,12 +212,13 @@ def _tell_citizen(report: UnresolvedReport, template: str, params: dict, step: s
 
 
 def _citizens(model, entity: str, row_id: int, user, missing: str):
-    """The row if it is this person's (or an SMS link granted it); anyone else gets a 404."""
-    from app.core.links import has_grant
+    """The row if it is this person's (or a link or lookup opened it to view); else a 404."""
+    from app.core.access import VIEW
+    from app.core.links import allows
 
     row = db.session.get(model, row_id)
     owner = row is not None and user.is_authenticated and row.citizen_id == user.id
-    if row is None or not (owner or has_grant(entity, row_id, "progress")):
+    if row is None or not (owner or allows(entity, row_id, VIEW)):
         raise FeedbackError(missing, 404)
     return row
 
@@ -254,20 +230,18 @@ def report_for_citizen(report_id: int, user) -> UnresolvedReport:
 
 
 def report_for_staff(report_id: int, user: User, lock: bool = False) -> UnresolvedReport:
-    """The report if it was made at this person's hall."""
+    """The report if it was made at a hall in this person's scope (app/core/access.py)."""
     report = db.session.get(UnresolvedReport, report_id, with_for_update=lock)
     if report is None:
         raise FeedbackError("没有找到这条反映。", 404)
-    if not _staff_of_hall(user, report.hall_id):
-        raise FeedbackError("这条反映是其他大厅的,您不能查看或处理。", 403)
+    scope(user).read(report.hall_id)
     return report
 
 
 def reports_for_hall(user: User, show: str = "open") -> list[UnresolvedReport]:
     """The hall's reports: open ones with the most urgent clock first."""
-    query = select(UnresolvedReport)
-    if user.hall_id is not None or user.role != Role.ADMIN:
-        query = query.where(UnresolvedReport.hall_id == (user.hall_id or -1))
+    query = select(UnresolvedReport).options(selectinload(UnresolvedReport.citizen)).where(
+        scope(user).limit(UnresolvedReport.hall_id))
     if show == "open":
         query = query.where(UnresolvedReport.status != ReportStatus.RESOLVED)
     elif show == "resolved":
@@ -344,21 +318,20 @@ def question_for_citizen(question_id: int, user) -> Question:
 
 
 def question_for_staff(question_id: int, user: User, lock: bool = False) -> Question:
-    """The question if this person answers for its department."""
+    """The question if this person answers for its department (Scope.DEPARTMENT)."""
     question = db.session.get(Question, question_id, with_for_update=lock)
     if question is None:
         raise FeedbackError("没有找到这个提问。", 404)
-    if question.department not in departments_of(user):
-        raise FeedbackError(f"这个问题由{question.department}答复,您不属于这个部门,不能答复。"
-                            "如需调整所属部门,请联系大厅管理员。", 403)
+    scope(user).department(question.department)
     return question
 
 
 def questions_for_staff(user: User, show: str = "open") -> list[Question]:
-    mine = departments_of(user)
+    mine = scope(user).departments
     if not mine:
         return []
-    query = select(Question).where(Question.department.in_(mine))
+    query = select(Question).options(selectinload(Question.citizen)).where(
+        Question.department.in_(mine))
     if show == "open":
         query = query.where(Question.status == QuestionStatus.OPEN).order_by(Question.created_at)
     else:
@@ -387,10 +360,10 @@ def answer(question_id: int, actor: User, text: str) -> Question:
 
 def faq_draft(question: Question) -> tuple[str, str]:
     """The anonymised texts offered for publishing: no names, phones or ID numbers."""
-    names = [question.citizen.name or "", question.answered_by.name if question.answered_by
+    names = [*question.private_names, question.answered_by.name if question.answered_by
              else ""]
-    return (question.faq_question or anonymise(question.text, names),
-            question.faq_answer or anonymise(question.answer or "", names))
+    return (question.faq_question or redact_text(question.text, names, public=True),
+            question.faq_answer or redact_text(question.answer or "", names, public=True))
 
 
 def publish(question_id: int, actor: User, faq_question: str, faq_answer: str) -> Question:
@@ -398,9 +371,11 @@ def publish(question_id: int, actor: User, faq_question: str, faq_answer: str) -
     question = question_for_staff(question_id, actor, lock=True)
     if question.status != QuestionStatus.ANSWERED:
         raise FeedbackError("请先答复这个问题,再公开为常见问题。", 409)
-    names = [question.citizen.name or "", actor.name or ""]
-    q_text = anonymise(_check_text(faq_question, "faq_question", "公开的问题"), names)
-    a_text = anonymise(_check_text(faq_answer, "faq_answer", "公开的答复"), names)
+    names = [*question.private_names, actor.name or ""]
+    q_text = redact_text(_check_text(faq_question, "faq_question", "公开的问题"), names,
+                         public=True)
+    a_text = redact_text(_check_text(faq_answer, "faq_answer", "公开的答复"), names,
+                         public=True)
     question.faq_question, question.faq_answer = q_text, a_text
     question.published_at, question.published_by_id = utcnow(), actor.id
     audit(QUESTION_ENTITY, question.id, "published", actor_id=actor.id, note=q_text)
@@ -429,7 +404,7 @@ def _guide_changed() -> None:
 
 def faqs_for(item_id: int) -> list[Question]:
     """The published questions of an item, newest first."""
-    return list(db.session.scalars(select(Question).where(
+    return list(db.session.scalars(select(Question).options(selectinload(Question.citizen)).where(
         Question.item_id == item_id, Question.published_at.is_not(None))
         .order_by(Question.published_at.desc()).limit(20)))
 

@@ -6,10 +6,9 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app.auth.decorators import role_required
-from app.auth.models import Role
 from app.catalog.models import Hall, ServiceItem
-from app.core.privacy import redact
+from app.core.access import ADMINS, Scope, note_refusal, own_view, scope, staff_view
+from app.core.ids import parse_id
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.help import bp, services
@@ -19,13 +18,6 @@ from app.help.states import LABELS, MODE_HINTS, MODES, STEPS
 
 TITLES = {400: "请检查", 403: "不能这样操作", 404: "没有找到", 409: "不能这样操作",
           410: "已失效", 422: "不在服务范围"}
-STAFF = (Role.CLERK, Role.ADMIN)
-
-
-@bp.record_once
-def _filters(state) -> None:
-    # free text typed by people may hold phone or ID numbers: masked on every screen
-    state.app.jinja_env.filters.setdefault("redact", lambda text: redact(text or ""))
 
 
 @bp.app_context_processor
@@ -34,6 +26,7 @@ def _labels():
 
 
 def _problem(err: HelpError, back_url: str | None = None):
+    note_refusal(err.status, "help", err.message)
     return render_template("help/problem.html", code=err.status,
                            title=TITLES.get(err.status, "请检查"), message=err.message,
                            back_url=back_url or url_for("core.home")), err.status
@@ -57,6 +50,7 @@ def _item_from(code: str | None) -> ServiceItem | None:
 # ---- the citizen ----
 
 @bp.route("/help/new", methods=["GET", "POST"])
+@own_view()
 @login_required
 def new():
     """Ask for help with an item (from its guide) or with "not sure which" (from care mode)."""
@@ -82,6 +76,7 @@ def new():
 
 
 @bp.get("/help/mine")
+@own_view()
 @login_required
 def mine():
     rows = db.session.scalars(select(HelpRequest).where(
@@ -112,6 +107,7 @@ def _reached(row: HelpRequest) -> set[str]:
 
 
 @bp.get("/help/<int:request_id>")
+@own_view()
 @login_required
 def view(request_id: int):
     """The citizen's request: the five steps, the helper, feedback, and what to confirm."""
@@ -119,6 +115,7 @@ def view(request_id: int):
 
 
 @bp.post("/help/<int:request_id>/confirm")
+@own_view()
 @login_required
 def confirm(request_id: int):
     """The SMS code that turns the helper's booking or application into the citizen's own."""
@@ -139,6 +136,7 @@ def confirm(request_id: int):
 
 
 @bp.post("/help/<int:request_id>/withdraw")
+@own_view()
 @login_required
 def withdraw(request_id: int):
     row = _own(request_id)
@@ -149,7 +147,7 @@ def withdraw(request_id: int):
 # ---- the hall's helpers ----
 
 @bp.get("/staff/help")
-@role_required(*STAFF)
+@staff_view(Scope.HALL)
 def staff_requests():
     """帮办代办: the hall's requests, oldest first; "mine" is what this helper holds."""
     show = request.args.get("show", "open")
@@ -196,7 +194,7 @@ def _staff_page(row: HelpRequest, error: HelpError | None = None, typed: dict | 
 
 
 @bp.get("/staff/help/<int:request_id>")
-@role_required(*STAFF)
+@staff_view(Scope.HALL)
 def staff_request(request_id: int):
     return _staff_page(services.for_staff(request_id, current_user))
 
@@ -207,16 +205,16 @@ STEP_ACTIONS = {"review": services.review, "feedback": services.give_feedback,
 
 
 @bp.post("/staff/help/<int:request_id>/assign")
-@role_required(*STAFF)
+@staff_view(Scope.HALL)
 def staff_assign(request_id: int):
     row = services.for_staff(request_id, current_user)
     raw = request.form.get("helper_id", "")
-    services.assign(row, current_user, int(raw) if raw.isdigit() else None)
+    services.assign(row, current_user, parse_id(raw))
     return redirect(url_for("help.staff_request", request_id=row.id), 303)
 
 
 @bp.post("/staff/help/<int:request_id>/<action>")
-@role_required(*STAFF)
+@staff_view(Scope.HALL)
 def staff_step(request_id: int, action: str):
     """初审, 反馈, 受理, 不予帮办 or a working note: each by the named helper only."""
     if action not in STEP_ACTIONS:
@@ -234,12 +232,12 @@ def staff_step(request_id: int, action: str):
 
 
 @bp.post("/staff/help/<int:request_id>/behalf/<kind>")
-@role_required(*STAFF)
+@staff_view(Scope.HALL)
 def staff_behalf(request_id: int, kind: str):
     """Start a booking or an application for the citizen; they confirm it with an SMS code."""
     row = services.for_staff(request_id, current_user)
     raw = request.form.get("slot_id" if kind == "booking" else "item_id", "")
-    number = int(raw) if raw.isdigit() else None
+    number = parse_id(raw)
     if kind == "booking":
         services.start_booking(row, current_user, number)
     elif kind == "application":
@@ -252,28 +250,33 @@ def staff_behalf(request_id: int, kind: str):
 # ---- the hall admin: the home-visit service area ----
 
 def _admin_hall() -> Hall:
-    hall = db.session.get(Hall, current_user.hall_id) if current_user.hall_id else None
-    if hall is None:
-        raise HelpError("您的账号没有所属大厅,不能设置上门服务范围", 403)
-    return hall
+    """The hall whose areas are shown: the admin's own, or the one a city-wide admin picked."""
+    return scope().hall()
 
 
 @bp.route("/staff/help/areas", methods=["GET", "POST"])
-@role_required(Role.ADMIN)
+@staff_view(Scope.HALL, roles=ADMINS)
 def staff_areas():
     """上门服务范围: the 街道/乡镇 the hall's helpers visit."""
     hall = _admin_hall()
     error, name, status = None, "", 200
     if request.method == "POST":
         try:
-            if request.form.get("remove", "").isdigit():
-                services.remove_area(hall, int(request.form["remove"]), current_user.id)
+            if request.form.get("remove"):
+                services.remove_area(hall, parse_id(request.form["remove"]) or 0, current_user.id)
             else:
                 name = request.form.get("name", "")
                 services.add_area(hall, name, current_user.id)
-            return redirect(url_for("help.staff_areas"), 303)
+            return redirect(url_for("help.staff_areas", hall=_picked(hall)), 303)
         except HelpError as err:
             db.session.rollback()
             error, status = err, err.status
+    halls = db.session.scalars(select(Hall).order_by(Hall.id)).all() if (
+        scope().city_wide) else []
     return render_template("help/areas.html", hall=hall, areas=services.areas(hall.id),
-                           error=error, name=name), status
+                           error=error, name=name, halls=halls, picked=_picked(hall)), status
+
+
+def _picked(hall: Hall) -> int | None:
+    """The hall to keep in the next URL: only a city-wide admin's pick means anything."""
+    return hall.id if scope().city_wide else None

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from app.auth.models import Role, User
 from app.catalog.models import Hall, ServiceItem
+from app.core.access import scope
 from app.core.links import make_link
 from app.core.models import AuditLog, audit
 from app.core.timeutil import local_now, to_local, utcnow
@@ -195,23 +196,17 @@ def for_citizen(request_id: int, user) -> HelpRequest:
 
 
 def for_staff(request_id: int, user) -> HelpRequest:
-    """A request of the staff member's own hall (an admin without a hall sees every hall)."""
+    """A request of a hall in the staff member's scope (app/core/access.py); another hall's is
+    refused (403)."""
     row = db.session.get(HelpRequest, request_id)
-    if row is None or not _same_hall(row.hall_id, user):
+    if row is None:
         raise HelpError(NOT_FOUND, 404)
+    scope(user).read(row.hall_id)
     return row
 
 
-def _same_hall(hall_id: int, user) -> bool:
-    if not getattr(user, "is_staff", False):
-        return False
-    return hall_id == user.hall_id or (user.role == Role.ADMIN and user.hall_id is None)
-
-
 def requests_for(user, show: str = "open") -> list[HelpRequest]:
-    query = select(HelpRequest)
-    if not (user.role == Role.ADMIN and user.hall_id is None):
-        query = query.where(HelpRequest.hall_id == user.hall_id)
+    query = select(HelpRequest).where(scope(user).limit(HelpRequest.hall_id))
     if show == "mine":
         query = query.where(HelpRequest.helper_id == user.id, HelpRequest.status.in_(OPEN))
     elif show == "open":

@@ -68,13 +68,15 @@ class RequestLogMiddleware:
 def _session_user_id() -> str | None:
     # dict.get: session.get would mark the session accessed, adding "Vary: Cookie" to every
     # response (static files and the service worker included) just for a log field.
-    return dict.get(session._get_current_object(), "_user_id")
+    value = dict.get(session._get_current_object(), "_user_id")
+    # "<user id>.<secret>" (app/auth/sessions.py): the secret never reaches a log line
+    return str(value).partition(".")[0] if value is not None else None
 
 
 def _user_id() -> str | None:
     user = g.get("_login_user")  # Flask-Login's loaded user; don't load one just to log it
     if user is not None and getattr(user, "is_authenticated", False):
-        return str(user.get_id())
+        return str(user.id)
     return _session_user_id()
 
 

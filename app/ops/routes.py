@@ -6,6 +6,7 @@ import ipaddress
 from flask import Response, abort, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from app.core.access import public_view
 from app.ops import bp, metrics
 
 # Loopback and the private ranges (RFC 1918, IPv6 unique local): the hall's own network.
@@ -33,6 +34,7 @@ def _token_ok() -> bool:
 
 
 @bp.get("/metrics")
+@public_view
 def metrics_view():
     """Prometheus text format; 404 to public addresses, 403 without the bearer token if set."""
     if not _private(request.remote_addr):

@@ -3,6 +3,7 @@
 import hashlib
 
 from flask import (
+    abort,
     current_app,
     flash,
     make_response,
@@ -14,6 +15,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from app.core.access import VIEW, own_view, public_view
 from app.core.links import grant, on_link
 from app.core.readonly import read_only
 from app.extensions import limiter
@@ -43,6 +45,7 @@ def _not_found():
 # -- 我的办件 -------------------------------------------------------------------------------------
 
 @bp.get("/progress/mine")
+@own_view()
 @read_only  # outside login_required, whose user query would start the transaction
 @login_required
 def mine():
@@ -60,17 +63,18 @@ def _push_key() -> str | None:
 
 
 @bp.get("/progress/<kind>/<int:entity_id>")
+@own_view(VIEW)
 @read_only
 def timeline(kind: str, entity_id: int):
     """One matter's steps, newest first, with what to do next and whom to call."""
     summary = services.viewable(kind, entity_id)
     if summary is None:
         return _not_found()
-    steps, delivery = services.timeline(summary)
+    owner = current_user.is_authenticated and current_user.id == summary.citizen_id
+    steps, delivery = services.timeline(summary, owner)
     response = make_response(render_template(
         "progress/timeline.html", matter=summary, delivery=delivery, steps=steps,
-        signed_in_owner=current_user.is_authenticated
-        and current_user.id == summary.citizen_id, push_key=_push_key()))
+        signed_in_owner=owner, push_key=_push_key()))
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -111,12 +115,14 @@ def _too_many_tries(_limit):
 
 
 @bp.get("/progress/lookup")
+@public_view
 def lookup():
     """Ask for the number on the receipt or in the SMS."""
     return _lookup_page(number=(session.get(LOOKUP) or {}).get("number", ""))
 
 
 @bp.post("/progress/lookup")
+@public_view
 @limiter.limit(lambda: current_app.config.get("LOOKUP_LIMITS_PER_IP", "20/hour"),
                on_breach=_too_many_lookups, deduct_when=lambda r: r.status_code == 303)
 @limiter.limit(lambda: current_app.config.get("LOOKUP_LIMITS_PER_NUMBER",
@@ -134,6 +140,7 @@ def send_lookup_code():
 
 
 @bp.route("/progress/lookup/code", methods=["GET", "POST"])
+@public_view
 @limiter.limit(lambda: current_app.config.get("LOOKUP_CHECKS_PER_IP", "30/hour"),
                methods=["POST"], on_breach=_too_many_tries)
 @limiter.limit(lambda: current_app.config.get("LOOKUP_CHECKS_PER_NUMBER", "10/hour"),
@@ -161,7 +168,11 @@ def lookup_code():
 # -- 结果送达: pickup or courier ------------------------------------------------------------------
 
 def _delivery_matter(kind: str, entity_id: int):
+    """The completed matter of the signed-in owner: choosing where results go is theirs alone
+    (a link only shows the progress); someone not signed in is asked to sign in."""
     summary = services.viewable(kind, entity_id)
+    if summary is None and not current_user.is_authenticated:
+        abort(redirect(url_for("auth.login", next=request.path)))
     return summary if summary is not None and summary.completed else None
 
 
@@ -172,6 +183,7 @@ def _draft(kind: str, entity_id: int) -> dict:
 
 
 @bp.route("/progress/<kind>/<int:entity_id>/delivery", methods=["GET", "POST"])
+@own_view()
 def delivery_method(kind: str, entity_id: int):
     """Step 1: pickup at the window, or courier."""
     summary = _delivery_matter(kind, entity_id)
@@ -197,6 +209,7 @@ def delivery_method(kind: str, entity_id: int):
 
 
 @bp.route("/progress/<kind>/<int:entity_id>/delivery/address", methods=["GET", "POST"])
+@own_view()
 def delivery_address(kind: str, entity_id: int):
     """Step 2 (courier only): recipient, phone and address."""
     summary = _delivery_matter(kind, entity_id)
@@ -220,6 +233,7 @@ def delivery_address(kind: str, entity_id: int):
 
 
 @bp.route("/progress/<kind>/<int:entity_id>/delivery/check", methods=["GET", "POST"])
+@own_view()
 def delivery_check(kind: str, entity_id: int):
     """核对信息, then save the choice and go back to the timeline."""
     summary = _delivery_matter(kind, entity_id)
@@ -246,6 +260,7 @@ def delivery_check(kind: str, entity_id: int):
 # -- Web Push opt-in -----------------------------------------------------------------------------
 
 @bp.post("/progress/push/subscribe")
+@own_view()
 @login_required
 def push_subscribe():
     """Remember this browser's push subscription for the signed-in citizen."""
@@ -259,6 +274,7 @@ def push_subscribe():
 
 
 @bp.post("/progress/push/unsubscribe")
+@own_view()
 @login_required
 def push_unsubscribe():
     """Forget this browser's subscription."""

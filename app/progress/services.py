@@ -1,11 +1,13 @@
 """My matters, one matter's timeline, who may see it, the lookup by number + code, delivery."""
 
+import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from flask import current_app
+from flask import after_this_request, current_app
 from flask_login import current_user
 from sqlalchemy import (
     Integer,
@@ -22,7 +24,8 @@ from sqlalchemy import (
 
 from app import jobs
 from app.auth.services import AuthError, check_code, issue_code, normalize_phone
-from app.core.links import grant_record, has_grant
+from app.core.access import VIEW
+from app.core.links import allows, grant_record
 from app.core.models import AuditLog, audit
 from app.core.timeutil import utcnow
 from app.extensions import db
@@ -68,13 +71,13 @@ def get_matter(kind: str, entity_id: int) -> MatterSummary | None:
 
 
 def viewable(kind: str, entity_id: int) -> MatterSummary | None:
-    """The matter when its owner is signed in, or this browser holds a link or lookup grant."""
+    """The matter when its owner is signed in, or a link or lookup opened it to view."""
     summary = get_matter(kind, entity_id)
     if summary is None:
         return None
     if current_user.is_authenticated and summary.citizen_id == current_user.id:
         return summary
-    return summary if has_grant(kind, entity_id, "progress") else None
+    return summary if allows(kind, entity_id, VIEW) else None
 
 
 def delivery_for(kind: str, entity_id: int) -> ResultDelivery | None:
@@ -83,8 +86,10 @@ def delivery_for(kind: str, entity_id: int) -> ResultDelivery | None:
         ResultDelivery.kind == kind, ResultDelivery.entity_id == entity_id))
 
 
-def timeline(summary: MatterSummary) -> tuple[list[Step], ResultDelivery | None]:
-    """The citizen-facing steps, newest first, and the delivery choice: one query in all.
+def timeline(summary: MatterSummary, owner: bool = True
+             ) -> tuple[list[Step], ResultDelivery | None]:
+    """The citizen-facing steps, newest first, and the delivery choice: one query in all; for
+    someone holding a link (not the owner) the delivery address is left out.
 
     Audit rows with a public note and (for a completed matter) the ResultDelivery row come back
     in one UNION ALL, so the page costs the same however many steps there are.
@@ -99,7 +104,7 @@ def timeline(summary: MatterSummary) -> tuple[list[Step], ResultDelivery | None]
         delivery = ResultDelivery(kind=summary.kind, entity_id=summary.id, method=row.method,
                                   recipient=row.recipient, phone=row.phone, address=row.address,
                                   updated_at=row.at)
-        steps.append(Step(row.at, delivery_sentence(delivery)))
+        steps.append(Step(row.at, delivery_sentence(delivery, owner)))
     return steps, delivery
 
 
@@ -122,9 +127,9 @@ def _timeline_query(completed: bool):
     return query.order_by(literal_column("at").desc(), literal_column("seq").desc())
 
 
-def delivery_sentence(delivery: ResultDelivery) -> str:
+def delivery_sentence(delivery: ResultDelivery, owner: bool = True) -> str:
     if delivery.method == DeliveryMethod.COURIER:
-        return f"您选择了快递送达,结果将寄往:{delivery.address}"
+        return f"您选择了快递送达,结果将寄往:{delivery.address}" if owner else "您选择了快递送达"
     return "您选择了到窗口领取结果,请带上身份证到办理窗口领取"
 
 
@@ -148,22 +153,51 @@ def start_lookup(number: str) -> dict:
     """Queue the sending of a lookup code; the job finds the phone on file, if there is one.
 
     The request does the same work whether or not the number exists (one outbox row), so neither
-    its answer nor its timing tells. Returns the state the browser keeps between the two pages:
-    only what the person typed and a clock.
+    its answer nor its timing tells. Without Redis a job runs inline in the request, and finding
+    the phone and sending the code would make a real number's answer slower: there the job runs
+    once the answer has gone (and the outbox sweep has it should the process stop first).
+    Returns the state the browser keeps between the two pages: what was typed and a clock.
     """
-    jobs.enqueue("progress.lookup_code", number)
-    db.session.commit()
+    if current_app.config.get("REDIS_URL"):
+        jobs.enqueue("progress.lookup_code", number)
+        db.session.commit()
+    else:
+        row = jobs.enqueue("progress.lookup_code", number, run_at=utcnow() + AFTER_ANSWER)
+        db.session.commit()
+        _after_answer(row.id)
     return {"number": number, "at": utcnow().timestamp(), "tries": 0}
 
 
+AFTER_ANSWER = timedelta(seconds=2)  # the sweep's fallback, should the run after the answer fail
+
+
+def _after_answer(job_id: int) -> None:
+    """Run an outbox job inline once this request's answer has been sent."""
+    app = current_app._get_current_object()
+
+    def run() -> None:
+        with app.app_context():
+            jobs.execute(job_id)
+
+    @after_this_request
+    def _later(response):
+        response.call_on_close(run)
+        return response
+
+
 def send_lookup_code(number: str) -> bool:
-    """The job's work: a code to the phone on file for this number; nothing for an unknown one."""
+    """The job's work: a code to the phone on file for this number; for an unknown one a decoy
+    code that nobody receives, so the code is later checked the same way (same rows, same time)."""
     summary = find_by_number(number)
-    if summary is None:
-        db.session.rollback()
-        return False
-    issue_code(summary.phone, "lookup")
-    return True
+    issue_code(summary.phone if summary else decoy_phone(number), "lookup",
+               send=summary is not None)
+    return summary is not None
+
+
+def decoy_phone(number: str) -> str:
+    """Where an unknown number's decoy code is kept: never a phone (it starts with "x")."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return "x" + hmac.new(key, number.encode(), hashlib.sha256).hexdigest()[:10]
 
 
 def finish_lookup(state: dict, code: str) -> MatterSummary:
@@ -172,28 +206,16 @@ def finish_lookup(state: dict, code: str) -> MatterSummary:
     if utcnow().timestamp() - state.get("at", 0) > ttl:
         raise ProgressError("验证码已失效,请重新获取", "code")
     summary = find_by_number(state["number"])
-    if summary is None:
-        _decoy_check(state)  # always raises, with the messages a real wrong code gets
-    try:
-        check_code(summary.phone, code, "lookup")
+    try:  # an unknown number's decoy code is checked just like a real one (same messages)
+        check_code(summary.phone if summary else decoy_phone(state["number"]), code, "lookup")
     except AuthError as err:
         state["tries"] = state.get("tries", 0) + 1
         raise ProgressError(str(err), "code") from err
+    if summary is None:  # the decoy guessed (one chance in a million): still nothing to open
+        raise ProgressError("验证码已失效,请重新获取", "code")
     until = utcnow() + timedelta(minutes=current_app.config.get("LOOKUP_GRANT_MINUTES", 60))
     grant_record(summary.kind, summary.id, "progress", until)
     return summary
-
-
-def _decoy_check(state: dict) -> None:
-    """Answer a code for an unknown number exactly as check_code answers a wrong one."""
-    limit = current_app.config["SMS_CODE_MAX_TRIES"]
-    tries = state.get("tries", 0)
-    if tries >= limit:
-        raise ProgressError("验证码已失效,请重新获取", "code")
-    state["tries"] = tries + 1
-    left = limit - state["tries"]
-    raise ProgressError(f"验证码不正确,还可以再试 {left} 次" if left > 0
-                        else "验证码错误次数过多,请重新获取", "code")
 
 
 # -- results delivery (结果送达) -------------------------------------------------------------------

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.privacy import names_in
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.ratings.states import CHANNELS, LABELS, LEVELS, REASONS, TONES, CaseStatus, is_good
@@ -96,6 +97,11 @@ class Rating(db.Model):
     @property
     def reason_label(self) -> str:
         return REASONS.get(self.reason or "", "")
+
+    @property
+    def private_names(self) -> list[str]:
+        """The rater's names, masked in their text wherever staff read it."""
+        return [self.invite.citizen.name or "", *names_in(self.reason_text)]
 
     @property
     def number(self) -> str:

@@ -9,11 +9,12 @@ from flask import Response, abort, current_app, redirect, render_template, reque
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app.auth.decorators import role_required
 from app.catalog.models import Hall, ServiceItem, Window
+from app.core.access import ADMINS, Scope, note_refusal, own_view, public_view, scope, staff_view
+from app.core.ids import parse_id
 from app.core.links import on_link
 from app.core.models import AuditLog
-from app.core.privacy import redact
+from app.core.privacy import redact_text
 from app.core.timeutil import local_now, utcnow
 from app.extensions import db
 from app.ratings import bp, figures, services
@@ -39,6 +40,7 @@ TITLES = {400: "请检查", 403: "没有权限", 404: "没有找到", 409: "已�
 
 def _problem(err: RatingError):
     """A clear Chinese page with the status the rule calls for."""
+    note_refusal(err.status, "ratings", err.message)
     return render_template("errors/error.html", code=err.status,
                            title=TITLES.get(err.status, "请检查"), message=err.message), err.status
 
@@ -71,6 +73,7 @@ def open_rate_link(link):
 
 
 @bp.get("/ratings/window/<int:window_id>")
+@own_view()
 @login_required
 def window_entry(window_id: int):
     """From the QR code on a window: rate the visit just had there, if there is one."""
@@ -82,12 +85,11 @@ def window_entry(window_id: int):
 
 
 @bp.get("/ratings/window/<int:window_id>/qr")
-@role_required("clerk", "admin")
+@staff_view(Scope.HALL)
 def window_qr(window_id: int):
     """A printable QR code for one window."""
     window = db.get_or_404(Window, window_id)
-    if current_user.hall_id not in (None, window.hall_id):
-        abort(404)
+    scope().read(window.hall_id)
     url = url_for("ratings.window_entry", window_id=window.id, _external=True)
     svg = segno.make(url, error="m").svg_inline(scale=6, dark="#000", light="#fff")
     return render_template("ratings/window_qr.html", window=window, svg=svg, url=url)
@@ -96,6 +98,7 @@ def window_qr(window_id: int):
 # ---- rating ----
 
 @bp.get("/ratings/<int:invite_id>")
+@own_view()
 @login_required
 def rate(invite_id: int):
     """Step one: five faces, nothing chosen."""
@@ -109,6 +112,7 @@ def rate(invite_id: int):
 
 
 @bp.get("/ratings/<int:invite_id>/details")
+@own_view()
 @login_required
 def details(invite_id: int):
     """Step two: the indicators for the channel, and the reason when the rating is bad."""
@@ -132,6 +136,7 @@ def _details_page(row, form, via, error=None, status=200, photo_lost=False):
 
 
 @bp.get("/ratings/photo/<int:rating_id>")
+@own_view(staff=Scope.HALL)
 @login_required
 def photo(rating_id: int):
     """A bad rating's photo: private, for the person who rated and the hall's staff."""
@@ -144,6 +149,7 @@ def photo(rating_id: int):
 
 
 @bp.post("/ratings/<int:invite_id>")
+@own_view()
 @login_required
 def submit(invite_id: int):
     """Record the rating; a bad one without a reason comes back with what was chosen."""
@@ -172,6 +178,7 @@ def submit(invite_id: int):
 
 
 @bp.get("/ratings/r/<int:rating_id>/thanks")
+@own_view()
 @login_required
 def thanks(rating_id: int):
     """The receipt: the reference, and what happens next."""
@@ -184,6 +191,7 @@ def thanks(rating_id: int):
 
 
 @bp.get("/ratings/mine")
+@own_view()
 @login_required
 def mine():
     """我的评价: services waiting for a rating, and ratings with the answers to them."""
@@ -196,6 +204,7 @@ def mine():
 
 
 @bp.get("/ratings/r/<int:rating_id>")
+@own_view()
 @login_required
 def view(rating_id: int):
     """One rating: the answers in a timeline, newest first, and the outcome to rate."""
@@ -216,6 +225,7 @@ def _view_page(rating, error=None, status=200):
 
 
 @bp.post("/ratings/r/<int:rating_id>/outcome")
+@own_view()
 @login_required
 def rate_outcome(rating_id: int):
     """The citizen's rating of how their bad rating was put right."""
@@ -236,14 +246,13 @@ CASE_FILTERS = {"active": "待处理", "overdue": "已逾期", "appeal": "申诉
 
 
 @bp.get("/ratings/cases")
-@role_required("clerk", "admin")
+@staff_view(Scope.HALL)
 def cases():
     """差评整改: the hall's cases, overdue first, each with its clock."""
     shown = request.args.get("show", "active")
     shown = shown if shown in CASE_FILTERS else "active"
-    query = select(Rectification).join(Rating).join(RatingInvite)
-    if not (current_user.role == "admin" and current_user.hall_id is None):
-        query = query.where(Rectification.hall_id == (current_user.hall_id or -1))
+    query = select(Rectification).join(Rating).join(RatingInvite).where(
+        scope().limit(Rectification.hall_id))
     clocked = [str(s) for s in CLOCKED]
     if shown == "active":
         # an upheld appeal on a case that was already closed has no clock left to run
@@ -264,7 +273,7 @@ def cases():
 
 
 @bp.get("/ratings/cases/<int:case_id>")
-@role_required("clerk", "admin")
+@staff_view(Scope.HALL)
 def case(case_id: int):
     """One case: the rating (without the rater, except masked to admins), clock and actions."""
     try:
@@ -300,7 +309,7 @@ ACTIONS = {
 
 
 @bp.post("/ratings/cases/<int:case_id>/<action>")
-@role_required("clerk", "admin")
+@staff_view(Scope.HALL)
 def case_action(case_id: int, action: str):
     """One step of the case; a missing field comes back beside its form with what was typed."""
     if action not in ACTIONS:
@@ -318,21 +327,21 @@ def case_action(case_id: int, action: str):
 
 
 @bp.get("/ratings/staff/mine")
-@role_required("clerk", "admin")
+@staff_view(Scope.OWN)
 def my_service():
     """A clerk's own ratings, without who gave them."""
     rows = db.session.scalars(select(Rating).join(RatingInvite).where(
         RatingInvite.clerk_id == current_user.id).order_by(Rating.id.desc()).limit(200)).all()
     end = local_now().date()
-    scope = figures.Scope(start=end - timedelta(days=364), end=end, clerk_id=current_user.id)
-    return render_template("ratings/my_service.html", ratings=rows, total=figures.totals(scope),
+    mine = figures.Scope(start=end - timedelta(days=364), end=end, clerk_id=current_user.id)
+    return render_template("ratings/my_service.html", ratings=rows, total=figures.totals(mine),
                            levels=LEVELS, indicators=INDICATORS)
 
 
 # ---- figures ----
 
-def _scope() -> tuple[figures.Scope, dict]:
-    """The scope from the query string; hall admins see their own hall."""
+def _figures_scope() -> tuple[figures.Scope, dict]:
+    """What to count, from the query string, within the hall(s) of the staff scope."""
     today = local_now().date()
 
     def day(name, default):
@@ -349,30 +358,31 @@ def _scope() -> tuple[figures.Scope, dict]:
 
     def number(name):
         value = request.args.get(name, "")
-        return int(value) if value.isdigit() else None
+        return parse_id(value)
 
-    hall_id = current_user.hall_id or number("hall")
-    scope = figures.Scope(start=start, end=end, hall_id=hall_id,
+    hall_id = scope().hall_id  # their own hall; a city-wide admin's pick (?hall=) or every hall
+    chosen = figures.Scope(start=start, end=end, hall_id=hall_id,
                           department=request.args.get("department") or None,
                           item_id=number("item"), window_id=number("window"),
                           clerk_id=number("clerk"))
     params = {k: v for k, v in {
-        "from": start.isoformat(), "to": end.isoformat(), "hall": number("hall"),
-        "department": scope.department, "item": scope.item_id, "window": scope.window_id,
-        "clerk": scope.clerk_id}.items() if v not in (None, "")}
-    return scope, params
+        "from": start.isoformat(), "to": end.isoformat(),
+        "hall": hall_id if scope().picked else None,
+        "department": chosen.department, "item": chosen.item_id, "window": chosen.window_id,
+        "clerk": chosen.clerk_id}.items() if v not in (None, "")}
+    return chosen, params
 
 
 @bp.get("/ratings/dashboard")
-@role_required("admin")
+@staff_view(Scope.HALL, roles=ADMINS)
 def dashboard():
     """好差评统计: the figures for a date range, a chart of each over time, and breakdowns."""
-    scope, params = _scope()
-    dims = ["day", "department", "item", "window", "clerk"] + (["hall"] if scope.hall_id is None
+    chosen, params = _figures_scope()
+    dims = ["day", "department", "item", "window", "clerk"] + (["hall"] if chosen.hall_id is None
                                                               else [])
-    groups = figures.by_many(scope, dims)
+    groups = figures.by_many(chosen, dims)
     daily = groups.pop("day")
-    monthly = (scope.end - scope.start).days > 62
+    monthly = (chosen.end - chosen.start).days > 62
     buckets = figures.monthly(daily) if monthly else daily
     labels = [b.label for b in buckets]
     charts = [line_chart(k, label, labels, [b.rates[k] for b in buckets])
@@ -381,23 +391,22 @@ def dashboard():
                              percent=False))
     breakdowns = {"hall": groups.pop("hall")} if "hall" in groups else {}
     breakdowns.update(groups)
-    halls = (db.session.scalars(select(Hall).order_by(Hall.id)).all()
-             if current_user.hall_id is None else [])
+    halls = db.session.scalars(select(Hall).order_by(Hall.id)).all() if scope().city_wide else []
     return render_template(
-        "ratings/dashboard.html", scope=scope, params=params, total=figures.total_of(daily),
+        "ratings/dashboard.html", scope=chosen, params=params, total=figures.total_of(daily),
         charts=charts, breakdowns=breakdowns, dims=figures.DIMENSIONS, halls=halls,
         monthly=monthly, figure_list=figures.FIGURES,
-        open_overdue=figures.open_overdue(scope.hall_id))
+        open_overdue=figures.open_overdue(chosen.hall_id))
 
 
 @bp.get("/ratings/dashboard.csv")
-@role_required("admin")
+@staff_view(Scope.HALL, roles=ADMINS)
 def export():
     """The figures as CSV, grouped by day or by any dimension."""
-    scope, _ = _scope()
+    chosen, _ = _figures_scope()
     dim = request.args.get("by", "day")
     dim = dim if dim in figures.DIMENSIONS else "day"
-    rows = figures.by(scope, dim)
+    rows = figures.by(chosen, dim)
     out = io.StringIO()
     writer = csv.writer(out)
     counts = ["invites", "counted", "good", "bad", "unrated", "replied", "verified", "overdue"]
@@ -408,13 +417,14 @@ def export():
         writer.writerow([row.label] + [row.counts[c] for c in counts] +
                         ["" if row.rates[f[0]] is None else row.rates[f[0]]
                          for f in figures.FIGURES])
-    name = f"ratings-{dim}-{scope.start}-{scope.end}.csv"
+    name = f"ratings-{dim}-{chosen.start}-{chosen.end}.csv"
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={name}",
                              "Cache-Control": "private, no-store"})
 
 
 @bp.get("/halls/<int:hall_id>/ratings")
+@public_view
 def public(hall_id: int):
     """The hall's monthly figures and its resolved bad ratings, anonymised, for everyone."""
     hall = db.get_or_404(Hall, hall_id)
@@ -443,4 +453,4 @@ def _answers(case_ids: list[int]) -> dict[int, str]:
         AuditLog.entity == "rectification", AuditLog.entity_id.in_(case_ids),
         AuditLog.to_status.in_([CaseStatus.RECTIFIED, CaseStatus.EXPLAINED]))
         .order_by(AuditLog.id)).all()
-    return {case_id: redact(note) for case_id, note in rows}
+    return {case_id: redact_text(note) for case_id, note in rows}

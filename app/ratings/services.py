@@ -30,6 +30,7 @@ from flask import current_app, has_request_context
 from sqlalchemy import select, update
 
 from app.auth.models import Role, User
+from app.core.access import scope, staff_scope_or_none
 from app.core.links import make_link
 from app.core.models import AuditLog, audit
 from app.core.timeutil import to_local, tz, utcnow
@@ -316,10 +317,12 @@ def photo_for(rating_id: int, user) -> bytes:
     from app.uploads.storage import get_storage
 
     rating = db.session.get(Rating, rating_id)
-    allowed = rating is not None and user.is_authenticated and (
-        rating.invite.citizen_id == user.id or
-        (user.is_staff and _in_scope(user, rating.invite.hall_id)))
-    if not allowed or not rating.photo_path:
+    if rating is None or not rating.photo_path or not user.is_authenticated:
+        raise RatingError("没有找到这张照片。", 404)
+    staff = staff_scope_or_none()
+    if staff is not None:
+        staff.read(rating.invite.hall_id)  # another hall's is refused (403)
+    elif rating.invite.citizen_id != user.id:
         raise RatingError("没有找到这张照片。", 404)
     return get_storage().open(rating.photo_path)
 
@@ -453,17 +456,12 @@ def _tell_citizen(case: Rectification, to: str) -> None:
 
 
 def case_for_staff(case_id: int, user) -> Rectification:
-    """A case the member of staff may see: their own hall's (an admin without a hall sees all)."""
+    """A case of a hall in the staff member's scope; another hall's is refused (403)."""
     case = db.session.get(Rectification, case_id)
-    if case is None or not user.is_staff or not _in_scope(user, case.hall_id):
-        raise RatingError("没有找到这条整改记录,或它不属于您所在的大厅。", 404)
+    if case is None:
+        raise RatingError("没有找到这条整改记录。", 404)
+    scope(user).read(case.hall_id)
     return case
-
-
-def _in_scope(user, hall_id: int) -> bool:
-    if user.role == Role.ADMIN and user.hall_id is None:
-        return True
-    return user.hall_id is not None and user.hall_id == hall_id
 
 
 def _require_admin(user) -> None:

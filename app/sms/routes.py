@@ -6,7 +6,8 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.auth.decorators import role_required
+from app.core.access import ADMINS, Scope, public_view, scope, staff_view
+from app.core.ids import parse_id
 from app.extensions import csrf, db
 from app.htmx import render
 from app.sms import bp, services
@@ -15,6 +16,7 @@ from app.sms.states import FAILED, TONES
 
 
 @bp.get("/dev/outbox")
+@public_view
 def dev_outbox():
     """Messages sent through the console backend, newest first; in development (or debug) only."""
     shown = current_app.config.get("DEV_OUTBOX") or current_app.debug
@@ -31,6 +33,7 @@ def _answer(code: int, msg: str, status: int, **extra):
 
 
 @bp.post("/sms/receipts")
+@public_view
 @csrf.exempt
 def receipts():
     """Delivery receipts pushed by the provider, authenticated by the shared SMS_RECEIPT_TOKEN."""
@@ -53,11 +56,11 @@ STATUS_CHOICES = [(s.value, SMS_STATUS_LABELS[s]) for s in SmsStatus]
 
 
 @bp.get("/staff/sms")
-@role_required("admin")
+@staff_view(Scope.CITY, roles=ADMINS)
 def admin_messages():
     """Messages with status and failure reason, filtered by status and day; daily figures."""
     status, day_text = request.args.get("status", ""), request.args.get("date", "").strip()
-    before = request.args.get("before", type=int)
+    before = parse_id(request.args.get("before"))
     errors, day = {}, None
     if status and status not in {value for value, _ in STATUS_CHOICES}:
         errors["status"], status = "请选择列表中的状态", ""
@@ -74,7 +77,7 @@ def admin_messages():
 
 
 @bp.get("/staff/sms/<int:message_id>")
-@role_required("admin")
+@staff_view(Scope.CITY, roles=ADMINS)
 def admin_message(message_id: int):
     """One message's life: status, reason, attempts and its timeline; resend when failed."""
     return _message_page(message_id)
@@ -85,13 +88,17 @@ def _message_page(message_id: int, error: str | None = None, status: int = 200):
     return render_template("sms/admin_message.html", message=message, tones=TONES,
                            timeline=services.timeline(message.id), error=error,
                            labels=SMS_STATUS_LABELS,
-                           can_resend=message.status in FAILED), status
+                           can_resend=message.status in FAILED and scope().may_change(None),
+                           failed=message.status in FAILED), status
 
 
 @bp.post("/staff/sms/<int:message_id>/resend")
-@role_required("admin")
+@staff_view(Scope.CITY, roles=ADMINS)
 def admin_resend(message_id: int):
-    """Put a failed message back in the queue as a new attempt."""
+    """Put a failed message back in the queue as a new attempt; messages belong to no hall, so
+    this is a city-wide admin's (a hall admin reads the log)."""
+    db.session.get(SmsMessage, message_id) or abort(404)
+    scope().change(None)
     try:
         services.resend(message_id, current_user.id)
     except LookupError:

@@ -15,11 +15,14 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 
-from app.auth.decorators import role_required, safe_next
+from app.auth import sessions
 from app.auth.services import AuthError, check_code, issue_code, normalize_phone
+from app.core.access import ADMINS, Scope, own_view, public_view, staff_view
+from app.core.ids import parse_id
 from app.core.privacy import mask_phone
+from app.core.redirects import safe_target
 from app.extensions import limiter
 from app.sso import bp, clients, services
 from app.sso.clients import SsoError
@@ -63,7 +66,7 @@ def _problem(err: SsoError | LinkError, provider: str):
 
 
 def _start(provider: str, make_url):
-    session[NEXT] = safe_next(request.args.get("next"), url_for("core.me"))
+    session[NEXT] = safe_target(request.args.get("next"), url_for("core.me"))
     try:
         url = make_url(url_for(f"sso.{provider}_callback", _external=True))
     except SsoError as err:
@@ -72,6 +75,7 @@ def _start(provider: str, make_url):
 
 
 @bp.get("/oidc/login")
+@public_view
 def oidc_login():
     """Send the browser to the unified identity provider (PKCE, state and nonce kept here)."""
     if not clients.oidc_configured():
@@ -80,6 +84,7 @@ def oidc_login():
 
 
 @bp.get("/oidc/callback")
+@public_view
 def oidc_callback():
     """Verify what the provider sent back, then sign in, link, or ask for the phone."""
     if not clients.oidc_configured():
@@ -92,6 +97,7 @@ def oidc_callback():
 
 
 @bp.get("/wechat/login")
+@public_view
 def wechat_login():
     """Send the in-app browser to WeChat-style web authorization."""
     if not clients.wechat_configured():
@@ -100,6 +106,7 @@ def wechat_login():
 
 
 @bp.get("/wechat/callback")
+@public_view
 def wechat_callback():
     """Swap WeChat's single-use code for an openid, then sign in, link, or ask for the phone."""
     if not clients.wechat_configured():
@@ -125,16 +132,15 @@ def _finish(identity: clients.Identity):
 
 def _sign_in(user, identity: clients.Identity, linked_now: bool):
     label = PROVIDER_LABELS[identity.provider]
-    if not login_user(user, remember=True):
+    next_url = session.get(NEXT)
+    if not sessions.start(user):  # a fresh session: the pending link and phone go with it
         return _problem(LinkError(services.DISABLED), identity.provider)
-    session.pop(PENDING, None)
-    session.pop(LINK_PHONE, None)
     if identity.id_token:
         session[LOGOUT] = {"provider": identity.provider, "id_token": identity.id_token}
     if linked_now:
         flash(f"已绑定{label},下次可以直接用{label}登录。", "info")
     log.info("sso %s sign-in for user %s", identity.provider, user.id)
-    return redirect(session.pop(NEXT, None) or url_for("core.me"), code=303)
+    return redirect(next_url or url_for("core.me"), code=303)
 
 
 def _pending():
@@ -162,6 +168,7 @@ def _too_many(_limit):
 
 
 @bp.get("/link")
+@public_view
 def link_phone():
     """First sign-in without a vouched phone: ask for the phone once."""
     if _pending() is None:
@@ -171,6 +178,7 @@ def link_phone():
 
 
 @bp.post("/link/code")
+@public_view
 @limiter.limit(lambda: current_app.config["SMS_LIMITS_PER_IP"], on_breach=_too_many,
                deduct_when=lambda r: r.status_code == 303)
 @limiter.limit(lambda: current_app.config["SMS_LIMITS_PER_PHONE"], key_func=_phone_key,
@@ -190,6 +198,7 @@ def link_send_code():
 
 
 @bp.route("/link/verify", methods=["GET", "POST"])
+@public_view
 @limiter.limit(lambda: current_app.config["LOGIN_LIMITS_PER_IP"], methods=["POST"])
 def link_verify():
     """Check the code, link the identity to that phone's account, and sign in."""
@@ -214,6 +223,7 @@ def link_verify():
 
 
 @bp.post("/links/<int:link_id>/unlink")
+@own_view()
 @login_required
 def unlink(link_id: int):
     """Remove one sign-in method from 我的, when another remains."""
@@ -229,6 +239,7 @@ def unlink(link_id: int):
 
 
 @bp.get("/signed-out")
+@public_view
 def signed_out():
     """After the local sign-out: send the browser on to end the provider's session too."""
     leaving = session.pop(LOGOUT, None)
@@ -242,7 +253,7 @@ def signed_out():
 
 
 @bp.route("/admin/bindings", methods=["GET", "POST"])
-@role_required("admin")
+@staff_view(Scope.HALL, roles=ADMINS)
 def admin_bindings():
     """Bind staff accounts to their unified identity subject; the role never comes from it."""
     form = {"user_id": request.form.get("user_id", ""), "subject": request.form.get("subject", "")}
@@ -261,7 +272,7 @@ def admin_bindings():
 
 
 @bp.post("/admin/bindings/<int:link_id>/remove")
-@role_required("admin")
+@staff_view(Scope.HALL, roles=ADMINS)
 def admin_unbind(link_id: int):
     """Remove a staff member's binding."""
     if not services.unbind_staff(current_user, link_id):
@@ -271,4 +282,4 @@ def admin_unbind(link_id: int):
 
 
 def _int(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
+    return parse_id(value)

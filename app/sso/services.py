@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import Role, User
+from app.core.access import scope
 from app.core.models import audit
 from app.core.timeutil import utcnow
 from app.extensions import db
@@ -186,11 +187,9 @@ def unlink(user: User, link_id: int) -> str | None:
 
 
 def staff_in_scope(admin: User):
-    """The staff an admin may bind: their own hall's, or everyone's for an admin of no hall."""
-    query = select(User).where(User.role.in_([Role.CLERK, Role.ADMIN]), User.active.is_(True))
-    if admin.hall_id is not None:
-        query = query.where(User.hall_id == admin.hall_id)
-    return query.order_by(User.role, User.username)
+    """The staff an admin may bind: their hall's, or everyone's for a city-wide admin."""
+    return select(User).where(User.role.in_([Role.CLERK, Role.ADMIN]), User.active.is_(True),
+                              scope(admin).limit(User.hall_id)).order_by(User.role, User.username)
 
 
 def staff_bindings(admin: User) -> list[tuple[User, IdentityLink | None]]:
@@ -219,12 +218,14 @@ def bind_staff(admin: User, user_id: int | None, subject: str) -> IdentityLink:
 
 
 def unbind_staff(admin: User, link_id: int) -> bool:
-    """Remove a staff member's binding; False when it is not one this admin manages."""
+    """Remove a staff member's binding; False when there is no such staff binding, refused
+    (403) when the staff member is outside this admin's hall."""
     link = db.session.get(IdentityLink, link_id)
-    if link is None or db.session.scalar(staff_in_scope(admin).where(
-            User.id == link.user_id)) is None:
+    person = db.session.get(User, link.user_id) if link is not None else None
+    if person is None or not person.is_staff:
         db.session.rollback()
         return False
+    scope(admin).change(person.hall_id)
     audit("identity_link", link.id, "unlinked", actor_id=admin.id, from_status="linked",
           note=f"管理员解除工作人员 {link.user_id} 的统一身份认证绑定")
     db.session.delete(link)

@@ -30,7 +30,37 @@
     root.querySelectorAll("[data-countdown]").forEach(countdown);
   }
 
-  document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  // 页面已过期 (app/core/restore.py): put back what was typed into the form that posts to the
+  // same address, for the person to check and send themselves. Never submits anything.
+  function restoreForm() {
+    var note = document.getElementById("restore-form");
+    if (!note) return;
+    var fields = JSON.parse(note.getAttribute("data-fields") || "{}");
+    var action = note.getAttribute("data-action");
+    var form = Array.prototype.find.call(document.forms, function (f) {
+      return new URL(f.action, location.href).pathname === action;
+    });
+    if (!form) return;
+    Object.keys(fields).forEach(function (name) {
+      var values = String(fields[name]).split("\n");
+      Array.prototype.forEach.call(form.elements, function (el) {
+        if (el.name !== name || el.type === "hidden" || el.type === "password" ||
+            el.type === "file") return;
+        if (el.type === "checkbox" || el.type === "radio") {
+          el.checked = values.indexOf(el.value) !== -1;
+        } else if (el.tagName === "SELECT" || el.tagName === "TEXTAREA" || el.tagName === "INPUT") {
+          el.value = el.tagName === "TEXTAREA" ? fields[name] : values[0];
+        }
+      });
+    });
+    note.hidden = false;
+    form.insertAdjacentElement("beforebegin", note);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    enhance(document);
+    restoreForm();
+  });
   document.addEventListener("htmx:load", function (event) {
     if (event.target !== document.body) enhance(event.target);
   });

@@ -1,4 +1,5 @@
-"""Another citizen, or a clerk of another hall, gets 404 for an application and its photos."""
+"""Another citizen gets 404 for an application and its photos (it is never said to exist); a
+clerk of another hall is refused with 403 (outside their hall)."""
 
 import io
 
@@ -36,13 +37,15 @@ def test_citizen_b_gets_404_for_citizen_a(world, row, client, auth):
     assert row.number not in client.get("/applications").get_data(as_text=True)
 
 
-def test_clerk_of_another_hall_gets_404(world, row, client):
+def test_clerk_of_another_hall_is_refused(world, row, client):
     upload = world.uploads(row)[0]
     world.as_clerk(world.far_clerk)
     for url in (f"/review/{row.id}", f"/applications/photos/{upload.id}/image",
                 f"/applications/photos/{upload.id}/thumb"):
-        assert client.get(url).status_code == 404, url
-    assert client.post(f"/review/{row.id}/claim").status_code == 404
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert row.number not in response.get_data(as_text=True)
+    assert client.post(f"/review/{row.id}/claim").status_code == 403
     assert row.number not in client.get("/review").get_data(as_text=True)
 
 

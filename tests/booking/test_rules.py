@@ -169,10 +169,9 @@ def test_admin_edits_rules_and_calendar(client, auth, world):
     bad_day = client.post("/admin/booking/days", data={"day": "2027-13-01", "kind": "holiday"})
     assert bad_day.status_code == 400 and "请输入日期" in bad_day.get_data(as_text=True)
     assert client.post("/admin/booking/days", data={
-        "day": "2031-10-01", "kind": "holiday", "name": "国庆节", "scope": "city"}
-    ).status_code == 303
+        "day": "2031-10-01", "kind": "holiday", "name": "大厅停电检修"}).status_code == 303
     row = db.session.scalar(select(CalendarDay))
-    assert row.hall_id is None and row.name == "国庆节" and not row.is_workday
+    assert row.hall_id == world.hall.id and row.name == "大厅停电检修" and not row.is_workday
     assert client.post(f"/admin/booking/days/{row.id}/delete").status_code == 303
     assert db.session.scalar(select(CalendarDay)) is None
     assert client.post(f"/admin/booking/rules/{slot.rule_id}/retire").status_code == 303
@@ -186,7 +185,7 @@ def test_admin_cannot_touch_another_halls_rule(client, auth, world):
     db.session.commit()
     auth.login_staff("admin1", "secret-pass-2")
     assert client.post(f"/admin/booking/rules/{other.id}/capacity",
-                       data={"capacity": "9"}).status_code == 404
+                       data={"capacity": "9"}).status_code == 403
     assert client.get("/admin/booking").status_code == 200
     auth.logout()
     auth.login_staff("clerk1", "secret-pass-1")

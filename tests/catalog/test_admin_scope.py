@@ -1,5 +1,5 @@
-"""A hall admin (大厅管理员) changes only their own hall's part of the catalog; a city-wide admin
-(no hall) changes everything."""
+"""A hall admin (大厅管理员) changes only what belongs to their hall alone; an item several halls
+share is the city's, like another hall's item: a city-wide admin (no hall) changes everything."""
 
 import io
 import re
@@ -93,7 +93,8 @@ def test_the_list_shows_every_item_and_marks_other_halls(client, hall_admin):
     theirs, mine, shared = hall_admin["theirs"], hall_admin["mine"], hall_admin["shared"]
     assert "其他大厅" in _row(page, f"/admin/catalog/items/{theirs.id}")
     assert "其他大厅" not in _row(page, f"/admin/catalog/items/{mine.id}")
-    assert "其他大厅" not in _row(page, f"/admin/catalog/items/{shared.id}")
+    assert "多馆共用" in _row(page, f"/admin/catalog/items/{shared.id}")
+    assert "多馆共用" not in _row(page, f"/admin/catalog/items/{mine.id}")
 
 
 def test_another_halls_item_page_is_read_only(client, hall_admin):
@@ -108,19 +109,32 @@ def test_another_halls_item_page_is_read_only(client, hall_admin):
     assert "/edit" in own and "/retire" in own and "添加材料" in own and "只能查看" not in own
 
 
+def test_a_shared_items_page_is_read_only_and_says_who_changes_it(client, hall_admin):
+    shared = hall_admin["shared"]
+    page = client.get(f"/admin/catalog/items/{shared.id}").get_data(as_text=True)
+    assert "这个事项由几个大厅共用,只能查看" in page and "市级管理员" in page
+    assert f"/admin/catalog/items/{shared.id}/edit" not in page
+
+
+@pytest.mark.parametrize("which, why", [("theirs", "其他大厅"), ("shared", "市级管理员")],
+                         ids=["another hall's item", "an item their hall shares"])
 @pytest.mark.parametrize("change", CHANGES)
-def test_a_hall_admin_cannot_change_another_halls_item(client, hall_admin, change):
-    theirs = hall_admin["theirs"]
-    method, path, data = _change(change, theirs, hall_admin["b"])
-    before = _state(theirs.id)
+def test_a_hall_admin_cannot_change_an_item_that_is_not_their_halls_alone(client, hall_admin,
+                                                                         change, which, why):
+    item = hall_admin[which]
+    method, path, data = _change(change, item, hall_admin["b"])
+    before = _state(item.id)
     response = getattr(client, method)(path, data=data)
     assert response.status_code == 403
-    assert "没有权限" in response.get_data(as_text=True)
-    assert _state(theirs.id) == before
+    page = response.get_data(as_text=True)
+    assert "没有权限" in page and why in page
+    assert _state(item.id) == before
 
 
-@pytest.mark.parametrize("admin, which", [("hall_admin", "shared"), ("city_admin", "theirs")],
-                         ids=["hall admin, an item their hall shares", "city-wide admin, any item"])
+@pytest.mark.parametrize("admin, which", [("hall_admin", "mine"), ("city_admin", "theirs"),
+                                          ("city_admin", "shared")],
+                         ids=["hall admin, their hall's own item", "city-wide admin, any item",
+                              "city-wide admin, a shared item"])
 @pytest.mark.parametrize("change", CHANGES)
 def test_an_admin_changes_an_item_in_their_scope(request, client, admin, which, change):
     world = request.getfixturevalue(admin)
@@ -161,26 +175,22 @@ def test_a_form_error_keeps_the_halls_locked(client, hall_admin):
     assert re.search(rf'name="window_ids" value="{a.windows[0].id}" checked>', page)
 
 
-def test_editing_a_shared_item_keeps_the_other_halls_as_they_were(client, hall_admin):
-    a, b, shared = hall_admin["a"], hall_admin["b"], hall_admin["shared"]
+def test_editing_their_own_item_never_adds_another_hall(client, hall_admin):
+    a, mine = hall_admin["a"], hall_admin["mine"]
     c = factories.hall(name="丙政务服务中心")
-    page = client.get(f"/admin/catalog/items/{shared.id}/edit").get_data(as_text=True)
+    page = client.get(f"/admin/catalog/items/{mine.id}/edit").get_data(as_text=True)
     assert re.search(rf'value="{a.id}" checked disabled><span>甲政务服务中心 '
                      r'<span class="muted small">\(本大厅\)', page)
-    assert re.search(rf'value="{b.id}" checked disabled><span>乙政务服务中心 '
-                     r'<span class="muted small">\(其他大厅\)', page)
-    assert re.search(rf'name="window_ids" value="{b.windows[0].id}" checked disabled>', page)
-    assert "丙政务服务中心" not in page
-    # the form sends no halls (they are locked), and a forged one tries to drop B and add C
+    assert "乙政务服务中心" not in page and "丙政务服务中心" not in page
+    # the form sends no halls (they are locked), and a forged one tries to add C and its window
     for halls in ("", str(c.id)):
-        form = _item_form(shared, a, hall_ids=halls, window_ids=[str(a.windows[0].id),
-                                                                  str(c.windows[0].id)])
-        assert client.post(f"/admin/catalog/items/{shared.id}/edit", data=form).status_code == 303
+        form = _item_form(mine, a, hall_ids=halls, window_ids=[str(a.windows[0].id),
+                                                                str(c.windows[0].id)])
+        assert client.post(f"/admin/catalog/items/{mine.id}/edit", data=form).status_code == 303
         db.session.expire_all()
-        item = db.session.get(ServiceItem, shared.id)
+        item = db.session.get(ServiceItem, mine.id)
         assert item.name == "改过的名称"
-        assert item.halls == [a, b]
-        assert {w.id for w in item.windows} == {a.windows[0].id, b.windows[0].id}
+        assert item.halls == [a] and [w.id for w in item.windows] == [a.windows[0].id]
 
 
 def test_a_city_wide_admin_chooses_any_halls(client, city_admin):
@@ -232,17 +242,18 @@ def test_a_hall_admin_cannot_change_a_bundle_with_another_halls_item(client, bun
             "item_ids": [str(bundles["mine"].id), str(bundles["mine2"].id)]}
     response = getattr(client, method)(path.format(id=mixed.id), data=form)
     page = response.get_data(as_text=True)
-    assert response.status_code == 403 and "没有权限" in page and "其他大厅" in page
+    assert response.status_code == 403 and "没有权限" in page and "市级管理员" in page
     assert "手机号登录" not in page  # staff are told about their scope, not to sign in
     assert _bundle_state(mixed.id) == before
 
 
 def test_the_bundle_form_offers_only_own_hall_items(client, bundles):
     page = client.get("/admin/catalog/bundles/new").get_data(as_text=True)
-    assert "只列出本大厅办理的事项" in page
-    for key in ("mine", "mine2", "shared"):
+    assert "只列出本大厅单独办理的事项" in page
+    for key in ("mine", "mine2"):
         assert f'name="item_ids" value="{bundles[key].id}"' in page
-    assert f'name="item_ids" value="{bundles["theirs"].id}"' not in page
+    for key in ("theirs", "shared"):
+        assert f'name="item_ids" value="{bundles[key].id}"' not in page
 
 
 def test_a_forged_item_in_a_bundle_is_refused_beside_the_field(client, bundles):
@@ -268,13 +279,19 @@ def test_a_forged_item_in_a_bundle_is_refused_beside_the_field(client, bundles):
 def test_a_hall_admin_creates_edits_and_retires_own_bundles(client, bundles):
     mine, mine2, shared = bundles["mine"], bundles["mine2"], bundles["shared"]
     form = {"code": "YJS-NEW", "name": "我要开网店", "audience": "company",
-            "item_ids": [str(mine.id), str(shared.id)]}
+            "item_ids": [str(mine.id), str(mine2.id)]}
     assert client.post("/admin/catalog/bundles/new", data=form).status_code == 303
     own = bundles["own"]
     response = client.post(f"/admin/catalog/bundles/{own.id}/edit", data=form | {
-        "code": "YJS-A", "item_ids": [str(mine2.id), str(shared.id)]})
+        "code": "YJS-A", "item_ids": [str(mine2.id), str(mine.id)]})
     assert response.status_code == 303
-    assert _bundle_state(own.id)[2] == [mine2.id, shared.id]
+    assert _bundle_state(own.id)[2] == [mine2.id, mine.id]
+    # a shared item would make it the city's
+    response = client.post(f"/admin/catalog/bundles/{own.id}/edit", data=form | {
+        "code": "YJS-A", "item_ids": [str(mine2.id), str(shared.id)]})
+    assert response.status_code == 400 and "共同的事项由几个大厅共用" in response.get_data(
+        as_text=True)
+    assert _bundle_state(own.id)[2] == [mine2.id, mine.id]
     assert client.post(f"/admin/catalog/bundles/{own.id}/retire").status_code == 303
     assert _bundle_state(own.id)[1] is not None
 
@@ -333,9 +350,9 @@ def test_a_hall_admins_import_beyond_their_hall_is_refused_row_by_row(client, ha
         "第 2 行(大厅 丙政务服务中心):只能修改本大厅(甲政务服务中心)的信息",
         "第 5 行(事项 B-1):本大厅(甲政务服务中心)不办理这个事项,不能修改",
         "第 6 行(事项 N-1):新增的事项应由本大厅办理,请在大厅(halls)中列出 甲政务服务中心",
-        "第 7 行(事项 AB-1):只能修改本大厅的办理大厅和窗口,其他大厅的保持原样",
-        "第 8 行(事项 A-2):只能修改本大厅的办理大厅和窗口,其他大厅的保持原样",
-        "第 11 行(一件事 YJS-X):含有本大厅不办理的事项 B-1,不能新增或修改",
+        "第 7 行(事项 AB-1):这个事项由几个大厅共用,只有市级管理员可以修改",
+        "第 8 行(事项 A-2):只能由本大厅单独办理;要由几个大厅共同办理,请联系市级管理员",
+        "第 11 行(一件事 YJS-X):含有不由本大厅单独办理的事项 B-1,不能新增或修改",
     ]:
         assert message in page
     assert "第 4 行" not in page  # its own item is fine
@@ -353,7 +370,7 @@ bundles:
 """
     page = _upload(client, text).get_data(as_text=True)
     assert "第 2 行(事项 A-9):不能从大厅(halls)中去掉本大厅(甲政务服务中心)" in page
-    assert "第 4 行(一件事 YJS-AB):含有本大厅不办理的事项 B-1,不能新增或修改" in page
+    assert "第 4 行(一件事 YJS-AB):含有不由本大厅单独办理的事项 B-1,不能新增或修改" in page
     assert _catalog() == before
 
 

@@ -1,5 +1,6 @@
 """Demo data and the catalog commands."""
 
+import pytest
 from sqlalchemy import func, select
 
 from app.auth.models import User
@@ -23,6 +24,19 @@ def test_demo_accounts_can_sign_in(runner, client, auth):
     runner.invoke(args=["demo", "load"])
     auth.login_staff("clerk", "clerk-demo-2026")
     assert "王丽" in client.get("/me").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("username, password, label", [
+    ("clerk2", "clerk2-demo-2026", "窗口工作人员 · 科右前旗大厅"),
+    ("admin2", "admin2-demo-2026", "大厅管理员 · 科右前旗大厅"),
+    ("city", "city-demo-2026", "市级管理员"),
+])
+def test_the_demo_has_a_second_halls_staff_and_a_city_wide_admin(runner, client, auth, username,
+                                                                 password, label):
+    """So the matrix of who may do what can be tried by hand (README, "Roles and scopes")."""
+    runner.invoke(args=["demo", "load"])
+    auth.login_staff(username, password)
+    assert label in client.get("/me").get_data(as_text=True)
 
 
 def test_catalog_round_trip(runner, tmp_path):

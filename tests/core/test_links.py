@@ -2,7 +2,10 @@
 
 from datetime import timedelta
 
+import pytest
+
 from app.core import links
+from app.core.access import PHOTOS, VIEW
 from app.core.links import ShortLink, make_link, resolve
 from app.core.timeutil import utcnow
 from app.extensions import db
@@ -37,7 +40,10 @@ def test_resolve_checks_mac_expiry_and_existence(app):
     assert resolve(token) == (None, "expired")
 
 
-def test_unknown_purpose_or_bad_token_explains_itself(app, client):
+def test_unknown_purpose_or_bad_token_explains_itself(app, client, monkeypatch):
+    with pytest.raises(ValueError):
+        make_link("nothing-handles-this", "application", 1)
+    monkeypatch.setitem(links.PURPOSES, "nothing-handles-this", links.Purpose("测试", frozenset()))
     with app.test_request_context():
         token = _token(make_link("nothing-handles-this", "application", 1))
     db.session.commit()
@@ -62,9 +68,9 @@ def test_handler_gets_the_link_and_grant_is_scoped(app, client, monkeypatch):
     def view(link):
         links.grant(link)
         seen.append((link.entity, link.entity_id))
-        return str(links.has_grant("application", 7, "progress")) + str(
-            links.has_grant("application", 8, "progress")) + str(
-            links.has_grant("application", 7, "rate"))
+        return str(links.granted("application", 7, VIEW)) + str(
+            links.granted("application", 8, VIEW)) + str(
+            links.granted("application", 7, PHOTOS))
 
     monkeypatch.setitem(links._HANDLERS, "progress", view)
     with app.test_request_context():

@@ -31,9 +31,9 @@ def test_me_page_shows_masked_phone_only(client, auth):
 
 
 def test_role_guard(app, client, auth):
-    from app.auth.decorators import role_required
+    from app.core.access import ADMINS, Scope, staff_view
 
-    @role_required("admin")
+    @staff_view(Scope.CITY, roles=ADMINS)
     def admin_only():
         return "ok"
 

@@ -66,7 +66,10 @@ def test_missing_csrf_keeps_what_was_typed(client):
     response = client.post("/login/code", data={"phone": "13800138000"}, csrf=False)
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert "页面已过期" in page and 'value="13800138000"' in page and "重新提交" in page
+    assert "页面已过期" in page and "138****8000" in page  # shown masked, for the way back
+    assert "重新提交" not in page and 'value="13800138000"' not in page  # nothing re-armed
+    back = client.get("/login").get_data(as_text=True)  # the form's own page, to send again
+    assert 'id="restore-form"' in back and "13800138000" in back
 
 
 def test_htmx_request_with_header_token_passes(client):

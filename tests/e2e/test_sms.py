@@ -1,10 +1,11 @@
-"""An admin follows messages on a phone: the list, a filter, a failed message, a resend."""
+"""The city-wide admin follows messages on a phone: the list, a filter, a failed one, a resend."""
 
 
 def _sign_in_admin(page):
+    """The city-wide admin: the SMS log is the city's (a hall admin reads it, cannot resend)."""
     page.goto("/staff/login?next=/staff")
-    page.fill("#username", "admin")
-    page.fill("#password", "admin-demo-2026")
+    page.fill("#username", "city")
+    page.fill("#password", "city-demo-2026")
     page.click("button:has-text('登录')")
     page.wait_for_url("**/staff")
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.feedback.models import StaffDepartment
 from app.sms.models import SmsMessage
-from factories import citizen, hall, item, staff
+from factories import citizen, hall, item, sign_in, staff
 
 
 class World:
@@ -37,9 +37,7 @@ class World:
     def client_for(self, user):
         """A browser already signed in as this person (sign-in itself is tested in tests/auth)."""
         client = self.app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
-            session["_fresh"] = True
+        sign_in(client, user)
         return client
 
     @staticmethod

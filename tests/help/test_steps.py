@@ -87,8 +87,11 @@ def test_staff_of_another_hall_do_not_see_the_request(world, client, auth, as_st
     assert row.number not in sc.get("/staff/help?show=all").get_data(as_text=True)
     for response in (sc.get(f"/staff/help/{row.id}"),
                      sc.post(f"/staff/help/{row.id}/assign")):
-        assert response.status_code == 404
-        assert "没有找到这条帮办申请" in response.get_data(as_text=True)
+        assert response.status_code == 403  # outside their hall, and said so
+        page = response.get_data(as_text=True)
+        assert "其他大厅" in page and row.number not in page
+    db.session.refresh(row)
+    assert row.helper_id is None
 
 
 def test_citizens_cannot_open_staff_pages(world, client, auth):

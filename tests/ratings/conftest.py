@@ -7,7 +7,7 @@ import pytest
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.ratings import services
-from factories import citizen, hall, item, staff
+from factories import citizen, hall, item, sign_in, staff
 
 
 class World:
@@ -52,7 +52,5 @@ def citizen_client(app, world):
     """The citizen's own phone, already signed in (the sign-in itself is tested in tests/auth;
     codes are limited to one a minute, and this phone signs in next to the staff's)."""
     client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = str(world.citizen.id)
-        session["_fresh"] = True
+    sign_in(client, world.citizen)
     return client

@@ -84,11 +84,11 @@ def test_a_move_the_table_does_not_allow_is_refused(world, client, auth, bad):
     assert CaseStatus.VERIFIED not in ALLOWED[CaseStatus.OPEN]
 
 
-def test_clerk_of_another_hall_gets_404(world, client, auth, bad):
+def test_clerk_of_another_hall_is_refused(world, client, auth, bad):
     auth.login_staff("clerk2", "secret-pass-3")
     response = client.get(f"/ratings/cases/{bad.id}")
-    assert response.status_code == 404 and "不属于您所在的大厅" in response.get_data(as_text=True)
-    assert _contact(client, bad).status_code == 404
+    assert response.status_code == 403 and "其他大厅" in response.get_data(as_text=True)
+    assert _contact(client, bad).status_code == 403
     assert bad.number not in client.get("/ratings/cases").get_data(as_text=True)
 
 

@@ -35,7 +35,7 @@ def test_photo_is_compressed_and_shown_to_the_rater_and_the_hall_only(
         f"/ratings/cases/{rating.case.id}").get_data(as_text=True)
     auth.logout()
     auth.login_staff("clerk2", "secret-pass-3")
-    assert client.get(f"/ratings/photo/{rating.id}").status_code == 404
+    assert client.get(f"/ratings/photo/{rating.id}").status_code == 403  # another hall
     assert f"/ratings/photo/{rating.id}" not in client.get(
         f"/halls/{world.hall.id}/ratings").get_data(as_text=True)
 

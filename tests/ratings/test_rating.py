@@ -165,7 +165,7 @@ def test_window_qr_sheet_is_an_svg_for_staff_of_that_hall(world, client, auth):
     assert "<svg" in page and f"/ratings/window/{world.window.id}" in page
     auth.logout()
     auth.login_staff("clerk2", "secret-pass-3")
-    assert client.get(f"/ratings/window/{world.window.id}/qr").status_code == 404
+    assert client.get(f"/ratings/window/{world.window.id}/qr").status_code == 403
 
 
 def test_my_ratings_lists_waiting_and_rated(world, client, auth):

@@ -21,8 +21,21 @@ def _inline(app, monkeypatch):
 
 @pytest.fixture
 def admin(auth):
-    factories.staff("admin1", "admin-pass-1", role=Role.ADMIN, hall_row=factories.hall())
+    """A city-wide admin: the SMS log is the city's (a hall admin reads it, see below)."""
+    factories.staff("admin1", "admin-pass-1", role=Role.ADMIN)
     auth.login_staff("admin1", "admin-pass-1")
+
+
+def test_a_hall_admin_reads_the_log_but_the_city_resends(client, auth):
+    factories.staff("admin2", "admin-pass-2", role=Role.ADMIN, hall_row=factories.hall())
+    auth.login_staff("admin2", "admin-pass-2")
+    message = _message()
+    page = client.get(f"/staff/sms/{message.id}").get_data(as_text=True)
+    assert "市级管理员" in page and "/resend" not in page
+    response = client.post(f"/staff/sms/{message.id}/resend")
+    assert response.status_code == 403 and "市级管理员" in response.get_data(as_text=True)
+    db.session.refresh(message)
+    assert message.status == SmsStatus.PERMANENT_FAILURE
 
 
 def _message(status=SmsStatus.PERMANENT_FAILURE, phone="13812345678", key="m", **kw):

@@ -109,7 +109,7 @@ def test_admin_cannot_touch_another_halls_staff(client, auth, hall_staff):
     response = client.post("/sso/admin/bindings", data={"user_id": stranger.id, "subject": "x"})
     assert response.status_code == 400
     link = db.session.scalar(select(IdentityLink))
-    assert client.post(f"/sso/admin/bindings/{link.id}/remove").status_code == 404
+    assert client.post(f"/sso/admin/bindings/{link.id}/remove").status_code == 403
     assert db.session.scalar(select(IdentityLink)) is not None
 
 

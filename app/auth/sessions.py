@@ -1,0 +1,111 @@
+"""Signed-in browsers: each sign-in is a LoginSession row, and Flask-Login's id is its secret.
+
+Flask-Login keeps `User.get_id()` in the session cookie and in the remember-me cookie. Here that
+is "<user id>.<secret>" (Flask-Login's "alternative id"), and only the secret's hash is stored:
+signing out ends this browser's row, and 退出所有设备, a staff password change or a disabled
+account end all of that person's rows, so any copy of those cookies opens nothing afterwards.
+Signing in always starts a fresh session: the browser's earlier sign-in ends and nothing of its
+session carries over.
+"""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app, has_request_context, session
+from flask_login import login_user, logout_user
+from sqlalchemy import delete, or_, select, update
+
+from app.auth.models import LoginSession, User
+from app.core.ids import parse_id
+from app.core.timeutil import utcnow
+from app.extensions import db
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _split(value: str | None) -> tuple[int | None, str]:
+    user_part, _, secret = str(value or "").partition(".")
+    return parse_id(user_part), secret
+
+
+def issue(user: User) -> str:
+    """A new sign-in of `user` in the current transaction; returns the value for the cookies."""
+    secret = secrets.token_urlsafe(32)
+    remember = current_app.config["REMEMBER_COOKIE_DURATION"]  # seconds, or a timedelta
+    lifetime = remember if isinstance(remember, timedelta) else timedelta(seconds=remember)
+    now = utcnow()
+    db.session.execute(delete(LoginSession).where(  # this person's dead rows, kept tidy
+        LoginSession.user_id == user.id,
+        or_(LoginSession.ended_at.is_not(None), LoginSession.expires_at < now)))
+    db.session.add(LoginSession(user_id=user.id, token_hash=_hash(secret), created_at=now,
+                                expires_at=now + lifetime))
+    user.session_token = f"{user.id}.{secret}"
+    return user.session_token
+
+
+def start(user: User, keep: dict | None = None) -> bool:
+    """Sign `user` in on this browser with a fresh session (remembered for REMEMBER_DAYS).
+
+    The browser's earlier sign-in, if any, ends, and its session data (link grants, half-done
+    forms) is dropped; `keep` is put back. False when the account may not sign in."""
+    if not user.is_active:
+        return False
+    end_current("signed in again")
+    session.clear()
+    session.update(keep or {})
+    issue(user)
+    db.session.commit()
+    return login_user(user, remember=True)
+
+
+def end_current(why: str = "signed out") -> None:
+    """End this browser's sign-in (the row behind its cookies), if it has one."""
+    user_id, secret = _split(session.get("_user_id"))
+    if user_id is None or not secret:
+        return
+    db.session.execute(update(LoginSession).where(
+        LoginSession.token_hash == _hash(secret), LoginSession.user_id == user_id,
+        LoginSession.ended_at.is_(None)).values(ended_at=utcnow(), ended_why=why))
+    db.session.commit()
+
+
+def sign_out() -> None:
+    """退出: end this browser's sign-in, then forget the session and the remember-me cookie."""
+    end_current("signed out")
+    session.clear()
+    logout_user()  # after clear(): it leaves the mark that deletes the remember cookie
+
+
+def end_all(user: User, why: str) -> int:
+    """End every sign-in of `user` (in the caller's transaction); returns how many."""
+    result = db.session.execute(update(LoginSession).where(
+        LoginSession.user_id == user.id, LoginSession.ended_at.is_(None)
+    ).values(ended_at=utcnow(), ended_why=why))
+    return result.rowcount
+
+
+def load_user(value: str) -> User | None:
+    """Flask-Login's user loader: the person of a live sign-in, in one query, or None."""
+    user_id, secret = _split(value)
+    found = None
+    if user_id is not None and secret:
+        found = db.session.scalar(select(User).join(
+            LoginSession, LoginSession.user_id == User.id).where(
+            User.id == user_id, User.active.is_(True), LoginSession.token_hash == _hash(secret),
+            LoginSession.ended_at.is_(None), LoginSession.expires_at > utcnow()))
+    if found is None:
+        _forget_dead_cookies()
+        return None
+    found.session_token = value
+    return found
+
+
+def _forget_dead_cookies() -> None:
+    """A cookie whose sign-in ended: drop it, so the browser stops sending it."""
+    if has_request_context() and "_user_id" in session:
+        session.pop("_user_id", None)
+        session.pop("_fresh", None)
+        session["_remember"] = "clear"  # Flask-Login deletes the remember-me cookie

@@ -1,0 +1,61 @@
+"""Ids that cannot exist are 404, never 500, in the path and in forms (issue 16, class 7)."""
+
+import pytest
+import url_kit
+
+import factories
+from app.auth.models import Role
+from app.extensions import db
+
+HUGE = (2**31, 10**20)  # past PostgreSQL's integer, past SQLite's 64 bits
+
+
+def _int_rules(app):
+    for rule in app.url_map.iter_rules():
+        if url_kit.int_args(rule):
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield method, rule
+
+
+def _signed_in(app, user):
+    client = app.test_client()
+    factories.sign_in(client, user)
+    return client
+
+
+@pytest.mark.parametrize("value", HUGE)
+def test_huge_ids_in_paths_are_404(app, value):
+    hall = factories.hall()
+    people = [factories.citizen(), factories.staff("city1", "x", Role.ADMIN),
+              factories.staff("clerk1", "x", Role.CLERK, hall)]
+    db.session.commit()
+    checked = 0
+    for user in people:
+        client = _signed_in(app, user)
+        for method, rule in _int_rules(app):
+            path = url_kit.path(rule, value)
+            response = client.open(path, method=method, data={})
+            assert response.status_code in (403, 404), (user.role, method, path,
+                                                        response.status_code)
+            checked += 1
+    assert checked > 150
+
+
+def test_huge_ids_in_forms_and_query_strings_are_refused_cleanly(app):
+    hall = factories.hall()
+    city = _signed_in(app, factories.staff("city1", "x", Role.ADMIN))
+    admin = _signed_in(app, factories.staff("admin1", "x", Role.ADMIN, hall))
+    clerk = _signed_in(app, factories.staff("clerk1", "x", Role.CLERK, hall))
+    citizen = _signed_in(app, factories.citizen())
+    big = str(10**20)
+    for client, method, path, data in [
+            (city, "GET", f"/admin/booking?hall={big}", None),
+            (city, "GET", f"/clerk/bookings?hall={big}", None),
+            (city, "GET", f"/ratings/dashboard?hall={big}&item={big}&clerk={big}", None),
+            (admin, "POST", "/feedback/admin/departments", {"user_id": big}),
+            (clerk, "POST", "/clerk/queue/window", {"window_id": big}),
+            (citizen, "GET", f"/book/X-1?change={big}", None),
+            (citizen, "POST", "/feedback/report", {"item": "X-1", "hall": big,
+                                                    "description": "窗口说还要社区证明"})]:
+        response = client.open(path, method=method, data=data or {})
+        assert response.status_code in (400, 403, 404, 422), (path, response.status_code)
