@@ -226,10 +226,11 @@ class Shot:
 
 
 def random_shot(rng: random.Random, hard: bool = False) -> Shot:
-    """A photo a citizen takes: within reason, or (hard) too dark or too blurred to read."""
-    shot = Shot(tilt=rng.uniform(-8, 8), skew=rng.uniform(0, 0.06), blur=rng.uniform(0, 1.6),
-                light=rng.uniform(0.55, 1.0), quality=rng.randint(60, 90),
-                fill=rng.uniform(0.6, 0.9))
+    """A photo a citizen takes: anywhere from good to poor but legible, or (hard) too dark or
+    too blurred for anyone to read."""
+    shot = Shot(tilt=rng.uniform(-8, 8), skew=rng.uniform(0, 0.07), blur=rng.uniform(0, 2.2),
+                light=rng.uniform(0.45, 1.0), quality=rng.randint(50, 90),
+                fill=rng.uniform(0.55, 0.92), noise=rng.uniform(2, 8))
     if hard:
         if rng.random() < 0.5:
             shot.blur = rng.uniform(9, 14)
@@ -239,17 +240,21 @@ def random_shot(rng: random.Random, hard: bool = False) -> Shot:
 
 
 def _perspective(image: Image.Image, skew: float, rng: random.Random) -> Image.Image:
+    """The page seen a little from one side: each corner pulled in by up to `skew` of the size;
+    what falls outside the page stays transparent."""
     w, h = image.size
-    d = [rng.uniform(0, skew) * w for _ in range(4)]
-    corners = [(d[0], d[1] * h / w), (w - d[2], 0), (w, h - d[3] * h / w), (0, h)]
-    target = [(0, 0), (w, 0), (w, h), (0, h)]
+    seen = [(rng.uniform(0, skew) * w, rng.uniform(0, skew) * h),
+            (w - rng.uniform(0, skew) * w, rng.uniform(0, skew) * h),
+            (w - rng.uniform(0, skew) * w, h - rng.uniform(0, skew) * h),
+            (rng.uniform(0, skew) * w, h - rng.uniform(0, skew) * h)]
+    page = [(0, 0), (w, 0), (w, h), (0, h)]
     matrix = []
-    for (x, y), (u, v) in zip(target, corners, strict=True):
+    for (x, y), (u, v) in zip(seen, page, strict=True):  # output point -> page point
         matrix.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
         matrix.append([0, 0, 0, x, y, 1, -v * x, -v * y])
-    coefficients = _solve(matrix, [c for corner in corners for c in corner])
+    coefficients = _solve(matrix, [c for corner in page for c in corner])
     return image.transform((w, h), Image.Transform.PERSPECTIVE, coefficients,
-                           Image.Resampling.BICUBIC, fillcolor=None)
+                           Image.Resampling.BICUBIC, fillcolor=(0, 0, 0, 0))
 
 
 def _solve(a: list[list[float]], b: list[float]) -> list[float]:

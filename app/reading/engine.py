@@ -44,8 +44,9 @@ def loaded() -> bool:
     return _engine is not None
 
 
-def prepare(data: bytes, long_edge: int = LONG_EDGE) -> np.ndarray:
-    """The photo as the engine takes it: upright, RGB, at most `long_edge`, in BGR order."""
+def prepare(data: bytes, long_edge: int | None = None) -> np.ndarray:
+    """The photo as the engine takes it: upright, RGB, at most LONG_EDGE, in BGR order."""
+    long_edge = long_edge or LONG_EDGE
     with Image.open(io.BytesIO(data)) as image:
         image = ImageOps.exif_transpose(image).convert("RGB")
         image.thumbnail((long_edge, long_edge), Image.Resampling.BILINEAR)

@@ -175,8 +175,19 @@ def _value(spec: FieldSpec, texts: list[str]) -> tuple[bool, str | None]:
     return seen, _org(values)
 
 
+def _has(text: str, marker: str) -> bool:
+    """The marker in the text; a marker of 4 or more characters also with one misread."""
+    if marker in text:
+        return True
+    size = len(marker)
+    if size < 4:
+        return False
+    return any(sum(a != b for a, b in zip(text[i:i + size], marker, strict=True)) <= 1
+               for i in range(len(text) - size + 1))
+
+
 def _scores(text: str) -> dict[str, int]:
-    return {code: sum(1 for m in kind.markers if m in text) for code, kind in kinds().items()}
+    return {code: sum(1 for m in kind.markers if _has(text, m)) for code, kind in kinds().items()}
 
 
 def _kind(scores: dict[str, int], expected: str | None) -> str | None:
