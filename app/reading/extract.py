@@ -17,6 +17,9 @@ from app.reading.kinds import DocumentKind, FieldSpec, all_labels, kinds
 
 MIN_CHARS = 6  # fewer characters than this (at MIN_SCORE) and the photo counts as unreadable
 MIN_SCORE = 0.5
+# Below this confidence a name read from the photo is kept for the clerk but never claimed to
+# differ from what was typed: a doubtful character is likelier a misreading than a mistake.
+CONFIDENT = 0.9
 # What OCR reads in place of a digit in a run of digits (the check character sorts out the rest).
 DIGIT_LOOKALIKES = str.maketrans({"O": "0", "D": "0", "Q": "0", "U": "0", "I": "1", "L": "1",
                                   "|": "1", "Z": "2", "S": "5", "B": "8", "G": "6", "A": "4",
@@ -46,6 +49,7 @@ class Reading:
     kind: str | None = None
     fields: dict = field(default_factory=dict)  # field key -> value (checked numbers only)
     unclear: list = field(default_factory=list)  # field keys whose label shows, value unread
+    uncertain: list = field(default_factory=list)  # read, but from a box the engine doubted
 
 
 def _geometry(line: Line) -> tuple[float, float, float, float]:
@@ -60,8 +64,16 @@ def _geometry(line: Line) -> tuple[float, float, float, float]:
     return sum(xs) / 4, sum(ys) / 4, height, angle
 
 
-def rows(lines: list[Line]) -> list[str]:
-    """The boxes joined into rows of text, top to bottom, each read left to right."""
+@dataclass(frozen=True)
+class Box:
+    """One box's text in a row, with its confidence."""
+
+    text: str
+    score: float
+
+
+def rows(lines: list[Line]) -> list[list[Box]]:
+    """The boxes put into rows, top to bottom, each row read left to right."""
     if not lines:
         return []
     shapes = [_geometry(line) for line in lines]
@@ -71,8 +83,9 @@ def rows(lines: list[Line]) -> list[str]:
     cos, sin = math.cos(-tilt), math.sin(-tilt)
     placed = []
     for (cx, cy, height, _), line in zip(shapes, lines, strict=True):
-        placed.append((cx * sin + cy * cos, cx * cos - cy * sin, height, line.text))
-    placed.sort()
+        placed.append((cx * sin + cy * cos, cx * cos - cy * sin, height,
+                       Box(_clean(line.text), line.score)))
+    placed.sort(key=lambda p: (p[0], p[1]))
     grouped: list[list[tuple]] = []
     for item in placed:
         last = grouped[-1] if grouped else None
@@ -80,27 +93,51 @@ def rows(lines: list[Line]) -> list[str]:
             last.append(item)
         else:
             grouped.append([item])
-    return ["".join(t for _, _, _, t in sorted(g, key=lambda i: i[1])) for g in grouped]
+    return [[box for _, _, _, box in sorted(g, key=lambda i: i[1])] for g in grouped]
+
+
+def row_text(row: list[Box]) -> str:
+    return "".join(box.text for box in row)
 
 
 def _clean(text: str) -> str:
     return re.sub(r"[\s::]", "", text)
 
 
-def _after(row: str, label: str) -> str | None:
-    """The text after `label` in a row, up to the next label; None when the label is absent."""
-    at = row.find(label)
-    while at >= 0 and label == "姓名" and row[max(0, at - 2):at] in NOT_NAME_BEFORE:
-        at = row.find(label, at + 1)
-    if at < 0:
-        return None
-    rest = row[at + len(label):]
-    stop = len(rest)
+def _label_at(text: str, label: str) -> int:
+    at = text.find(label)
+    while at >= 0 and label == "姓名" and text[max(0, at - 2):at] in NOT_NAME_BEFORE:
+        at = text.find(label, at + 1)
+    return at
+
+
+def _cut(text: str) -> str:
+    """A value up to the next label printed after it."""
+    stop = len(text)
     for word in all_labels():
-        found = rest.find(word)
+        found = text.find(word)
         if 0 <= found < stop:
             stop = found
-    return rest[:stop]
+    return text[:stop]
+
+
+def _after(row: list[Box], label: str) -> tuple[str, float] | None:
+    """What follows `label` in a row: the rest of its box, or else the next box; with the
+    confidence of the box it came from. None when the label is not in the row."""
+    for n, box in enumerate(row):
+        at = _label_at(box.text, label)
+        if at < 0:
+            continue
+        rest = _cut(box.text[at + len(label):])
+        if rest or n + 1 == len(row):
+            return rest, box.score
+        following = row[n + 1]
+        return _cut(following.text), following.score
+    text = row_text(row)  # a label split over two boxes: read the row as one text
+    at = _label_at(text, label)
+    if at < 0:
+        return None
+    return _cut(text[at + len(label):]), min(box.score for box in row)
 
 
 def id_numbers(text: str) -> list[str]:
@@ -129,31 +166,33 @@ def credit_codes(text: str) -> list[str]:
     return found
 
 
-def _labelled(texts: list[str], spec: FieldSpec) -> tuple[bool, list[str]]:
-    """Whether one of the field's labels shows, and the values that follow it."""
+def _labelled(table: list[list[Box]], spec: FieldSpec) -> tuple[bool, list[tuple[str, float]]]:
+    """Whether one of the field's labels shows (one misread character allowed), and the values
+    that follow it exactly, with their confidence."""
     seen, values = False, []
-    for row in texts:
+    for row in table:
+        text = row_text(row)
         for label in spec.labels:
-            value = _after(row, label)
-            if value is not None:
-                seen = True
-                values.append(value)
+            found = _after(row, label)
+            if found is not None:
+                values.append(found)
+            seen = seen or found is not None or (len(label) >= 4 and _has(text, label))
     return seen, values
 
 
-def _name(values: list[str]) -> str | None:
-    for value in values:
-        match = HAN_NAME_RE.search(value)
-        if match and len(match.group(0)) <= 15:
-            return match.group(0)
+def _name(values: list[tuple[str, float]]) -> tuple[str, float] | None:
+    for value, score in values:
+        match = HAN_NAME_RE.fullmatch(value) or HAN_NAME_RE.match(value)
+        if match and len(match.group(0)) <= 6 or match and "·" in match.group(0):
+            return match.group(0), score
     return None
 
 
-def _org(values: list[str]) -> str | None:
-    for value in values:
+def _org(values: list[tuple[str, float]]) -> tuple[str, float] | None:
+    for value, score in values:
         match = ORG_RE.search(value)
         if match:
-            return normal_org(match.group(0))
+            return normal_org(match.group(0)), score
     return None
 
 
@@ -162,17 +201,19 @@ def normal_org(name: str) -> str:
     return _clean(name).replace("(", "(").replace(")", ")")
 
 
-def _value(spec: FieldSpec, texts: list[str]) -> tuple[bool, str | None]:
-    seen, values = _labelled(texts, spec)
+def _value(spec: FieldSpec, table: list[list[Box]]) -> tuple[bool, str | None, float]:
+    """Whether the label shows, the value (numbers only when their check agrees) and how sure
+    the engine was of it (a checked number is sure)."""
+    seen, values = _labelled(table, spec)
     if spec.value in ("id_number", "credit_code"):
         search = id_numbers if spec.value == "id_number" else credit_codes
-        near = [v for value in values for v in search(value)]
-        anywhere = [v for row in texts for v in search(row)]
+        near = [v for value, _ in values for v in search(value)]
+        anywhere = [v for row in table for text in (row_text(row), *(b.text for b in row))
+                    for v in search(text)]
         found = (near or anywhere or [None])[0]
-        return seen or found is not None, found
-    if spec.value == "person_name":
-        return seen, _name(values)
-    return seen, _org(values)
+        return seen or found is not None, found, 1.0
+    found = _name(values) if spec.value == "person_name" else _org(values)
+    return seen, *(found or (None, 0.0))
 
 
 def _has(text: str, marker: str) -> bool:
@@ -199,8 +240,9 @@ def _kind(scores: dict[str, int], expected: str | None) -> str | None:
 
 def read(lines: list[Line], expected: str | None = None) -> Reading:
     """The kind and fields of a photo from its OCR boxes; `expected` is what the material is."""
-    good = [line for line in lines if line.score >= MIN_SCORE and line.text.strip()]
-    texts = [_clean(t) for t in rows(good)]
+    good = [line for line in lines if line.score >= MIN_SCORE and _clean(line.text)]
+    table = rows(good)
+    texts = [row_text(row) for row in table]
     whole = "".join(texts)
     reading = Reading(chars=len(whole), scores=_scores(whole))
     if any(credit_codes(row) for row in texts):  # a checked credit code is a marker too
@@ -211,9 +253,11 @@ def read(lines: list[Line], expected: str | None = None) -> Reading:
     if kind is None:
         return reading
     for spec in kind.fields:
-        seen, value = _value(spec, texts)
+        seen, value, score = _value(spec, table)
         if value:
             reading.fields[spec.key] = value
+            if score < CONFIDENT:
+                reading.uncertain.append(spec.key)
         elif seen:
             reading.unclear.append(spec.key)
     return reading

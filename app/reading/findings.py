@@ -14,6 +14,7 @@ from app.reading.extract import normal_org
 from app.reading.kinds import DocumentKind, FieldSpec
 
 UNREADABLE, WRONG_KIND, UNCLEAR, MISMATCH = "unreadable", "wrong_kind", "unclear", "mismatch"
+UNCERTAIN = "uncertain"  # an issue code that is no finding: a value read with doubt
 # The clerk's 需补正 reasons (app/applications/states.py FIX_REASONS) each finding suggests.
 FIX_REASON = {UNREADABLE: "blurry", UNCLEAR: "blurry", WRONG_KIND: "wrong", MISMATCH: "mismatch"}
 
@@ -84,8 +85,8 @@ def evaluate(kind: DocumentKind, photos: dict[int, tuple[list[str], dict]], type
         if target is None or not value.strip():
             continue
         wanted = normal(spec, value)
-        shown = {pid: normal(spec, fields.get(spec.key)) for pid, (_, fields) in photos.items()
-                 if fields and fields.get(spec.key)}
+        shown = {pid: normal(spec, fields[spec.key]) for pid, (issues, fields) in photos.items()
+                 if _comparable(kind, spec, issues, fields)}
         if kind.match == "any" and wanted in shown.values():
             continue
         for photo_id, seen in shown.items():
@@ -93,6 +94,15 @@ def evaluate(kind: DocumentKind, photos: dict[int, tuple[list[str], dict]], type
                 result[photo_id].append(Finding(
                     MISMATCH, f"照片中的{spec.noun}与填写的不一致", spec.key))
     return result
+
+
+def _comparable(kind: DocumentKind, spec: FieldSpec, issues: list[str], fields: dict) -> bool:
+    """Whether a photo's value of a field may be held against what was typed: it was read, the
+    engine was sure of it, and no identifying number on the photo decides already."""
+    if not fields or not fields.get(spec.key) or f"{UNCERTAIN}:{spec.key}" in (issues or []):
+        return False
+    identifier = kind.identifier
+    return spec.identifies or identifier is None or not fields.get(identifier.key)
 
 
 def offers(kind: DocumentKind, photos: dict[int, tuple[list[str], dict]], typed: dict

@@ -19,6 +19,7 @@ class FieldSpec:
     labels: tuple[str, ...]
     value: str
     compare: tuple[str, ...]
+    identifies: bool = False
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,15 @@ class DocumentKind:
     def field(self, key: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.key == key), None)
 
+    @property
+    def identifier(self) -> FieldSpec | None:
+        return next((f for f in self.fields if f.identifies), None)
+
 
 def _kind(code: str, raw: dict) -> DocumentKind:
     fields = tuple(FieldSpec(key=f["key"], noun=f["noun"], labels=tuple(f["labels"]),
-                             value=f["value"], compare=tuple(f.get("compare") or ()))
+                             value=f["value"], compare=tuple(f.get("compare") or ()),
+                             identifies=bool(f.get("identifies")))
                    for f in raw.get("fields") or [])
     kind = DocumentKind(code=code, label=raw["label"], markers=tuple(raw["markers"]),
                         min_markers=int(raw.get("min_markers", 2)),

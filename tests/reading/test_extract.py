@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from app.reading.extract import Line, credit_codes, id_numbers, read, rows
+from app.reading.extract import Line, credit_codes, id_numbers, read, row_text, rows
 
 ID = "15220119850312002X"
 CODE = "91350100M000100Y43"
@@ -39,7 +39,7 @@ def licence(name="兴安盟恒通商贸有限公司", code=CODE):
 
 @pytest.mark.parametrize("tilt", [-8, -3, 0, 4, 8])
 def test_rows_join_labels_and_values_at_any_tilt_up_to_8_degrees(tilt):
-    found = rows(id_card(tilt=tilt))
+    found = [row_text(row) for row in rows(id_card(tilt=tilt))]
     assert "姓名张建国" in found
     assert f"公民身份号码{ID}" in found
     assert "性别男民族汉" in found
@@ -110,3 +110,21 @@ def test_the_head_of_household_name_on_the_first_page_is_not_the_name():
 def test_no_text_and_low_confidence_boxes_leave_nothing():
     reading = read([box("姓名张建国", 50, 50, score=0.2)], expected="id_card")
     assert reading.chars == 0 and reading.kind is None
+
+
+def test_a_value_stops_where_its_box_ends_and_a_doubtful_one_is_marked_uncertain():
+    page = [box("常住人口登记卡", 330, 60, height=52), box("姓名", 80, 220),
+            box("刘欣娟", 230, 218, score=0.78), box("户生线写户主关系户主", 580, 220),
+            box("籍贯", 80, 550), box("宗教信仰", 80, 660), box("公民身份号码", 580, 660),
+            box(ID, 745, 662, width=300), box("文化程度", 80, 770)]
+    reading = read(page, expected="household_register")
+    assert reading.fields == {"name": "刘欣娟", "id_number": ID}
+    assert reading.uncertain == ["name"]
+
+
+def test_a_misread_label_still_counts_as_seen():
+    reading = read([box("统一社会值用代码", 80, 90), box("9135010M000100Y43", 80, 130),
+                    box("营业执照", 620, 110), box("名称", 120, 330),
+                    box("兴安盟恒通商贸有限公司", 330, 330), box("类型", 120, 420)],
+                   expected="business_licence")
+    assert reading.unclear == ["credit_code"]

@@ -46,7 +46,7 @@ def test_one_matching_photo_of_several_people_is_enough_for_an_id_card_material(
               2: ([], {"name": "张建国", "id_number": ID})}
     assert findings.evaluate(ID_CARD, photos, TYPED) == {1: [], 2: []}
     alone = findings.evaluate(ID_CARD, {1: photos[1]}, TYPED)
-    assert messages(alone) == {1: ["照片中的姓名与填写的不一致", "照片中的身份证号与填写的不一致"]}
+    assert messages(alone) == {1: ["照片中的身份证号与填写的不一致"]}
 
 
 def test_every_licence_photo_must_agree_with_the_typed_code():
@@ -95,3 +95,18 @@ def test_a_photos_own_problems(issues, message, reason):
     result = findings.evaluate(LICENCE, {7: (issues, {})}, {})
     assert messages(result) == {7: [message]}
     assert findings.suggestion(result[7]) == ("fix", reason)
+
+
+def test_the_name_is_compared_only_where_no_number_decides():
+    typed = {"applicant_name": "张建国", "id_number": ID}
+    read_number = {1: ([], {"name": "张建图", "id_number": ID})}
+    assert findings.evaluate(ID_CARD, read_number, typed) == {1: []}
+    no_number = {1: (["unclear:id_number"], {"name": "李秀英"})}
+    assert messages(findings.evaluate(ID_CARD, no_number, typed)) == {
+        1: ["照片中的身份证号看不清,照片可能不清晰", "照片中的姓名与填写的不一致"]}
+
+
+def test_a_doubtful_reading_is_never_claimed_to_differ():
+    photos = {1: (["unclear:id_number", "uncertain:name"], {"name": "李秀销"})}
+    assert messages(findings.evaluate(ID_CARD, photos, TYPED)) == {
+        1: ["照片中的身份证号看不清,照片可能不清晰"]}
