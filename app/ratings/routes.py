@@ -383,8 +383,11 @@ def dashboard():
     breakdowns.update(groups)
     halls = (db.session.scalars(select(Hall).order_by(Hall.id)).all()
              if current_user.hall_id is None else [])
+    from app.reading.services import agreement_for_days  # 智能预审: hints against verdicts
+
     return render_template(
         "ratings/dashboard.html", scope=scope, params=params, total=figures.total_of(daily),
+        reading=agreement_for_days(scope.hall_id, scope.start, scope.end),
         charts=charts, breakdowns=breakdowns, dims=figures.DIMENSIONS, halls=halls,
         monthly=monthly, figure_list=figures.FIGURES,
         open_overdue=figures.open_overdue(scope.hall_id))

@@ -8,21 +8,21 @@ findings. If the process dies first, the row is still in the outbox (`flask jobs
 """
 
 import logging
-import time
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from time import perf_counter
 
 from flask import current_app, has_request_context
 from sqlalchemy import func, select, update
 
 from app import jobs
-from app.core.timeutil import utcnow
+from app.core.timeutil import tz, utcnow
 from app.extensions import db
 from app.reading import background, engine, extract, findings, kinds
 from app.reading.models import PhotoCheck, ReadingStatus
 
 log = logging.getLogger(__name__)
 READ_JOB = "reading.read_photo"
-PHONE_ISSUES = {"dark": "照片偏暗", "blurred": "可能不清晰", "small": "照片太小"}
+PHONE_ISSUES = {"dark": "偏暗", "blurred": "可能不清晰", "small": "太小"}  # "照片…,建议重拍"
 # How long the card waits with 识别中 before it stops asking (a worker that is far behind):
 # the photo is kept either way and the clerk looks at it as usual.
 GIVE_UP_AFTER = timedelta(minutes=5)
@@ -102,17 +102,22 @@ def read_photo(upload_id: int) -> str:
     data = get_storage().open(upload.image_key)
     check_id = check.id
     db.session.commit()  # no transaction held open during the second of OCR
-    started = time.perf_counter()
+    started = perf_counter()
     try:
-        lines = engine.read_lines(data, current_app.config.get("OCR_THREADS", 2))
+        result, issues = read_bytes(data, kind.code, current_app.config.get("OCR_THREADS", 2))
     except Exception:  # noqa: BLE001 - a photo the engine cannot take: no hint, clerk decides
         log.exception("reading photo #%s failed", upload_id)  # the id only, never its text
         return _finish(check_id, status=ReadingStatus.FAILED)
-    result = extract.read(lines, expected=kind.code)
-    return _finish(check_id, status=ReadingStatus.DONE, found_kind=result.kind,
-                   issues=issues_of(result, kind.code),
+    return _finish(check_id, status=ReadingStatus.DONE, found_kind=result.kind, issues=issues,
                    fields=result.fields if result.kind == kind.code else None,
-                   seconds=round(time.perf_counter() - started, 3), read_at=utcnow())
+                   seconds=round(perf_counter() - started, 3), read_at=utcnow())
+
+
+def read_bytes(data: bytes, expected: str, threads: int = 2) -> tuple[extract.Reading, list]:
+    """The worker's reading of one compressed photo: kind, fields and issue codes (bench/ocr.py
+    runs exactly this)."""
+    result = extract.read(engine.read_lines(data, threads), expected=expected)
+    return result, issues_of(result, expected)
 
 
 def _finish(check_id: int, **values) -> str:
@@ -128,7 +133,8 @@ def issues_of(result: extract.Reading, expected: str) -> list[str]:
         return [findings.UNREADABLE]
     if result.kind != expected:
         return [findings.WRONG_KIND]
-    return [f"{findings.UNCLEAR}:{key}" for key in result.unclear]
+    return ([f"{findings.UNCLEAR}:{key}" for key in result.unclear]
+            + [f"{findings.UNCERTAIN}:{key}" for key in result.uncertain])
 
 
 def forget(upload) -> None:
@@ -260,6 +266,14 @@ def agreement(hall_id: int | None, start: datetime, end: datetime) -> dict:
     counts["rate"] = round(100.0 * counts["agreed"] / counts["hinted"], 1) if counts[
         "hinted"] else None
     return counts
+
+
+def agreement_for_days(hall_id: int | None, first: date, last: date) -> dict:
+    """The agreement over decisions made on local days first to last, both included."""
+    def utc(day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=tz()).astimezone(UTC).replace(tzinfo=None)
+
+    return agreement(hall_id, utc(first), utc(last + timedelta(days=1)))
 
 
 def give_up(check: PhotoCheck | None, upload) -> bool:
