@@ -10,14 +10,16 @@ import io
 import threading
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageFilter, ImageOps
 
 from app.reading.extract import Line
 
 # Photos are read at this long edge: the compressed copy is 1600 px; text on an ID card or a
 # licence photographed whole is still 20+ px high here, and detection costs about the square of
-# the size (bench/ocr.py measured 1280 against 1600: same accuracy, faster).
+# the size. A photo whose field shows but cannot be read is read again at CLOSE_EDGE (the whole
+# copy): bench/ocr.py found that recovers about a third of those, for a tenth of the photos.
 LONG_EDGE = 1280
+CLOSE_EDGE = 1600
 _engine = None
 _lock = threading.Lock()
 
@@ -30,8 +32,10 @@ def engine(threads: int = 2):
             if _engine is None:
                 from rapidocr_onnxruntime import RapidOCR
 
+                # "max": detection never enlarges a photo (it does shrink one over 2000 px, and
+                # ours never are); the size read at is the one prepare() gives.
                 _engine = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1,
-                                   det_limit_type="max", det_limit_side_len=LONG_EDGE)
+                                   det_limit_type="max")
     return _engine
 
 
@@ -44,19 +48,24 @@ def loaded() -> bool:
     return _engine is not None
 
 
-def prepare(data: bytes, long_edge: int | None = None) -> np.ndarray:
-    """The photo as the engine takes it: upright, RGB, at most LONG_EDGE, in BGR order."""
+def prepare(data: bytes, long_edge: int | None = None, sharpen: bool = False) -> np.ndarray:
+    """The photo as the engine takes it: upright, RGB, at most LONG_EDGE, in BGR order;
+    `sharpen` stretches the contrast and sharpens edges (for a dim or soft photo's numbers)."""
     long_edge = long_edge or LONG_EDGE
     with Image.open(io.BytesIO(data)) as image:
         image = ImageOps.exif_transpose(image).convert("RGB")
         image.thumbnail((long_edge, long_edge), Image.Resampling.BILINEAR)
+        if sharpen:
+            image = ImageOps.autocontrast(image, cutoff=1).filter(
+                ImageFilter.UnsharpMask(radius=2, percent=150, threshold=2))
         return np.ascontiguousarray(np.asarray(image)[:, :, ::-1])
 
 
-def read_lines(data: bytes, threads: int = 2) -> list[Line]:
+def read_lines(data: bytes, threads: int = 2, long_edge: int | None = None,
+               sharpen: bool = False) -> list[Line]:
     """The text boxes on a photo, each with its confidence and corners."""
     with _lock_for_run:
-        result, _ = engine(threads)(prepare(data))
+        result, _ = engine(threads)(prepare(data, long_edge, sharpen))
     return [Line(text=str(text), score=float(score), box=tuple(tuple(map(float, p)) for p in box))
             for box, text, score in result or []]
 

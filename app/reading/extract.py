@@ -217,13 +217,15 @@ def _value(spec: FieldSpec, table: list[list[Box]]) -> tuple[bool, str | None, f
 
 
 def _has(text: str, marker: str) -> bool:
-    """The marker in the text; a marker of 4 or more characters also with one misread."""
+    """The marker in the text; one of 4 or more characters also with one character misread,
+    and one of 7 or more (统一社会信用代码, 常住人口登记卡) with two."""
     if marker in text:
         return True
     size = len(marker)
     if size < 4:
         return False
-    return any(sum(a != b for a, b in zip(text[i:i + size], marker, strict=True)) <= 1
+    allowed = 2 if size >= 7 else 1
+    return any(sum(a != b for a, b in zip(text[i:i + size], marker, strict=True)) <= allowed
                for i in range(len(text) - size + 1))
 
 
