@@ -9,7 +9,6 @@ its work horses share it.
 import io
 import threading
 
-import numpy as np
 from PIL import Image, ImageFilter, ImageOps
 
 from app.reading.extract import Line
@@ -48,9 +47,11 @@ def loaded() -> bool:
     return _engine is not None
 
 
-def prepare(data: bytes, long_edge: int | None = None, sharpen: bool = False) -> np.ndarray:
+def prepare(data: bytes, long_edge: int | None = None, sharpen: bool = False):
     """The photo as the engine takes it: upright, RGB, at most LONG_EDGE, in BGR order;
     `sharpen` stretches the contrast and sharpens edges (for a dim or soft photo's numbers)."""
+    import numpy as np  # here, not at import: web processes that never read need not load it
+
     long_edge = long_edge or LONG_EDGE
     with Image.open(io.BytesIO(data)) as image:
         image = ImageOps.exif_transpose(image).convert("RGB")
