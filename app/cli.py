@@ -103,6 +103,10 @@ def worker(burst: bool, worker_ttl: int | None, maintenance_interval: int | None
         sys.exit(f"Cannot reach Redis at REDIS_URL: {exc}")
     app = current_app._get_current_object()
     jobs.prepare_worker(app)
+    if config.get("PHOTO_READING"):  # the OCR engine once, before work horses fork (智能预审)
+        from app.reading import engine
+
+        engine.preload(config["OCR_THREADS"])
     jobs.start_sweeper(app, config["OUTBOX_SWEEP_SECONDS"])
     worker_class = Worker if fork else SimpleWorker
     while True:

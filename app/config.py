@@ -80,6 +80,7 @@ def from_env() -> dict:
         # The whole request may carry one photo plus form fields.
         "MAX_CONTENT_LENGTH": (upload_mb + 2) * 1024 * 1024,
         **_application_settings(),
+        **_reading_settings(),
         **_storage_settings(),
         "SERVER_NAME": os.environ.get("SERVER_NAME") or None,
         "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME",
@@ -149,6 +150,13 @@ def _application_settings() -> dict:
     names = {"UPLOAD_MAX_PIXELS": 50_000_000, "APPLICATION_MAX_PHOTOS": 30,
              "PHOTO_RETENTION_DAYS": 180, "MATERIAL_REUSE_DAYS": 365}
     return {name: _int(name, default) for name, default in names.items()}
+
+
+def _reading_settings() -> dict:
+    """智能预审: PHOTO_READING=0 turns the worker's reading of document photos off (the phone's
+    own check of light and sharpness stays); OCR_THREADS is onnxruntime's threads per reading."""
+    return {"PHOTO_READING": _bool("PHOTO_READING", True),
+            "OCR_THREADS": _int("OCR_THREADS", 2)}
 
 
 def _booking_settings() -> dict:

@@ -8,7 +8,7 @@ import importlib
 import importlib.util
 
 FEATURES = ("core", "auth", "catalog", "sms", "booking", "applications", "progress", "ratings",
-            "help", "feedback", "sso", "ops")
+            "help", "feedback", "sso", "ops", "reading")
 
 
 def installed_features() -> list[str]:

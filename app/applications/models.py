@@ -92,8 +92,13 @@ class AppMaterial(db.Model):
     verdict: Mapped[str | None] = mapped_column(String(10))  # ok / fix / missing
     reason: Mapped[str | None] = mapped_column(String(20))
     reason_text: Mapped[str | None] = mapped_column(Text)
+    # 智能预审: the document kind copied with the rest, and the catalog material it came from
+    # (its example photo is shown live, so an admin's better example reaches open drafts).
+    document_kind: Mapped[str | None] = mapped_column(String(24))
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("material.id", ondelete="SET NULL"))
 
     application: Mapped[Application] = relationship(back_populates="materials")
+    source = relationship("Material", lazy="joined")
     uploads: Mapped[list["Upload"]] = relationship(
         back_populates="material", order_by="Upload.id", cascade="all, delete-orphan")
 

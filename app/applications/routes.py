@@ -1,6 +1,15 @@
 """Pages for applying with photos, the citizen's applications, and the clerk's review."""
 
-from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -24,7 +33,8 @@ from app.core.models import AuditLog
 from app.core.relatives import RELATIONS
 from app.core.timeutil import utcnow
 from app.extensions import db
-from app.htmx import render
+from app.htmx import is_partial, render
+from app.reading import services as reading
 from app.uploads.storage import photo_url
 
 TITLES = {400: "请检查", 404: "没有找到", 409: "不能这样操作", 410: "暂不能办理", 413: "文件太大"}
@@ -200,7 +210,9 @@ def upload(app_id: int, material_id: int):
     try:
         files = [f for f in request.files.getlist("photo") if f and f.filename]
         data = files[0].read(row_limit() + 1) if files else None
-        services.add_photo(row, material_id, data, row.citizen_id)
+        services.add_photo(row, material_id, data, row.citizen_id,
+                           phone=reading.phone_check(request.form),
+                           replaces=request.form.get("replaces", type=int))
     except RequestEntityTooLarge:
         db.session.rollback()
         return _card(row, material_id, f"照片不能超过 {row_limit() // 1024 // 1024}MB", 413)
@@ -240,8 +252,42 @@ def photo_status(upload_id: int):
         photo = services.photo_for(upload_id, current_user)
     except AppError:
         abort(404)
-    return render_template("applications/_photo.html", u=photo, row=photo.material.application,
-                           editable=photo.material.application.editable)
+    row = photo.material.application
+    if _read_just_now(photo, row):
+        # The reading is in: its findings may concern the whole card (an offer to fill, a
+        # material whose other photo now agrees), so the card replaces itself.
+        response = _card(row, photo.material_id)
+        response.headers["HX-Retarget"] = f"#material-{photo.material_id}"
+        response.headers["HX-Reswap"] = "outerHTML"
+        return response
+    return render_template("applications/_photo.html", u=photo, row=row, editable=row.editable)
+
+
+def _read_just_now(photo, row) -> bool:
+    """A citizen's poll that finds the reading finished (polls run only while it is pending)."""
+    check = photo.check
+    return (is_partial() and row.editable and not getattr(current_user, "is_staff", False)
+            and photo.status == "ready" and check is not None and check.kind is not None
+            and check.status != "pending")
+
+
+@bp.post("/applications/<int:app_id>/fill")
+@bp.post("/applications/<int:app_id>/materials/<int:material_id>/fill")
+@own_view()
+def fill_from_photo(app_id: int, material_id: int | None = None):
+    """从照片中识别: fill the fields the applicant left empty from what the photos hold (only
+    ever on this tap); the card again, or back to the page the offer was on."""
+    row = _mine(app_id)
+    material = None
+    if material_id is not None:
+        material = next((m for m in row.materials if m.id == material_id), None) or abort(404)
+    filled = reading.fill(row, material)
+    if material is not None and is_partial():
+        return _card(row, material.id)
+    if filled:
+        flash("已从照片中填入:" + "、".join(o.noun for o in filled), "success")
+    target = "applicant" if request.args.get("back") == "applicant" else "materials"
+    return redirect(url_for(f"applications.{target}", app_id=row.id), 303)
 
 
 @bp.get("/applications/photos/<int:upload_id>/<any(image, thumb):kind>")

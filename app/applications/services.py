@@ -42,6 +42,7 @@ from app.core.models import audit
 from app.core.relatives import check_relative
 from app.core.timeutil import local_now, to_local, tz, utcnow
 from app.extensions import db
+from app.reading import services as reading
 from app.sms.services import queue_sms
 from app.uploads.storage import StorageUnavailable, get_storage
 
@@ -131,7 +132,8 @@ def start(user: User, item: ServiceItem | None = None, bundle: Bundle | None = N
             continue  # brought to the hall in person; nothing to photograph
         row.materials.append(AppMaterial(
             name=m.name, form_label=f"{'原件' if m.original else '复印件'} {m.copies} 份",
-            notes=";".join(m.notes), may_be_missing=m.may_be_missing, position=position))
+            notes=";".join(m.notes), may_be_missing=m.may_be_missing, position=position,
+            document_kind=m.document_kind, source_id=m.source_id))
     db.session.add(row)
     db.session.flush()
     row.number = f"YS{local_now():%y%m%d}{row.id:04d}"
@@ -210,17 +212,23 @@ def _material(row: Application, material_id: int) -> AppMaterial:
 
 # ---- photos ----
 
-def add_photo(row: Application, material_id: int, data: bytes | None, user_id: int) -> Upload:
-    """Check one uploaded file, store it, and queue its compression; nothing is kept on refusal."""
+def add_photo(row: Application, material_id: int, data: bytes | None, user_id: int,
+              phone: dict | None = None, replaces: int | None = None) -> Upload:
+    """Check one uploaded file, store it, and queue its compression; nothing is kept on refusal.
+
+    `phone` is the phone's own check of the photo (智能预审), kept with it; `replaces` names a
+    photo of the same material this one takes the place of (重拍这张), taken back in the same
+    transaction."""
     from app.uploads.imaging import ImageRejected, inspect_upload
 
     _editable(row)
     material = _material(row, material_id)
+    old = _replaced(row, material, replaces)
     if not data:
         raise AppError("请选择照片", 400)
     if len(data) > cfg("UPLOAD_MAX_BYTES"):
         raise AppError(f"照片不能超过 {cfg('UPLOAD_MAX_BYTES') // 1024 // 1024}MB", 413)
-    count = sum(len(m.current) for m in row.materials)
+    count = sum(len(m.current) for m in row.materials) - (1 if old else 0)
     if count >= cfg("APPLICATION_MAX_PHOTOS"):
         raise AppError(f"每个办件最多上传 {cfg('APPLICATION_MAX_PHOTOS')} 张照片,"
                        "请先删除不需要的照片", 409)
@@ -238,10 +246,33 @@ def add_photo(row: Application, material_id: int, data: bytes | None, user_id: i
                     format=info.format, width=info.width, height=info.height,
                     size_bytes=info.size_bytes)
     db.session.add(upload)
+    reading.attach(upload, material, phone)
     db.session.flush()
     jobs.enqueue("applications.compress_photo", upload.id)
+    keys = _take_back(old) if old else []
     db.session.commit()
+    _delete_files(keys)
     return upload
+
+
+def _replaced(row: Application, material: AppMaterial, upload_id: int | None) -> Upload | None:
+    """The photo a new one replaces: this material's, of this round, not taken back already."""
+    if upload_id is None:
+        return None
+    old = next((u for u in material.current if u.id == upload_id), None)
+    if old is None or old.round != row.round:
+        raise AppError("要替换的照片已不在,请直接上传新照片", 409)
+    return old
+
+
+def _take_back(upload: Upload) -> list:
+    """Mark a photo taken back and forget what was read from it; the keys to delete after the
+    commit."""
+    upload.removed_at = utcnow()
+    keys = [upload.original_key, upload.image_key, upload.thumb_key]
+    upload.original_key = upload.image_key = upload.thumb_key = None
+    reading.forget(upload)
+    return keys
 
 
 def remove_photo(row: Application, upload_id: int) -> AppMaterial:
@@ -253,9 +284,7 @@ def remove_photo(row: Application, upload_id: int) -> AppMaterial:
     material = _material(row, upload.material_id)
     if upload.round != row.round:
         raise AppError("已提交审核的照片不能删除", 409)
-    upload.removed_at = utcnow()
-    keys = [upload.original_key, upload.image_key, upload.thumb_key]
-    upload.original_key = upload.image_key = upload.thumb_key = None
+    keys = _take_back(upload)
     db.session.commit()
     _delete_files(keys)
     return material
@@ -288,10 +317,13 @@ def compress_photo(upload_id: int) -> str:
         Upload.id == upload_id, Upload.status == "pending").values(
         status="ready", image_key=image_key, thumb_key=thumb_key, width=result.width,
         height=result.height, original_key=None))
+    # 智能预审 reads documents from the compressed copy: queued with the change that makes it.
+    read_job = reading.chain(upload_id) if done.rowcount == 1 else None
     db.session.commit()
     if done.rowcount != 1:
         _delete_files([image_key, thumb_key])
         return "skipped"
+    reading.start(read_job)
     # The original (with its GPS and EXIF) is never served; keep nothing we do not need.
     _delete_files([original])
     return "ready"
@@ -627,6 +659,8 @@ def _apply(row: Application, clerk: User, form: Decision) -> None:
             for upload in m.current:  # a clerk-checked copy becomes level B (材料复用)
                 upload.trust, upload.checked_at = "B", upload.checked_at or now
     row.decided_at = now
+    if form.decision != "reject":  # the figures page's hint-and-verdict agreement
+        reading.record_verdicts(row, now)
     if form.decision == "accept":
         transition(row, Status.ACCEPTED, clerk.id,
                    public_note=f"预审通过,请携带原件到{row.hall.name}办理")
@@ -720,6 +754,7 @@ def purge_photos(now: datetime) -> int:
                 keys += [upload.original_key, upload.image_key, upload.thumb_key]
                 upload.original_key = upload.image_key = upload.thumb_key = None
                 upload.status = "purged"
+                reading.forget(upload)  # what was read from it goes with it
         row.photos_purged_at = now
         audit(ENTITY, row.id, row.status, from_status=row.status,
               note=f"照片已按保存期限({cfg('PHOTO_RETENTION_DAYS')}天)删除")

@@ -29,6 +29,7 @@ from app.catalog.services import (
 )
 from app.core.access import ADMINS, Scope, scope, staff_view
 from app.extensions import db
+from app.reading import examples
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 OTHER_HALL, SHARED = "其他大厅", "多馆共用"
@@ -197,11 +198,31 @@ def admin_material_add(item_id: int):
     """Add a material at the end of the item's list."""
     item = _changeable(_item(item_id))
     data, errors = material_form(request.form)
+    example, remove = _example(errors)
     if errors:
         return _item_page(item, _material_echo(data), errors, 400)
-    save_material(item, None, data, current_user.id)
+    material = save_material(item, None, data, current_user.id)
+    _save_example(material, example, remove)
     flash(f"已添加材料:{data['name']}", "success")
     return redirect(url_for("catalog.admin_item", item_id=item.id) + "#materials", code=303)
+
+
+def _example(errors: dict) -> tuple[bytes | None, bool]:
+    """示例图 from the form: a new photo (checked like any upload) and whether to remove it."""
+    upload = request.files.get("example")
+    data = upload.read(examples.MAX_BYTES + 1) if upload and upload.filename else None
+    if data:
+        try:
+            examples.check(data)
+        except examples.ExampleRejected as exc:
+            errors["example"] = f"{exc},请重新选择图片"
+    return data, request.form.get("example_remove") == "1"
+
+
+def _save_example(material: Material, data: bytes | None, remove: bool) -> None:
+    old = examples.replace(material, data, remove)
+    db.session.commit()
+    examples.delete(old)
 
 
 def _material_echo(data: dict) -> dict:
@@ -225,14 +246,17 @@ def admin_material_edit(material_id: int):
     if request.method == "GET":
         data = {"name": material.name, "original": "1" if material.original else "0",
                 "copies": material.copies, "notes": material.notes,
-                "photo_ok": material.photo_ok, "may_be_missing": material.may_be_missing}
+                "photo_ok": material.photo_ok, "may_be_missing": material.may_be_missing,
+                "document_kind": material.document_kind}
         return render_template("catalog/admin/material_form.html", material=material,
                                data=data, errors={})
     data, errors = material_form(request.form)
+    example, remove = _example(errors)
     if errors:
         return render_template("catalog/admin/material_form.html", material=material,
                                data=_material_echo(data), errors=errors), 400
     save_material(material.item, material, data, current_user.id)
+    _save_example(material, example, remove)
     flash("已保存材料。", "success")
     return redirect(url_for("catalog.admin_item", item_id=material.item_id) + "#materials",
                     code=303)

@@ -4,6 +4,7 @@ import re
 
 from app.catalog.models import AUDIENCES
 from app.core.ids import parse_ids
+from app.reading import kinds
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 FLAGS = ("bookable", "prereview", "fully_online", "courier")
@@ -92,7 +93,10 @@ def material_form(form) -> tuple[dict, dict]:
         "notes": _text(form, "notes", "说明", errors, required=False, max_len=500),
         "photo_ok": form.get("photo_ok") == "1",
         "may_be_missing": form.get("may_be_missing") == "1",
+        "document_kind": form.get("document_kind") or None,
     }
+    if data["document_kind"] and not kinds.get(data["document_kind"]):
+        errors["document_kind"] = "请从列表中选择证件类型"
     if data["original"] not in ("1", "0"):
         errors["original"] = "请选择原件或复印件"
     else:

@@ -26,12 +26,13 @@ ITEM_FIELDS = {
 }
 ITEM_REQUIRED = ("code", "name", "department", "topic")
 MATERIAL_FIELDS = {"name": str, "original": bool, "copies": int, "notes": str, "photo_ok": bool,
-                   "may_be_missing": bool}
+                   "may_be_missing": bool, "document_kind": str}
 HALL_FIELDS = {"name": str, "short_name": str, "address": str, "phone": str, "hours": str,
                "area": str}
 WINDOW_FIELDS = {"code": str, "name": str, "group": str}
 BUNDLE_FIELDS = {"code": str, "name": str, "summary": str, "keywords": str, "audience": str}
-NESTED = {"halls", "windows", "materials", "items", "fields", "__line__"}
+# Keys checked on their own: nested rows, and a material's example photo (a data URI).
+NESTED = {"halls", "windows", "materials", "items", "fields", "example_photo", "__line__"}
 KIND_WORDS = {str: "文字", int: "整数", bool: "true 或 false", list: "列表"}
 LABELS = {
     "code": "编码", "name": "名称", "department": "实施部门", "audience": "服务对象",
@@ -42,6 +43,7 @@ LABELS = {
     "notes": "说明", "photo_ok": "可拍照", "may_be_missing": "可容缺", "short_name": "简称",
     "address": "地址", "hours": "办公时间", "area": "地区", "group": "窗口组",
     "halls": "大厅", "windows": "窗口", "items": "事项", "fields": "申请表字段",
+    "document_kind": "证件识别", "example_photo": "示例图",
 }
 
 
@@ -55,7 +57,8 @@ CSV_COLUMNS = ["type", "parent", "code", "name", "department", "audience", "topi
                "keywords", "legal_days", "promised_days", "fee", "visits", "steps",
                "legal_basis", "phone", "bookable", "prereview", "fully_online", "courier",
                "halls", "windows", "items", "original", "copies", "notes", "photo_ok",
-               "may_be_missing", "short_name", "address", "hours", "area", "group", "fields"]
+               "may_be_missing", "document_kind", "example_photo", "short_name", "address",
+               "hours", "area", "group", "fields"]
 CSV_LIST_SEP = "|"
 
 
@@ -73,6 +76,7 @@ class ImportReport:
     errors: list[str] = field(default_factory=list)
     created: int = 0
     updated: int = 0
+    old_files: list[str] = field(default_factory=list)  # replaced example photos, deleted after
 
 
 class CatalogError(ValueError):
@@ -187,6 +191,22 @@ def _validate_item(item: dict, halls: set, windows: set, errors: list[str]) -> N
         if not m.get("name"):
             errors.append(f"{mwhere}:缺少材料名称")
         _check_fields(m, MATERIAL_FIELDS, mwhere, errors, Material)
+        _check_reading(m, mwhere, errors)
+
+
+def _check_reading(m: dict, where: str, errors: list[str]) -> None:
+    """智能预审: a document kind we can read, and an example photo that is a photo."""
+    from app.reading import examples, kinds
+
+    kind = m.get("document_kind")
+    if isinstance(kind, str) and kind and kind not in kinds.choices():
+        names = "、".join(f"{code}({label})" for code, label in kinds.choices().items())
+        errors.append(f"{where}:{_f('document_kind')} 只能是 {names} 或留空")
+    if m.get("example_photo"):
+        try:
+            examples.from_uri(m["example_photo"])
+        except examples.ExampleRejected as exc:
+            errors.append(f"{where}:{exc}")
 
 
 def validate(data: dict) -> list[str]:
@@ -262,6 +282,9 @@ def import_catalog(text: str, fmt: str = "yaml", hall_id: int | None = None) -> 
     except Exception:
         db.session.rollback()
         raise
+    from app.reading import examples
+
+    examples.delete(report.old_files)
     return report
 
 
@@ -281,6 +304,8 @@ def _upsert_hall(row: dict, hall: Hall | None, report: ImportReport) -> Hall:
 
 
 def _upsert_item(row: dict, halls: dict, windows: dict, report: ImportReport) -> ServiceItem:
+    from app.reading import examples
+
     item = db.session.scalar(select(ServiceItem).where(ServiceItem.code == row["code"]))
     if item is None:
         item = ServiceItem(code=row["code"])
@@ -303,6 +328,8 @@ def _upsert_item(row: dict, halls: dict, windows: dict, report: ImportReport) ->
         for key in MATERIAL_FIELDS:
             if m.get(key) is not None:
                 setattr(material, key, m[key])
+        material.document_kind = material.document_kind or None
+        report.old_files += examples.import_into(material, m.get("example_photo"))
         material.position, material.retired_at = position, None
         if material not in item.materials:
             item.materials.append(material)
@@ -351,7 +378,8 @@ def _item_state(item: ServiceItem) -> dict:
             "retired": item.retired_at is not None,
             "halls": sorted(h.name for h in item.halls),
             "windows": sorted((w.hall.name, w.code) for w in item.windows),
-            "materials": [{k: getattr(m, k) for k in MATERIAL_FIELDS} for m in materials]}
+            "materials": [{**{k: getattr(m, k) for k in MATERIAL_FIELDS},
+                           "example": m.example_key} for m in materials]}
 
 
 def _bundle_state(bundle: Bundle) -> dict:
@@ -445,14 +473,23 @@ def catalog_rows() -> dict:
         row["fields"] = item.form_fields or []
         row["halls"] = [h.name for h in item.halls]
         row["windows"] = [f"{w.hall.name}/{w.code}" for w in item.windows]
-        row["materials"] = [{k: getattr(m, k) for k in MATERIAL_FIELDS}
-                            for m in item.active_materials]
+        row["materials"] = [_material_row(m) for m in item.active_materials]
         items.append(row)
     bundles = [{**{k: getattr(b, k) for k in BUNDLE_FIELDS},
                 "items": [i.code for i in b.items if i.retired_at is None]}
                for b in db.session.scalars(select(Bundle).where(Bundle.retired_at.is_(None))
                                            .order_by(Bundle.id))]
     return {"halls": halls, "items": items, "bundles": bundles}
+
+
+def _material_row(m: Material) -> dict:
+    from app.reading import examples
+
+    row = {k: getattr(m, k) for k in MATERIAL_FIELDS}
+    example = examples.to_uri(m)
+    if example:
+        row["example_photo"] = example
+    return row
 
 
 def export_catalog() -> str:
@@ -499,7 +536,8 @@ def export_csv() -> str:
 
 
 CSV_SPECS = {
-    "hall": HALL_FIELDS, "window": WINDOW_FIELDS, "material": MATERIAL_FIELDS,
+    "hall": HALL_FIELDS, "window": WINDOW_FIELDS,
+    "material": {**MATERIAL_FIELDS, "example_photo": str},
     "item": {**ITEM_FIELDS, "halls": list, "windows": list, "fields": "json"},
     "bundle": {**BUNDLE_FIELDS, "items": list},
 }

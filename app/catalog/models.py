@@ -103,6 +103,11 @@ class Material(db.Model):
     may_be_missing: Mapped[bool] = mapped_column(default=False)
     position: Mapped[int] = mapped_column(default=0)
     retired_at: Mapped[datetime | None]
+    # 智能预审: the document kind the worker reads this material as (app/reading/kinds.yaml),
+    # and the example photo (示例图) the upload card shows, compressed, with its thumbnail.
+    document_kind: Mapped[str | None] = mapped_column(String(24))
+    example_key: Mapped[str | None] = mapped_column(String(40))
+    example_thumb_key: Mapped[str | None] = mapped_column(String(40))
 
     item: Mapped[ServiceItem] = relationship(back_populates="materials")
 

@@ -107,6 +107,9 @@ class MergedMaterial:
     may_be_missing: bool
     notes: list[str] = field(default_factory=list)
     items: list[str] = field(default_factory=list)
+    document_kind: str | None = None  # 智能预审: the first item's that names one
+    source_id: int | None = None  # the catalog material whose example photo is shown
+    has_example: bool = False
 
     @property
     def form_label(self) -> str:
@@ -134,6 +137,9 @@ def merge_materials(items: list[ServiceItem]) -> list[MergedMaterial]:
                 line.may_be_missing = line.may_be_missing and m.may_be_missing
             if m.notes and m.notes not in line.notes:
                 line.notes.append(m.notes)
+            line.document_kind = line.document_kind or m.document_kind
+            if line.source_id is None or (m.example_key and not line.has_example):
+                line.source_id, line.has_example = m.id, bool(m.example_key)
             if item.name not in line.items:
                 line.items.append(item.name)
     return list(merged.values())

@@ -34,6 +34,7 @@ from app.ratings.states import (
     CaseStatus,
     allowed_moves,
 )
+from app.reading.services import agreement_for_days
 
 TITLES = {400: "请检查", 403: "没有权限", 404: "没有找到", 409: "已经处理过", 410: "评价期已结束"}
 
@@ -394,6 +395,7 @@ def dashboard():
     halls = db.session.scalars(select(Hall).order_by(Hall.id)).all() if scope().city_wide else []
     return render_template(
         "ratings/dashboard.html", scope=chosen, params=params, total=figures.total_of(daily),
+        reading=agreement_for_days(chosen.hall_id, chosen.start, chosen.end),
         charts=charts, breakdowns=breakdowns, dims=figures.DIMENSIONS, halls=halls,
         monthly=monthly, figure_list=figures.FIGURES,
         open_overdue=figures.open_overdue(chosen.hall_id))

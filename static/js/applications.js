@@ -36,6 +36,74 @@
     }).catch(function () { return file; });
   }
 
+  // ---- the phone's check before upload (智能预审): light, sharpness and size ----
+  // Measured on a small grey copy of the photo as it will be sent (after the downscale above);
+  // bench/ocr.py runs these functions in Chromium on generated photos and sets the thresholds.
+  var CHECK_EDGE = 640;
+  var DARK_BELOW = 60; // mean luma, 0-255
+  var BLURRED_BELOW = 30; // variance of the weaker second derivative of the grey copy
+  var SMALL_BELOW = 600; // the photo's short edge, px
+  var CRISP_ONE_WAY = 1500; // bench/ocr.py: good photos reach 800, smeared ones 450
+
+  function measure(file) {
+    if (!window.createImageBitmap) return Promise.resolve(null);
+    return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
+      var ratio = Math.min(1, CHECK_EDGE / Math.max(bitmap.width, bitmap.height));
+      var w = Math.max(3, Math.round(bitmap.width * ratio));
+      var h = Math.max(3, Math.round(bitmap.height * ratio));
+      var canvas = document.createElement("canvas");
+      canvas.width = w;
+      canvas.height = h;
+      var context = canvas.getContext("2d", { willReadFrequently: true });
+      context.imageSmoothingQuality = "high";
+      context.drawImage(bitmap, 0, 0, w, h);
+      var size = { width: bitmap.width, height: bitmap.height };
+      bitmap.close();
+      var rgba = context.getImageData(0, 0, w, h).data;
+      var grey = new Float32Array(w * h);
+      var total = 0;
+      for (var i = 0; i < w * h; i++) {
+        grey[i] = 0.299 * rgba[4 * i] + 0.587 * rgba[4 * i + 1] + 0.114 * rgba[4 * i + 2];
+        total += grey[i];
+      }
+      // The Laplacian split in its two directions: a photo blurred by a moving hand keeps sharp
+      // edges across the movement, so the weaker direction is the one that tells, unless the
+      // other is crisper than any photo that moved (a page of ruled lines has one direction).
+      var across = secondDerivativeVariance(grey, w, h, 1);
+      var down = secondDerivativeVariance(grey, w, h, w);
+      var strong = Math.max(across, down);
+      var sharpness = strong >= CRISP_ONE_WAY ? strong : Math.min(across, down);
+      return { width: size.width, height: size.height, brightness: Math.round(total / (w * h)),
+        sharpness: Math.round(sharpness * 10) / 10 };
+    }).catch(function () { return null; });
+  }
+
+  function secondDerivativeVariance(grey, w, h, step) {
+    var sum = 0, squares = 0, n = 0;
+    for (var y = 1; y < h - 1; y++) {
+      for (var x = 1; x < w - 1; x++) {
+        var at = y * w + x;
+        var v = 2 * grey[at] - grey[at - step] - grey[at + step];
+        sum += v;
+        squares += v * v;
+        n++;
+      }
+    }
+    var mean = sum / n;
+    return squares / n - mean * mean;
+  }
+
+  function issuesOf(m) {
+    if (!m) return [];
+    var found = [];
+    if (m.brightness < DARK_BELOW) found.push("dark");
+    else if (m.sharpness < BLURRED_BELOW) found.push("blurred");
+    if (Math.min(m.width, m.height) < SMALL_BELOW) found.push("small");
+    return found;
+  }
+
+  window.PalmPhotoCheck = { shrink: shrink, measure: measure, issues: issuesOf };
+
   function setFile(input, file) {
     if (input.files[0] === file) return;
     var transfer = new DataTransfer();
@@ -66,16 +134,79 @@
     form.querySelectorAll(".app-file").forEach(function (other) {
       if (other !== input) other.value = "";
     });
+    hideCheck(form);
     shrink(file).then(function (small) {
       setFile(input, small);
       var max = parseInt(form.getAttribute("data-max-bytes"), 10);
       if (max && small.size > max) {
         showError(form, "照片不能超过 " + Math.round(max / 1048576) + "MB");
-        form.querySelector(".app-retry").hidden = true;
+        var retry = form.querySelector(".app-retry");
+        if (retry) retry.hidden = true;
         return;
       }
-      send(form);
+      return measure(small).then(function (m) {
+        var found = record(form, m);
+        if (found.length && form.querySelector(".app-check")) {
+          showCheck(form, found, input, small);
+        } else {
+          send(form);
+        }
+      });
     });
+  });
+
+  // The check's figures travel with the photo (hidden fields), so the choice is recorded with it.
+  function record(form, m) {
+    var found = issuesOf(m);
+    var set = function (name, value) {
+      var field = form.querySelector("input[name='" + name + "']");
+      if (field) field.value = value;
+    };
+    set("check_issues", found.join(","));
+    set("check_kept", "");
+    set("check_brightness", m ? m.brightness : "");
+    set("check_sharpness", m ? m.sharpness : "");
+    return found;
+  }
+
+  // 照片偏暗/可能不清晰,建议重拍: 重拍 opens the camera again, 仍然使用 sends it as it is.
+  function showCheck(form, found, input, file) {
+    var box = form.querySelector(".app-check");
+    var words = found.map(function (code) { return box.getAttribute("data-" + code); });
+    box.querySelector(".app-check-text").textContent = "照片" + words.join("、") + ",建议重拍";
+    var preview = box.querySelector(".app-check-preview");
+    if (preview && window.URL && URL.createObjectURL) {
+      if (preview.src) URL.revokeObjectURL(preview.src);
+      preview.src = URL.createObjectURL(file);
+      preview.hidden = false;
+    }
+    box.hidden = false;
+    box.checkInput = input;
+    box.querySelector(".app-retake").focus();
+  }
+
+  function hideCheck(form) {
+    var box = form && form.querySelector(".app-check");
+    if (box) box.hidden = true;
+  }
+
+  document.addEventListener("click", function (event) {
+    var retake = closest(event.target, ".app-retake");
+    var keep = closest(event.target, ".app-keep");
+    var form = closest(retake || keep, "form.app-upload");
+    if (!form) return;
+    var box = form.querySelector(".app-check");
+    box.hidden = true;
+    if (keep) {
+      form.querySelector("input[name='check_kept']").value = "1";
+      send(form);
+      return;
+    }
+    var retakes = form.querySelector("input[name='check_retakes']");
+    retakes.value = (parseInt(retakes.value, 10) || 0) + 1;
+    var input = box.checkInput || form.querySelector(".app-file");
+    input.value = "";
+    input.click();
   });
 
   document.addEventListener("click", function (event) {
@@ -100,8 +231,10 @@
     var form = closest(event.target, "form.app-upload");
     if (!form) return;
     event.stopPropagation();
-    form.querySelector(".app-progress").hidden = true;
-    form.querySelector(".app-retry").hidden = false;
+    var bar = form.querySelector(".app-progress");
+    var retry = form.querySelector(".app-retry");
+    if (bar) bar.hidden = true;
+    if (retry) retry.hidden = false;
     showError(form, "上传失败,请重试");
   }, true);
 

@@ -62,6 +62,8 @@ EXPECT = {
     "applications.withdraw": OWNER_ONLY,
     "applications.photo": PHOTOS,
     "applications.photo_status": PHOTOS,
+    "applications.fill_from_photo": OWNER_ONLY,
+    "reading.example": PUBLIC,
     "applications.start": SIGNED_IN, "applications.create": SIGNED_IN,
     "applications.start_bundle": SIGNED_IN, "applications.create_bundle": SIGNED_IN,
     # the clerk's review
@@ -127,6 +129,7 @@ HALL_PICKED = {
 }
 WORDS = {  # parts of paths that are not ids, per endpoint
     "applications.photo": {"kind": "thumb"},
+    "reading.example": {"kind": "thumb"},
     "applications.advance": {"to": "processing"},
     "booking.queue_act": {"action": "served"},
     "catalog.admin_export": {"fmt": "yaml"},
@@ -261,6 +264,8 @@ class World:
         db.session.commit()
         self.material = db.session.scalar(select(Material).where(
             Material.item_id == self.item.id).limit(1))
+        self.material.example_key = get_storage().save(_jpeg())  # 示例图: public, like the guide
+        self.material.example_thumb_key = get_storage().save(_jpeg())
         self.invite_id = invite.id
 
     def ids(self, endpoint: str) -> dict:

@@ -23,7 +23,8 @@ def on_s3(app, s3_server):
     app.config.update(saved)
 
 
-def test_a_thumbnail_comes_from_the_bucket_by_presigned_url(app, make_phone, on_s3, tmp_path,
+# on_s3 before make_phone: the demo load then stores its example photos (示例图) in the bucket.
+def test_a_thumbnail_comes_from_the_bucket_by_presigned_url(app, on_s3, make_phone, tmp_path,
                                                             run_jobs, s3_server):
     path = tmp_path / "doc.jpg"
     path.write_bytes(photo(1200, 1600))
