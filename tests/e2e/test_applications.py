@@ -24,7 +24,7 @@ def _upload(page, name, path, run_jobs):
     card.locator("input.app-file").nth(1).set_input_files(str(path))
     card.locator(".app-photo").first.wait_for()
     run_jobs()  # with Redis the worker's part runs here; inline it already ran
-    card.locator(".app-photo img").first.wait_for(timeout=15000)
+    card.locator(".app-photo-link img").first.wait_for(timeout=15000)
 
 
 def _sms(template):
@@ -74,7 +74,7 @@ def test_apply_with_photos_flag_replace_and_accept_with_missing(make_phone, tmp_
     card.locator(".app-retry").click()
     card.locator(".app-photo").first.wait_for()
     run_jobs()
-    card.locator(".app-photo img").first.wait_for(timeout=15000)
+    card.locator(".app-photo-link img").first.wait_for(timeout=15000)
     _upload(page, "法定代表人身份证", paths[2], run_jobs)
     # The new-address proof may be missing at intake: three photos are enough to submit.
     assert _card(page, "新住所使用证明").locator(".app-photo").count() == 0
@@ -82,7 +82,7 @@ def test_apply_with_photos_flag_replace_and_accept_with_missing(make_phone, tmp_
     # Nothing uploaded is lost by closing the tab: a new tab shows all three.
     again = citizen.context.new_page()
     again.goto(page.url)
-    assert again.locator(".app-photo img").count() == 3
+    assert again.locator(".app-photo-link img").count() == 3
     again.close()
 
     page.click("a:has-text('下一步')")

@@ -72,7 +72,7 @@ def test_the_phone_warns_the_worker_reads_and_the_clerk_is_hinted(make_phone, tm
         other_card.locator("input.app-file").nth(1).set_input_files(str(paper))
         other_card.locator(".app-photo").first.wait_for()
         run_jobs()
-        other_card.locator(".app-photo img").first.wait_for(timeout=15000)
+        other_card.locator(".app-photo-link img").first.wait_for(timeout=15000)
     page.click("a:has-text('下一步')")
     page.wait_for_url("**/check")
     page.click("button:has-text('提交预审')")

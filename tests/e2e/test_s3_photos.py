@@ -38,7 +38,7 @@ def test_a_thumbnail_comes_from_the_bucket_by_presigned_url(app, on_s3, make_pho
     card.locator("input.app-file").nth(1).set_input_files(str(path))
     card.locator(".app-photo").first.wait_for()
     run_jobs()
-    card.locator(".app-photo img").first.wait_for(timeout=15000)
+    card.locator(".app-photo-link img").first.wait_for(timeout=15000)
     page.wait_for_function("() => { const i = document.querySelector('.app-photo img');"
                            " return i && i.complete && i.naturalWidth > 0; }", timeout=15000)
     assert 200 in store_hits  # the bytes came from the store, not through the app

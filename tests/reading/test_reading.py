@@ -284,8 +284,8 @@ def test_a_clerk_of_another_hall_sees_no_reading(world):
     world.upload(row, 0, id_photo(seed=3))
     world.client.post(f"/applications/{row.id}/submit")
     world.as_clerk(world.far_clerk)
-    assert world.client.get(f"/applications/photos/{upload_id}/status").status_code == 404
-    assert world.client.get(f"/review/{row.id}").status_code == 404
+    assert world.client.get(f"/applications/photos/{upload_id}/status").status_code == 403
+    assert world.client.get(f"/review/{row.id}").status_code == 403
 
 
 def test_someone_else_cannot_fill_from_my_photos(world):
