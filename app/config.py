@@ -170,7 +170,7 @@ def _sso_settings() -> dict:
 
 def _worker_settings() -> dict:
     """How fast a dead worker's jobs come back, and the SMS sending knobs (see README)."""
-    return {"JOB_STUCK_SECONDS": _int("JOB_STUCK_SECONDS", 30),
+    return {"JOB_STUCK_SECONDS": _int("JOB_STUCK_SECONDS", 60),
             "WORKER_TTL": _int("WORKER_TTL", 60),
             "WORKER_MAINTENANCE_SECONDS": _int("WORKER_MAINTENANCE_SECONDS", 60),
             "SMS_TIMEOUT": float(os.environ.get("SMS_TIMEOUT", 10)),

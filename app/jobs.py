@@ -1,39 +1,41 @@
-"""The job queue: an outbox row in the change's transaction, pushed after the commit.
+"""The job queue. An outbox row, written in the transaction of the change that causes it, owns the
+job's whole life; RQ only carries it to a worker.
 
-With REDIS_URL unset, jobs run inline right after the commit. With Redis, they go to RQ; if
-Redis is down at that moment the row stays pending and the worker's sweep pushes it later.
+Who runs a job, and when (nothing else retries or schedules one):
+- due at `run_at`: pushed right after the commit, or by `flask scheduler` (every
+  OUTBOX_SWEEP_SECONDS) when the row was due later or that push failed (Redis was down);
+- a run that raised is due again after the next of JOB_RETRY_INTERVALS, and `failed` after the last;
+- a row handed out (pushed or running) JOB_STUCK_SECONDS ago and not finished is taken back by the
+  scheduler and handed out again: Redis lost it, or its worker died. A run may last at most
+  JOB_STUCK_SECONDS (RQ stops it then), so a live run is never taken back;
+- daily work (`@job(..., daily_at="03:00")`) is one row per day, written by the scheduler.
+Without REDIS_URL the same rules run inline: right after the commit, and in `flask scheduler`.
 """
 
 import contextvars
 import importlib
 import logging
-import os
-import threading
-import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from flask import current_app, g, has_app_context
 from sqlalchemy import JSON, Index, String, Text, event, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.core.timeutil import utcnow
+from app.core.timeutil import to_local, tz, utcnow
 from app.extensions import db
 
 log = logging.getLogger(__name__)
 
 # Every queue the app uses, highest priority first; the worker listens on all of them.
 QUEUES = ("high", "default", "low")
-JOB_TIMEOUT = 120  # seconds a job may run before RQ kills it
-# A running job renews its lease (the row's updated_at) every third of this; a row whose lease
-# ran out belongs to a dead worker (SIGKILL, lost machine) and the sweep hands it out again.
-# JOB_STUCK_SECONDS overrides it; it must exceed any single blocking call (SMS_TIMEOUT).
-STUCK_AFTER = timedelta(seconds=30)
-LOST_AFTER = timedelta(minutes=10)
 
 _REGISTRY: dict[str, tuple[Callable, str]] = {}
-# Jobs whose pending rows may share one RQ job (one fork, one app context) when pushed together.
-_BATCHED: dict[str, int] = {}
+_DAILY: dict[str, time] = {}
+_current_job: contextvars.ContextVar[int | None] = contextvars.ContextVar("outbox_job",
+                                                                         default=None)
+_worker_app = None
 
 
 class JobStatus:
@@ -57,25 +59,26 @@ class OutboxJob(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     # The request that caused it (X-Request-ID), so the worker's log lines carry it too.
     request_id: Mapped[str | None] = mapped_column(String(64))
+    # A daily job's day ("name@2026-11-23"): the scheduler writes each day's row once.
+    key: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (Index("ix_outbox_job_status_run_at", "status", "run_at"),)
 
 
-def job(name: str, queue: str = "default", batch: int = 1):
+def job(name: str, queue: str = "default", daily_at: str | None = None):
     """Register a function as a job; it takes plain ids and must be safe to run twice.
 
-    With batch > 1, up to that many rows pushed together travel as one RQ job, each row still
-    executed (and recorded) on its own.
+    With daily_at ("HH:MM", local time), `flask scheduler` also writes one row a day for it.
     """
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue}")
 
     def decorate(fn: Callable) -> Callable:
         _REGISTRY[name] = (fn, queue)
-        if batch > 1:
-            _BATCHED[name] = batch
+        if daily_at:
+            _DAILY[name] = time.fromisoformat(daily_at)
         return fn
 
     return decorate
@@ -94,7 +97,7 @@ def enqueue(name: str, *args, run_at: datetime | None = None) -> OutboxJob:
     """Record a job in the current transaction; it is pushed after the commit."""
     _, queue = registry()[name]
     row = OutboxJob(name=name, args=list(args), queue=queue, run_at=run_at or utcnow(),
-                    request_id=_request_id())
+                    request_id=_log_context().request_id())
     db.session.add(row)
     db.session.flush()
     if run_at is None or run_at <= utcnow():
@@ -114,12 +117,44 @@ def _after_rollback(session: Session) -> None:
     session.info.pop("outbox_new", None)
 
 
+def current_job_id() -> int | None:
+    """The outbox row whose function is running now, if any."""
+    return _current_job.get()
+
+
+def finished(job_id: int | None) -> bool:
+    """Whether a job has ended (done, failed or gone), so it will record nothing more."""
+    status = db.session.scalar(select(OutboxJob.status).where(OutboxJob.id == job_id))
+    return status in (None, JobStatus.DONE, JobStatus.FAILED)
+
+
+def settle(ids: list[int]) -> None:
+    """Mark waiting jobs done without running them: another job has done their work."""
+    db.session.execute(update(OutboxJob).where(
+        OutboxJob.id.in_(ids), OutboxJob.status.in_([JobStatus.PENDING, JobStatus.PUSHED])
+    ).values(status=JobStatus.DONE, updated_at=utcnow()))
+
+
+def run_limit() -> timedelta:
+    """JOB_STUCK_SECONDS: the longest a run may take, and how long a row may stay handed out."""
+    return timedelta(seconds=current_app.config["JOB_STUCK_SECONDS"])
+
+
 def redis_connection():
     """A Redis client with short timeouts, so an outage never hangs a request."""
     from redis import Redis
 
     return Redis.from_url(current_app.config["REDIS_URL"], socket_connect_timeout=1,
                           socket_timeout=2, health_check_interval=30)
+
+
+def check_redis_policy(conn) -> None:
+    """Refuse an evicting Redis: it could silently drop queued jobs."""
+    policy = conn.config_get("maxmemory-policy").get("maxmemory-policy")
+    if policy != "noeviction":
+        raise SystemExit(
+            f"Redis maxmemory-policy is '{policy}'; jobs could be evicted. "
+            "Set 'maxmemory-policy noeviction' before starting the worker.")
 
 
 def flush() -> None:
@@ -136,100 +171,59 @@ def flush() -> None:
 
 
 def push(ids: list[int]) -> int:
-    """Hand jobs to RQ; on a Redis error leave them pending for the sweep."""
-    from rq import Queue, Retry
+    """Hand pending rows to RQ, one RQ job each; on a Redis error they stay for the scheduler."""
+    from rq import Queue
 
-    if not ids:
+    rows = db.session.scalars(select(OutboxJob).where(
+        OutboxJob.id.in_(ids), OutboxJob.status == JobStatus.PENDING)).all() if ids else []
+    if not rows:
         return 0
-    rows = db.session.scalars(select(OutboxJob).where(OutboxJob.id.in_(ids))).all()
-    intervals = current_app.config["JOB_RETRY_INTERVALS"]
-    pushed = 0
+    timeout = int(run_limit().total_seconds())
     try:
         conn = redis_connection()
-        for group in _groups(rows):
-            first = group[0]
-            Queue(first.queue, connection=conn).enqueue(
-                "app.jobs.run_in_worker", *[row.id for row in group],
-                job_id=f"outbox-{first.id}-{first.attempts}",
-                retry=Retry(max=len(intervals), interval=intervals), job_timeout=JOB_TIMEOUT,
-                failure_ttl=7 * 86400)
-            db.session.execute(update(OutboxJob).where(
-                OutboxJob.id.in_([row.id for row in group]),
-                OutboxJob.status == JobStatus.PENDING
-            ).values(status=JobStatus.PUSHED, updated_at=utcnow()))
-            pushed += len(group)
-    except Exception as exc:  # noqa: BLE001 - any Redis trouble means "sweep later"
-        log.warning("outbox push failed, %d job(s) left for the sweep: %s", len(rows) - pushed, exc)
+        for name in {row.queue for row in rows}:
+            queue = Queue(name, connection=conn)
+            queue.enqueue_many([queue.prepare_data(
+                "app.jobs.run_in_worker", (row.id,), job_id=_carrier(row), timeout=timeout,
+                result_ttl=0, failure_ttl=86400) for row in rows if row.queue == name])
+    except Exception as exc:  # noqa: BLE001 - any Redis trouble means "the scheduler pushes later"
+        log.warning("outbox push failed, %d job(s) left for the scheduler: %s", len(rows), exc)
         db.session.rollback()
-        return pushed
+        return 0
+    db.session.execute(update(OutboxJob).where(  # a fast worker may have claimed some already
+        OutboxJob.id.in_([row.id for row in rows]), OutboxJob.status == JobStatus.PENDING
+    ).values(status=JobStatus.PUSHED, updated_at=utcnow()))
     db.session.commit()
-    return pushed
+    return len(rows)
 
 
-def _groups(rows: list[OutboxJob]) -> list[list[OutboxJob]]:
-    """One group per row, except rows of a batched job, chunked by its batch size."""
-    groups: list[list[OutboxJob]] = []
-    open_groups: dict[str, list[OutboxJob]] = {}
-    for row in rows:
-        size = _BATCHED.get(row.name, 1)
-        group = open_groups.get(row.name)
-        if size > 1 and group is not None and len(group) < size:
-            group.append(row)
-            continue
-        groups.append([row])
-        if size > 1:
-            open_groups[row.name] = groups[-1]
-    return groups
+def _carrier(row: OutboxJob) -> str:
+    """The RQ job that carries this row's next run (a new one after each run)."""
+    return f"outbox-{row.id}-{row.attempts}"
 
 
-def _final_attempt() -> bool:
-    from rq import get_current_job
-
-    current = get_current_job()
-    return current is None or not current.retries_left
-
-
-def stuck_after() -> timedelta:
-    """How long a running job may go without renewing its lease before it counts as lost."""
-    seconds = current_app.config.get("JOB_STUCK_SECONDS")
-    return timedelta(seconds=seconds) if seconds else STUCK_AFTER
-
-
-def execute(job_id: int, *, final: bool | None = None) -> str:
-    """Run one outbox job; re-reads state, records the outcome, re-raises for RQ's retry."""
+def execute(job_id: int) -> str:
+    """Run one row unless it has ended or a live run holds it; record the outcome on it."""
     row = db.session.get(OutboxJob, job_id, with_for_update=True)
-    if row is None or row.status in (JobStatus.DONE, JobStatus.FAILED):
+    live = row is not None and row.status == JobStatus.RUNNING and (
+        row.updated_at > utcnow() - run_limit())
+    if row is None or live or row.status in (JobStatus.DONE, JobStatus.FAILED):
         status = row.status if row else "missing"  # read before the rollback expires it
         db.session.rollback()
         return status
-    if row.status == JobStatus.RUNNING and row.updated_at > utcnow() - stuck_after():
-        db.session.rollback()  # a live worker holds it (RQ re-ran an abandoned copy)
-        return JobStatus.RUNNING
-    row.status, row.attempts = JobStatus.RUNNING, row.attempts + 1
-    row.updated_at = utcnow()
+    row.status, row.attempts, row.updated_at = JobStatus.RUNNING, row.attempts + 1, utcnow()
     name, args, request_id = row.name, list(row.args), row.request_id  # before the commit
     db.session.commit()
-    fn, _ = registry()[name]
-    lease = _Lease(job_id) if current_app.config.get("REDIS_URL") else None
     token = _current_job.set(job_id)
     log_token = _log_context().bind(job=name, job_id=job_id, request_id=request_id)
     try:
-        fn(*args)
-    except Exception as exc:
-        if lease:
-            lease.stop()
+        registry()[name][0](*args)
+    except Exception as exc:  # noqa: BLE001 - kept on the row; the outbox retries it
         db.session.rollback()
-        if final is None:
-            final = bool(current_app.config.get("REDIS_URL")) and _final_attempt()
-        _record_failure(job_id, exc, final)
-        if current_app.config.get("REDIS_URL"):
-            raise
-        return db.session.get(OutboxJob, job_id).status
+        return _record_failure(job_id, exc)
     finally:
         _current_job.reset(token)
         _log_context().reset(log_token)
-    if lease:
-        lease.stop()
     db.session.execute(update(OutboxJob).where(OutboxJob.id == job_id).values(
         status=JobStatus.DONE, last_error=None, updated_at=utcnow()))
     db.session.commit()
@@ -237,45 +231,22 @@ def execute(job_id: int, *, final: bool | None = None) -> str:
     return JobStatus.DONE
 
 
-class _Lease:
-    """Renew a running job's updated_at from a side thread, so the sweep can tell it is alive."""
-
-    def __init__(self, job_id: int):
-        self.job_id, self.stopped = job_id, threading.Event()
-        self.engine = db.engine
-        self.period = stuck_after().total_seconds() / 3
-        self.thread = threading.Thread(target=self._renew, name=f"lease-{job_id}", daemon=True)
-        self.thread.start()
-
-    def _renew(self) -> None:
-        while not self.stopped.wait(self.period):
-            try:
-                with self.engine.begin() as conn:
-                    conn.execute(update(OutboxJob).where(
-                        OutboxJob.id == self.job_id, OutboxJob.status == JobStatus.RUNNING
-                    ).values(updated_at=utcnow()))
-            except Exception:  # noqa: BLE001 - a missed renewal only risks a duplicate run
-                log.warning("could not renew the lease of job #%s", self.job_id)
-
-    def stop(self) -> None:
-        self.stopped.set()
-        self.thread.join(timeout=5)
-
-
-def _record_failure(job_id: int, exc: Exception, final: bool) -> None:
+def _record_failure(job_id: int, exc: Exception) -> str:
+    """Due again after the next retry interval, or failed for good after the last."""
     row = db.session.get(OutboxJob, job_id)
     log.exception("job %s #%s failed (attempt %s)", row.name, job_id, row.attempts)
-    _count_failure(row.name)
-    row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    from app.ops import metrics  # palm_job_failures_total
+
+    metrics.job_failed(row.name)
     intervals = current_app.config["JOB_RETRY_INTERVALS"]
-    if final or row.attempts > len(intervals):
+    row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    if row.attempts > len(intervals):
         row.status = JobStatus.FAILED
-    elif current_app.config.get("REDIS_URL"):
-        row.status = JobStatus.PUSHED  # RQ holds the retry
     else:
         row.status = JobStatus.PENDING
         row.run_at = utcnow() + timedelta(seconds=intervals[row.attempts - 1])
     db.session.commit()
+    return row.status
 
 
 def _log_context():
@@ -284,36 +255,52 @@ def _log_context():
     return context
 
 
-def _request_id() -> str | None:
-    return _log_context().request_id()
+def run_in_worker(job_id: int) -> str:
+    """RQ's entry point: execute() the row in a fresh app context of this process's app."""
+    global _worker_app
+    if _worker_app is None:
+        from app import create_app
+
+        _worker_app = current_app._get_current_object() if has_app_context() else create_app()
+    with _worker_app.app_context():
+        return execute(job_id)
 
 
-def _count_failure(name: str) -> None:
-    from app.ops import metrics  # palm_job_failures_total (app/ops/metrics.py)
-
-    metrics.job_failed(name)
+def tick(now: datetime | None = None) -> int:
+    """One round of `flask scheduler`: the day's rows, then sweep(); how many it handed out."""
+    now = now or utcnow()
+    registry()
+    for name, at in _DAILY.items():
+        day = to_local(now).date() - timedelta(days=int(to_local(now).time() < at))
+        key = f"{name}@{day.isoformat()}"
+        if db.session.scalar(select(OutboxJob.id).where(OutboxJob.key == key)) is None:
+            due = datetime.combine(day, at, tzinfo=tz()).astimezone(UTC).replace(tzinfo=None)
+            db.session.add(OutboxJob(name=name, args=[], queue=_REGISTRY[name][1], key=key,
+                                     run_at=due))
+    try:
+        db.session.commit()
+    except IntegrityError:  # another scheduler wrote that day's row first
+        db.session.rollback()
+    return sweep(now)
 
 
 def sweep(now: datetime | None = None) -> int:
-    """Push (or run inline) what is due: pending rows, lost pushes, jobs of a dead worker."""
+    """Take back rows that went missing, then hand out (or run inline) every row that is due."""
     now = now or utcnow()
-    intervals = current_app.config["JOB_RETRY_INTERVALS"]
-    stuck = db.session.scalars(select(OutboxJob).where(
-        OutboxJob.status.in_([JobStatus.RUNNING, JobStatus.PUSHED]),
-        OutboxJob.updated_at < now - stuck_after()).with_for_update(skip_locked=True)).all()
-    for row in stuck:
-        if row.status == JobStatus.PUSHED and row.updated_at > now - LOST_AFTER:
-            continue
-        if row.attempts > len(intervals):
-            row.status, row.last_error = JobStatus.FAILED, row.last_error or "worker lost the job"
-        else:
-            row.status = JobStatus.PENDING
+    stale = db.session.scalars(select(OutboxJob).where(
+        OutboxJob.status.in_([JobStatus.PUSHED, JobStatus.RUNNING]),
+        OutboxJob.updated_at < now - run_limit()).with_for_update(skip_locked=True)).all()
+    waiting = _still_queued([row for row in stale if row.status == JobStatus.PUSHED])
+    for row in stale:
+        if row.id in waiting:
+            continue  # behind others in its queue: not lost
+        given_up = row.attempts > len(current_app.config["JOB_RETRY_INTERVALS"])
+        row.status = JobStatus.FAILED if given_up else JobStatus.PENDING
+        row.last_error = "worker lost the job" if given_up else row.last_error
     db.session.commit()
     due = db.session.scalars(select(OutboxJob.id).where(
         OutboxJob.status == JobStatus.PENDING, OutboxJob.run_at <= now
     ).order_by(OutboxJob.id).limit(500)).all()
-    if not due:
-        return 0
     if current_app.config.get("REDIS_URL"):
         return push(list(due))
     for job_id in due:
@@ -321,82 +308,19 @@ def sweep(now: datetime | None = None) -> int:
     return len(due)
 
 
-_worker_app = None
-_SWEEPING = threading.Lock()  # held by the sweeper thread while it sweeps (see prepare_worker)
-_current_job: contextvars.ContextVar[int | None] = contextvars.ContextVar("outbox_job",
-                                                                         default=None)
+def _still_queued(rows: list[OutboxJob]) -> set[int]:
+    """The ids of the rows whose RQ job still waits in its queue (all when Redis is away)."""
+    if not rows or not current_app.config.get("REDIS_URL"):
+        return set()
+    from rq.job import Job
+    from rq.job import JobStatus as RQStatus
 
-
-def current_job_id() -> int | None:
-    """The outbox row whose function is running now, if any."""
-    return _current_job.get()
-
-
-def run_in_worker(job_id: int, *more_ids: int) -> str:
-    """RQ's entry point: one app per worker process, then execute() each outbox row."""
-    global _worker_app
-    if _worker_app is None:
-        from app import create_app
-
-        _worker_app = create_app()
-    with _worker_app.app_context():
-        if not more_ids:
-            return execute(job_id)
-        error = None
-        for one in (job_id, *more_ids):
-            try:
-                execute(one)
-            except Exception as exc:  # noqa: BLE001 - run the rest; RQ retries the group
-                error = error or exc
-        if error:
-            raise error  # done rows are skipped on the retry, failed ones run again
-        return JobStatus.DONE
-
-
-def prepare_worker(app) -> None:
-    """Let forked work horses reuse the worker's app, each with its own database connections."""
-    global _worker_app
-    _worker_app = app
-    with app.app_context():
-        engine = db.engine
-
-    def in_child():
-        _SWEEPING.release()
-        engine.dispose(close=False)  # never talk on the parent's pooled sockets: open our own
-
-    # Fork only between sweeps: a horse forked while the sweeper thread sat inside a driver (or
-    # SQLite's own mutexes) would inherit its locks held, and hang on them.
-    os.register_at_fork(before=_SWEEPING.acquire, after_in_parent=_SWEEPING.release,
-                        after_in_child=in_child)
-
-
-def check_redis_policy(conn) -> None:
-    """Refuse an evicting Redis: it could silently drop queued jobs."""
-    policy = conn.config_get("maxmemory-policy").get("maxmemory-policy")
-    if policy != "noeviction":
-        raise SystemExit(
-            f"Redis maxmemory-policy is '{policy}'; jobs could be evicted. "
-            "Set 'maxmemory-policy noeviction' before starting the worker.")
-
-
-def start_sweeper(app, interval: float) -> threading.Thread:
-    """Sweep the outbox every `interval` seconds in a daemon thread."""
-
-    def loop():
-        while True:
-            with _SWEEPING, app.app_context():
-                try:
-                    sweep()
-                except Exception:  # noqa: BLE001 - the sweep must outlive a bad minute
-                    log.exception("outbox sweep failed")
-                    db.session.rollback()
-                finally:
-                    db.session.remove()
-            time.sleep(interval)
-
-    thread = threading.Thread(target=loop, name="outbox-sweeper", daemon=True)
-    thread.start()
-    return thread
+    try:
+        carriers = Job.fetch_many([_carrier(row) for row in rows], redis_connection())
+    except Exception:  # noqa: BLE001 - Redis away: nothing can be pushed now anyway
+        return {row.id for row in rows}
+    return {row.id for row, carrier in zip(rows, carriers, strict=True)
+            if carrier is not None and carrier.get_status(refresh=False) == RQStatus.QUEUED}
 
 
 def init_app(app) -> None:
@@ -412,5 +336,5 @@ def init_app(app) -> None:
         if exc is None and g.get("outbox_ready"):
             try:
                 flush()
-            except Exception:  # noqa: BLE001 - teardown must not raise; the sweep retries
+            except Exception:  # noqa: BLE001 - teardown must not raise; the scheduler retries
                 log.exception("outbox flush at teardown failed")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, func, or_, select
 
 from app import jobs
 from app.core.models import audit
@@ -151,10 +151,7 @@ def _send_batch(batch: list[SmsMessage], now: datetime) -> dict[int, str]:
     # transaction, and spare the worker a round of locks and commits for each.
     spared = [row.send_job_id for row in batch if row.send_job_id not in (None, claim)]
     if spared:
-        db.session.execute(update(jobs.OutboxJob).where(
-            jobs.OutboxJob.id.in_(spared),
-            jobs.OutboxJob.status.in_([jobs.JobStatus.PENDING, jobs.JobStatus.PUSHED]),
-        ).values(status=jobs.JobStatus.DONE, updated_at=utcnow()))
+        jobs.settle(spared)
     items = _items(batch)  # read before the commit expires the rows
     ids = [row.id for row in batch]
     db.session.commit()  # claimed: a second run of any of these jobs now does nothing
@@ -267,13 +264,12 @@ def _fail_and_retry(message: SmsMessage, to: SmsStatus, reason: str, now: dateti
 def _claim_is_dead(message: SmsMessage, now: datetime) -> bool:
     """Whether the job that claimed this unanswered message can no longer record an answer."""
     if message.claim_job_id is None:  # claimed outside a job: only time can tell
-        window = jobs.stuck_after() + timedelta(seconds=current_app.config.get("SMS_TIMEOUT", 10))
+        window = jobs.run_limit() + timedelta(seconds=current_app.config.get("SMS_TIMEOUT", 10))
         return message.sending_at is None or message.sending_at < now - window
     if message.claim_job_id == jobs.current_job_id():
-        return True  # our own earlier run: execute() re-runs a job only once its lease ran out
-    claimer = db.session.get(jobs.OutboxJob, message.claim_job_id)
+        return True  # our own earlier run: a row runs again only once that run is over
     # Running, or handed out again (its re-run recovers the batch): leave it to the claimer.
-    return claimer is None or claimer.status in (jobs.JobStatus.DONE, jobs.JobStatus.FAILED)
+    return jobs.finished(message.claim_job_id)
 
 
 def _recover_batch(message: SmsMessage, now: datetime) -> str:

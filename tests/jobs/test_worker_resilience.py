@@ -48,10 +48,11 @@ def test_worker_says_clearly_when_redis_is_unreachable(app, tmp_path):
 
 
 def test_redis_outage_loses_no_sign_in(app, client, auth, monkeypatch, redis_server,
-                                       flask_worker):
+                                       flask_worker, flask_scheduler):
     server = redis_server()
     monkeypatch.setitem(app.config, "REDIS_URL", server.url)
     worker = flask_worker(server.url)
+    flask_scheduler(server.url)
     wait_until(lambda: _worker_ready(server.url), 30, "the worker did not start")
 
     server.stop()  # Redis goes away while people are using the service
@@ -62,7 +63,7 @@ def test_redis_outage_loses_no_sign_in(app, client, auth, monkeypatch, redis_ser
     assert job.status == JobStatus.PENDING and message.status == SmsStatus.QUEUED
     db.session.rollback()
 
-    server.start()  # same port: the worker reconnects and its sweep pushes the job
+    server.start()  # same port: the worker reconnects and the scheduler pushes the job
     wait_until(lambda: fresh(lambda: db.session.get(SmsMessage, message.id).status
                              == SmsStatus.DELIVERED
                              and db.session.get(OutboxJob, job.id).status == JobStatus.DONE), 60,
@@ -70,20 +71,20 @@ def test_redis_outage_loses_no_sign_in(app, client, auth, monkeypatch, redis_ser
                + worker.output()[-12000:])
 
 
-def test_redis_outage_at_commit_then_sweep_pushes(app, monkeypatch, redis_server, run_jobs):
-    """Without a worker running: the commit survives the outage and `flask jobs sweep` delivers."""
+def test_redis_outage_at_commit_then_the_scheduler_pushes(app, monkeypatch, redis_server):
+    """Without a worker running: the commit survives the outage and `flask scheduler` pushes."""
     server = redis_server()
     monkeypatch.setitem(app.config, "REDIS_URL", server.url)
     server.stop()
-    message = queue_sms("13900002222", "login_code", {"code": "123456"}, key="outage-1")
+    message_id = queue_sms("13900002222", "login_code", {"code": "123456"}, key="outage-1").id
     db.session.commit()
     jobs.flush()
-    assert fresh(lambda: db.session.get(SmsMessage, message.id).status) == SmsStatus.QUEUED
+    assert fresh(lambda: db.session.get(SmsMessage, message_id).status) == SmsStatus.QUEUED
     server.start()
-    result = app.test_cli_runner().invoke(args=["jobs", "sweep"])
-    assert "swept 1 job(s)" in result.output
+    result = app.test_cli_runner().invoke(args=["scheduler", "--once"])
+    assert "handed out" in result.output, result.output
     SimpleWorker(["high"], connection=Redis.from_url(server.url)).work(burst=True)
-    assert fresh(lambda: db.session.get(SmsMessage, message.id).status) == SmsStatus.DELIVERED
+    assert fresh(lambda: db.session.get(SmsMessage, message_id).status) == SmsStatus.DELIVERED
 
 
 class BlackHole:
@@ -114,7 +115,7 @@ class BlackHole:
 
 @pytest.mark.parametrize("mode", ["--fork", "--no-fork"])
 def test_a_job_killed_mid_send_is_handed_out_again_within_the_bound(
-        app, monkeypatch, redis_server, flask_worker, mode):
+        app, monkeypatch, redis_server, flask_worker, flask_scheduler, mode):
     stuck, sweep = 3, 1
     server = redis_server()
     hole = BlackHole()
@@ -129,10 +130,12 @@ def test_a_job_killed_mid_send_is_handed_out_again_within_the_bound(
         message = queue_sms("13900003333", "rating_reply", {"link": "https://x.cn/t/a"}, key="k")
         db.session.commit()
         jobs.flush()
+        flask_scheduler(server.url, **settings)
         first = flask_worker(server.url, mode, **settings)
         wait_until(lambda: hole.requests, 60,
                    lambda: "the worker never called the provider:\n" + first.output()[-5000:])
-        job = fresh(lambda: db.session.scalar(select(OutboxJob)))
+        job = fresh(lambda: db.session.scalar(select(OutboxJob).where(
+            OutboxJob.name == "sms.send")))
         assert job.status == JobStatus.RUNNING
         first.kill()  # SIGKILL to the worker and its work horse, in the middle of the send
         killed_at = time.monotonic()
