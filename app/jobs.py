@@ -12,6 +12,7 @@ Who runs a job, and when (nothing else retries or schedules one):
 Without REDIS_URL the same rules run inline: right after the commit, and in `flask scheduler`.
 """
 
+import contextlib
 import contextvars
 import importlib
 import logging
@@ -32,9 +33,11 @@ log = logging.getLogger(__name__)
 QUEUES = ("high", "default", "low")
 
 _REGISTRY: dict[str, tuple[Callable, str]] = {}
+_BATCHED: dict[str, int] = {}  # rows of these jobs pushed together share one RQ job
 _DAILY: dict[str, time] = {}
 _current_job: contextvars.ContextVar[int | None] = contextvars.ContextVar("outbox_job",
                                                                          default=None)
+_in_worker: contextvars.ContextVar[bool] = contextvars.ContextVar("in_worker", default=False)
 _worker_app = None
 
 
@@ -59,7 +62,8 @@ class OutboxJob(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     # The request that caused it (X-Request-ID), so the worker's log lines carry it too.
     request_id: Mapped[str | None] = mapped_column(String(64))
-    # A daily job's day ("name@2026-11-23"): the scheduler writes each day's row once.
+    # The RQ job that carries it while pushed; a daily job's day ("name@2026-11-23").
+    carrier: Mapped[str | None] = mapped_column(String(64))
     key: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -67,16 +71,18 @@ class OutboxJob(db.Model):
     __table_args__ = (Index("ix_outbox_job_status_run_at", "status", "run_at"),)
 
 
-def job(name: str, queue: str = "default", daily_at: str | None = None):
+def job(name: str, queue: str = "default", batch: int = 1, daily_at: str | None = None):
     """Register a function as a job; it takes plain ids and must be safe to run twice.
 
-    With daily_at ("HH:MM", local time), `flask scheduler` also writes one row a day for it.
+    With batch > 1, up to that many rows pushed together travel as one RQ job (each still run
+    and recorded on its own). With daily_at ("HH:MM", local), `flask scheduler` writes a row a day.
     """
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue}")
 
     def decorate(fn: Callable) -> Callable:
         _REGISTRY[name] = (fn, queue)
+        _BATCHED[name] = batch
         if daily_at:
             _DAILY[name] = time.fromisoformat(daily_at)
         return fn
@@ -171,34 +177,50 @@ def flush() -> None:
 
 
 def push(ids: list[int]) -> int:
-    """Hand pending rows to RQ, one RQ job each; on a Redis error they stay for the scheduler."""
+    """Hand pending rows to RQ in one round trip; on a Redis error they stay for the scheduler."""
     from rq import Queue
 
     rows = db.session.scalars(select(OutboxJob).where(
         OutboxJob.id.in_(ids), OutboxJob.status == JobStatus.PENDING)).all() if ids else []
-    if not rows:
-        return 0
-    timeout = int(run_limit().total_seconds())
+    groups, limit = _groups(rows), int(run_limit().total_seconds())
     try:
         conn = redis_connection()
-        for name in {row.queue for row in rows}:
-            queue = Queue(name, connection=conn)
-            queue.enqueue_many([queue.prepare_data(
-                "app.jobs.run_in_worker", (row.id,), job_id=_carrier(row), timeout=timeout,
-                result_ttl=0, failure_ttl=86400) for row in rows if row.queue == name])
+        with conn.pipeline() as pipe:
+            for group in groups:  # RQ's timeout is a backstop: each run stops at the limit
+                queue = Queue(group[0].queue, connection=conn)
+                ids = tuple(row.id for row in group)
+                queue.enqueue_many([queue.prepare_data(
+                    "app.jobs.run_in_worker", ids, job_id=_carrier(group[0]),
+                    timeout=limit * len(ids) + 60, result_ttl=0, failure_ttl=86400)], pipe)
+            pipe.execute()
     except Exception as exc:  # noqa: BLE001 - any Redis trouble means "the scheduler pushes later"
         log.warning("outbox push failed, %d job(s) left for the scheduler: %s", len(rows), exc)
         db.session.rollback()
         return 0
-    db.session.execute(update(OutboxJob).where(  # a fast worker may have claimed some already
-        OutboxJob.id.in_([row.id for row in rows]), OutboxJob.status == JobStatus.PENDING
-    ).values(status=JobStatus.PUSHED, updated_at=utcnow()))
+    for group in groups:  # a fast worker may have claimed some already
+        db.session.execute(update(OutboxJob).where(
+            OutboxJob.id.in_([row.id for row in group]), OutboxJob.status == JobStatus.PENDING
+        ).values(status=JobStatus.PUSHED, carrier=_carrier(group[0]), updated_at=utcnow()))
     db.session.commit()
     return len(rows)
 
 
+def _groups(rows: list[OutboxJob]) -> list[list[OutboxJob]]:
+    """One group per row, except rows of a batched job: chunks of its batch size."""
+    groups: list[list[OutboxJob]] = []
+    open_groups: dict[str, list[OutboxJob]] = {}
+    for row in sorted(rows, key=lambda row: row.id):
+        group = open_groups.get(row.name)
+        if group is not None and len(group) < _BATCHED.get(row.name, 1):
+            group.append(row)
+        else:
+            groups.append([row])
+            open_groups[row.name] = groups[-1]
+    return groups
+
+
 def _carrier(row: OutboxJob) -> str:
-    """The RQ job that carries this row's next run (a new one after each run)."""
+    """The id of the RQ job that carries a group, new for each run of its first row."""
     return f"outbox-{row.id}-{row.attempts}"
 
 
@@ -217,7 +239,8 @@ def execute(job_id: int) -> str:
     token = _current_job.set(job_id)
     log_token = _log_context().bind(job=name, job_id=job_id, request_id=request_id)
     try:
-        registry()[name][0](*args)
+        with _stopped_at_run_limit():
+            registry()[name][0](*args)
     except Exception as exc:  # noqa: BLE001 - kept on the row; the outbox retries it
         db.session.rollback()
         return _record_failure(job_id, exc)
@@ -255,15 +278,29 @@ def _log_context():
     return context
 
 
-def run_in_worker(job_id: int) -> str:
-    """RQ's entry point: execute() the row in a fresh app context of this process's app."""
+def run_in_worker(*job_ids: int) -> None:
+    """RQ's entry point: execute() each row in a fresh app context of this process's app."""
     global _worker_app
     if _worker_app is None:
         from app import create_app
 
         _worker_app = current_app._get_current_object() if has_app_context() else create_app()
-    with _worker_app.app_context():
-        return execute(job_id)
+    token = _in_worker.set(True)
+    try:
+        with _worker_app.app_context():
+            for job_id in job_ids:
+                execute(job_id)
+    finally:
+        _in_worker.reset(token)
+
+
+def _stopped_at_run_limit():
+    """In a worker, stop a run at JOB_STUCK_SECONDS with RQ's own timeout exception."""
+    if not _in_worker.get():
+        return contextlib.nullcontext()
+    from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
+
+    return UnixSignalDeathPenalty(int(run_limit().total_seconds()), JobTimeoutException)
 
 
 def tick(now: datetime | None = None) -> int:
@@ -315,12 +352,14 @@ def _still_queued(rows: list[OutboxJob]) -> set[int]:
     from rq.job import Job
     from rq.job import JobStatus as RQStatus
 
+    carriers = sorted({row.carrier for row in rows if row.carrier})
     try:
-        carriers = Job.fetch_many([_carrier(row) for row in rows], redis_connection())
+        found = Job.fetch_many(carriers, redis_connection())
     except Exception:  # noqa: BLE001 - Redis away: nothing can be pushed now anyway
         return {row.id for row in rows}
-    return {row.id for row, carrier in zip(rows, carriers, strict=True)
-            if carrier is not None and carrier.get_status(refresh=False) == RQStatus.QUEUED}
+    waiting = {carrier for carrier, rq_job in zip(carriers, found, strict=True)
+               if rq_job is not None and rq_job.get_status(refresh=False) == RQStatus.QUEUED}
+    return {row.id for row in rows if row.carrier in waiting}
 
 
 def init_app(app) -> None:

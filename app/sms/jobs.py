@@ -4,7 +4,7 @@ from app.jobs import job
 from app.sms import services
 
 
-@job("sms.send", queue="high")
+@job("sms.send", queue="high", batch=100)
 def send_sms(message_id: int) -> str:
     """Send one SMS (with a batch of others due alongside it); safe to run twice."""
     return services.send(message_id)

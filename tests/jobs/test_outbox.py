@@ -158,18 +158,31 @@ def _sleepy(seconds):
     CALLS.append("woke")
 
 
-def test_each_row_is_one_rq_job_without_rq_retries(app, monkeypatch, redis_server):
-    from rq import Queue
+@jobs.job("test.batched", queue="low", batch=10)
+def _batched(value):
+    CALLS.append(value)
+
+
+def test_rq_carries_rows_without_retries_of_its_own(app, monkeypatch, redis_server):
+    """One RQ job per row, or per batch of a batched job's rows pushed together."""
+    from rq import Queue, SimpleWorker
 
     server = redis_server()
+    conn = Redis.from_url(server.url)
     monkeypatch.setitem(app.config, "REDIS_URL", server.url)
-    rows = [jobs.enqueue("test.record", n) for n in range(3)]
+    for n in range(12):
+        jobs.enqueue("test.batched", n)
+    single = jobs.enqueue("test.record", 99)
     db.session.commit()
     jobs.flush()
-    queued = Queue("low", connection=Redis.from_url(server.url)).jobs
-    assert sorted(job.id for job in queued) == sorted(f"outbox-{row.id}-0" for row in rows)
-    assert all(job.retries_left is None and job.timeout == app.config["JOB_STUCK_SECONDS"]
-               for job in queued)
+    queued = Queue("low", connection=conn).jobs
+    assert sorted(len(job.args) for job in queued) == [1, 2, 10]
+    assert f"outbox-{single.id}-0" in {job.id for job in queued}
+    assert all(job.retries_left is None for job in queued)
+    SimpleWorker(["low"], connection=conn).work(burst=True)
+    assert sorted(CALLS) == [*range(12), 99]
+    db.session.expire_all()
+    assert {row.status for row in db.session.query(OutboxJob)} == {JobStatus.DONE}
 
 
 def test_a_failed_run_is_due_again_on_the_outbox_clock_not_rqs(app, monkeypatch, redis_server):
