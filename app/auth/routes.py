@@ -11,6 +11,7 @@ from app.auth.services import (
     AuthError,
     check_code,
     citizen_for_phone,
+    code_not_sent,
     issue_code,
     normalize_phone,
     staff_login,
@@ -75,7 +76,8 @@ def verify():
     if not phone:
         return redirect(url_for("auth.login", next=next_url))
     if request.method == "GET":
-        return render_template("auth/verify.html", masked=mask_phone(phone), next=next_url)
+        return render_template("auth/verify.html", masked=mask_phone(phone), next=next_url,
+                               error=code_not_sent(phone))
     code = request.form.get("code", "").strip()
     try:
         if not (len(code) == 6 and code.isdigit()):
