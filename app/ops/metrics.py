@@ -29,6 +29,9 @@ REQUEST_SECONDS = Histogram(
     ["endpoint", "method", "status"], buckets=BUCKETS, registry=None)
 JOB_FAILURES = Counter("palm_job_failures", "Failed job runs (each attempt), by job name",
                        ["job"], registry=None)
+RATELIMIT_FALLBACKS = Counter(
+    "palm_ratelimit_fallbacks", "Times a web process moved its rate limits to memory (Redis away)",
+    registry=None)
 
 
 def multiprocess() -> bool:
@@ -136,6 +139,7 @@ def registry() -> CollectorRegistry:
         mp.MultiProcessCollector(reg)
     else:
         reg.register(REQUEST_SECONDS)
+        reg.register(RATELIMIT_FALLBACKS)
         if not current_app.config.get("REDIS_URL"):
             reg.register(JOB_FAILURES)
     reg.register(StateCollector(current_app.config))
