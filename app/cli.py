@@ -110,6 +110,8 @@ def _worker_class(fork: bool):
 
     class PalmWorker(Worker if fork else SimpleWorker):
         stop_requested = False
+        # Ask a Redis that went away again this often (RQ's default backs off to a minute).
+        max_connection_wait_time = float(current_app.config["OUTBOX_SWEEP_SECONDS"])
 
         def request_stop(self, signum, frame):
             self.stop_requested = True

@@ -4,8 +4,9 @@ killed by tests."""
 import os
 import shutil
 
+import httpx
 import pytest
-from jobs.spare_services import FlaskProcess, RedisServer
+from jobs.spare_services import FlaskProcess, RedisServer, free_port, wait_until
 
 
 @pytest.fixture
@@ -59,3 +60,28 @@ def flask_scheduler(app, tmp_path):
     yield start
     for process in started:
         process.kill()
+
+
+@pytest.fixture
+def flask_web(app, tmp_path):
+    """The web app served by `flask run` on a spare port; returns its process and base URL."""
+    start, started = _flask_processes(app, tmp_path, "run")
+
+    def serve(redis_url: str, **settings) -> tuple[FlaskProcess, str]:
+        port = free_port()
+        process = start(redis_url, "--port", str(port), **settings)
+        base = f"http://127.0.0.1:{port}"
+        wait_until(lambda: _answers(base), 60, lambda: "the web app did not start:\n"
+                   + process.output()[-3000:])
+        return process, base
+
+    yield serve
+    for process in started:
+        process.kill()
+
+
+def _answers(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/healthz", timeout=2).status_code in (200, 503)
+    except httpx.HTTPError:
+        return False

@@ -47,30 +47,6 @@ def test_worker_says_clearly_when_redis_is_unreachable(app, tmp_path):
     assert done.returncode != 0 and "Cannot reach Redis" in done.stderr
 
 
-def test_redis_outage_loses_no_sign_in(app, client, auth, monkeypatch, redis_server,
-                                       flask_worker, flask_scheduler):
-    server = redis_server()
-    monkeypatch.setitem(app.config, "REDIS_URL", server.url)
-    worker = flask_worker(server.url)
-    flask_scheduler(server.url)
-    wait_until(lambda: _worker_ready(server.url), 30, "the worker did not start")
-
-    server.stop()  # Redis goes away while people are using the service
-    auth.login_citizen("13900001111")  # asks for a code, reads it from the row, signs in
-    assert client.get("/me").status_code == 200
-    message = db.session.scalar(select(SmsMessage).where(SmsMessage.phone == "13900001111"))
-    job = db.session.scalar(select(OutboxJob).where(OutboxJob.name == "sms.send"))
-    assert job.status == JobStatus.PENDING and message.status == SmsStatus.QUEUED
-    db.session.rollback()
-
-    server.start()  # same port: the worker reconnects and the scheduler pushes the job
-    wait_until(lambda: fresh(lambda: db.session.get(SmsMessage, message.id).status
-                             == SmsStatus.DELIVERED
-                             and db.session.get(OutboxJob, job.id).status == JobStatus.DONE), 60,
-               lambda: "the job kept in the outbox was not sent after Redis came back:\n"
-               + worker.output()[-12000:])
-
-
 def test_redis_outage_at_commit_then_the_scheduler_pushes(app, monkeypatch, redis_server):
     """Without a worker running: the commit survives the outage and `flask scheduler` pushes."""
     server = redis_server()
