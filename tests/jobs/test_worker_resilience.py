@@ -4,6 +4,7 @@ Each test starts its own redis-server on a spare loopback port (never the shared
 stop, restart or misconfigure it.
 """
 
+import io
 import json
 import socket
 import subprocess
@@ -17,6 +18,7 @@ from rq import SimpleWorker, Worker
 from sqlalchemy import select
 
 from app import jobs
+from app.applications.models import Application, Upload
 from app.extensions import db
 from app.jobs import JobStatus, OutboxJob
 from app.sms.models import SmsMessage, SmsStatus
@@ -135,3 +137,62 @@ def test_a_job_killed_mid_send_is_handed_out_again_within_the_bound(
     assert "中断" in row.reason and row.next_retry_at is not None  # visible, and retried later
     assert hole.requests == 1  # nothing was sent again behind anyone's back
 
+
+
+def test_a_job_killed_mid_compression_is_handed_out_again_within_the_bound(
+        app, client, auth, monkeypatch, redis_server, flask_worker, flask_scheduler, s3_server):
+    """The first worker's photo store hangs (a black hole), so it is killed mid-compression."""
+    stuck, sweep = 3, 1
+    server, hole = redis_server(), BlackHole()
+    store = {key: value for key, value in s3_server.settings(
+        s3_server.new_bucket(f"palm-kill-{time.monotonic_ns()}")).items() if value is not None}
+    for key, value in {**store, "REDIS_URL": server.url}.items():
+        monkeypatch.setitem(app.config, key, value)
+    settings = {**store, "JOB_STUCK_SECONDS": stuck, "OUTBOX_SWEEP_SECONDS": sweep}
+    upload_id = _upload_a_photo(client, auth)  # its compression waits in Redis
+    try:
+        first = flask_worker(server.url, "--no-fork", **{
+            **settings, "S3_ENDPOINT_URL": f"http://127.0.0.1:{hole.port}"})
+        wait_until(lambda: hole.requests and fresh(_compression).status == JobStatus.RUNNING,
+                   60, lambda: "the worker never started compressing:\n" + first.output()[-5000:])
+        first.kill()  # SIGKILL in the middle of reading the original
+        killed_at = time.monotonic()
+        flask_scheduler(server.url, **settings)
+        second = flask_worker(server.url, "--no-fork", **settings)
+        wait_until(lambda: fresh(lambda: db.session.get(Upload, upload_id).status) == "ready",
+                   60, lambda: f"never compressed: {fresh(_compression)}\n"
+                   + second.output()[-3000:])
+        elapsed = time.monotonic() - killed_at
+    finally:
+        hole.close()
+    assert elapsed < stuck + sweep + STARTUP_ALLOWANCE, f"took {elapsed:.1f} s"
+    job = fresh(_compression)
+    assert job.status == JobStatus.DONE and job.attempts == 2  # the killed run, then one more
+    upload = fresh(lambda: db.session.get(Upload, upload_id))
+    assert sorted(s3_server.objects(store["S3_BUCKET"])) == sorted(
+        [upload.image_key, upload.thumb_key])  # one copy of each; the original is gone
+
+
+def _compression() -> OutboxJob:
+    return db.session.scalar(select(OutboxJob).where(
+        OutboxJob.name == "applications.compress_photo"))
+
+
+def _upload_a_photo(client, auth) -> int:
+    from applications.application_kit import VALID_ID, photo
+
+    from factories import hall, item
+
+    service = item(halls=[hall()], materials=("居民身份证", "户口簿"), code="KILL-01")
+    auth.login_citizen("13900004444")
+    response = client.post(f"/apply/{service.code}")
+    app_id = int(response.location.split("/")[-2])
+    assert client.post(f"/applications/{app_id}/applicant", data={
+        "name": "张三", "id_number": VALID_ID, "phone": "13900004444"}).status_code == 303
+    material = db.session.get(Application, app_id).materials[0]
+    response = client.post(
+        f"/applications/{app_id}/materials/{material.id}/photos",
+        data={"photo": (io.BytesIO(photo()), "photo.jpg")}, content_type="multipart/form-data",
+        headers={"HX-Request": "true"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return db.session.scalar(select(Upload.id).order_by(Upload.id.desc()))
