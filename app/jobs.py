@@ -9,7 +9,8 @@ Who runs a job, and when (nothing else retries or schedules one):
   scheduler and handed out again: Redis lost it, or its worker died. A run may last at most
   JOB_STUCK_SECONDS (RQ stops it then), so a live run is never taken back;
 - daily work (`@job(..., daily_at="03:00")`) is one row per day, written by the scheduler.
-Without REDIS_URL the same rules run inline: right after the commit, and in `flask scheduler`.
+Without REDIS_URL the same rules run inline: right after the commit, and in `flask scheduler`
+(and while Redis is away, the `high` queue's jobs run inline after the commit too).
 """
 
 import contextlib
@@ -164,16 +165,22 @@ def check_redis_policy(conn) -> None:
 
 
 def flush() -> None:
-    """Push (or, without Redis, run) the jobs whose transactions have committed."""
+    """Push (or, without Redis, run) the jobs whose transactions have committed.
+
+    While Redis is away, the `high` queue's jobs (sign-in and lookup codes, every SMS) run here
+    as they would without Redis, so codes still arrive; the rest wait for the scheduler.
+    """
     if not has_app_context():
         return
     while g.get("outbox_ready"):
         ids, g.outbox_ready = g.outbox_ready, []
         if current_app.config.get("REDIS_URL"):
-            push(ids)
-        else:
-            for job_id in ids:
-                execute(job_id)
+            if push(ids):
+                continue
+            ids = db.session.scalars(select(OutboxJob.id).where(
+                OutboxJob.id.in_(ids), OutboxJob.queue == QUEUES[0])).all()
+        for job_id in ids:
+            execute(job_id)
 
 
 def push(ids: list[int]) -> int:

@@ -54,14 +54,26 @@ def test_redis_outage_at_commit_then_the_scheduler_pushes(app, monkeypatch, redi
     server = redis_server()
     monkeypatch.setitem(app.config, "REDIS_URL", server.url)
     server.stop()
-    message_id = queue_sms("13900002222", "login_code", {"code": "123456"}, key="outage-1").id
+    job_id = jobs.enqueue("booking.no_show", 404).id  # a low-queue job: it waits for Redis
     db.session.commit()
     jobs.flush()
-    assert fresh(lambda: db.session.get(SmsMessage, message_id).status) == SmsStatus.QUEUED
+    assert fresh(lambda: db.session.get(OutboxJob, job_id).status) == JobStatus.PENDING
     server.start()
     result = app.test_cli_runner().invoke(args=["scheduler", "--once"])
     assert "handed out" in result.output, result.output
-    SimpleWorker(["high"], connection=Redis.from_url(server.url)).work(burst=True)
+    SimpleWorker(["low"], connection=Redis.from_url(server.url)).work(burst=True)
+    assert fresh(lambda: db.session.get(OutboxJob, job_id).status) == JobStatus.DONE
+
+
+def test_an_sms_goes_out_from_the_web_process_while_redis_is_away(app, monkeypatch,
+                                                                    redis_server):
+    """Sign-in and lookup codes must not wait for Redis: the `high` queue runs inline."""
+    server = redis_server()
+    monkeypatch.setitem(app.config, "REDIS_URL", server.url)
+    server.stop()
+    message_id = queue_sms("13900002222", "login_code", {"code": "123456"}, key="outage-1").id
+    db.session.commit()
+    jobs.flush()
     assert fresh(lambda: db.session.get(SmsMessage, message_id).status) == SmsStatus.DELIVERED
 
 
