@@ -16,6 +16,7 @@ Without REDIS_URL the same rules run inline: right after the commit, and in `fla
 import contextlib
 import contextvars
 import importlib
+import itertools
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
@@ -63,8 +64,8 @@ class OutboxJob(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     # The request that caused it (X-Request-ID), so the worker's log lines carry it too.
     request_id: Mapped[str | None] = mapped_column(String(64))
-    # The RQ job that carries it while pushed; a daily job's day ("name@2026-11-23").
-    carrier: Mapped[str | None] = mapped_column(String(64))
+    carrier: Mapped[str | None] = mapped_column(String(64))  # its RQ job, while pushed
+    # A daily job's day ("name@2026-11-23"): the scheduler writes each day's row once.
     key: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -195,10 +196,10 @@ def push(ids: list[int]) -> int:
         with conn.pipeline() as pipe:
             for group in groups:  # RQ's timeout is a backstop: each run stops at the limit
                 queue = Queue(group[0].queue, connection=conn)
-                ids = tuple(row.id for row in group)
                 queue.enqueue_many([queue.prepare_data(
-                    "app.jobs.run_in_worker", ids, job_id=_carrier(group[0]),
-                    timeout=limit * len(ids) + 60, result_ttl=0, failure_ttl=86400)], pipe)
+                    "app.jobs.run_in_worker", tuple(row.id for row in group),
+                    job_id=_carrier(group[0]), timeout=limit * len(group) + 60, result_ttl=0,
+                    failure_ttl=86400)], pipe)
             pipe.execute()
     except Exception as exc:  # noqa: BLE001 - any Redis trouble means "the scheduler pushes later"
         log.warning("outbox push failed, %d job(s) left for the scheduler: %s", len(rows), exc)
@@ -215,14 +216,10 @@ def push(ids: list[int]) -> int:
 def _groups(rows: list[OutboxJob]) -> list[list[OutboxJob]]:
     """One group per row, except rows of a batched job: chunks of its batch size."""
     groups: list[list[OutboxJob]] = []
-    open_groups: dict[str, list[OutboxJob]] = {}
-    for row in sorted(rows, key=lambda row: row.id):
-        group = open_groups.get(row.name)
-        if group is not None and len(group) < _BATCHED.get(row.name, 1):
-            group.append(row)
-        else:
-            groups.append([row])
-            open_groups[row.name] = groups[-1]
+    by_name = itertools.groupby(sorted(rows, key=lambda row: (row.name, row.id)), lambda r: r.name)
+    for name, same in by_name:
+        same, size = list(same), _BATCHED.get(name, 1)
+        groups += [same[start:start + size] for start in range(0, len(same), size)]
     return groups
 
 
@@ -314,8 +311,9 @@ def tick(now: datetime | None = None) -> int:
     """One round of `flask scheduler`: the day's rows, then sweep(); how many it handed out."""
     now = now or utcnow()
     registry()
+    local = to_local(now)
     for name, at in _DAILY.items():
-        day = to_local(now).date() - timedelta(days=int(to_local(now).time() < at))
+        day = local.date() - timedelta(days=int(local.time() < at))  # the latest one due
         key = f"{name}@{day.isoformat()}"
         if db.session.scalar(select(OutboxJob.id).where(OutboxJob.key == key)) is None:
             due = datetime.combine(day, at, tzinfo=tz()).astimezone(UTC).replace(tzinfo=None)
