@@ -29,9 +29,11 @@ REQUEST_SECONDS = Histogram(
     ["endpoint", "method", "status"], buckets=BUCKETS, registry=None)
 JOB_FAILURES = Counter("palm_job_failures", "Failed job runs (each attempt), by job name",
                        ["job"], registry=None)
+# Labelled, so no sample file exists before the first fallback (gunicorn's master imports this
+# before it makes PROMETHEUS_MULTIPROC_DIR).
 RATELIMIT_FALLBACKS = Counter(
     "palm_ratelimit_fallbacks", "Times a web process moved its rate limits to memory (Redis away)",
-    registry=None)
+    ["to"], registry=None)
 
 
 def multiprocess() -> bool:

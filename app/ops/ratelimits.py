@@ -30,7 +30,7 @@ def init_app(app) -> None:
 
                 log.warning("Redis is away: rate limits count in this process's memory until "
                             "it is back")
-                metrics.RATELIMIT_FALLBACKS.inc()
+                metrics.RATELIMIT_FALLBACKS.labels("memory").inc()
             else:
                 log.info("Redis is back: rate limits count in Redis again")
         return response

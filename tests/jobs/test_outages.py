@@ -162,7 +162,7 @@ def test_redis_away_then_back_empty(app, hall_open_every_day, redis_server, flas
     assert health.status_code == 503 and health.json()["reason"].startswith("redis unreachable")
     assert health.json()["checks"]["rate_limits"] == "memory (Redis away)"
     metrics = first.get("/metrics").text
-    assert re.search(r"^palm_ratelimit_fallbacks_total 1\.0$", metrics, re.M)
+    assert re.search(r'^palm_ratelimit_fallbacks_total\{to="memory"\} 1\.0$', metrics, re.M)
     assert "rate limits count in this process's memory" in web.output()
     never_pushed = {row.id: row.name for row in _outbox() if row.status == JobStatus.PENDING
                     and row.run_at <= utcnow()}
