@@ -191,7 +191,7 @@ def _send_batch(batch: list[SmsMessage], now: datetime) -> dict[int, str]:
 
 def _expire(message: SmsMessage) -> str:
     message.next_retry_at = None
-    message.reason = "验证码已过期,未发送(请本人重新获取验证码)"
+    message.reason = "验证码已过期,未发送(需重新获取验证码)"
     transition(message, SmsStatus.PERMANENT_FAILURE, note=message.reason)
     db.session.commit()
     return message.status
