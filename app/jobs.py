@@ -18,6 +18,7 @@ import contextvars
 import importlib
 import itertools
 import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 
@@ -299,8 +300,9 @@ def run_in_worker(*job_ids: int) -> None:
 
 
 def _stopped_at_run_limit():
-    """In a worker, stop a run at JOB_STUCK_SECONDS with RQ's own timeout exception."""
-    if not _in_worker.get():
+    """In a worker, stop a run at JOB_STUCK_SECONDS with RQ's own timeout exception (a signal,
+    so only on the main thread, where RQ's workers run jobs)."""
+    if not _in_worker.get() or threading.current_thread() is not threading.main_thread():
         return contextlib.nullcontext()
     from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
 
