@@ -1,4 +1,4 @@
-"""Command-line tools: demo data, the worker, the outbox sweep, catalog import and export."""
+"""Command-line tools: demo data, the worker, the scheduler, catalog import and export."""
 
 import sys
 import time
@@ -26,7 +26,6 @@ def init_app(app) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(worker)
     app.cli.add_command(scheduler)
-    app.cli.add_command(jobs_group)
     app.cli.add_command(catalog_group)
 
 
@@ -86,113 +85,88 @@ def _feature_modules(kind: str):
               help="Run each job in a forked work horse (default), or in this process: faster, "
                    "less isolated (see README).")
 def worker(burst: bool, worker_ttl: int | None, maintenance_interval: int | None, fork: bool):
-    """Run the RQ worker on every queue, with the scheduler and the outbox sweep."""
-    from rq import SimpleWorker, Worker
+    """Run the jobs RQ brings from every queue; `flask scheduler` keeps their time."""
+    from redis.exceptions import RedisError
 
     from app import jobs
 
     config = current_app.config
-    if not config.get("REDIS_URL"):
-        sys.exit("REDIS_URL is not set: without Redis, jobs already run inline in the web app.")
-    from redis.exceptions import RedisError
-
-    conn = jobs.redis_connection()
-    try:
-        jobs.check_redis_policy(conn)
-    except RedisError as exc:
-        sys.exit(f"Cannot reach Redis at REDIS_URL: {exc}")
-    app = current_app._get_current_object()
-    jobs.prepare_worker(app)
+    conn = _redis_or_exit(strict=True)
     if config.get("PHOTO_READING"):  # the OCR engine once, before work horses fork (智能预审)
         from app.reading import engine
 
         engine.preload(config["OCR_THREADS"])
-    jobs.start_sweeper(app, config["OUTBOX_SWEEP_SECONDS"])
-    worker_class = Worker if fork else SimpleWorker
-    while True:
-        rq_worker = worker_class(
-            list(jobs.QUEUES), connection=conn,
-            worker_ttl=worker_ttl or config.get("WORKER_TTL", 60),
-            maintenance_interval=maintenance_interval or config.get("WORKER_MAINTENANCE_SECONDS",
-                                                                    60),
-            job_monitoring_interval=10)
+    while True:  # RQ quits on some Redis errors; only a stop request or a burst ends us
+        rq_worker = _worker_class(fork)(
+            list(jobs.QUEUES), connection=conn, job_monitoring_interval=10,
+            worker_ttl=worker_ttl or config["WORKER_TTL"],
+            maintenance_interval=maintenance_interval or config["WORKER_MAINTENANCE_SECONDS"])
         try:
-            rq_worker.work(with_scheduler=True, burst=burst)
-        except RedisError as exc:  # Redis went away between RQ's own reconnect loops
+            rq_worker.work(burst=burst, with_scheduler=False)
+        except RedisError as exc:
             if burst:
                 raise
-            click.echo(f"worker lost Redis ({exc}); starting again in 2 s", err=True)
-        else:
-            # RQ also quits, without raising, on some Redis errors; only a stop or a burst ends us.
-            if burst or getattr(rq_worker, "_stop_requested", False):
-                return
-            click.echo("worker loop ended unexpectedly; starting again in 2 s", err=True)
+            click.echo(f"worker lost Redis ({exc})", err=True)
+        if burst or rq_worker.stop_requested:
+            return
+        click.echo("worker loop ended; starting again in 2 s", err=True)
         time.sleep(2)
+
+
+def _worker_class(fork: bool):
+    from rq import SimpleWorker, Worker
+
+    class PalmWorker(Worker if fork else SimpleWorker):
+        stop_requested = False
+        # Ask a Redis that went away again this often (RQ's default backs off to a minute).
+        max_connection_wait_time = float(current_app.config["OUTBOX_SWEEP_SECONDS"])
+
+        def request_stop(self, signum, frame):
+            self.stop_requested = True
+            super().request_stop(signum, frame)
+
+    return PalmWorker
 
 
 @click.command()
 @click.option("--once", is_flag=True, help="One round, then stop (for tests and cron).")
 def scheduler(once: bool):
-    """Keep time for the jobs without running any: push the outbox rows that are due and RQ's
-    delayed retries, every OUTBOX_SWEEP_SECONDS; one per deployment (deploy/systemd)."""
-    import signal
+    """Keep time for the jobs every OUTBOX_SWEEP_SECONDS: write the day's rows, take back lost
+    ones, hand out what is due (without Redis, run it here). One per deployment."""
+    from app import jobs
 
+    if current_app.config.get("REDIS_URL"):
+        _redis_or_exit(strict=False)
+    interval = current_app.config["OUTBOX_SWEEP_SECONDS"]
+    while True:
+        try:
+            if handed := jobs.tick():
+                click.echo(f"scheduler: handed out {handed} due job(s)")
+        except Exception as exc:  # noqa: BLE001 - an outage must not stop the clock
+            click.echo(f"scheduler: {type(exc).__name__}: {exc}; trying again", err=True)
+        finally:
+            db.session.remove()
+        if once:
+            return
+        time.sleep(interval)
+
+
+def _redis_or_exit(strict: bool):
+    """Redis, refused when it evicts; unreachable is fatal only when strict."""
     from redis.exceptions import RedisError
-    from rq.scheduler import RQScheduler
 
     from app import jobs
 
-    config = current_app.config
-    if not config.get("REDIS_URL"):
-        sys.exit("REDIS_URL is not set: without Redis, jobs already run inline in the web app "
-                 "(`flask jobs sweep` runs the ones that are due).")
+    if strict and not current_app.config.get("REDIS_URL"):
+        sys.exit("REDIS_URL is not set: without Redis, jobs run inline in the web app.")
     conn = jobs.redis_connection()
     try:
         jobs.check_redis_policy(conn)
     except RedisError as exc:
-        sys.exit(f"Cannot reach Redis at REDIS_URL: {exc}")
-    rq_scheduler = RQScheduler(list(jobs.QUEUES), connection=conn)
-    stopping = []
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stopping.append(True))
-    interval = config["OUTBOX_SWEEP_SECONDS"]
-    click.echo(f"scheduler: sweeping the outbox every {interval} s")
-    try:
-        while not stopping:
-            try:
-                if rq_scheduler.should_reacquire_locks:
-                    rq_scheduler.acquire_locks()
-                if rq_scheduler.acquired_locks:
-                    rq_scheduler.enqueue_scheduled_jobs()
-                pushed = jobs.sweep()
-                if pushed:
-                    click.echo(f"scheduler: pushed {pushed} due job(s)")
-            except RedisError as exc:  # Redis away for a moment: the rows wait in the outbox
-                db.session.rollback()
-                click.echo(f"scheduler: Redis unavailable ({exc}); trying again", err=True)
-            finally:
-                db.session.remove()
-            if once:
-                break
-            for _ in range(int(interval * 10)):
-                if stopping:
-                    break
-                time.sleep(0.1)
-    finally:
-        rq_scheduler.release_locks()
-
-
-@click.group("jobs")
-def jobs_group():
-    """The job outbox."""
-
-
-@jobs_group.command("sweep")
-def jobs_sweep():
-    """Push (or run inline) every due job once."""
-    from app import jobs
-
-    click.echo(f"swept {jobs.sweep()} job(s)")
+        if strict:
+            sys.exit(f"Cannot reach Redis at REDIS_URL: {exc}")
+        click.echo(f"Redis unreachable ({exc}); jobs wait in the outbox until it is back", err=True)
+    return conn
 
 
 @click.group("catalog")

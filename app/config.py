@@ -67,6 +67,10 @@ def from_env() -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # While Redis is away, each process counts in memory and moves back by itself (README).
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}
+        if redis_url else {},
         "SMS_BACKEND": os.environ.get("SMS_BACKEND", "console"),
         "SMS_SIGN_NAME": os.environ.get("SMS_SIGN_NAME", "掌上办"),
         "ALIYUN_ACCESS_KEY_ID": os.environ.get("ALIYUN_ACCESS_KEY_ID"),
@@ -183,7 +187,7 @@ def _sso_settings() -> dict:
 
 def _worker_settings() -> dict:
     """How fast a dead worker's jobs come back, and the SMS sending knobs (see README)."""
-    return {"JOB_STUCK_SECONDS": _int("JOB_STUCK_SECONDS", 30),
+    return {"JOB_STUCK_SECONDS": _int("JOB_STUCK_SECONDS", 60),
             "WORKER_TTL": _int("WORKER_TTL", 60),
             "WORKER_MAINTENANCE_SECONDS": _int("WORKER_MAINTENANCE_SECONDS", 60),
             "SMS_TIMEOUT": float(os.environ.get("SMS_TIMEOUT", 10)),

@@ -1,39 +1,47 @@
-"""The job queue: an outbox row in the change's transaction, pushed after the commit.
+"""The job queue. An outbox row, written in the transaction of the change that causes it, owns the
+job's whole life; RQ only carries it to a worker.
 
-With REDIS_URL unset, jobs run inline right after the commit. With Redis, they go to RQ; if
-Redis is down at that moment the row stays pending and the worker's sweep pushes it later.
+Who runs a job, and when (nothing else retries or schedules one):
+- due at `run_at`: pushed right after the commit, or by `flask scheduler` (every
+  OUTBOX_SWEEP_SECONDS) when the row was due later or that push failed (Redis was down);
+- a run that raised is due again after the next of JOB_RETRY_INTERVALS, and `failed` after the last;
+- a row handed out (pushed or running) JOB_STUCK_SECONDS ago and not finished is taken back by the
+  scheduler and handed out again: Redis lost it, or its worker died. A run may last at most
+  JOB_STUCK_SECONDS (RQ stops it then), so a live run is never taken back;
+- daily work (`@job(..., daily_at="03:00")`) is one row per day, written by the scheduler.
+Without REDIS_URL the same rules run inline: right after the commit, and in `flask scheduler`
+(and while Redis is away, the `high` queue's jobs run inline after the commit too).
 """
 
+import contextlib
 import contextvars
 import importlib
+import itertools
 import logging
-import os
 import threading
-import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from flask import current_app, g, has_app_context
 from sqlalchemy import JSON, Index, String, Text, event, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.core.timeutil import utcnow
+from app.core.timeutil import to_local, tz, utcnow
 from app.extensions import db
 
 log = logging.getLogger(__name__)
 
 # Every queue the app uses, highest priority first; the worker listens on all of them.
 QUEUES = ("high", "default", "low")
-JOB_TIMEOUT = 120  # seconds a job may run before RQ kills it
-# A running job renews its lease (the row's updated_at) every third of this; a row whose lease
-# ran out belongs to a dead worker (SIGKILL, lost machine) and the sweep hands it out again.
-# JOB_STUCK_SECONDS overrides it; it must exceed any single blocking call (SMS_TIMEOUT).
-STUCK_AFTER = timedelta(seconds=30)
-LOST_AFTER = timedelta(minutes=10)
 
 _REGISTRY: dict[str, tuple[Callable, str]] = {}
-# Jobs whose pending rows may share one RQ job (one fork, one app context) when pushed together.
-_BATCHED: dict[str, int] = {}
+_BATCHED: dict[str, int] = {}  # rows of these jobs pushed together share one RQ job
+_DAILY: dict[str, time] = {}
+_current_job: contextvars.ContextVar[int | None] = contextvars.ContextVar("outbox_job",
+                                                                         default=None)
+_in_worker: contextvars.ContextVar[bool] = contextvars.ContextVar("in_worker", default=False)
+_worker_app = None
 
 
 class JobStatus:
@@ -57,25 +65,29 @@ class OutboxJob(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     # The request that caused it (X-Request-ID), so the worker's log lines carry it too.
     request_id: Mapped[str | None] = mapped_column(String(64))
+    carrier: Mapped[str | None] = mapped_column(String(64))  # its RQ job, while pushed
+    # A daily job's day ("name@2026-11-23"): the scheduler writes each day's row once.
+    key: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (Index("ix_outbox_job_status_run_at", "status", "run_at"),)
 
 
-def job(name: str, queue: str = "default", batch: int = 1):
+def job(name: str, queue: str = "default", batch: int = 1, daily_at: str | None = None):
     """Register a function as a job; it takes plain ids and must be safe to run twice.
 
-    With batch > 1, up to that many rows pushed together travel as one RQ job, each row still
-    executed (and recorded) on its own.
+    With batch > 1, up to that many rows pushed together travel as one RQ job (each still run
+    and recorded on its own). With daily_at ("HH:MM", local), `flask scheduler` writes a row a day.
     """
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue}")
 
     def decorate(fn: Callable) -> Callable:
         _REGISTRY[name] = (fn, queue)
-        if batch > 1:
-            _BATCHED[name] = batch
+        _BATCHED[name] = batch
+        if daily_at:
+            _DAILY[name] = time.fromisoformat(daily_at)
         return fn
 
     return decorate
@@ -94,7 +106,7 @@ def enqueue(name: str, *args, run_at: datetime | None = None) -> OutboxJob:
     """Record a job in the current transaction; it is pushed after the commit."""
     _, queue = registry()[name]
     row = OutboxJob(name=name, args=list(args), queue=queue, run_at=run_at or utcnow(),
-                    request_id=_request_id())
+                    request_id=_log_context().request_id())
     db.session.add(row)
     db.session.flush()
     if run_at is None or run_at <= utcnow():
@@ -114,260 +126,35 @@ def _after_rollback(session: Session) -> None:
     session.info.pop("outbox_new", None)
 
 
+def current_job_id() -> int | None:
+    """The outbox row whose function is running now, if any."""
+    return _current_job.get()
+
+
+def finished(job_id: int | None) -> bool:
+    """Whether a job has ended (done, failed or gone), so it will record nothing more."""
+    status = db.session.scalar(select(OutboxJob.status).where(OutboxJob.id == job_id))
+    return status in (None, JobStatus.DONE, JobStatus.FAILED)
+
+
+def settle(ids: list[int]) -> None:
+    """Mark waiting jobs done without running them: another job has done their work."""
+    db.session.execute(update(OutboxJob).where(
+        OutboxJob.id.in_(ids), OutboxJob.status.in_([JobStatus.PENDING, JobStatus.PUSHED])
+    ).values(status=JobStatus.DONE, updated_at=utcnow()))
+
+
+def run_limit() -> timedelta:
+    """JOB_STUCK_SECONDS: the longest a run may take, and how long a row may stay handed out."""
+    return timedelta(seconds=current_app.config["JOB_STUCK_SECONDS"])
+
+
 def redis_connection():
     """A Redis client with short timeouts, so an outage never hangs a request."""
     from redis import Redis
 
     return Redis.from_url(current_app.config["REDIS_URL"], socket_connect_timeout=1,
                           socket_timeout=2, health_check_interval=30)
-
-
-def flush() -> None:
-    """Push (or, without Redis, run) the jobs whose transactions have committed."""
-    if not has_app_context():
-        return
-    while g.get("outbox_ready"):
-        ids, g.outbox_ready = g.outbox_ready, []
-        if current_app.config.get("REDIS_URL"):
-            push(ids)
-        else:
-            for job_id in ids:
-                execute(job_id)
-
-
-def push(ids: list[int]) -> int:
-    """Hand jobs to RQ; on a Redis error leave them pending for the sweep."""
-    from rq import Queue, Retry
-
-    if not ids:
-        return 0
-    rows = db.session.scalars(select(OutboxJob).where(OutboxJob.id.in_(ids))).all()
-    intervals = current_app.config["JOB_RETRY_INTERVALS"]
-    pushed = 0
-    try:
-        conn = redis_connection()
-        for group in _groups(rows):
-            first = group[0]
-            Queue(first.queue, connection=conn).enqueue(
-                "app.jobs.run_in_worker", *[row.id for row in group],
-                job_id=f"outbox-{first.id}-{first.attempts}",
-                retry=Retry(max=len(intervals), interval=intervals), job_timeout=JOB_TIMEOUT,
-                failure_ttl=7 * 86400)
-            db.session.execute(update(OutboxJob).where(
-                OutboxJob.id.in_([row.id for row in group]),
-                OutboxJob.status == JobStatus.PENDING
-            ).values(status=JobStatus.PUSHED, updated_at=utcnow()))
-            pushed += len(group)
-    except Exception as exc:  # noqa: BLE001 - any Redis trouble means "sweep later"
-        log.warning("outbox push failed, %d job(s) left for the sweep: %s", len(rows) - pushed, exc)
-        db.session.rollback()
-        return pushed
-    db.session.commit()
-    return pushed
-
-
-def _groups(rows: list[OutboxJob]) -> list[list[OutboxJob]]:
-    """One group per row, except rows of a batched job, chunked by its batch size."""
-    groups: list[list[OutboxJob]] = []
-    open_groups: dict[str, list[OutboxJob]] = {}
-    for row in rows:
-        size = _BATCHED.get(row.name, 1)
-        group = open_groups.get(row.name)
-        if size > 1 and group is not None and len(group) < size:
-            group.append(row)
-            continue
-        groups.append([row])
-        if size > 1:
-            open_groups[row.name] = groups[-1]
-    return groups
-
-
-def _final_attempt() -> bool:
-    from rq import get_current_job
-
-    current = get_current_job()
-    return current is None or not current.retries_left
-
-
-def stuck_after() -> timedelta:
-    """How long a running job may go without renewing its lease before it counts as lost."""
-    seconds = current_app.config.get("JOB_STUCK_SECONDS")
-    return timedelta(seconds=seconds) if seconds else STUCK_AFTER
-
-
-def execute(job_id: int, *, final: bool | None = None) -> str:
-    """Run one outbox job; re-reads state, records the outcome, re-raises for RQ's retry."""
-    row = db.session.get(OutboxJob, job_id, with_for_update=True)
-    if row is None or row.status in (JobStatus.DONE, JobStatus.FAILED):
-        status = row.status if row else "missing"  # read before the rollback expires it
-        db.session.rollback()
-        return status
-    if row.status == JobStatus.RUNNING and row.updated_at > utcnow() - stuck_after():
-        db.session.rollback()  # a live worker holds it (RQ re-ran an abandoned copy)
-        return JobStatus.RUNNING
-    row.status, row.attempts = JobStatus.RUNNING, row.attempts + 1
-    row.updated_at = utcnow()
-    name, args, request_id = row.name, list(row.args), row.request_id  # before the commit
-    db.session.commit()
-    fn, _ = registry()[name]
-    lease = _Lease(job_id) if current_app.config.get("REDIS_URL") else None
-    token = _current_job.set(job_id)
-    log_token = _log_context().bind(job=name, job_id=job_id, request_id=request_id)
-    try:
-        fn(*args)
-    except Exception as exc:
-        if lease:
-            lease.stop()
-        db.session.rollback()
-        if final is None:
-            final = bool(current_app.config.get("REDIS_URL")) and _final_attempt()
-        _record_failure(job_id, exc, final)
-        if current_app.config.get("REDIS_URL"):
-            raise
-        return db.session.get(OutboxJob, job_id).status
-    finally:
-        _current_job.reset(token)
-        _log_context().reset(log_token)
-    if lease:
-        lease.stop()
-    db.session.execute(update(OutboxJob).where(OutboxJob.id == job_id).values(
-        status=JobStatus.DONE, last_error=None, updated_at=utcnow()))
-    db.session.commit()
-    flush()
-    return JobStatus.DONE
-
-
-class _Lease:
-    """Renew a running job's updated_at from a side thread, so the sweep can tell it is alive."""
-
-    def __init__(self, job_id: int):
-        self.job_id, self.stopped = job_id, threading.Event()
-        self.engine = db.engine
-        self.period = stuck_after().total_seconds() / 3
-        self.thread = threading.Thread(target=self._renew, name=f"lease-{job_id}", daemon=True)
-        self.thread.start()
-
-    def _renew(self) -> None:
-        while not self.stopped.wait(self.period):
-            try:
-                with self.engine.begin() as conn:
-                    conn.execute(update(OutboxJob).where(
-                        OutboxJob.id == self.job_id, OutboxJob.status == JobStatus.RUNNING
-                    ).values(updated_at=utcnow()))
-            except Exception:  # noqa: BLE001 - a missed renewal only risks a duplicate run
-                log.warning("could not renew the lease of job #%s", self.job_id)
-
-    def stop(self) -> None:
-        self.stopped.set()
-        self.thread.join(timeout=5)
-
-
-def _record_failure(job_id: int, exc: Exception, final: bool) -> None:
-    row = db.session.get(OutboxJob, job_id)
-    log.exception("job %s #%s failed (attempt %s)", row.name, job_id, row.attempts)
-    _count_failure(row.name)
-    row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-    intervals = current_app.config["JOB_RETRY_INTERVALS"]
-    if final or row.attempts > len(intervals):
-        row.status = JobStatus.FAILED
-    elif current_app.config.get("REDIS_URL"):
-        row.status = JobStatus.PUSHED  # RQ holds the retry
-    else:
-        row.status = JobStatus.PENDING
-        row.run_at = utcnow() + timedelta(seconds=intervals[row.attempts - 1])
-    db.session.commit()
-
-
-def _log_context():
-    from app.ops import context  # request id, job name and id on every log line (app/ops)
-
-    return context
-
-
-def _request_id() -> str | None:
-    return _log_context().request_id()
-
-
-def _count_failure(name: str) -> None:
-    from app.ops import metrics  # palm_job_failures_total (app/ops/metrics.py)
-
-    metrics.job_failed(name)
-
-
-def sweep(now: datetime | None = None) -> int:
-    """Push (or run inline) what is due: pending rows, lost pushes, jobs of a dead worker."""
-    now = now or utcnow()
-    intervals = current_app.config["JOB_RETRY_INTERVALS"]
-    stuck = db.session.scalars(select(OutboxJob).where(
-        OutboxJob.status.in_([JobStatus.RUNNING, JobStatus.PUSHED]),
-        OutboxJob.updated_at < now - stuck_after()).with_for_update(skip_locked=True)).all()
-    for row in stuck:
-        if row.status == JobStatus.PUSHED and row.updated_at > now - LOST_AFTER:
-            continue
-        if row.attempts > len(intervals):
-            row.status, row.last_error = JobStatus.FAILED, row.last_error or "worker lost the job"
-        else:
-            row.status = JobStatus.PENDING
-    db.session.commit()
-    due = db.session.scalars(select(OutboxJob.id).where(
-        OutboxJob.status == JobStatus.PENDING, OutboxJob.run_at <= now
-    ).order_by(OutboxJob.id).limit(500)).all()
-    if not due:
-        return 0
-    if current_app.config.get("REDIS_URL"):
-        return push(list(due))
-    for job_id in due:
-        execute(job_id)
-    return len(due)
-
-
-_worker_app = None
-_SWEEPING = threading.Lock()  # held by the sweeper thread while it sweeps (see prepare_worker)
-_current_job: contextvars.ContextVar[int | None] = contextvars.ContextVar("outbox_job",
-                                                                         default=None)
-
-
-def current_job_id() -> int | None:
-    """The outbox row whose function is running now, if any."""
-    return _current_job.get()
-
-
-def run_in_worker(job_id: int, *more_ids: int) -> str:
-    """RQ's entry point: one app per worker process, then execute() each outbox row."""
-    global _worker_app
-    if _worker_app is None:
-        from app import create_app
-
-        _worker_app = create_app()
-    with _worker_app.app_context():
-        if not more_ids:
-            return execute(job_id)
-        error = None
-        for one in (job_id, *more_ids):
-            try:
-                execute(one)
-            except Exception as exc:  # noqa: BLE001 - run the rest; RQ retries the group
-                error = error or exc
-        if error:
-            raise error  # done rows are skipped on the retry, failed ones run again
-        return JobStatus.DONE
-
-
-def prepare_worker(app) -> None:
-    """Let forked work horses reuse the worker's app, each with its own database connections."""
-    global _worker_app
-    _worker_app = app
-    with app.app_context():
-        engine = db.engine
-
-    def in_child():
-        _SWEEPING.release()
-        engine.dispose(close=False)  # never talk on the parent's pooled sockets: open our own
-
-    # Fork only between sweeps: a horse forked while the sweeper thread sat inside a driver (or
-    # SQLite's own mutexes) would inherit its locks held, and hang on them.
-    os.register_at_fork(before=_SWEEPING.acquire, after_in_parent=_SWEEPING.release,
-                        after_in_child=in_child)
 
 
 def check_redis_policy(conn) -> None:
@@ -379,24 +166,207 @@ def check_redis_policy(conn) -> None:
             "Set 'maxmemory-policy noeviction' before starting the worker.")
 
 
-def start_sweeper(app, interval: float) -> threading.Thread:
-    """Sweep the outbox every `interval` seconds in a daemon thread."""
+def flush() -> None:
+    """Push (or, without Redis, run) the jobs whose transactions have committed.
 
-    def loop():
-        while True:
-            with _SWEEPING, app.app_context():
-                try:
-                    sweep()
-                except Exception:  # noqa: BLE001 - the sweep must outlive a bad minute
-                    log.exception("outbox sweep failed")
-                    db.session.rollback()
-                finally:
-                    db.session.remove()
-            time.sleep(interval)
+    While Redis is away, the `high` queue's jobs (sign-in and lookup codes, every SMS) run here
+    as they would without Redis, so codes still arrive; the rest wait for the scheduler.
+    """
+    if not has_app_context():
+        return
+    while g.get("outbox_ready"):
+        ids, g.outbox_ready = g.outbox_ready, []
+        if current_app.config.get("REDIS_URL"):
+            if push(ids):
+                continue
+            ids = db.session.scalars(select(OutboxJob.id).where(
+                OutboxJob.id.in_(ids), OutboxJob.queue == QUEUES[0])).all()
+        for job_id in ids:
+            execute(job_id)
 
-    thread = threading.Thread(target=loop, name="outbox-sweeper", daemon=True)
-    thread.start()
-    return thread
+
+def push(ids: list[int]) -> int:
+    """Hand pending rows to RQ in one round trip; on a Redis error they stay for the scheduler."""
+    from rq import Queue
+
+    rows = db.session.scalars(select(OutboxJob).where(
+        OutboxJob.id.in_(ids), OutboxJob.status == JobStatus.PENDING)).all() if ids else []
+    groups, limit = _groups(rows), int(run_limit().total_seconds())
+    try:
+        conn = redis_connection()
+        with conn.pipeline() as pipe:
+            for group in groups:  # RQ's timeout is a backstop: each run stops at the limit
+                queue = Queue(group[0].queue, connection=conn)
+                queue.enqueue_many([queue.prepare_data(
+                    "app.jobs.run_in_worker", tuple(row.id for row in group),
+                    job_id=_carrier(group[0]), timeout=limit * len(group) + 60, result_ttl=0,
+                    failure_ttl=86400)], pipe)
+            pipe.execute()
+    except Exception as exc:  # noqa: BLE001 - any Redis trouble means "the scheduler pushes later"
+        log.warning("outbox push failed, %d job(s) left for the scheduler: %s", len(rows), exc)
+        db.session.rollback()
+        return 0
+    for group in groups:  # a fast worker may have claimed some already
+        db.session.execute(update(OutboxJob).where(
+            OutboxJob.id.in_([row.id for row in group]), OutboxJob.status == JobStatus.PENDING
+        ).values(status=JobStatus.PUSHED, carrier=_carrier(group[0]), updated_at=utcnow()))
+    db.session.commit()
+    return len(rows)
+
+
+def _groups(rows: list[OutboxJob]) -> list[list[OutboxJob]]:
+    """One group per row, except rows of a batched job: chunks of its batch size."""
+    groups: list[list[OutboxJob]] = []
+    by_name = itertools.groupby(sorted(rows, key=lambda row: (row.name, row.id)), lambda r: r.name)
+    for name, same in by_name:
+        same, size = list(same), _BATCHED.get(name, 1)
+        groups += [same[start:start + size] for start in range(0, len(same), size)]
+    return groups
+
+
+def _carrier(row: OutboxJob) -> str:
+    """The id of the RQ job that carries a group, new for each run of its first row."""
+    return f"outbox-{row.id}-{row.attempts}"
+
+
+def execute(job_id: int) -> str:
+    """Run one row unless it has ended or a live run holds it; record the outcome on it."""
+    row = db.session.get(OutboxJob, job_id, with_for_update=True)
+    live = row is not None and row.status == JobStatus.RUNNING and (
+        row.updated_at > utcnow() - run_limit())
+    if row is None or live or row.status in (JobStatus.DONE, JobStatus.FAILED):
+        status = row.status if row else "missing"  # read before the rollback expires it
+        db.session.rollback()
+        return status
+    row.status, row.attempts, row.updated_at = JobStatus.RUNNING, row.attempts + 1, utcnow()
+    name, args, request_id = row.name, list(row.args), row.request_id  # before the commit
+    db.session.commit()
+    token = _current_job.set(job_id)
+    log_token = _log_context().bind(job=name, job_id=job_id, request_id=request_id)
+    try:
+        with _stopped_at_run_limit():
+            registry()[name][0](*args)
+    except Exception as exc:  # noqa: BLE001 - kept on the row; the outbox retries it
+        db.session.rollback()
+        return _record_failure(job_id, exc)
+    finally:
+        _current_job.reset(token)
+        _log_context().reset(log_token)
+    db.session.execute(update(OutboxJob).where(OutboxJob.id == job_id).values(
+        status=JobStatus.DONE, last_error=None, updated_at=utcnow()))
+    db.session.commit()
+    flush()
+    return JobStatus.DONE
+
+
+def _record_failure(job_id: int, exc: Exception) -> str:
+    """Due again after the next retry interval, or failed for good after the last."""
+    row = db.session.get(OutboxJob, job_id)
+    log.exception("job %s #%s failed (attempt %s)", row.name, job_id, row.attempts)
+    from app.ops import metrics  # palm_job_failures_total
+
+    metrics.job_failed(row.name)
+    intervals = current_app.config["JOB_RETRY_INTERVALS"]
+    row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    if row.attempts > len(intervals):
+        row.status = JobStatus.FAILED
+    else:
+        row.status = JobStatus.PENDING
+        row.run_at = utcnow() + timedelta(seconds=intervals[row.attempts - 1])
+    db.session.commit()
+    return row.status
+
+
+def _log_context():
+    from app.ops import context  # request id, job name and id on every log line (app/ops)
+
+    return context
+
+
+def run_in_worker(*job_ids: int) -> None:
+    """RQ's entry point: execute() each row in a fresh app context of this process's app."""
+    global _worker_app
+    if _worker_app is None:
+        from app import create_app
+
+        _worker_app = current_app._get_current_object() if has_app_context() else create_app()
+    token = _in_worker.set(True)
+    try:
+        with _worker_app.app_context():
+            for job_id in job_ids:
+                execute(job_id)
+    finally:
+        _in_worker.reset(token)
+
+
+def _stopped_at_run_limit():
+    """In a worker, stop a run at JOB_STUCK_SECONDS with RQ's own timeout exception (a signal,
+    so only on the main thread, where RQ's workers run jobs)."""
+    if not _in_worker.get() or threading.current_thread() is not threading.main_thread():
+        return contextlib.nullcontext()
+    from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
+
+    return UnixSignalDeathPenalty(int(run_limit().total_seconds()), JobTimeoutException)
+
+
+def tick(now: datetime | None = None) -> int:
+    """One round of `flask scheduler`: the day's rows, then sweep(); how many it handed out."""
+    now = now or utcnow()
+    registry()
+    local = to_local(now)
+    for name, at in _DAILY.items():
+        day = local.date() - timedelta(days=int(local.time() < at))  # the latest one due
+        key = f"{name}@{day.isoformat()}"
+        if db.session.scalar(select(OutboxJob.id).where(OutboxJob.key == key)) is None:
+            due = datetime.combine(day, at, tzinfo=tz()).astimezone(UTC).replace(tzinfo=None)
+            db.session.add(OutboxJob(name=name, args=[], queue=_REGISTRY[name][1], key=key,
+                                     run_at=due))
+    try:
+        db.session.commit()
+    except IntegrityError:  # another scheduler wrote that day's row first
+        db.session.rollback()
+    return sweep(now)
+
+
+def sweep(now: datetime | None = None) -> int:
+    """Take back rows that went missing, then hand out (or run inline) every row that is due."""
+    now = now or utcnow()
+    stale = db.session.scalars(select(OutboxJob).where(
+        OutboxJob.status.in_([JobStatus.PUSHED, JobStatus.RUNNING]),
+        OutboxJob.updated_at < now - run_limit()).with_for_update(skip_locked=True)).all()
+    waiting = _still_queued([row for row in stale if row.status == JobStatus.PUSHED])
+    for row in stale:
+        if row.id in waiting:
+            continue  # behind others in its queue: not lost
+        given_up = row.attempts > len(current_app.config["JOB_RETRY_INTERVALS"])
+        row.status = JobStatus.FAILED if given_up else JobStatus.PENDING
+        row.last_error = "worker lost the job" if given_up else row.last_error
+    db.session.commit()
+    due = db.session.scalars(select(OutboxJob.id).where(
+        OutboxJob.status == JobStatus.PENDING, OutboxJob.run_at <= now
+    ).order_by(OutboxJob.id).limit(500)).all()
+    if current_app.config.get("REDIS_URL"):
+        return push(list(due))
+    for job_id in due:
+        execute(job_id)
+    return len(due)
+
+
+def _still_queued(rows: list[OutboxJob]) -> set[int]:
+    """The ids of the rows whose RQ job still waits in its queue (all when Redis is away)."""
+    if not rows or not current_app.config.get("REDIS_URL"):
+        return set()
+    from rq.job import Job
+    from rq.job import JobStatus as RQStatus
+
+    carriers = sorted({row.carrier for row in rows if row.carrier})
+    try:
+        found = Job.fetch_many(carriers, redis_connection())
+    except Exception:  # noqa: BLE001 - Redis away: nothing can be pushed now anyway
+        return {row.id for row in rows}
+    waiting = {carrier for carrier, rq_job in zip(carriers, found, strict=True)
+               if rq_job is not None and rq_job.get_status(refresh=False) == RQStatus.QUEUED}
+    return {row.id for row in rows if row.carrier in waiting}
 
 
 def init_app(app) -> None:
@@ -412,5 +382,5 @@ def init_app(app) -> None:
         if exc is None and g.get("outbox_ready"):
             try:
                 flush()
-            except Exception:  # noqa: BLE001 - teardown must not raise; the sweep retries
+            except Exception:  # noqa: BLE001 - teardown must not raise; the scheduler retries
                 log.exception("outbox flush at teardown failed")

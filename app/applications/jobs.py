@@ -1,4 +1,4 @@
-"""Photo compression (one job per photo) and the daily housekeeping that re-schedules itself."""
+"""Photo compression (one job per photo) and the daily housekeeping."""
 
 from app.applications import services
 from app.jobs import job
@@ -10,7 +10,7 @@ def compress_photo(upload_id: int) -> str:
     return services.compress_photo(upload_id)
 
 
-@job(services.HOUSEKEEPING, queue="low")
+@job(services.HOUSEKEEPING, queue="low", daily_at="03:00")
 def housekeeping() -> dict:
-    """Purge old photos and lapse overdue 容缺; books the next day's run before finishing."""
+    """Purge old photos and lapse overdue 容缺; `flask scheduler` writes its row at 03:00."""
     return services.housekeeping()

@@ -8,7 +8,7 @@ link, all in the caller's transaction.
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app, g, has_request_context
 from sqlalchemy import select, update
@@ -40,7 +40,7 @@ from app.core.access import PHOTOS, scope, staff_scope_or_none
 from app.core.links import allows, make_link
 from app.core.models import audit
 from app.core.relatives import check_relative
-from app.core.timeutil import local_now, to_local, tz, utcnow
+from app.core.timeutil import local_now, to_local, utcnow
 from app.extensions import db
 from app.reading import services as reading
 from app.sms.services import queue_sms
@@ -424,8 +424,6 @@ def transition(row: Application, to: Status, actor_id: int | None = None,
         if row.relative_phone and row.relative_phone != row.citizen.phone:
             queue_sms(row.relative_phone, template, {"ref": row.number, "link": link},
                       key=f"application-move-{entry.id}-relative")
-    if to == Status.SUBMITTED:
-        ensure_housekeeping()
     if to in RATEABLE:
         _invite_rating(row, actor_id, now)
 
@@ -714,32 +712,10 @@ def advance(row: Application, clerk: User, to: Status) -> None:
 HOUSEKEEPING = "applications.housekeeping"
 
 
-def _next_run(now: datetime) -> datetime:
-    """03:00 local time on the next day, as naive UTC."""
-    local = to_local(now).date() + timedelta(days=1)
-    at = datetime.combine(local, time(3, 0), tzinfo=tz())
-    return at.astimezone(UTC).replace(tzinfo=None)
-
-
-def ensure_housekeeping(now: datetime | None = None) -> None:
-    """Make sure one daily housekeeping job is waiting in the outbox (it re-schedules itself)."""
-    from app.jobs import JobStatus, OutboxJob
-
-    waiting = db.session.scalar(select(OutboxJob.id).where(
-        OutboxJob.name == HOUSEKEEPING,
-        OutboxJob.status.in_([JobStatus.PENDING, JobStatus.PUSHED])).limit(1))
-    if waiting is None:
-        jobs.enqueue(HOUSEKEEPING, run_at=_next_run(now or utcnow()))
-
-
 def housekeeping(now: datetime | None = None) -> dict:
-    """Purge photos of long-closed applications, lapse overdue 容缺, then book tomorrow's run."""
+    """Purge photos of long-closed applications and lapse overdue 容缺 (daily, app/jobs.py)."""
     now = now or utcnow()
-    purged = purge_photos(now)
-    lapsed = lapse_overdue(now)
-    ensure_housekeeping(now)
-    db.session.commit()
-    return {"purged": purged, "lapsed": lapsed}
+    return {"purged": purge_photos(now), "lapsed": lapse_overdue(now)}
 
 
 def purge_photos(now: datetime) -> int:

@@ -20,6 +20,7 @@ from app.auth.services import (
     change_password,
     check_code,
     citizen_for_phone,
+    code_not_sent,
     issue_code,
     normalize_phone,
     staff_login,
@@ -90,7 +91,8 @@ def verify():
     if not phone:
         return redirect(url_for("auth.login", next=next_url))
     if request.method == "GET":
-        return render_template("auth/verify.html", masked=mask_phone(phone), next=next_url)
+        return render_template("auth/verify.html", masked=mask_phone(phone), next=next_url,
+                               error=code_not_sent(phone))
     code = request.form.get("code", "").strip()
     try:
         if not (len(code) == 6 and code.isdigit()):

@@ -54,9 +54,22 @@ def issue_code(phone: str, purpose: str = "login", send: bool = True) -> SmsCode
     db.session.add(row)
     db.session.flush()
     if send:
-        queue_sms(phone, PURPOSE_TEMPLATES[purpose], {"code": code}, key=f"code:{row.id}")
+        queue_sms(phone, PURPOSE_TEMPLATES[purpose], {"code": code}, key=f"code:{row.id}",
+                  expires_at=row.expires_at)
     db.session.commit()
     return row
+
+
+def code_not_sent(phone: str, purpose: str = "login") -> str | None:
+    """What to tell someone whose latest code's SMS will not arrive (e.g. not sent in time)."""
+    from app.sms.services import find, will_not_arrive
+
+    row = db.session.scalar(select(SmsCode).where(
+        SmsCode.phone == phone, SmsCode.purpose == purpose, SmsCode.used_at.is_(None)
+    ).order_by(SmsCode.id.desc()).limit(1))
+    if row is None or not will_not_arrive(find(f"code:{row.id}")):
+        return None
+    return "验证码短信未能及时发出,请点“没收到?重新发送”获取新的验证码"
 
 
 def check_code(phone: str, code: str, purpose: str = "login") -> None:
@@ -67,7 +80,7 @@ def check_code(phone: str, code: str, purpose: str = "login") -> None:
     now = utcnow()
     if row is None or row.expires_at < now:
         db.session.rollback()
-        raise AuthError("验证码已失效,请重新获取")
+        raise AuthError(code_not_sent(phone, purpose) or "验证码已失效,请重新获取")
     if not hmac.compare_digest(row.code_hash, _hash(phone, purpose, code or "")):
         row.attempts += 1
         left = current_app.config["SMS_CODE_MAX_TRIES"] - row.attempts

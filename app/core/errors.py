@@ -2,9 +2,9 @@
 
 import logging
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from app.htmx import is_partial
 
@@ -19,6 +19,7 @@ MESSAGES = {
     429: ("操作太频繁", "您的操作太频繁了,请稍后再试。"),
     500: ("系统繁忙", "系统出了点问题,我们已记录。请稍后再试,或拨打大厅电话咨询。"),
 }
+UNAVAILABLE = ("系统繁忙", "系统繁忙,请稍后再试。")
 # Staff are signed in already: their 403 is about their role or hall, not about signing in.
 STAFF_FORBIDDEN = "这项操作不在您的权限范围内(例如属于其他大厅)。如需调整,请联系市级管理员。"
 
@@ -70,7 +71,39 @@ def init_app(app) -> None:
     def _crash(err):
         if isinstance(err, HTTPException):
             return _http(err)
+        if _lost_connection(err):
+            log.warning("503 on %s %s: %s", request.method, request.path, type(err).__name__)
+            return _bare_page(503)
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return _page(500)
+        return _bare_page(500)
 
-    app.register_error_handler(InternalServerError, lambda e: _page(500))
+    @app.errorhandler(InternalServerError)
+    def _failed(err):  # also what Flask calls when another handler raised
+        lost = _lost_connection(getattr(err, "original_exception", None) or err)
+        return _bare_page(503 if lost else 500)
+
+    app.register_error_handler(ServiceUnavailable, lambda e: _bare_page(503))
+
+
+def _lost_connection(err: Exception) -> bool:
+    """PostgreSQL or Redis lost, refused or too busy to answer: "busy", not broken."""
+    from redis.exceptions import ConnectionError as RedisDown
+    from redis.exceptions import TimeoutError as RedisSlow
+    from sqlalchemy import exc
+
+    return isinstance(err, (exc.OperationalError, exc.InterfaceError, exc.DisconnectionError,
+                            exc.TimeoutError, RedisDown, RedisSlow)) or bool(
+        getattr(err, "connection_invalidated", False))
+
+
+def _bare_page(code: int):
+    """The 500 and 503 pages without the database or Redis: rendered straight from Jinja, so no
+    context processor runs (Flask-Login's would load the signed-in user)."""
+    title, message = UNAVAILABLE if code == 503 else MESSAGES[500]
+    name = "errors/_error.html" if is_partial() else "errors/error.html"
+    html = current_app.jinja_env.get_template(name).render(
+        code=code, title=title, message=message, care_mode=request.cookies.get("care") == "1")
+    headers = {"Vary": "HX-Request", "Cache-Control": "no-store"}
+    if code == 503:
+        headers["Retry-After"] = "10"
+    return html, code, headers

@@ -74,14 +74,15 @@ def toggle_care():
 @bp.get("/healthz")
 @public_view
 def healthz():
-    """Database and Redis reachability; 503 when either is down."""
-    checks = {}
+    """Database and Redis reachability; 503 naming what is down and what that means."""
+    checks, reasons = {}, []
     try:
         db.session.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
         db.session.rollback()
         checks["database"] = f"error: {type(exc).__name__}"
+        reasons.append("database unreachable: pages answer 503 until it is back")
     if current_app.config.get("REDIS_URL"):
         from app.jobs import redis_connection
 
@@ -90,11 +91,18 @@ def healthz():
             checks["redis"] = "ok"
         except Exception as exc:  # noqa: BLE001
             checks["redis"] = f"error: {type(exc).__name__}"
+            reasons.append("redis unreachable: jobs wait in the outbox, rate limits count in "
+                           "memory")
     else:
         checks["redis"] = "not configured (jobs run inline)"
-    healthy = all(v == "ok" or v.startswith("not configured") for v in checks.values())
-    response = jsonify(status="ok" if healthy else "unhealthy", checks=checks)
-    response.status_code = 200 if healthy else 503
+    from app.ops.ratelimits import in_memory
+
+    checks["rate_limits"] = "memory (Redis away)" if in_memory() else "ok"
+    body = {"status": "unhealthy" if reasons else "ok", "checks": checks}
+    if reasons:
+        body["reason"] = "; ".join(reasons)
+    response = jsonify(body)
+    response.status_code = 503 if reasons else 200
     response.headers["Cache-Control"] = "no-store"
     return response
 

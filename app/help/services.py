@@ -438,7 +438,7 @@ def _pending(row, actor, kind, item, slot_id, what) -> OnBehalf:
           public_note=f"帮办员代您{what},请输入短信验证码确认")
     queue_sms(row.citizen.phone, "help_confirm_code",
               {"code": code, "what": "预约" if kind == "booking" else "申请预审"},
-              key=f"help-behalf-{action.id}")
+              key=f"help-behalf-{action.id}", expires_at=action.expires_at)
     db.session.commit()
     return action
 

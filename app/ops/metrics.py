@@ -29,6 +29,11 @@ REQUEST_SECONDS = Histogram(
     ["endpoint", "method", "status"], buckets=BUCKETS, registry=None)
 JOB_FAILURES = Counter("palm_job_failures", "Failed job runs (each attempt), by job name",
                        ["job"], registry=None)
+# Labelled, so no sample file exists before the first fallback (gunicorn's master imports this
+# before it makes PROMETHEUS_MULTIPROC_DIR).
+RATELIMIT_FALLBACKS = Counter(
+    "palm_ratelimit_fallbacks", "Times a web process moved its rate limits to memory (Redis away)",
+    ["to"], registry=None)
 
 
 def multiprocess() -> bool:
@@ -136,6 +141,7 @@ def registry() -> CollectorRegistry:
         mp.MultiProcessCollector(reg)
     else:
         reg.register(REQUEST_SECONDS)
+        reg.register(RATELIMIT_FALLBACKS)
         if not current_app.config.get("REDIS_URL"):
             reg.register(JOB_FAILURES)
     reg.register(StateCollector(current_app.config))

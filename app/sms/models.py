@@ -49,6 +49,7 @@ class SmsMessage(db.Model):
     sent_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     send_after: Mapped[datetime | None]  # quiet hours: not before this (UTC)
+    expires_at: Mapped[datetime | None]  # a code's end of life: never sent after it (UTC)
     sending_at: Mapped[datetime | None]  # when a job claimed it for the provider
     claim_job_id: Mapped[int | None]  # the outbox job that claimed it (see services.send)
     send_job_id: Mapped[int | None]  # its own pending `sms.send` job, done early when batched

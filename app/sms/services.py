@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, func, or_, select
 
 from app import jobs
 from app.core.models import audit
@@ -49,10 +49,14 @@ def transition(message: SmsMessage, to: SmsStatus, actor_id: int | None = None,
     audit(ENTITY, message.id, to.value, actor_id=actor_id, from_status=current.value, note=note)
 
 
-def queue_sms(phone: str, template: str, params: dict, key: str) -> SmsMessage:
-    """Add a message and its sending job to the current transaction; one per idempotency key."""
-    digest = hashlib.sha256(key.encode()).hexdigest()[:40]
-    existing = db.session.scalar(select(SmsMessage).where(SmsMessage.idempotency_key == digest))
+def queue_sms(phone: str, template: str, params: dict, key: str,
+              expires_at: datetime | None = None) -> SmsMessage:
+    """Add a message and its sending job to the current transaction; one per idempotency key.
+
+    A message with expires_at (a code) is never sent after it: it fails as expired instead.
+    """
+    digest = _digest(key)
+    existing = find(key)
     if existing:
         return existing
     spec = TEMPLATES.get(template)
@@ -76,12 +80,26 @@ def queue_sms(phone: str, template: str, params: dict, key: str) -> SmsMessage:
         return message
     wake = None if spec.urgent else quiet_until(utcnow())
     message = SmsMessage(phone=phone, template=template, params=params, urgent=spec.urgent,
-                         text=text, idempotency_key=digest, send_after=wake)
+                         text=text, idempotency_key=digest, send_after=wake, expires_at=expires_at)
     db.session.add(message)
     db.session.flush()
     audit(ENTITY, message.id, SmsStatus.QUEUED.value, note=template)
     message.send_job_id = jobs.enqueue("sms.send", message.id, run_at=wake).id
     return message
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+def find(key: str) -> SmsMessage | None:
+    """The message queued under this idempotency key, if any."""
+    return db.session.scalar(select(SmsMessage).where(SmsMessage.idempotency_key == _digest(key)))
+
+
+def will_not_arrive(message: SmsMessage | None) -> bool:
+    """Whether a message has failed for good (no retry left), so its reader should ask again."""
+    return message is not None and message.status in FAILED and message.next_retry_at is None
 
 
 def quiet_until(now: datetime) -> datetime | None:
@@ -131,6 +149,8 @@ def send(message_id: int) -> str:
         _send_batch(_claim_more(None, now), now)  # but help drain whatever is waiting
         db.session.rollback()
         return status
+    if message.expires_at and message.expires_at <= now:
+        return _expire(message)  # a code that could not go out in time is useless now
     if due_at > now:
         _schedule(message, due_at)  # a resend or a moved clock: keep one job at the right time
         return "waiting"
@@ -161,10 +181,7 @@ def _send_batch(batch: list[SmsMessage], now: datetime) -> dict[int, str]:
     # transaction, and spare the worker a round of locks and commits for each.
     spared = [row.send_job_id for row in batch if row.send_job_id not in (None, claim)]
     if spared:
-        db.session.execute(update(jobs.OutboxJob).where(
-            jobs.OutboxJob.id.in_(spared),
-            jobs.OutboxJob.status.in_([jobs.JobStatus.PENDING, jobs.JobStatus.PUSHED]),
-        ).values(status=jobs.JobStatus.DONE, updated_at=utcnow()))
+        jobs.settle(spared)
     ids = [row.id for row in batch]
     db.session.commit()  # claimed: a second run of any of these jobs now does nothing
     results = _call_provider(items, [earlier.get(row_id) for row_id in ids])
@@ -179,6 +196,14 @@ def _send_batch(batch: list[SmsMessage], now: datetime) -> dict[int, str]:
         record_result(row, result, commit=False)
     db.session.commit()
     return {row_id: row.status for row_id, row in fresh.items()}
+
+
+def _expire(message: SmsMessage) -> str:
+    message.next_retry_at = None
+    message.reason = "验证码已过期,未发送(需重新获取验证码)"
+    transition(message, SmsStatus.PERMANENT_FAILURE, note=message.reason)
+    db.session.commit()
+    return message.status
 
 
 def _due_at(message: SmsMessage, now: datetime) -> datetime | None:
@@ -207,6 +232,7 @@ def _claim_more(own_id: int | None, now: datetime) -> list[SmsMessage]:
     query = select(SmsMessage).where(
         SmsMessage.status == SmsStatus.QUEUED,
         or_(SmsMessage.send_after.is_(None), SmsMessage.send_after <= now),
+        or_(SmsMessage.expires_at.is_(None), SmsMessage.expires_at > now),
     ).order_by(SmsMessage.id).limit(size - 1).with_for_update(skip_locked=True)
     if own_id is not None:
         query = query.where(SmsMessage.id != own_id)
@@ -298,9 +324,13 @@ def record_result(message: SmsMessage, result, commit: bool = True) -> str:
 def _fail_and_retry(message: SmsMessage, to: SmsStatus, reason: str, now: datetime) -> None:
     """Record a failure worth retrying; after JOB_RETRY_INTERVALS run out it stays visible."""
     intervals = current_app.config["JOB_RETRY_INTERVALS"]
-    if message.retries < len(intervals):
-        message.next_retry_at = now + timedelta(seconds=intervals[message.retries])
-        message.retries += 1
+    retry_at = (now + timedelta(seconds=intervals[message.retries])
+                if message.retries < len(intervals) else None)
+    if retry_at and message.expires_at and retry_at >= message.expires_at:
+        message.next_retry_at = None
+        message.reason = f"{reason}(验证码有效期内无法再试,不再重试)"
+    elif retry_at:
+        message.next_retry_at, message.retries = retry_at, message.retries + 1
         message.reason = f"{reason}(将自动重试,第 {message.retries} 次)"
         jobs.enqueue("sms.send", message.id, run_at=message.next_retry_at)
     else:
@@ -312,13 +342,12 @@ def _fail_and_retry(message: SmsMessage, to: SmsStatus, reason: str, now: dateti
 def _claim_is_dead(message: SmsMessage, now: datetime) -> bool:
     """Whether the job that claimed this unanswered message can no longer record an answer."""
     if message.claim_job_id is None:  # claimed outside a job: only time can tell
-        window = jobs.stuck_after() + timedelta(seconds=current_app.config.get("SMS_TIMEOUT", 10))
+        window = jobs.run_limit() + timedelta(seconds=current_app.config.get("SMS_TIMEOUT", 10))
         return message.sending_at is None or message.sending_at < now - window
     if message.claim_job_id == jobs.current_job_id():
-        return True  # our own earlier run: execute() re-runs a job only once its lease ran out
-    claimer = db.session.get(jobs.OutboxJob, message.claim_job_id)
+        return True  # our own earlier run: a row runs again only once that run is over
     # Running, or handed out again (its re-run recovers the batch): leave it to the claimer.
-    return claimer is None or claimer.status in (jobs.JobStatus.DONE, jobs.JobStatus.FAILED)
+    return jobs.finished(message.claim_job_id)
 
 
 def _recover_batch(message: SmsMessage, now: datetime) -> str:
@@ -443,7 +472,9 @@ def _resend_problem(message: SmsMessage) -> str | None:
     if message.template not in TEMPLATES:
         return "这条短信的模板已不存在,无法重发"
     ttl = timedelta(seconds=current_app.config.get("SMS_CODE_TTL_SECONDS", 300))
-    if "code" in (message.params or {}) and message.created_at < utcnow() - ttl:
+    expires_at = message.expires_at or (
+        message.created_at + ttl if "code" in (message.params or {}) else None)
+    if expires_at and expires_at < utcnow():
         return "验证码已过期,重发也无法使用;请让群众重新获取验证码"
     return None
 

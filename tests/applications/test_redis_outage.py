@@ -1,4 +1,4 @@
-"""With Redis down, a citizen still submits; the outbox keeps every job for the sweep."""
+"""With Redis down, a citizen still submits; SMS go out at once, the rest waits in the outbox."""
 
 from datetime import timedelta
 
@@ -24,16 +24,15 @@ def test_submit_with_redis_down_then_the_sweep_delivers(app, world, monkeypatch)
     assert row.status == Status.SUBMITTED
     waiting = db.session.scalars(select(OutboxJob).where(
         OutboxJob.status == JobStatus.PENDING)).all()
-    assert {"applications.compress_photo", "sms.send"} <= {j.name for j in waiting}
+    assert "applications.compress_photo" in {j.name for j in waiting}
     sms = db.session.scalars(select(SmsMessage).where(
         SmsMessage.template == "app_submitted")).one()
-    assert sms.status == SmsStatus.QUEUED
+    assert sms.status == SmsStatus.DELIVERED  # SMS (the high queue) went from the web process
 
     monkeypatch.setitem(app.config, "REDIS_URL", None)  # "Redis is back": the sweep runs them
     for _ in range(3):
         jobs.sweep(now=utcnow() + timedelta(minutes=10))
     db.session.expire_all()
-    assert db.session.get(SmsMessage, sms.id).status == SmsStatus.DELIVERED
     assert not db.session.scalars(select(OutboxJob).where(
         OutboxJob.name == "applications.compress_photo",
         OutboxJob.status != JobStatus.DONE)).all()

@@ -9,7 +9,6 @@ from app.applications.states import Status
 from app.core.models import AuditLog
 from app.core.timeutil import utcnow
 from app.extensions import db
-from app.jobs import JobStatus, OutboxJob
 from app.uploads.storage import get_storage
 from factories import item
 
@@ -46,16 +45,6 @@ def test_photos_of_long_closed_applications_are_purged_and_the_audit_kept(world,
     page = client.get(f"/review/{row.id}").get_data(as_text=True)
     assert "已按保存期限删除" in page
     assert services.housekeeping(utcnow() + timedelta(days=182))["purged"] == 0
-
-
-def test_housekeeping_books_its_next_run(world, app):
-    services.housekeeping()
-    waiting = db.session.scalars(select(OutboxJob).where(
-        OutboxJob.name == services.HOUSEKEEPING, OutboxJob.status == JobStatus.PENDING)).all()
-    assert len(waiting) == 1 and waiting[0].run_at > utcnow()
-    services.housekeeping()
-    assert db.session.scalar(select(db.func.count()).select_from(OutboxJob).where(
-        OutboxJob.name == services.HOUSEKEEPING)) == 1
 
 
 def test_a_checked_material_is_offered_for_reuse_with_its_date(world, client, auth):

@@ -63,6 +63,7 @@ def test_healthz_reports_a_dead_database(tmp_path):
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["checks"]["database"].startswith("error")
+    assert response.json["reason"].startswith("database unreachable")
 
 
 def test_healthz_reports_a_dead_redis(app):
@@ -72,6 +73,7 @@ def test_healthz_reports_a_dead_redis(app):
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["checks"]["redis"].startswith("error")
+    assert response.json["reason"].startswith("redis unreachable: jobs wait in the outbox")
 
 
 def test_manifest_is_installable(client):

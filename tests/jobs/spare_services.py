@@ -1,4 +1,4 @@
-"""Helpers for tests that start their own redis-server and `flask worker` processes."""
+"""Helpers for tests that start their own redis-server, `flask worker` and `flask scheduler`."""
 
 import contextlib
 import os
@@ -89,17 +89,17 @@ def children(pid: int) -> list[int]:
     return found
 
 
-class WorkerProcess:
-    """`flask worker` in its own session, killed with everything it started."""
+class FlaskProcess:
+    """`flask worker` or `flask scheduler` in its own session, killed with everything it started."""
 
-    def __init__(self, env: dict, log: Path, args: tuple[str, ...]):
+    def __init__(self, command: str, env: dict, log: Path, args: tuple[str, ...]):
         self.log = log
-        self.proc = subprocess.Popen([FLASK, "worker", *args], cwd=ROOT, env=env,
+        self.proc = subprocess.Popen([FLASK, command, *args], cwd=ROOT, env=env,
                                      stdout=log.open("ab"), stderr=subprocess.STDOUT,
                                      start_new_session=True)
 
     def kill(self) -> None:
-        """SIGKILL the worker, its scheduler and its work horse (RQ puts it in its own group)."""
+        """SIGKILL the process and its work horse (RQ puts the horse in its own group)."""
         if self.proc.poll() is None:
             horses = children(self.proc.pid)
             os.killpg(self.proc.pid, signal.SIGKILL)

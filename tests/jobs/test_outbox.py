@@ -4,6 +4,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from redis import Redis
 
 from app import jobs
 from app.core.timeutil import utcnow
@@ -33,7 +34,7 @@ def test_every_job_uses_a_known_queue():
     assert "sms.send" in jobs.registry()
 
 
-def test_worker_listens_on_every_queue(app, monkeypatch):
+def test_worker_listens_on_every_queue_and_only_carries(app, monkeypatch):
     seen = {}
 
     class FakeWorker:
@@ -47,15 +48,14 @@ def test_worker_listens_on_every_queue(app, monkeypatch):
     monkeypatch.setattr("rq.Worker", FakeWorker)
     monkeypatch.setattr(jobs, "redis_connection", lambda: type(
         "R", (), {"config_get": lambda self, k: {"maxmemory-policy": "noeviction"}})())
-    monkeypatch.setattr(jobs, "start_sweeper", lambda app, interval: None)
-    monkeypatch.setattr(jobs, "prepare_worker", lambda app: None)
     app.config["REDIS_URL"], old = "redis://127.0.0.1:6379/15", app.config["REDIS_URL"]
     try:
         result = app.test_cli_runner().invoke(args=["worker", "--burst"])
     finally:
         app.config["REDIS_URL"] = old
     assert result.exit_code == 0, result.output
-    assert seen["queues"] == list(jobs.QUEUES) and seen["with_scheduler"] is True
+    assert seen["queues"] == list(jobs.QUEUES)
+    assert seen["with_scheduler"] is False  # the outbox keeps time, not RQ
     assert seen["burst"] is True
     assert seen["worker_ttl"] == app.config["WORKER_TTL"]
     assert seen["maintenance_interval"] == app.config["WORKER_MAINTENANCE_SECONDS"]
@@ -136,29 +136,12 @@ def test_job_stuck_in_a_dead_worker_is_requeued(app, monkeypatch):
     row = jobs.enqueue("test.record", 9, run_at=utcnow() + timedelta(days=1))
     row.status, row.attempts = JobStatus.RUNNING, 1
     db.session.commit()
-    later = utcnow() + jobs.STUCK_AFTER + timedelta(days=1, seconds=1)
-    db.session.query(OutboxJob).update({"updated_at": utcnow() - jobs.STUCK_AFTER * 2})
+    later = utcnow() + jobs.run_limit() + timedelta(days=1, seconds=1)
+    db.session.query(OutboxJob).update({"updated_at": utcnow() - jobs.run_limit() * 2})
     db.session.commit()
     jobs.sweep(now=later)
     assert CALLS == [9]
-
-
-@jobs.job("test.batched", queue="low", batch=10)
-def _batched(value):
-    CALLS.append(value)
-
-
-@jobs.job("test.slow", queue="low")
-def _slow(job_id):
-    """Outlive three lease periods, then report the lease renewals seen from outside."""
-    from sqlalchemy import select as select_
-
-    start = utcnow()
-    time.sleep(jobs.stuck_after().total_seconds())
-    with db.engine.connect() as conn:
-        renewed = conn.execute(select_(OutboxJob.updated_at).where(
-            OutboxJob.id == job_id)).scalar_one()
-    CALLS.append(renewed > start)
+    assert db.session.get(OutboxJob, row.id).attempts == 2
 
 
 def test_a_live_running_job_is_not_run_twice(app):
@@ -166,33 +149,93 @@ def test_a_live_running_job_is_not_run_twice(app):
     row.status, row.attempts = JobStatus.RUNNING, 1
     db.session.commit()
     assert jobs.execute(row.id) == JobStatus.RUNNING and CALLS == []
+    assert jobs.sweep() == 0 and CALLS == []  # not lost either: it ran a moment ago
 
 
-def test_a_running_job_renews_its_lease(app, monkeypatch):
-    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")  # as in a worker
-    monkeypatch.setitem(app.config, "JOB_STUCK_SECONDS", 0.6)
-    row = jobs.enqueue("test.slow", 0, run_at=utcnow() + timedelta(days=1))
-    row.args = [row.id]
-    db.session.commit()
-    assert jobs.execute(row.id) == JobStatus.DONE
-    assert CALLS == [True]
+@jobs.job("test.sleepy", queue="low")
+def _sleepy(seconds):
+    time.sleep(seconds)
+    CALLS.append("woke")
 
 
-def test_rows_pushed_together_travel_as_one_rq_job_when_batched(app, monkeypatch, redis_server):
-    from redis import Redis
+@jobs.job("test.batched", queue="low", batch=10)
+def _batched(value):
+    CALLS.append(value)
+
+
+def test_rq_carries_rows_without_retries_of_its_own(app, monkeypatch, redis_server):
+    """One RQ job per row, or per batch of a batched job's rows pushed together."""
     from rq import Queue, SimpleWorker
 
     server = redis_server()
+    conn = Redis.from_url(server.url)
     monkeypatch.setitem(app.config, "REDIS_URL", server.url)
     for n in range(12):
         jobs.enqueue("test.batched", n)
-    jobs.enqueue("test.record", 99)
+    single = jobs.enqueue("test.record", 99)
     db.session.commit()
     jobs.flush()
-    conn = Redis.from_url(server.url)
     queued = Queue("low", connection=conn).jobs
     assert sorted(len(job.args) for job in queued) == [1, 2, 10]
+    assert f"outbox-{single.id}-0" in {job.id for job in queued}
+    assert all(job.retries_left is None for job in queued)
     SimpleWorker(["low"], connection=conn).work(burst=True)
     assert sorted(CALLS) == [*range(12), 99]
-    statuses = {row.status for row in db.session.query(OutboxJob)}
-    assert statuses == {JobStatus.DONE}
+    db.session.expire_all()
+    assert {row.status for row in db.session.query(OutboxJob)} == {JobStatus.DONE}
+
+
+def test_a_failed_run_is_due_again_on_the_outbox_clock_not_rqs(app, monkeypatch, redis_server):
+    from rq import Queue, SimpleWorker
+
+    server = redis_server()
+    conn = Redis.from_url(server.url)
+    monkeypatch.setitem(app.config, "REDIS_URL", server.url)
+    row = jobs.enqueue("test.explode", 1)
+    db.session.commit()
+    jobs.flush()
+    SimpleWorker(["default"], connection=conn).work(burst=True)
+    db.session.expire_all()
+    row = db.session.get(OutboxJob, row.id)
+    assert row.status == JobStatus.PENDING and row.attempts == 1 and "boom 1" in row.last_error
+    assert Queue("default", connection=conn).count == 0  # RQ holds no retry of its own
+    assert jobs.sweep() == 0  # not due yet
+    assert jobs.sweep(now=utcnow() + timedelta(minutes=5)) == 1
+    assert Queue("default", connection=conn).count == 1
+
+
+def test_a_run_is_stopped_at_the_run_limit(app, monkeypatch, redis_server):
+    """RQ stops a run at JOB_STUCK_SECONDS, so a row running longer than that is a dead one."""
+    from rq import SimpleWorker
+
+    server = redis_server()
+    monkeypatch.setitem(app.config, "REDIS_URL", server.url)
+    monkeypatch.setitem(app.config, "JOB_STUCK_SECONDS", 1)
+    row = jobs.enqueue("test.sleepy", 30)
+    db.session.commit()
+    jobs.flush()
+    started = time.monotonic()
+    SimpleWorker(["low"], connection=Redis.from_url(server.url)).work(burst=True)
+    assert time.monotonic() - started < 10 and CALLS == []
+    db.session.expire_all()
+    row = db.session.get(OutboxJob, row.id)
+    assert row.status == JobStatus.PENDING and "Timeout" in row.last_error
+
+
+def test_a_row_redis_lost_is_handed_out_again_and_a_waiting_one_is_left(
+        app, monkeypatch, redis_server):
+    from rq import Queue
+
+    server = redis_server()
+    conn = Redis.from_url(server.url)
+    monkeypatch.setitem(app.config, "REDIS_URL", server.url)
+    lost, waiting = jobs.enqueue("test.record", 1), jobs.enqueue("test.record", 2)
+    db.session.commit()
+    jobs.flush()
+    conn.delete(f"rq:job:outbox-{lost.id}-0")  # as after a restart without its data
+    conn.lrem("rq:queue:low", 0, f"outbox-{lost.id}-0")
+    later = utcnow() + jobs.run_limit() + timedelta(seconds=1)
+    assert jobs.sweep(now=later) == 1
+    assert sorted(Queue("low", connection=conn).job_ids) == sorted(
+        [f"outbox-{lost.id}-0", f"outbox-{waiting.id}-0"])
+    assert jobs.sweep(now=later) == 0  # both wait in the queue now: neither is lost

@@ -4,6 +4,7 @@ Each test starts its own redis-server on a spare loopback port (never the shared
 stop, restart or misconfigure it.
 """
 
+import io
 import json
 import socket
 import subprocess
@@ -17,6 +18,7 @@ from rq import SimpleWorker, Worker
 from sqlalchemy import select
 
 from app import jobs
+from app.applications.models import Application, Upload
 from app.extensions import db
 from app.jobs import JobStatus, OutboxJob
 from app.sms.models import SmsMessage, SmsStatus
@@ -47,43 +49,32 @@ def test_worker_says_clearly_when_redis_is_unreachable(app, tmp_path):
     assert done.returncode != 0 and "Cannot reach Redis" in done.stderr
 
 
-def test_redis_outage_loses_no_sign_in(app, client, auth, monkeypatch, redis_server,
-                                       flask_worker):
-    server = redis_server()
-    monkeypatch.setitem(app.config, "REDIS_URL", server.url)
-    worker = flask_worker(server.url)
-    wait_until(lambda: _worker_ready(server.url), 30, "the worker did not start")
-
-    server.stop()  # Redis goes away while people are using the service
-    auth.login_citizen("13900001111")  # asks for a code, reads it from the row, signs in
-    assert client.get("/me").status_code == 200
-    message = db.session.scalar(select(SmsMessage).where(SmsMessage.phone == "13900001111"))
-    job = db.session.scalar(select(OutboxJob).where(OutboxJob.name == "sms.send"))
-    assert job.status == JobStatus.PENDING and message.status == SmsStatus.QUEUED
-    db.session.rollback()
-
-    server.start()  # same port: the worker reconnects and its sweep pushes the job
-    wait_until(lambda: fresh(lambda: db.session.get(SmsMessage, message.id).status
-                             == SmsStatus.DELIVERED
-                             and db.session.get(OutboxJob, job.id).status == JobStatus.DONE), 60,
-               lambda: "the job kept in the outbox was not sent after Redis came back:\n"
-               + worker.output()[-12000:])
-
-
-def test_redis_outage_at_commit_then_sweep_pushes(app, monkeypatch, redis_server, run_jobs):
-    """Without a worker running: the commit survives the outage and `flask jobs sweep` delivers."""
+def test_redis_outage_at_commit_then_the_scheduler_pushes(app, monkeypatch, redis_server):
+    """Without a worker running: the commit survives the outage and `flask scheduler` pushes."""
     server = redis_server()
     monkeypatch.setitem(app.config, "REDIS_URL", server.url)
     server.stop()
-    message = queue_sms("13900002222", "login_code", {"code": "123456"}, key="outage-1")
+    job_id = jobs.enqueue("booking.no_show", 404).id  # a low-queue job: it waits for Redis
     db.session.commit()
     jobs.flush()
-    assert fresh(lambda: db.session.get(SmsMessage, message.id).status) == SmsStatus.QUEUED
+    assert fresh(lambda: db.session.get(OutboxJob, job_id).status) == JobStatus.PENDING
     server.start()
-    result = app.test_cli_runner().invoke(args=["jobs", "sweep"])
-    assert "swept 1 job(s)" in result.output
-    SimpleWorker(["high"], connection=Redis.from_url(server.url)).work(burst=True)
-    assert fresh(lambda: db.session.get(SmsMessage, message.id).status) == SmsStatus.DELIVERED
+    result = app.test_cli_runner().invoke(args=["scheduler", "--once"])
+    assert "handed out" in result.output, result.output
+    SimpleWorker(["low"], connection=Redis.from_url(server.url)).work(burst=True)
+    assert fresh(lambda: db.session.get(OutboxJob, job_id).status) == JobStatus.DONE
+
+
+def test_an_sms_goes_out_from_the_web_process_while_redis_is_away(app, monkeypatch,
+                                                                    redis_server):
+    """Sign-in and lookup codes must not wait for Redis: the `high` queue runs inline."""
+    server = redis_server()
+    monkeypatch.setitem(app.config, "REDIS_URL", server.url)
+    server.stop()
+    message_id = queue_sms("13900002222", "login_code", {"code": "123456"}, key="outage-1").id
+    db.session.commit()
+    jobs.flush()
+    assert fresh(lambda: db.session.get(SmsMessage, message_id).status) == SmsStatus.DELIVERED
 
 
 class BlackHole:
@@ -114,8 +105,8 @@ class BlackHole:
 
 @pytest.mark.parametrize("mode", ["--fork", "--no-fork"])
 def test_a_job_killed_mid_send_is_handed_out_again_within_the_bound(
-        app, monkeypatch, redis_server, flask_worker, mode):
-    stuck, sweep = 3, 1
+        app, monkeypatch, redis_server, flask_worker, flask_scheduler, mode):
+    stuck, sweep = 6, 1  # runs stop at `stuck`: room to kill first on a loaded machine
     server = redis_server()
     hole = BlackHole()
     monkeypatch.setitem(app.config, "REDIS_URL", server.url)
@@ -132,10 +123,12 @@ def test_a_job_killed_mid_send_is_handed_out_again_within_the_bound(
         first = flask_worker(server.url, mode, **settings)
         wait_until(lambda: hole.requests, 60,
                    lambda: "the worker never called the provider:\n" + first.output()[-5000:])
-        job = fresh(lambda: db.session.scalar(select(OutboxJob)))
+        job = fresh(lambda: db.session.scalar(select(OutboxJob).where(
+            OutboxJob.name == "sms.send")))
         assert job.status == JobStatus.RUNNING
         first.kill()  # SIGKILL to the worker and its work horse, in the middle of the send
         killed_at = time.monotonic()
+        flask_scheduler(server.url, **settings)  # started now, so it cannot act before the kill
         second = flask_worker(server.url, mode, **settings)  # a supervisor starts one again
 
         def settled():
@@ -156,3 +149,61 @@ def test_a_job_killed_mid_send_is_handed_out_again_within_the_bound(
     assert "中断" in row.reason and row.next_retry_at is not None  # visible, and retried later
     assert hole.requests == 1  # nothing was sent again behind anyone's back
 
+
+
+def test_a_job_killed_mid_compression_is_handed_out_again_within_the_bound(
+        app, client, auth, monkeypatch, redis_server, flask_worker, flask_scheduler, s3_server):
+    """The first worker's photo store hangs (a black hole), so it is killed mid-compression."""
+    stuck, sweep = 6, 1  # runs stop at `stuck`: room to kill first on a loaded machine
+    server, hole = redis_server(), BlackHole()
+    store = {key: value for key, value in s3_server.settings(
+        s3_server.new_bucket(f"palm-kill-{time.monotonic_ns()}")).items() if value is not None}
+    for key, value in {**store, "REDIS_URL": server.url}.items():
+        monkeypatch.setitem(app.config, key, value)
+    settings = {**store, "JOB_STUCK_SECONDS": stuck, "OUTBOX_SWEEP_SECONDS": sweep}
+    upload_id = _upload_a_photo(client, auth)  # its compression waits in Redis
+    try:
+        first = flask_worker(server.url, "--no-fork", **{
+            **settings, "S3_ENDPOINT_URL": f"http://127.0.0.1:{hole.port}"})
+        wait_until(lambda: hole.requests and fresh(_compression).status == JobStatus.RUNNING,
+                   60, lambda: "the worker never started compressing:\n" + first.output()[-5000:])
+        first.kill()  # SIGKILL in the middle of reading the original
+        killed_at = time.monotonic()
+        flask_scheduler(server.url, **settings)
+        second = flask_worker(server.url, "--no-fork", **settings)
+        wait_until(lambda: fresh(lambda: db.session.get(Upload, upload_id).status) == "ready"
+                   and fresh(_compression).status == JobStatus.DONE, 60,
+                   lambda: f"never compressed: {fresh(_compression)}\n" + second.output()[-3000:])
+        elapsed = time.monotonic() - killed_at
+    finally:
+        hole.close()
+    assert elapsed < stuck + sweep + STARTUP_ALLOWANCE, f"took {elapsed:.1f} s"
+    assert fresh(_compression).attempts == 2  # the killed run, then one more
+    upload = fresh(lambda: db.session.get(Upload, upload_id))
+    assert sorted(s3_server.objects(store["S3_BUCKET"])) == sorted(
+        [upload.image_key, upload.thumb_key])  # one copy of each; the original is gone
+
+
+def _compression() -> OutboxJob:
+    return db.session.scalar(select(OutboxJob).where(
+        OutboxJob.name == "applications.compress_photo"))
+
+
+def _upload_a_photo(client, auth) -> int:
+    from applications.application_kit import VALID_ID, photo
+
+    from factories import hall, item
+
+    service = item(halls=[hall()], materials=("居民身份证", "户口簿"), code="KILL-01")
+    auth.login_citizen("13900004444")
+    response = client.post(f"/apply/{service.code}")
+    app_id = int(response.location.split("/")[-2])
+    assert client.post(f"/applications/{app_id}/applicant", data={
+        "name": "张三", "id_number": VALID_ID, "phone": "13900004444"}).status_code == 303
+    material = db.session.get(Application, app_id).materials[0]
+    response = client.post(
+        f"/applications/{app_id}/materials/{material.id}/photos",
+        data={"photo": (io.BytesIO(photo()), "photo.jpg")}, content_type="multipart/form-data",
+        headers={"HX-Request": "true"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return db.session.scalar(select(Upload.id).order_by(Upload.id.desc()))
