@@ -39,7 +39,7 @@ def down():
 def signed_in(down):
     client = down.test_client()
     with client.session_transaction() as session:  # a staff member's session, user not loadable
-        session["_user_id"], session["_fresh"] = "1", True
+        session["_user_id"], session["_fresh"] = "1." + "s" * 43, True
     return client
 
 
