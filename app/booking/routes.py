@@ -292,7 +292,8 @@ def cancel(booking_id: int):
     elif not services.can_cancel(booking):
         error = BookingError("这条预约已不能在网上取消(已取消、已签到或距预约时间不足 "
                              f"{services.cfg('CANCEL_LEAD_MINUTES') / 60:g} 小时)", 409)
-    return render_template("booking/cancel.html", booking=booking, error=error), (
+    bar = services.bar_if_cancelled(current_user.id) if error is None else (None, "")
+    return render_template("booking/cancel.html", booking=booking, error=error, bar=bar), (
         error.status if error else 200)
 
 
