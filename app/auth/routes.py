@@ -106,7 +106,7 @@ def verify():
 @limiter.limit(lambda: current_app.config["LOGIN_LIMITS_PER_IP"], methods=["POST"])
 def staff_login_page():
     """Username and password for clerks and admins."""
-    next_url = safe_target(request.values.get("next"), url_for("core.me"))
+    next_url = safe_target(request.values.get("next"), "")  # none: staff land on 工作台
     if request.method == "GET":
         return render_template("auth/staff_login.html", next=next_url)
     username = request.form.get("username", "")
@@ -115,7 +115,7 @@ def staff_login_page():
         return render_template("auth/staff_login.html", next=next_url, error=result.error,
                                username=username), 400
     sessions.start(result.user)
-    return redirect(next_url, code=303)
+    return redirect(next_url or url_for("core.staff_home"), code=303)
 
 
 @bp.post("/logout")

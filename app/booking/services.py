@@ -594,6 +594,17 @@ def _clerk_window(clerk: User, window_id: int | None) -> Window:
     window = db.session.get(Window, window_id) if window_id else None
     if window is None or window.hall_id != clerk.hall_id:
         raise BookingError("请先选择您所在的窗口", 400, field="window")
+    if window.closed(local_today()):
+        raise BookingError(f"{window.code} {window.name}今日暂停服务,请选择其他窗口", 409,
+                           field="window")
+    return window
+
+
+def choose_window(clerk: User, window_id: int | None) -> Window:
+    """The clerk's window, kept on the account: the next sign-in, on any device, starts there."""
+    window = _clerk_window(clerk, window_id)
+    clerk.window_id = window.id
+    db.session.commit()
     return window
 
 

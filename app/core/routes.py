@@ -167,8 +167,10 @@ def short_link(token: str):
 @bp.get("/staff")
 @staff_view(Scope.HALL)
 def staff_home():
-    """工作台: the staff's entry to every feature they can use."""
-    return render_template("core/staff_home.html")
+    """工作台: the staff's entry to every feature they can use, with what waits in each."""
+    from app.core.workbench import entries
+
+    return render_template("core/staff_home.html", entries=entries(current_user))
 
 
 @bp.get("/favicon.ico")

@@ -65,7 +65,7 @@ def _problem(err: SsoError | LinkError, provider: str):
 
 
 def _start(provider: str, make_url):
-    session[NEXT] = safe_target(request.args.get("next"), url_for("core.me"))
+    session[NEXT] = safe_target(request.args.get("next"), None)
     try:
         url = make_url(url_for(f"sso.{provider}_callback", _external=True))
     except SsoError as err:
@@ -139,7 +139,8 @@ def _sign_in(user, identity: clients.Identity, linked_now: bool):
     if linked_now:
         flash(f"已绑定{label},下次可以直接用{label}登录。", "info")
     log.info("sso %s sign-in for user %s", identity.provider, user.id)
-    return redirect(next_url or url_for("core.me"), code=303)
+    return redirect(next_url or url_for("core.staff_home" if user.is_staff else "core.me"),
+                    code=303)
 
 
 def _pending():
