@@ -77,6 +77,8 @@ def waited(since: datetime | None, now: datetime) -> str:
     if since is None:
         return ""
     minutes = max(int((now - since).total_seconds() // 60), 0)
+    if minutes < 1:
+        return "不到 1 分钟"
     if minutes < 60:
         return f"{minutes} 分钟"
     if minutes < 48 * 60:
