@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.catalog import bp
-from app.catalog.models import Hall, ServiceItem, Window
+from app.catalog.models import Hall, ServiceItem, Window, item_hall
 from app.core.access import ADMINS, Scope, StaffRole, scope, staff_view
 from app.core.ids import parse_ids
 from app.core.models import audit
@@ -86,8 +86,10 @@ def _ordered(errors: dict, data: dict) -> dict:
 
 def hall_items(hall: Hall) -> list[ServiceItem]:
     """The items this hall handles, which its windows may serve."""
-    return [i for i in db.session.scalars(select(ServiceItem).where(
-        ServiceItem.retired_at.is_(None)).order_by(ServiceItem.code)) if hall in i.halls]
+    return list(db.session.scalars(select(ServiceItem).join(
+        item_hall, item_hall.c.item_id == ServiceItem.id).where(
+        item_hall.c.hall_id == hall.id, ServiceItem.retired_at.is_(None)).order_by(
+        ServiceItem.code)))
 
 
 def save_hall(hall: Hall | None, data: dict, actor_id: int) -> Hall:
@@ -108,8 +110,9 @@ def save_window(hall: Hall, window: Window | None, data: dict, actor_id: int) ->
         db.session.add(window)
     window.code, window.name, window.group = data["code"], data["name"], data["group"]
     chosen = set(data["item_ids"])
-    window.items = [i for i in hall_items(hall) if i.id in chosen] + [
-        i for i in window.items if hall not in i.halls]  # items no longer the hall's stay
+    offered = hall_items(hall)
+    window.items = [i for i in offered if i.id in chosen] + [
+        i for i in window.items if i not in offered]  # items no longer the hall's stay
     db.session.flush()
     audit("window", window.id, "saved", actor_id=actor_id, note=f"{window.code} {window.name}")
     db.session.commit()
