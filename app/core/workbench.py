@@ -78,7 +78,7 @@ def waited(since: datetime | None, now: datetime) -> str:
         return ""
     minutes = max(int((now - since).total_seconds() // 60), 0)
     if minutes < 1:
-        return "不到 1 分钟"
+        return "1 分钟内"
     if minutes < 60:
         return f"{minutes} 分钟"
     if minutes < 48 * 60:
