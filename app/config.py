@@ -168,6 +168,7 @@ def _booking_settings() -> dict:
     names = {"BOOKING_DAYS_AHEAD": 5, "BOOKING_MIN_LEAD_MINUTES": 60,
              "BOOKING_CANCEL_LEAD_MINUTES": 120, "BOOKING_NO_SHOW_LIMIT": 2,
              "BOOKING_CANCEL_LIMIT": 5, "BOOKING_COUNT_DAYS": 30, "BOOKING_BAR_DAYS": 90,
+             "BOOKING_RECORD_DAYS": 90,  # the record 我的 shows the citizen
              "BOOKING_REMINDER_HOUR": 18, "BOOKING_PRIORITY_AGE": 60,
              "BOOKING_SERVICE_MINUTES": 8, "BOOKING_POLL_SECONDS": 3}
     return {name: _int(name, default) for name, default in names.items()}

@@ -1,6 +1,5 @@
 """Sign-in pages."""
 
-import hashlib
 
 from flask import (
     current_app,
@@ -17,6 +16,7 @@ from flask_login import current_user, login_required
 from app.auth import bp, sessions
 from app.auth.services import (
     AuthError,
+    TooManyCodes,
     change_password,
     check_code,
     citizen_for_phone,
@@ -29,11 +29,6 @@ from app.core.access import STAFF, Scope, own_view, public_view, staff_view
 from app.core.privacy import mask_phone
 from app.core.redirects import safe_target
 from app.extensions import db, limiter
-
-
-def _phone_key() -> str:
-    phone = normalize_phone(request.form.get("phone")) or "invalid"
-    return "sms-phone:" + hashlib.sha256(phone.encode()).hexdigest()[:20]
 
 
 def _login_page(error=None, status=200, phone=""):
@@ -66,15 +61,16 @@ def login():
 @public_view
 @limiter.limit(lambda: current_app.config["SMS_LIMITS_PER_IP"], on_breach=_too_many,
                deduct_when=lambda r: r.status_code == 303)
-@limiter.limit(lambda: current_app.config["SMS_LIMITS_PER_PHONE"], key_func=_phone_key,
-               on_breach=_too_many, deduct_when=lambda r: r.status_code == 303)
 def send_code():
     """Send a sign-in code; known and unknown numbers get the same answer."""
     raw = request.form.get("phone", "")
     phone = normalize_phone(raw)
     if not phone:
         return _login_page("请输入正确的 11 位手机号码", 400, raw)
-    issue_code(phone, "login")
+    try:
+        issue_code(phone, "login")  # the phone's limit counts every code, whatever it is for
+    except TooManyCodes as err:
+        return _login_page(str(err), 429, raw)
     session["login_phone"] = phone
     return redirect(url_for("auth.verify", next=safe_target(request.form.get("next"), None)),
                     code=303)
@@ -110,7 +106,7 @@ def verify():
 @limiter.limit(lambda: current_app.config["LOGIN_LIMITS_PER_IP"], methods=["POST"])
 def staff_login_page():
     """Username and password for clerks and admins."""
-    next_url = safe_target(request.values.get("next"), url_for("core.me"))
+    next_url = safe_target(request.values.get("next"), "")  # none: staff land on 工作台
     if request.method == "GET":
         return render_template("auth/staff_login.html", next=next_url)
     username = request.form.get("username", "")
@@ -119,7 +115,7 @@ def staff_login_page():
         return render_template("auth/staff_login.html", next=next_url, error=result.error,
                                username=username), 400
     sessions.start(result.user)
-    return redirect(next_url, code=303)
+    return redirect(next_url or url_for("core.staff_home"), code=303)
 
 
 @bp.post("/logout")

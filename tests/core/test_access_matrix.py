@@ -88,6 +88,10 @@ EXPECT = {
     "catalog.admin_material_edit": HALL_ADMINS, "catalog.admin_material_retire": HALL_ADMINS,
     "catalog.admin_material_move": HALL_ADMINS, "catalog.admin_bundle_edit": HALL_ADMINS,
     "catalog.admin_bundle_retire": HALL_ADMINS,
+    # 大厅与窗口: halls are the city-wide admin's; a hall's windows its admin's (issue 22)
+    "catalog.admin_hall_edit": CITY_ONLY,
+    "catalog.admin_windows": HALL_ADMINS, "catalog.admin_window_new": HALL_ADMINS,
+    "catalog.admin_window_edit": HALL_ADMINS, "catalog.admin_window_today": HALL_ADMINS,
     # 办不成事 and 我要问
     "feedback.ask": SIGNED_IN,
     "feedback.ask_submit": "ok ok in in 403 403 403 403 403 403",  # staff ask as citizens only

@@ -394,3 +394,16 @@ def test_sso_pages_have_titles_and_unique_ids(client, oidc, dance):
         assert soup.title.string.startswith(title), path
         ids = Counter(tag["id"] for tag in soup.find_all(id=True))
         assert [i for i, n in ids.items() if n > 1] == [], path
+
+
+def test_linking_counts_against_the_phones_code_limit(app, client, oidc, dance):
+    """Issue 22: a code to link an account and a sign-in code share the phone's limit."""
+    oidc.user["phone_number_verified"] = False
+    dance.run()
+    assert app.test_client().post("/login/code", data={"phone": "13700137000"}
+                                  ).status_code == 303
+    response = client.post("/sso/link/code", data={"phone": "13700137000"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 429 and "获取验证码太频繁" in page
+    assert 'value="13700137000"' in page
+    assert db.session.query(SmsMessage).filter_by(template="link_code").count() == 0
