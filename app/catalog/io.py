@@ -60,7 +60,7 @@ CSV_COLUMNS = ["type", "parent", "code", "name", "department", "audience", "topi
                "legal_basis", "phone", "bookable", "prereview", "fully_online", "courier",
                "halls", "windows", "items", "original", "copies", "notes", "photo_ok",
                "may_be_missing", "document_kind", "example_photo", "short_name", "address",
-               "hours", "area", "group", "fields", "licence_type", "licence_years"]
+               "hours", "area", "group", "licence_type", "licence_years", "fields"]
 CSV_LIST_SEP = "|"
 
 

@@ -346,26 +346,28 @@ def lookup(application) -> None:
         return
     holder = holder_of(application)
     for material in wanted:
-        try:
-            found = find(holder, material.licence_type)
-        except sources.LookupFailed as exc:
-            log.warning("licence lookup fell back to a photo: %s", exc)
-            material.licence_note = LOOKUP_FAILED
-            continue
+        found, failed = find(holder, material.licence_type)
         valid = [r for r in found if r.valid_now]
         if valid:
             _carry(application, material, valid[0])
+        elif failed:
+            material.licence_note = LOOKUP_FAILED  # never blocks: the photo, with a note
         else:
             material.licence_note = ""  # looked: none held; the photo as today
     db.session.commit()
 
 
-def find(holder: sources.Holder, licence_type: str) -> list[Licence]:
-    """Every configured source's licences of this holder and type."""
+def find(holder: sources.Holder, licence_type: str) -> tuple[list[Licence], bool]:
+    """Every configured source's licences of this holder and type, and whether one failed."""
     found: list[Licence] = []
+    failed = False
     for source in sources.configured():
-        found += [r for r in source.find(holder, licence_type) if r not in found]
-    return found
+        try:
+            found += [r for r in source.find(holder, licence_type) if r not in found]
+        except sources.LookupFailed as exc:
+            log.warning("licence lookup (%s) fell back: %s", source.name, exc)
+            failed = True
+    return found, failed
 
 
 def offers(application) -> dict[int, list[Licence]]:
