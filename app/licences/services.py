@@ -223,7 +223,9 @@ def _company_of(application) -> Company | None:
     code = next((v.strip().upper() for v in answers.values()
                  if isinstance(v, str) and valid_credit_code(v.strip())), None)
     if code is None:
-        return None
+        # No code asked for: the one company the applicant acts for, if there is exactly one.
+        linked = sources.companies_of(application.citizen_id)
+        return linked[0] if len(linked) == 1 else None
     company = db.session.scalar(select(Company).where(Company.credit_code == code))
     if company is None:
         name = answers.get("company_name") or application.applicant_name or code

@@ -233,3 +233,32 @@ def test_company_licences_reach_the_people_linked_to_the_company(world):
 def test_the_checklist_marks_a_material_a_licence_stands_in_for(world, client):
     page = client.get(f"/services/{world.user_item.code}/checklist").get_data(as_text=True)
     assert "已有居住证电子证照的免提交" in page
+
+
+def test_a_company_licence_goes_to_the_company_named_by_its_credit_code(world):
+    from app.applications.models import Application as App
+    from app.licences.models import Company, CompanyMember
+
+    item = world.issuer
+    item.licence_type, item.licence_years = "food_business", 5
+    row = App(citizen_id=world.citizen.id, item_id=item.id, hall_id=world.hall.id, title="x",
+              number="YS1", applicant_name="张三", answers=[
+                  {"key": "credit_code", "label": "统一社会信用代码", "kind": "text",
+                   "value": "91152201ma0n4d3x1b"},
+                  {"key": "company_name", "label": "企业名称", "kind": "text",
+                   "value": "兴安味道餐饮有限公司"}])
+    db.session.add(row)
+    db.session.flush()
+    licence = services.issue_for(row, None)
+    db.session.commit()
+    company = db.session.scalar(select(Company))
+    assert licence.company_id == company.id and licence.holder_user_id is None
+    assert company.credit_code == "91152201MA0N4D3X1B" and company.name == "兴安味道餐饮有限公司"
+    assert db.session.scalar(select(CompanyMember.user_id)) == world.citizen.id
+    assert services.issue_for(row, None) is licence  # once per application
+    # Without a code among the answers: the one company the applicant acts for.
+    row2 = App(citizen_id=world.citizen.id, item_id=item.id, hall_id=world.hall.id, title="y",
+               number="YS2", applicant_name="张三", answers=[])
+    db.session.add(row2)
+    db.session.flush()
+    assert services.issue_for(row2, None).company_id == company.id
