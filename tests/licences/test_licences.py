@@ -232,7 +232,7 @@ def test_company_licences_reach_the_people_linked_to_the_company(world):
 
 def test_the_checklist_marks_a_material_a_licence_stands_in_for(world, client):
     page = client.get(f"/services/{world.user_item.code}/checklist").get_data(as_text=True)
-    assert "已有居住证电子证照的免提交" in page
+    assert "有居住证电子证照的可免提交" in page
 
 
 def test_a_company_licence_goes_to_the_company_named_by_its_credit_code(world):
