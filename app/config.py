@@ -164,7 +164,9 @@ def _licence_settings() -> dict:
             "LICENCE_HTTP_URL": os.environ.get("LICENCE_HTTP_URL") or None,
             "LICENCE_HTTP_TOKEN": os.environ.get("LICENCE_HTTP_TOKEN") or None,
             "LICENCE_LOOKUP_SECONDS": float(os.environ.get("LICENCE_LOOKUP_SECONDS", "2")),
-            "LICENCE_SHOW_SECONDS": _int("LICENCE_SHOW_SECONDS", 300)}
+            "LICENCE_SHOW_SECONDS": _int("LICENCE_SHOW_SECONDS", 300),
+            # failed 亮证 checks per staff member: guessing codes is slow
+            "LICENCE_VERIFY_LIMIT": os.environ.get("LICENCE_VERIFY_LIMIT", "20/minute")}
 
 
 def _reading_settings() -> dict:

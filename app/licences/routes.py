@@ -1,7 +1,7 @@
 """The wallet (我的证照), 亮证 and its check at a window, and the staff's licence pages."""
 
 import segno
-from flask import redirect, render_template, request, session, url_for
+from flask import current_app, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.core.access import ADMINS, DESK, Scope, note_refusal, own_view, scope, staff_view
 from app.core.links import on_link
 from app.core.timeutil import utcnow
-from app.extensions import db
+from app.extensions import db, limiter
 from app.licences import bp, services
 from app.licences.services import LicenceError
 from app.licences.states import LABELS, USES
@@ -114,8 +114,16 @@ def _verify_page(error: LicenceError | None = None, typed: str = "", status: int
         error.status if error else status)
 
 
+def _too_many(_limit):
+    return make_response(_verify_page(LicenceError("核验失败次数过多,请稍后再试", 429, "code"),
+                                      request.form.get("code", "")[:200]))
+
+
 @bp.post("/licences/verify")
 @staff_view(Scope.HALL, roles=DESK)
+@limiter.limit(lambda: current_app.config["LICENCE_VERIFY_LIMIT"], on_breach=_too_many,
+               key_func=lambda: f"licence-verify:{current_user.get_id()}",
+               deduct_when=lambda r: r.status_code >= 400)
 def verify():
     """核验亮证: a forged, expired or used code shows nothing of any licence."""
     typed = request.form.get("code", "")[:200]

@@ -63,6 +63,8 @@ def test_a_held_licence_stands_in_for_the_material_and_the_clerk_sees_its_live_s
     material = db.session.get(Application, row.id).materials[0]
     assert material.licence_id == licence.id and material.current == []
     world.upload_all(citizen, db.session.get(Application, row.id), photo())
+    check = citizen.get(f"/applications/{row.id}/check").get_data(as_text=True)
+    assert f"电子证照 {licence.number}(免提交)" in check
     assert citizen.post(f"/applications/{row.id}/submit").status_code == 303
     assert clerk.post(f"/review/{row.id}/claim").status_code == 303
     page = clerk.get(f"/review/{row.id}").get_data(as_text=True)
@@ -262,3 +264,14 @@ def test_a_company_licence_goes_to_the_company_named_by_its_credit_code(world):
     db.session.add(row2)
     db.session.flush()
     assert services.issue_for(row2, None).company_id == company.id
+
+
+def test_guessing_codes_is_slowed_down(world, app):
+    app.config["LICENCE_VERIFY_LIMIT"] = "3/minute"
+    try:
+        clerk = world.client(world.clerk)
+        answers = [clerk.post("/licences/verify", data={"code": "1234567" + str(n)}).status_code
+                   for n in range(5)]
+    finally:
+        app.config["LICENCE_VERIFY_LIMIT"] = "20/minute"
+    assert answers[:3] == [404, 404, 404] and answers[3:] == [429, 429]
