@@ -85,6 +85,7 @@ def from_env() -> dict:
         "MAX_CONTENT_LENGTH": (upload_mb + 2) * 1024 * 1024,
         **_application_settings(),
         **_reading_settings(),
+        **_licence_settings(),
         **_storage_settings(),
         "SERVER_NAME": os.environ.get("SERVER_NAME") or None,
         "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME",
@@ -154,6 +155,18 @@ def _application_settings() -> dict:
     names = {"UPLOAD_MAX_PIXELS": 50_000_000, "APPLICATION_MAX_PHOTOS": 30,
              "PHOTO_RETENTION_DAYS": 180, "MATERIAL_REUSE_DAYS": 365}
     return {name: _int(name, default) for name, default in names.items()}
+
+
+def _licence_settings() -> dict:
+    """电子证照: where licences are looked up (app/licences/sources.py) and how long a lookup may
+    take before the material falls back to a photo; a 亮证 token's life."""
+    return {"LICENCE_SOURCES": os.environ.get("LICENCE_SOURCES", "own"),
+            "LICENCE_HTTP_URL": os.environ.get("LICENCE_HTTP_URL") or None,
+            "LICENCE_HTTP_TOKEN": os.environ.get("LICENCE_HTTP_TOKEN") or None,
+            "LICENCE_LOOKUP_SECONDS": float(os.environ.get("LICENCE_LOOKUP_SECONDS", "2")),
+            "LICENCE_SHOW_SECONDS": _int("LICENCE_SHOW_SECONDS", 300),
+            # failed 亮证 checks per staff member: guessing codes is slow
+            "LICENCE_VERIFY_LIMIT": os.environ.get("LICENCE_VERIFY_LIMIT", "20/minute")}
 
 
 def _reading_settings() -> dict:

@@ -79,6 +79,10 @@ class ServiceItem(db.Model):
     courier: Mapped[bool] = mapped_column(default=False)
     # 申请表字段: the item's own questions on the applicant page (see app/catalog/fields.py)
     form_fields: Mapped[list | None] = mapped_column(JSON)
+    # 电子证照: the licence type this item issues on 办结 (app/licences/types.py), and for how
+    # many years it is valid (None: long-term).
+    licence_type: Mapped[str | None] = mapped_column(String(40))
+    licence_years: Mapped[int | None]
     views: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     retired_at: Mapped[datetime | None]
@@ -116,6 +120,8 @@ class Material(db.Model):
     document_kind: Mapped[str | None] = mapped_column(String(24))
     example_key: Mapped[str | None] = mapped_column(String(40))
     example_thumb_key: Mapped[str | None] = mapped_column(String(40))
+    # 免提交: a valid licence of this type stands in for the photo.
+    licence_type: Mapped[str | None] = mapped_column(String(40))
 
     item: Mapped[ServiceItem] = relationship(back_populates="materials")
 
