@@ -46,6 +46,7 @@ EVENTS = {
     "accepted_with_missing": Event("progress_accepted_missing"),  # params: deadline
     "completed": Event("progress_completed"),
     "rejected": Event("progress_rejected"),
+    "delivery_sent": Event("progress_delivery_sent"),  # params: courier, tracking
     # bookings (预约)
     "booking_confirmed": Event("booking_confirmed"),  # params: when, hall
     "booking_reminder": Event("booking_reminder"),  # params: time, hall
