@@ -67,9 +67,21 @@ def notify(kind: str, entity_id: int, event: str, *, params: dict | None = None,
               "link": make_link(chosen.purpose, kind, entity_id), **(params or {})}
     message = queue_sms(summary.phone, chosen.template, values,
                         key=f"progress:{kind}:{entity_id}:{event}:{key or ''}")
-    if push_enabled() and _has_subscription(summary.citizen_id):
-        jobs.enqueue("progress.push", message.id, summary.citizen_id)
+    push_along(message, summary.citizen_id)
     return message
+
+
+def push_along(message: SmsMessage, user_id: int) -> None:
+    """Queue the Web Push twin of an SMS (an outbox job) for a citizen with a subscription;
+    once per message: the job row carries the key "progress.push@<message id>" (unique), so a
+    second call for the same SMS (its idempotency key matched) writes nothing."""
+    if not (push_enabled() and _has_subscription(user_id)):
+        return
+    if message.status == "permanent_failure":
+        return
+    # quiet hours hold the push as they hold its SMS
+    jobs.enqueue("progress.push", message.id, user_id, run_at=message.send_after,
+                 key=f"progress.push@{message.id}")
 
 
 def push_enabled() -> bool:

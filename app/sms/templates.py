@@ -69,6 +69,13 @@ TEMPLATES = {t.key: t for t in [
                          ("app_processing", "已开始办理,进度"),
                          ("app_completed", "已办结,详情见"),
                          ("app_lapsed", "容缺逾期,详情见")]],
+    # 容缺: the reminders before the deadline for the missing materials
+    Template("app_missing_soon",
+             "【掌上办】办件{ref}的容缺材料请于{due}前补齐,还剩{left}个工作日:{link}",
+             segments=2, example={"ref": "YS26112312345", "due": "12月15日", "left": "3"}),
+    Template("app_missing_last_day",
+             "【掌上办】今天是办件{ref}补齐容缺材料的最后一天,逾期容缺受理失效:{link}",
+             segments=2, example={"ref": "YS26112312345"}),
     # feedback: 办不成事 reports (to the citizen, and to the hall admin) and 我要问 answers
     Template("feedback_report_received", "【掌上办】办不成事反映已收到,{due}前答复您:{link}"),
     Template("feedback_report_replied", "【掌上办】您反映的办不成事已有答复,请查看:{link}"),
