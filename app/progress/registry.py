@@ -36,6 +36,8 @@ class MatterSummary:
     completed: bool = False  # results are ready: the citizen may choose pickup or courier
     detail_url: str | None = None  # the owning feature's own page for it, if any
     due: date | None = None  # a deadline the citizen must meet (容缺: bring the materials by)
+    action_label: str = ""  # the one thing to do now, as a button on the timeline (重新预约)
+    action_url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,10 @@ TEMPLATES = {t.key: t for t in [
     Template("booking_reminder",
              "【掌上办】提醒:您预约了明天{time}到{hall}办理{item},预约号{number},请带齐材料按时到场。",
              segments=2),
+    # the hall cancelled a booking (a closed day, fewer places): not the citizen's doing
+    Template("booking_hall_cancelled",
+             "【掌上办】因{reason},您{when}在{hall}的预约已由大厅取消,不计爽约。请重新预约:{link}",
+             segments=2, example={"reason": "大厅设备检修闭厅", "when": "12月15日09:30"}),
     # progress (进度): every change that matters to the citizen, each with its short link
     Template("progress_submitted", "【掌上办】您的办件已提交,预审结果将短信告知。查看进度:{link}"),
     Template("progress_supplement", "【掌上办】您的办件需补正材料,请按页面所列一次补齐:{link}"),
