@@ -121,6 +121,11 @@ def enqueue(name: str, *args, run_at: datetime | None = None, key: str | None = 
     return row
 
 
+def keyed(key: str) -> bool:
+    """Whether a row with this key was ever written (enqueue(key=) writes at most one)."""
+    return db.session.scalar(select(OutboxJob.id).where(OutboxJob.key == key)) is not None
+
+
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     ids = session.info.pop("outbox_new", [])

@@ -419,8 +419,9 @@ def transition(row: Application, to: Status, actor_id: int | None = None,
     if to in SMS:
         template, purpose = SMS[to]
         link = _link(purpose, row.id)
-        queue_sms(row.citizen.phone, template, {"ref": row.number, "link": link},
-                  key=f"application-move-{entry.id}")
+        message = queue_sms(row.citizen.phone, template, {"ref": row.number, "link": link},
+                            key=f"application-move-{entry.id}")
+        _push_along(message, row.citizen_id)
         if row.relative_phone and row.relative_phone != row.citizen.phone:
             queue_sms(row.relative_phone, template, {"ref": row.number, "link": link},
                       key=f"application-move-{entry.id}-relative")

@@ -328,12 +328,21 @@ def _book(user, slot_id, idem_key, birth_year, bundle, change, relative=None) ->
     params = {"when": f"{when:%m月%d日 %H:%M}", "hall": hall.short_name, "item": item.name[:16],
               "number": booking.number, "link": make_link("progress", ENTITY, booking.id)}
     for phone, key in _phones(booking, user.phone, f"booking-confirm:{booking.id}"):
-        queue_sms(phone, "booking_confirmed", params, key=key)
+        message = queue_sms(phone, "booking_confirmed", params, key=key)
+        if phone == user.phone:
+            _push_along(message, user.id)
     remind_at = to_utc(slot.day - timedelta(days=1), time(cfg("REMINDER_HOUR")))
     if remind_at > now:
         jobs.enqueue("booking.remind", booking.id, run_at=remind_at)
     jobs.enqueue("booking.no_show", booking.id, run_at=slot.ends_at)
     return booking
+
+
+def _push_along(message, user_id: int) -> None:
+    """The Web Push twin of a booking SMS, for a citizen subscribed in the installed app."""
+    from app.progress.notify import push_along
+
+    push_along(message, user_id)
 
 
 def _phones(booking: Booking, phone: str, key: str) -> list[tuple[str, str]]:
@@ -392,7 +401,9 @@ def remind(booking_id: int) -> str:
     params = {"time": f"{when:%H:%M}", "hall": booking.hall.short_name,
               "item": booking.item.name[:16], "number": booking.number}
     for phone, key in _phones(booking, booking.citizen.phone, f"booking-remind:{booking.id}"):
-        queue_sms(phone, "booking_reminder", params, key=key)
+        message = queue_sms(phone, "booking_reminder", params, key=key)
+        if phone == booking.citizen.phone:
+            _push_along(message, booking.citizen_id)
     db.session.commit()
     return "queued"
 
@@ -569,12 +580,36 @@ def call_next(clerk: User, window_id: int | None) -> Ticket:
                 ticket_transition(ticket, TicketStatus.CALLED, clerk.id, window)
             except BookingError:
                 continue
+            _tell_the_near(window)
             db.session.commit()
             return ticket
         raise BookingError("叫号繁忙,请再试一次", 409)
     except BookingError:
         db.session.rollback()
         raise
+
+
+NEAR_TURN = 3  # 前面还有 3 人: the people this close to their turn hear it, once
+
+
+def _tell_the_near(window: Window) -> None:
+    """After a call, each booked ticket with 1 to NEAR_TURN people ahead hears it once: by Web
+    Push where its citizen subscribed in the app, else by SMS (app/progress/notify.py)."""
+    from app.progress.notify import noticed, push_or_sms
+
+    db.session.flush()
+    waiting = db.session.scalars(_waiting(window.hall_id, window.group)
+                                 .limit(NEAR_TURN + 1)).all()
+    for ahead, ticket in enumerate(waiting):
+        booking = ticket.booking
+        if ahead == 0 or booking is None or noticed(f"ticket-near:{ticket.id}"):
+            continue  # the next one is called in a moment; a walk-in left no phone
+        words = f"{ticket.code}号前面还有 {ahead} 人,请到 {window.code} 窗口附近等候"
+        push_or_sms(booking.citizen_id, f"ticket-near:{ticket.id}",
+                    {"title": "快到您了", "body": words, "url": f"/bookings/{booking.id}/ticket"},
+                    booking.citizen.phone, "progress_called_soon",
+                    {"ticket": ticket.code, "ahead": str(ahead), "window": window.code,
+                     "link": make_link("progress", ENTITY, booking.id)})
 
 
 def _waiting(hall_id: int, group: str):
@@ -774,8 +809,6 @@ def cancel_by_hall(bookings: list[Booking], actor_id: int, reason: str) -> None:
     """Cancel these bookings for the hall in the current transaction: the places go back, the
     citizen's record is untouched (cancel_reason "hall"), and each gets an SMS (and push) with
     a link to book again."""
-    from app.progress.notify import push_along
-
     for booking in bookings:
         transition(booking, BookingStatus.CANCELLED, actor_id=actor_id, note=reason,
                    public_note=f"因{reason},大厅取消了这次预约,不计入您的取消或爽约次数。"
@@ -792,7 +825,7 @@ def cancel_by_hall(bookings: list[Booking], actor_id: int, reason: str) -> None:
                                   f"booking-hall-cancel:{booking.id}"):
             message = queue_sms(phone, "booking_hall_cancelled", params, key=key)
             if phone == booking.citizen.phone:
-                push_along(message, booking.citizen_id)
+                _push_along(message, booking.citizen_id)
 
 
 def hall_cancellations(hall_id: int, limit: int = 50) -> list[Booking]:

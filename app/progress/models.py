@@ -59,13 +59,17 @@ class PushSubscription(db.Model):
 
 
 class PushSent(db.Model):
-    """A push already handed to one subscription for one SMS, so a re-run job skips it."""
+    """A push already handed to one subscription, for one SMS or one push-only notice (the
+    queue's 前面还有 N 人), so a re-run job skips it."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[int] = mapped_column(ForeignKey("sms_message.id"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("sms_message.id"))
+    notice: Mapped[str | None] = mapped_column(String(80))
     subscription_id: Mapped[int] = mapped_column(
         ForeignKey("push_subscription.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (UniqueConstraint("message_id", "subscription_id",
-                                       name="uq_push_sent_message_subscription"),)
+                                       name="uq_push_sent_message_subscription"),
+                      UniqueConstraint("notice", "subscription_id",
+                                       name="uq_push_sent_notice_subscription"))

@@ -50,7 +50,7 @@ EVENTS = {
     # bookings (预约)
     "booking_confirmed": Event("booking_confirmed"),  # params: when, hall
     "booking_reminder": Event("booking_reminder"),  # params: time, hall
-    "ticket_called_soon": Event("progress_called_soon"),  # params: ticket, ahead
+    "ticket_called_soon": Event("progress_called_soon"),  # params: ticket, ahead, window
 }
 
 
@@ -82,6 +82,30 @@ def push_along(message: SmsMessage, user_id: int) -> None:
     # quiet hours hold the push as they hold its SMS
     jobs.enqueue("progress.push", message.id, user_id, run_at=message.send_after,
                  key=f"progress.push@{message.id}")
+
+
+def push_or_sms(user_id: int, notice: str, data: dict, phone: str, template: str,
+                params: dict) -> str:
+    """One notice, once, in the caller's transaction: by Web Push where the citizen subscribed
+    (an outbox job, which sends the SMS instead should no browser take it), else by SMS.
+    `notice` is its idempotency key; `data` the push's title, body and url."""
+    fallback = {"phone": phone, "template": template, "params": params,
+                "key": f"notice:{notice}"}
+    if noticed(notice):
+        return "sent already"
+    if push_enabled() and _has_subscription(user_id):
+        jobs.enqueue("progress.push_notice", user_id, notice, data, fallback,
+                     key=f"progress.push_notice@{notice}")
+        return "push"
+    queue_sms(phone, template, params, key=fallback["key"])
+    return "sms"
+
+
+def noticed(notice: str) -> bool:
+    """Whether push_or_sms() has sent (or queued) this notice already, by either channel."""
+    from app.sms.services import find
+
+    return find(f"notice:{notice}") is not None or jobs.keyed(f"progress.push_notice@{notice}")
 
 
 def push_enabled() -> bool:

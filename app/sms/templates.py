@@ -51,8 +51,9 @@ TEMPLATES = {t.key: t for t in [
              "【掌上办】您的办件结果已由{courier}寄出,单号{tracking},查看:{link}",
              segments=2, example={"courier": "邮政快递包裹", "tracking": "SF1234567890123"}),
     Template("progress_rejected", "【掌上办】您的办件未予受理,原因和下一步请看:{link}"),
-    Template("progress_called_soon", "【掌上办】{ticket}号前还有{ahead}人,请到窗口附近等候:{link}",
-             example={"ahead": "12"}),
+    Template("progress_called_soon",
+             "【掌上办】{ticket}号前面还有 {ahead} 人,请到 {window} 窗口附近等候:{link}",
+             segments=2, example={"ahead": "3", "window": "C01"}),
     # help (帮办代办): one message per step, and the code that confirms an on-behalf action
     Template("help_submitted", "【掌上办】您的帮办申请已收到,工作人员将尽快联系您:{link}"),
     Template("help_reviewed", "【掌上办】帮办申请已初审,帮办员{name}将为您办理:{link}"),

@@ -1,4 +1,5 @@
-"""progress: courier delivery sent (寄出) with company and tracking number, and the matter's hall
+"""progress: courier delivery sent (寄出) with company and tracking number, and the matter's hall;
+push-only notices (the queue's 前面还有 N 人) recorded per subscription like pushed SMS
 
 Revision ID: 0132_result_delivery_sent
 Revises: 0001_initial
@@ -28,9 +29,19 @@ def upgrade():
                                     'hall', ['hall_id'], ['id'])
         batch_op.create_foreign_key(batch_op.f('fk_result_delivery_sent_by_user'),
                                     'user', ['sent_by'], ['id'])
+    with op.batch_alter_table('push_sent', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('notice', sa.String(length=80), nullable=True))
+        batch_op.alter_column('message_id', existing_type=sa.Integer(), nullable=True)
+        batch_op.create_unique_constraint('uq_push_sent_notice_subscription',
+                                          ['notice', 'subscription_id'])
 
 
 def downgrade():
+    op.execute("DELETE FROM push_sent WHERE message_id IS NULL")
+    with op.batch_alter_table('push_sent', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_push_sent_notice_subscription', type_='unique')
+        batch_op.alter_column('message_id', existing_type=sa.Integer(), nullable=False)
+        batch_op.drop_column('notice')
     with op.batch_alter_table('result_delivery', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_result_delivery_sent_by_user'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_result_delivery_hall_id_hall'), type_='foreignkey')
