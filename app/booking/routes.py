@@ -556,9 +556,10 @@ def admin_add_day():
     city = request.form.get("scope") == "city"
     scope().change(None if city else hall.id)  # a day of every hall is the city's
     try:
-        _, cancelled = services.save_day(None if city else hall.id,
-                          request.form.get("day", ""), request.form.get("kind") == "workday",
-                          request.form.get("name", ""), current_user.id, _confirmed_count())
+        _, cancelled = services.save_day(
+            None if city else hall.id, request.form.get("day", ""),
+            request.form.get("kind") == "workday", request.form.get("name", ""), current_user.id,
+            _confirmed_count())
     except BookingError as err:
         db.session.rollback()
         return _admin_page(err, request.form)
