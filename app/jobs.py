@@ -66,7 +66,8 @@ class OutboxJob(db.Model):
     # The request that caused it (X-Request-ID), so the worker's log lines carry it too.
     request_id: Mapped[str | None] = mapped_column(String(64))
     carrier: Mapped[str | None] = mapped_column(String(64))  # its RQ job, while pushed
-    # A daily job's day ("name@2026-11-23"): the scheduler writes each day's row once.
+    # A daily job's day ("name@2026-11-23"), or a one-off job's own key (enqueue(key=)):
+    # a row with it is written once.
     key: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -102,16 +103,27 @@ def registry() -> dict[str, tuple[Callable, str]]:
     return _REGISTRY
 
 
-def enqueue(name: str, *args, run_at: datetime | None = None) -> OutboxJob:
-    """Record a job in the current transaction; it is pushed after the commit."""
+def enqueue(name: str, *args, run_at: datetime | None = None, key: str | None = None
+            ) -> OutboxJob:
+    """Record a job in the current transaction; it is pushed after the commit. With `key`, at
+    most one row ever has it: a second call returns the first row."""
     _, queue = registry()[name]
+    if key is not None:
+        existing = db.session.scalar(select(OutboxJob).where(OutboxJob.key == key))
+        if existing is not None:
+            return existing
     row = OutboxJob(name=name, args=list(args), queue=queue, run_at=run_at or utcnow(),
-                    request_id=_log_context().request_id())
+                    request_id=_log_context().request_id(), key=key)
     db.session.add(row)
     db.session.flush()
     if run_at is None or run_at <= utcnow():
         db.session.info.setdefault("outbox_new", []).append(row.id)
     return row
+
+
+def keyed(key: str) -> bool:
+    """Whether a row with this key was ever written (enqueue(key=) writes at most one)."""
+    return db.session.scalar(select(OutboxJob.id).where(OutboxJob.key == key)) is not None
 
 
 @event.listens_for(Session, "after_commit")

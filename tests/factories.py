@@ -65,7 +65,8 @@ class FakeMatters:
         self.kind, self.rows = kind, {}
 
     def add(self, owner: User, steps=("您的办件已提交",), number: str | None = None,
-            completed: bool = False, status=("办理中", "info"), created_at=None):
+            completed: bool = False, status=("办理中", "info"), created_at=None,
+            hall_id: int | None = None):
         from datetime import timedelta
 
         from app.core.models import audit
@@ -78,7 +79,8 @@ class FakeMatters:
             kind=self.kind, id=n, number=number or f"TC{n:08d}", title=f"测试事项{n}",
             status_label=status[0], status_tone=status[1], citizen_id=owner.id,
             phone=owner.phone, created_at=start, next_step="请留意短信通知,无需到场。",
-            contact_phone="0482-8260000", hall_name="测试政务服务中心", completed=completed)
+            contact_phone="0482-8260000", hall_name="测试政务服务中心", completed=completed,
+            hall_id=hall_id)
         self.rows[n] = matter
         for i, note in enumerate(steps):
             audit(self.kind, n, f"step{i}", public_note=note).created_at = (

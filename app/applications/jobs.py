@@ -14,3 +14,9 @@ def compress_photo(upload_id: int) -> str:
 def housekeeping() -> dict:
     """Purge old photos and lapse overdue 容缺; `flask scheduler` writes its row at 03:00."""
     return services.housekeeping()
+
+
+@job(services.MISSING_REMINDERS, queue="low", daily_at="09:00")
+def missing_reminders() -> dict:
+    """容缺 reminders: 3 working days before the deadline and on its last day (daily, 09:00)."""
+    return services.remind_missing()

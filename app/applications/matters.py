@@ -33,6 +33,7 @@ def _select(by: str):
              "citizen": Application.citizen_id == key}[by]
     query = (select(Application.id, Application.number, Application.title, Application.status,
                    Application.citizen_id, Application.hall_id, Application.created_at,
+                   Application.missing_due,
                    User.phone.label("citizen_phone"), Hall.name.label("hall_name"),
                    Hall.phone.label("hall_phone"))
             .join(User, User.id == Application.citizen_id)
@@ -56,7 +57,8 @@ def summary(row):
         phone=row.citizen_phone or "", created_at=row.created_at,
         next_step=NEXT_STEPS.get(Status(row.status), ""), contact_phone=row.hall_phone,
         hall_id=row.hall_id, hall_name=row.hall_name, completed=row.status == Status.COMPLETED,
-        detail_url=detail)
+        detail_url=detail,
+        due=row.missing_due if row.status == Status.ACCEPTED_WITH_MISSING else None)
 
 
 def _get(app_id: int):

@@ -420,8 +420,9 @@ def transition(row: Application, to: Status, actor_id: int | None = None,
     if to in SMS:
         template, purpose = SMS[to]
         link = _link(purpose, row.id)
-        queue_sms(row.citizen.phone, template, {"ref": row.number, "link": link},
-                  key=f"application-move-{entry.id}")
+        message = queue_sms(row.citizen.phone, template, {"ref": row.number, "link": link},
+                            key=f"application-move-{entry.id}")
+        _push_along(message, row.citizen_id)
         if row.relative_phone and row.relative_phone != row.citizen.phone:
             queue_sms(row.relative_phone, template, {"ref": row.number, "link": link},
                       key=f"application-move-{entry.id}-relative")
@@ -746,6 +747,71 @@ def purge_photos(now: datetime) -> int:
         db.session.commit()  # the rows first: a crash after this leaves only orphan files
         _delete_files(keys)
     return len(rows)
+
+
+MISSING_REMINDERS = "applications.missing_reminders"
+REMIND_WORKDAYS = 3  # the first reminder: this many working days before the deadline
+
+
+def remind_missing(now: datetime | None = None) -> dict:
+    """Remind each 容缺受理 citizen 3 working days before the deadline and on its last day.
+
+    Safe to run any number of times a day: each reminder is one SMS per (application, deadline,
+    which), by its idempotency key. A run missed on the day itself is made up the next working
+    day before the deadline; an application accepted with less time than that gets no "soon"
+    reminder (its acceptance SMS told the date) but still the last-day one. Quiet hours are
+    kept by queue_sms.
+    """
+    today = to_local(now or utcnow()).date()
+    rows = db.session.scalars(select(Application).where(
+        Application.status == Status.ACCEPTED_WITH_MISSING,
+        Application.missing_due >= today).order_by(Application.id)).all()
+    sent = {"soon": 0, "last_day": 0}
+    for row in rows:
+        which = _reminder_due(row, today)
+        if which and _remind(row, which, today):
+            sent[which] += 1
+    db.session.commit()
+    return sent
+
+
+def _reminder_due(row: Application, today: date) -> str | None:
+    """Which reminder is due today for this application, if any."""
+    if row.missing_due == today:
+        return "last_day"
+    left = workdays.working_days_between(today, row.missing_due, row.hall_id)
+    if not 1 <= left <= REMIND_WORKDAYS:
+        return None
+    accepted = to_local(row.decided_at).date() if row.decided_at else today
+    given = workdays.working_days_between(accepted, row.missing_due, row.hall_id)
+    return "soon" if given > REMIND_WORKDAYS else None
+
+
+def _remind(row: Application, which: str, today: date) -> bool:
+    """Queue one reminder (and its copy to the family member); False if it went already."""
+    from app.sms.services import find
+
+    key = f"application-missing-{which}:{row.id}:{row.missing_due.isoformat()}"
+    if find(key) is not None:
+        return False
+    params = {"ref": row.number, "link": _link("progress", row.id),
+              "due": f"{row.missing_due.month}月{row.missing_due.day}日",
+              "left": str(workdays.working_days_between(today, row.missing_due, row.hall_id))}
+    template = "app_missing_soon" if which == "soon" else "app_missing_last_day"
+    message = queue_sms(row.citizen.phone, template, params, key=key)
+    _push_along(message, row.citizen_id)
+    if row.relative_phone and row.relative_phone != row.citizen.phone:
+        queue_sms(row.relative_phone, template, params, key=f"{key}-relative")
+    audit(ENTITY, row.id, row.status, from_status=row.status,
+          note=f"容缺提醒已发送({'期限前' if which == 'soon' else '最后一天'})")
+    return True
+
+
+def _push_along(message, user_id: int) -> None:
+    """The Web Push twin of an SMS, for a citizen who subscribed in the installed app."""
+    from app.progress.notify import push_along
+
+    push_along(message, user_id)
 
 
 def lapse_overdue(now: datetime) -> int:

@@ -6,6 +6,7 @@ NEXT_STEPS = {"booked": "请按预约时间带齐材料到大厅,出示预约号
               "checked_in": "已取号,请留意大厅叫号屏和短信。",
               "called": "已叫号,请尽快到窗口办理。",
               "served": "", "cancelled": "", "no_show": "如仍需办理,请重新预约。"}
+HALL_CANCELLED = "大厅因故取消了这次预约,不计入您的取消或爽约次数。请重新选择时间预约。"
 
 
 def _booking_summary(b):
@@ -13,11 +14,15 @@ def _booking_summary(b):
     from app.progress.registry import MatterSummary
 
     label, tone = LABELS[BookingStatus(b.status)]
+    by_hall = b.status == BookingStatus.CANCELLED and b.cancel_reason == "hall"
+    again = f"/book/bundle/{b.bundle.code}" if b.bundle else f"/book/{b.item.code}/hall/{b.hall_id}"
     return MatterSummary(
         kind="booking", id=b.id, number=b.number,
         title=b.bundle.name if b.bundle else b.item.name,
         status_label=label, status_tone=tone, citizen_id=b.citizen_id, phone=b.citizen.phone,
-        created_at=b.created_at, next_step=NEXT_STEPS.get(b.status, ""),
+        created_at=b.created_at,
+        next_step=HALL_CANCELLED if by_hall else NEXT_STEPS.get(b.status, ""),
+        action_label="重新预约" if by_hall else "", action_url=again if by_hall else None,
         contact_phone=b.hall.phone or "", hall_id=b.hall_id, hall_name=b.hall.name,
         completed=False, detail_url=f"/bookings/{b.id}")
 

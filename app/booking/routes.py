@@ -3,7 +3,16 @@
 from datetime import date, timedelta
 
 import segno
-from flask import Response, abort, redirect, render_template, request, session, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
@@ -469,8 +478,10 @@ def _admin_page(error: BookingError | None = None, form=None):
         ServiceItem.retired_at.is_(None), ServiceItem.bookable.is_(True))
         .order_by(ServiceItem.code)).all()
     items = [i for i in items if hall in i.halls]
+    cancelled = services.hall_cancellations(hall.id)
     return render_template("booking/admin.html", hall=hall, halls=_halls_to_pick(), rules=rules,
                            items=items, days=services.calendar_rows(hall.id),
+                           cancelled=cancelled, cancel_sms=services.cancellation_sms(cancelled),
                            groups=services.hall_groups(hall.id), error=error,
                            city_wide=scope().city_wide, form=form or {}), (
         error.status if error else 200)
@@ -501,8 +512,34 @@ def admin_capacity(rule_id: int):
     raw = request.form.get("capacity", "").strip()
     if not raw.isdigit() or int(raw) > 500:
         return _admin_page(BookingError("名额应为 0-500 的整数", 400, field=f"cap-{rule.id}"))
-    services.set_capacity(rule, int(raw), current_user.id)
+    try:
+        over = services.set_capacity(rule, int(raw), current_user.id, _confirmed_count())
+    except services.NeedsConfirmation as ask:
+        return _confirm_page(ask, url_for("booking.admin_capacity", rule_id=rule.id,
+                                          hall=request.args.get("hall")))
+    _flash_cancelled(over)
     return redirect(url_for("booking.admin_rules", hall=_picked(rule.hall_id)), code=303)
+
+
+def _confirmed_count() -> int | None:
+    raw = request.form.get("confirm", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def _confirm_page(ask, action: str):
+    """确认: what the change would cancel, with the form as typed to send again."""
+    hall = scope().hall()
+    fields = {k: v for k, v in request.form.items(multi=True)
+              if k not in ("csrf_token", "confirm")}
+    return render_template("booking/admin_confirm.html", hall=hall, ask=ask, action=action,
+                           fields=fields, confirm=len(ask.bookings),
+                           back_url=url_for("booking.admin_rules", hall=_picked(hall.id)))
+
+
+def _flash_cancelled(cancelled: list) -> None:
+    if cancelled:
+        flash(f"已取消 {len(cancelled)} 个预约,并短信通知群众重新预约;不计入他们的取消或爽约次数",
+              "info")
 
 
 @bp.post("/admin/booking/rules/<int:rule_id>/retire")
@@ -520,12 +557,16 @@ def admin_add_day():
     city = request.form.get("scope") == "city"
     scope().change(None if city else hall.id)  # a day of every hall is the city's
     try:
-        services.save_day(None if city else hall.id,
-                          request.form.get("day", ""), request.form.get("kind") == "workday",
-                          request.form.get("name", ""), current_user.id)
+        _, cancelled = services.save_day(
+            None if city else hall.id, request.form.get("day", ""),
+            request.form.get("kind") == "workday", request.form.get("name", ""), current_user.id,
+            _confirmed_count())
     except BookingError as err:
         db.session.rollback()
         return _admin_page(err, request.form)
+    except services.NeedsConfirmation as ask:
+        return _confirm_page(ask, url_for("booking.admin_add_day", hall=request.args.get("hall")))
+    _flash_cancelled(cancelled)
     return redirect(url_for("booking.admin_rules", hall=_picked(hall.id)), code=303)
 
 

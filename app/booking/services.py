@@ -374,12 +374,21 @@ def _book(user, slot_id, idem_key, birth_year, bundle, change, relative=None) ->
     params = {"when": f"{when:%m月%d日 %H:%M}", "hall": hall.short_name, "item": item.name[:16],
               "number": booking.number, "link": make_link("progress", ENTITY, booking.id)}
     for phone, key in _phones(booking, user.phone, f"booking-confirm:{booking.id}"):
-        queue_sms(phone, "booking_confirmed", params, key=key)
+        message = queue_sms(phone, "booking_confirmed", params, key=key)
+        if phone == user.phone:
+            _push_along(message, user.id)
     remind_at = to_utc(slot.day - timedelta(days=1), time(cfg("REMINDER_HOUR")))
     if remind_at > now:
         jobs.enqueue("booking.remind", booking.id, run_at=remind_at)
     jobs.enqueue("booking.no_show", booking.id, run_at=slot.ends_at)
     return booking
+
+
+def _push_along(message, user_id: int) -> None:
+    """The Web Push twin of a booking SMS, for a citizen subscribed in the installed app."""
+    from app.progress.notify import push_along
+
+    push_along(message, user_id)
 
 
 def _phones(booking: Booking, phone: str, key: str) -> list[tuple[str, str]]:
@@ -438,7 +447,9 @@ def remind(booking_id: int) -> str:
     params = {"time": f"{when:%H:%M}", "hall": booking.hall.short_name,
               "item": booking.item.name[:16], "number": booking.number}
     for phone, key in _phones(booking, booking.citizen.phone, f"booking-remind:{booking.id}"):
-        queue_sms(phone, "booking_reminder", params, key=key)
+        message = queue_sms(phone, "booking_reminder", params, key=key)
+        if phone == booking.citizen.phone:
+            _push_along(message, booking.citizen_id)
     db.session.commit()
     return "queued"
 
@@ -626,12 +637,36 @@ def call_next(clerk: User, window_id: int | None) -> Ticket:
                 ticket_transition(ticket, TicketStatus.CALLED, clerk.id, window)
             except BookingError:
                 continue
+            _tell_the_near(window)
             db.session.commit()
             return ticket
         raise BookingError("叫号繁忙,请再试一次", 409)
     except BookingError:
         db.session.rollback()
         raise
+
+
+NEAR_TURN = 3  # 前面还有 3 人: the people this close to their turn hear it, once
+
+
+def _tell_the_near(window: Window) -> None:
+    """After a call, each booked ticket with 1 to NEAR_TURN people ahead hears it once: by Web
+    Push where its citizen subscribed in the app, else by SMS (app/progress/notify.py)."""
+    from app.progress.notify import noticed, push_or_sms
+
+    db.session.flush()
+    waiting = db.session.scalars(_waiting(window.hall_id, window.group)
+                                 .limit(NEAR_TURN + 1)).all()
+    for ahead, ticket in enumerate(waiting):
+        booking = ticket.booking
+        if ahead == 0 or booking is None or noticed(f"ticket-near:{ticket.id}"):
+            continue  # the next one is called in a moment; a walk-in left no phone
+        words = f"{ticket.code}号前面还有 {ahead} 人,请到 {window.code} 窗口附近等候"
+        push_or_sms(booking.citizen_id, f"ticket-near:{ticket.id}",
+                    {"title": "快到您了", "body": words, "url": f"/bookings/{booking.id}/ticket"},
+                    booking.citizen.phone, "progress_called_soon",
+                    {"ticket": ticket.code, "ahead": str(ahead), "window": window.code,
+                     "link": make_link("progress", ENTITY, booking.id)})
 
 
 def _waiting(hall_id: int, group: str):
@@ -765,16 +800,103 @@ def add_rules(hall: Hall, data: dict, actor_id: int) -> list[SlotRule]:
     return rows
 
 
-def set_capacity(rule: SlotRule, capacity: int, actor_id: int) -> None:
-    """New capacity for the rule and its future slots; never below places already taken."""
+class NeedsConfirmation(Exception):  # noqa: N818 - a question for the admin, not an error
+    """A change that would cancel bookings: the admin sees them and confirms their number."""
+
+    def __init__(self, bookings: list[Booking], what: str):
+        super().__init__(what)
+        self.bookings, self.what = bookings, what
+
+
+def _confirmed(bookings: list[Booking], confirmed: int | None, what: str) -> None:
+    """Go on only when the admin confirmed exactly these many bookings (a new booking made
+    since the question asks again)."""
+    if bookings and confirmed != len(bookings):
+        db.session.rollback()
+        raise NeedsConfirmation(bookings, what)
+
+
+def over_capacity(rule: SlotRule, capacity: int) -> list[Booking]:
+    """The bookings a capacity cut leaves without a place: in each future slot of the rule, the
+    ones made last (first come, first kept)."""
+    slots = db.session.scalars(select(Slot).where(
+        Slot.rule_id == rule.id, Slot.starts_at > utcnow(), Slot.booked > capacity)).all()
+    out = []
+    for slot in slots:
+        taken = db.session.scalars(select(Booking).where(
+            Booking.slot_id == slot.id, Booking.status == BookingStatus.BOOKED)
+            .order_by(Booking.created_at.desc(), Booking.id.desc())).all()
+        out += taken[:max(0, len(taken) - capacity)]
+    return sorted(out, key=lambda b: (b.starts_at, b.id))
+
+
+def set_capacity(rule: SlotRule, capacity: int, actor_id: int,
+                 confirmed: int | None = None) -> list[Booking]:
+    """New capacity for the rule and its future slots. Below places already taken, the admin
+    confirms first (NeedsConfirmation); then the bookings made last are cancelled by the hall."""
     begin_write()
+    over = over_capacity(rule, capacity)
+    _confirmed(over, confirmed, f"名额改为 {capacity}")
+    cancel_by_hall(over, actor_id, "时段名额调整")
     rule.capacity = capacity
     db.session.execute(update(Slot).where(Slot.rule_id == rule.id, Slot.starts_at > utcnow())
                        .values(capacity=case((Slot.booked > capacity, Slot.booked),
                                              else_=capacity))
                        .execution_options(synchronize_session=False))
-    audit("slot_rule", rule.id, "capacity", actor_id=actor_id, note=f"名额改为 {capacity}")
+    audit("slot_rule", rule.id, "capacity", actor_id=actor_id,
+          note=f"名额改为 {capacity}" + (f",大厅取消预约 {len(over)} 个" if over else ""))
     db.session.commit()
+    return over
+
+
+# ---- bookings the hall cancels (a closed day, fewer places) ----
+
+HALL = "hall"  # Booking.cancel_reason: never counted against the citizen (barred_until)
+
+
+def bookings_on(hall_id: int | None, day: date) -> list[Booking]:
+    """The bookings still to come on a day, at one hall or (None) at every hall."""
+    query = select(Booking).where(Booking.day == day, Booking.status == BookingStatus.BOOKED)
+    if hall_id is not None:
+        query = query.where(Booking.hall_id == hall_id)
+    return db.session.scalars(query.order_by(Booking.starts_at, Booking.id)).all()
+
+
+def cancel_by_hall(bookings: list[Booking], actor_id: int, reason: str) -> None:
+    """Cancel these bookings for the hall in the current transaction: the places go back, the
+    citizen's record is untouched (cancel_reason "hall"), and each gets an SMS (and push) with
+    a link to book again."""
+    for booking in bookings:
+        transition(booking, BookingStatus.CANCELLED, actor_id=actor_id, note=reason,
+                   public_note=f"因{reason},大厅取消了这次预约,不计入您的取消或爽约次数。"
+                               "请重新预约。")
+        booking.cancel_reason = HALL
+        db.session.execute(update(Slot).where(Slot.id == booking.slot_id, Slot.booked > 0)
+                           .values(booked=Slot.booked - 1)
+                           .execution_options(synchronize_session=False))
+        when = to_local(booking.starts_at)
+        params = {"reason": reason[:10], "when": f"{when.month}月{when.day}日{when:%H:%M}",
+                  "hall": booking.hall.short_name, "link": make_link("progress", ENTITY,
+                                                                      booking.id)}
+        for phone, key in _phones(booking, booking.citizen.phone,
+                                  f"booking-hall-cancel:{booking.id}"):
+            message = queue_sms(phone, "booking_hall_cancelled", params, key=key)
+            if phone == booking.citizen.phone:
+                _push_along(message, booking.citizen_id)
+
+
+def hall_cancellations(hall_id: int, limit: int = 50) -> list[Booking]:
+    """What the hall cancelled lately, newest first: the admin page lists it with each SMS."""
+    return db.session.scalars(select(Booking).where(
+        Booking.hall_id == hall_id, Booking.cancel_reason == HALL)
+        .order_by(Booking.cancelled_at.desc(), Booking.id.desc()).limit(limit)).all()
+
+
+def cancellation_sms(bookings: list[Booking]) -> dict:
+    """The SMS each hall cancellation sent to its citizen, by booking id."""
+    from app.sms.services import find
+
+    return {b.id: find(f"booking-hall-cancel:{b.id}") for b in bookings}
 
 
 def retire_rule(rule: SlotRule, actor_id: int) -> None:
@@ -785,11 +907,19 @@ def retire_rule(rule: SlotRule, actor_id: int) -> None:
 
 
 def save_day(hall_id: int | None, raw_day: str, is_workday: bool, name: str,
-             actor_id: int) -> workdays.CalendarDay:
+             actor_id: int, confirmed: int | None = None
+             ) -> tuple[workdays.CalendarDay, list[Booking]]:
+    """Add or change a calendar day. A closed day over bookings still to come needs the admin's
+    confirmation (NeedsConfirmation); then the hall cancels them."""
     try:
         day = date.fromisoformat((raw_day or "").strip())
     except ValueError:
         raise BookingError("请输入日期,格式如 2027-10-01", 400, field="day") from None
+    begin_write()
+    touched = [] if is_workday else bookings_on(hall_id, day)
+    _confirmed(touched, confirmed, f"{day:%Y年%m月%d日}放假")
+    label = (name or "").strip()[:8]
+    cancel_by_hall(touched, actor_id, f"{label}闭厅" if label else "大厅放假")
     row = db.session.scalar(select(workdays.CalendarDay).where(
         workdays.CalendarDay.day == day,
         workdays.CalendarDay.hall_id.is_(None) if hall_id is None
@@ -799,9 +929,9 @@ def save_day(hall_id: int | None, raw_day: str, is_workday: bool, name: str,
     db.session.add(row)
     db.session.flush()
     audit("calendar_day", row.id, "workday" if is_workday else "holiday", actor_id=actor_id,
-          note=f"{day} {row.name}")
+          note=f"{day} {row.name}" + (f",大厅取消预约 {len(touched)} 个" if touched else ""))
     db.session.commit()
-    return row
+    return row, touched
 
 
 def calendar_rows(hall_id: int) -> list[workdays.CalendarDay]:

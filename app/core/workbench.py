@@ -26,6 +26,7 @@ ENTRIES = (  # (endpoint, title, what it is for, who sees it)
     ("applications.review_queue", "预审队列", "审核群众上传的材料", STAFF),
     ("booking.clerk_day", "今日预约", "按窗口和时段查看,签到", STAFF),
     ("booking.queue", "取号叫号", "扫码签到、现场取号、叫号", DESK),
+    ("progress.staff_deliveries", "快递寄送", "寄出办结结果,登记快递单号", STAFF),
     ("licences.verify_page", "核验亮证", "扫码或输入亮证码,核验群众的电子证照", DESK),
     ("licences.staff_list", "电子证照", "本大厅核发的证照,注销、换发、存量导入", STAFF),
     ("ratings.cases", "差评整改", "联系群众、整改、回访", STAFF),

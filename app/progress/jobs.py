@@ -35,17 +35,50 @@ def lookup_code(number: str) -> str:
 @job("progress.push", queue="default")
 def push(message_id: int, user_id: int) -> str:
     """Push one SMS's news to each browser the citizen subscribed; a re-run skips sent ones."""
+    message = db.session.get(SmsMessage, message_id)
+    if message is None or not current_app.config.get("VAPID_PRIVATE_KEY"):
+        return "nothing to push"
+    pushed, failures = _push_to(user_id, payload(message), PushSent.message_id == message_id,
+                                {"message_id": message_id})
+    if failures:
+        raise RuntimeError(f"{failures} web push(es) failed; the retry sends only those")
+    return "pushed" if pushed else "no subscription"
+
+
+@job("progress.push_notice", queue="high")
+def push_notice(user_id: int, notice: str, data: dict, fallback: dict | None = None) -> str:
+    """A push-only notice (前面还有 N 人): to each subscribed browser once; when none takes it
+    (no subscription left, or the push service failed) the SMS in `fallback` goes instead, at
+    once: a near-your-turn message is no use after a retry interval."""
+    sent = set(db.session.scalars(select(PushSent.subscription_id).where(
+        PushSent.notice == notice)))
+    if sent:
+        return "pushed"  # an earlier run reached a browser
+    pushed, failures = (0, 0)
+    if current_app.config.get("VAPID_PRIVATE_KEY"):
+        pushed, failures = _push_to(user_id, json.dumps(data, ensure_ascii=False),
+                                    PushSent.notice == notice, {"notice": notice})
+    if pushed:
+        return "pushed"
+    if fallback:
+        from app.sms.services import queue_sms
+
+        queue_sms(fallback["phone"], fallback["template"], fallback["params"],
+                  key=fallback["key"])
+        db.session.commit()
+        return "sms instead"
+    return "nothing sent"
+
+
+def _push_to(user_id: int, data: str, done_where, record: dict) -> tuple[int, int]:
+    """Send `data` to each of the citizen's subscriptions not yet done; (reached, failed)."""
     from pywebpush import WebPushException, webpush
 
-    message = db.session.get(SmsMessage, message_id)
     cfg = current_app.config
-    if message is None or not cfg.get("VAPID_PRIVATE_KEY"):
-        return "nothing to push"
     subscriptions = db.session.scalars(select(PushSubscription).where(
         PushSubscription.user_id == user_id)).all()
-    done = set(db.session.scalars(select(PushSent.subscription_id).where(
-        PushSent.message_id == message_id)))
-    data, failures = payload(message), 0
+    done = set(db.session.scalars(select(PushSent.subscription_id).where(done_where)))
+    reached, failures = len(done), 0
     for sub in subscriptions:
         if sub.id in done:
             continue
@@ -62,8 +95,11 @@ def push(message_id: int, user_id: int) -> str:
             log.warning("web push to subscription %s failed: %s", sub.id, status or exc)
             failures += 1
             continue
-        db.session.add(PushSent(message_id=message_id, subscription_id=sub.id))
+        except OSError as exc:  # the push service unreachable
+            log.warning("web push to subscription %s failed: %s", sub.id, exc)
+            failures += 1
+            continue
+        db.session.add(PushSent(subscription_id=sub.id, **record))
         db.session.commit()
-    if failures:
-        raise RuntimeError(f"{failures} web push(es) failed; the retry sends only those")
-    return "pushed"
+        reached += 1
+    return reached, failures

@@ -46,10 +46,11 @@ EVENTS = {
     "accepted_with_missing": Event("progress_accepted_missing"),  # params: deadline
     "completed": Event("progress_completed"),
     "rejected": Event("progress_rejected"),
+    "delivery_sent": Event("progress_delivery_sent"),  # params: courier, tracking
     # bookings (预约)
     "booking_confirmed": Event("booking_confirmed"),  # params: when, hall
     "booking_reminder": Event("booking_reminder"),  # params: time, hall
-    "ticket_called_soon": Event("progress_called_soon"),  # params: ticket, ahead
+    "ticket_called_soon": Event("progress_called_soon"),  # params: ticket, ahead, window
 }
 
 
@@ -66,9 +67,45 @@ def notify(kind: str, entity_id: int, event: str, *, params: dict | None = None,
               "link": make_link(chosen.purpose, kind, entity_id), **(params or {})}
     message = queue_sms(summary.phone, chosen.template, values,
                         key=f"progress:{kind}:{entity_id}:{event}:{key or ''}")
-    if push_enabled() and _has_subscription(summary.citizen_id):
-        jobs.enqueue("progress.push", message.id, summary.citizen_id)
+    push_along(message, summary.citizen_id)
     return message
+
+
+def push_along(message: SmsMessage, user_id: int) -> None:
+    """Queue the Web Push twin of an SMS (an outbox job) for a citizen with a subscription;
+    once per message: the job row carries the key "progress.push@<message id>" (unique), so a
+    second call for the same SMS (its idempotency key matched) writes nothing."""
+    if not (push_enabled() and _has_subscription(user_id)):
+        return
+    if message.status == "permanent_failure":
+        return
+    # quiet hours hold the push as they hold its SMS
+    jobs.enqueue("progress.push", message.id, user_id, run_at=message.send_after,
+                 key=f"progress.push@{message.id}")
+
+
+def push_or_sms(user_id: int, notice: str, data: dict, phone: str, template: str,
+                params: dict) -> str:
+    """One notice, once, in the caller's transaction: by Web Push where the citizen subscribed
+    (an outbox job, which sends the SMS instead should no browser take it), else by SMS.
+    `notice` is its idempotency key; `data` the push's title, body and url."""
+    fallback = {"phone": phone, "template": template, "params": params,
+                "key": f"notice:{notice}"}
+    if noticed(notice):
+        return "sent already"
+    if push_enabled() and _has_subscription(user_id):
+        jobs.enqueue("progress.push_notice", user_id, notice, data, fallback,
+                     key=f"progress.push_notice@{notice}")
+        return "push"
+    queue_sms(phone, template, params, key=fallback["key"])
+    return "sms"
+
+
+def noticed(notice: str) -> bool:
+    """Whether push_or_sms() has sent (or queued) this notice already, by either channel."""
+    from app.sms.services import find
+
+    return find(f"notice:{notice}") is not None or jobs.keyed(f"progress.push_notice@{notice}")
 
 
 def push_enabled() -> bool:

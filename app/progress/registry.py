@@ -13,7 +13,7 @@ jobs), so build any URL in them without url_for, e.g. f"/bookings/{row.id}".
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,9 @@ class MatterSummary:
     hall_name: str = ""
     completed: bool = False  # results are ready: the citizen may choose pickup or courier
     detail_url: str | None = None  # the owning feature's own page for it, if any
+    due: date | None = None  # a deadline the citizen must meet (容缺: bring the materials by)
+    action_label: str = ""  # the one thing to do now, as a button on the timeline (重新预约)
+    action_url: str | None = None
 
 
 @dataclass(frozen=True)

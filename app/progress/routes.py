@@ -15,12 +15,12 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from app.core.access import VIEW, own_view, public_view
+from app.core.access import VIEW, Scope, own_view, public_view, staff_view
 from app.core.links import grant, on_link
 from app.core.readonly import read_only
-from app.extensions import limiter
+from app.extensions import db, limiter
 from app.progress import bp, services
-from app.progress.models import DELIVERY_LABELS, DeliveryMethod
+from app.progress.models import COURIERS, DELIVERY_LABELS, DeliveryMethod
 from app.progress.notify import push_enabled
 from app.progress.services import ProgressError
 
@@ -255,6 +255,44 @@ def delivery_check(kind: str, entity_id: int):
     session.pop(DRAFT, None)
     flash(f"已保存:{row.label}", "info")
     return redirect(url_for("progress.timeline", kind=kind, entity_id=entity_id), code=303)
+
+
+# -- 寄出: the hall's staff post the results -------------------------------------------------------
+
+def _deliveries_page(error: ProgressError | None = None, failed_id: int | None = None,
+                     typed: dict | None = None):
+    waiting, sent = services.deliveries_to_send()
+    matters = {(r.kind, r.entity_id): services.get_matter(r.kind, r.entity_id)
+               for r in [*waiting, *sent]}
+    response = make_response(render_template(
+        "progress/staff_deliveries.html", waiting=waiting, sent=sent, matters=matters,
+        couriers=COURIERS, error=error, failed_id=failed_id, typed=typed or {}),
+        error.status if error else 200)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/staff/deliveries")
+@staff_view(Scope.HALL)
+def staff_deliveries():
+    """快递寄送: the hall's completed matters whose owners chose courier, still to be posted."""
+    return _deliveries_page()
+
+
+@bp.post("/staff/deliveries/<int:delivery_id>/sent")
+@staff_view(Scope.HALL)
+def staff_delivery_sent(delivery_id: int):
+    """登记寄出: the company and 运单号; the citizen gets them by SMS and on the timeline."""
+    row = services.delivery_for_staff(delivery_id)
+    typed = {"courier": request.form.get("courier", ""),
+             "tracking_no": request.form.get("tracking_no", "")[:40]}
+    try:
+        services.mark_sent(row, typed["courier"], typed["tracking_no"], current_user.id)
+    except ProgressError as err:
+        db.session.rollback()
+        return _deliveries_page(err, delivery_id, typed)
+    flash("已登记寄出,群众会收到短信", "info")
+    return redirect(url_for("progress.staff_deliveries", hall=request.args.get("hall")), code=303)
 
 
 # -- Web Push opt-in -----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from functools import cache
 from flask import after_this_request, current_app
 from flask_login import current_user
 from sqlalchemy import (
+    DateTime,
     Integer,
     String,
     Text,
@@ -109,7 +110,8 @@ def timeline(summary: MatterSummary, owner: bool = True
             continue
         delivery = ResultDelivery(kind=summary.kind, entity_id=summary.id, method=row.method,
                                   recipient=row.recipient, phone=row.phone, address=row.address,
-                                  updated_at=row.at)
+                                  courier=row.courier, tracking_no=row.tracking_no,
+                                  sent_at=row.sent_at, updated_at=row.at)
         steps.append(Step(row.at, delivery_sentence(delivery, owner)))
     return steps, delivery
 
@@ -122,13 +124,15 @@ def _timeline_query(completed: bool):
     query = select(AuditLog.created_at.label("at"), AuditLog.id.label("seq"),
                    AuditLog.public_note.label("note"),
                    text.label("method"), text.label("recipient"), text.label("phone"),
-                   cast(null(), Text).label("address")).where(
+                   cast(null(), Text).label("address"), text.label("courier"),
+                   text.label("tracking_no"), cast(null(), DateTime).label("sent_at")).where(
         AuditLog.entity == kind, AuditLog.entity_id == entity_id,
         AuditLog.public_note.is_not(None), AuditLog.public_note != "")
     if completed:
         query = union_all(query, select(
             ResultDelivery.updated_at, ResultDelivery.id, text, ResultDelivery.method,
-            ResultDelivery.recipient, ResultDelivery.phone, ResultDelivery.address).where(
+            ResultDelivery.recipient, ResultDelivery.phone, ResultDelivery.address,
+            ResultDelivery.courier, ResultDelivery.tracking_no, ResultDelivery.sent_at).where(
             ResultDelivery.kind == kind, ResultDelivery.entity_id == entity_id))
     return query.order_by(literal_column("at").desc(), literal_column("seq").desc())
 
@@ -262,10 +266,13 @@ def choose_delivery(summary: MatterSummary, draft: dict, actor_id: int | None) -
     row = db.session.scalar(select(ResultDelivery).where(
         ResultDelivery.kind == summary.kind, ResultDelivery.entity_id == summary.id
     ).with_for_update())
+    if row is not None and row.sent_at is not None:
+        raise ProgressError("结果已经寄出,不能再更改领取方式", status=409)
     if row is None:
         row = ResultDelivery(kind=summary.kind, entity_id=summary.id)
         db.session.add(row)
     previous = row.method
+    row.hall_id = summary.hall_id
     row.method, row.recipient = method, details["name"]
     row.phone, row.address = details["phone"], details["address"]
     row.chosen_by, row.updated_at = actor_id, utcnow()
@@ -274,6 +281,74 @@ def choose_delivery(summary: MatterSummary, draft: dict, actor_id: int | None) -
           note=f"{summary.kind} #{summary.id}")
     db.session.commit()
     return row
+
+
+# -- 寄出: the hall posts the results --------------------------------------------------------------
+
+TRACKING_RE = re.compile(r"^[A-Z0-9]{8,30}$")
+
+
+def deliveries_to_send(limit: int = 200) -> tuple[list[ResultDelivery], list[ResultDelivery]]:
+    """The courier deliveries of the hall(s) in the staff scope: waiting (oldest first), and
+    the latest sent ones."""
+    from app.core.access import scope
+
+    base = select(ResultDelivery).where(ResultDelivery.method == DeliveryMethod.COURIER,
+                                        scope().limit(ResultDelivery.hall_id))
+    waiting = db.session.scalars(base.where(ResultDelivery.sent_at.is_(None)).order_by(
+        ResultDelivery.updated_at, ResultDelivery.id).limit(limit)).all()
+    sent = db.session.scalars(base.where(ResultDelivery.sent_at.is_not(None)).order_by(
+        ResultDelivery.sent_at.desc()).limit(20)).all()
+    return waiting, sent
+
+
+def delivery_for_staff(delivery_id: int) -> ResultDelivery:
+    """One courier delivery of the hall in scope; another hall's is refused (403)."""
+    from app.core.access import refuse, scope
+
+    row = db.session.get(ResultDelivery, delivery_id)
+    if row is None or row.method != DeliveryMethod.COURIER:
+        refuse(404, "no_record")
+    scope().read(row.hall_id)
+    return row
+
+
+def check_shipment(courier: str | None, tracking_no: str | None) -> tuple[str, str]:
+    """The company and the 运单号 as typed, cleaned; ProgressError names the wrong field."""
+    from app.progress.models import COURIERS
+
+    courier = (courier or "").strip()
+    number = re.sub(r"[\s-]", "", tracking_no or "").upper()
+    if courier not in COURIERS:
+        raise ProgressError("请选择快递公司", "courier")
+    if not TRACKING_RE.match(number):
+        raise ProgressError("请输入正确的快递单号(8 到 30 位字母或数字)", "tracking_no")
+    return courier, number
+
+
+def mark_sent(row: ResultDelivery, courier: str, tracking_no: str, staff_id: int) -> None:
+    """Record that the results went out, or correct the number (更正单号): the citizen gets
+    the SMS (and push) with the number and sees it on the timeline; the same number twice is
+    refused, so a double tap sends one SMS."""
+    from app.progress.notify import notify
+
+    courier, tracking_no = check_shipment(courier, tracking_no)
+    db.session.refresh(row, with_for_update=True)
+    if row.method != DeliveryMethod.COURIER:
+        raise ProgressError("群众已改为到窗口领取,不需要寄出", status=409)
+    if row.sent_at is not None and (row.courier, row.tracking_no) == (courier, tracking_no):
+        raise ProgressError("这件已经登记寄出", status=409)
+    corrected = row.sent_at is not None
+    row.courier, row.tracking_no = courier, tracking_no
+    row.sent_at, row.sent_by = utcnow(), staff_id
+    entry = audit(row.kind, row.entity_id, "delivery_sent", actor_id=staff_id,
+                  note=f"result_delivery #{row.id}",
+                  public_note=(f"{'快递单号已更正:' if corrected else '结果已寄出:'}"
+                               f"{courier},单号 {tracking_no}"))
+    db.session.flush()
+    notify(row.kind, row.entity_id, "delivery_sent",
+           params={"courier": courier, "tracking": tracking_no}, key=entry.id)
+    db.session.commit()
 
 
 # -- Web Push subscriptions ---------------------------------------------------------------------

@@ -36,6 +36,10 @@ TEMPLATES = {t.key: t for t in [
     Template("booking_reminder",
              "【掌上办】提醒:您预约了明天{time}到{hall}办理{item},预约号{number},请带齐材料按时到场。",
              segments=2),
+    # the hall cancelled a booking (a closed day, fewer places): not the citizen's doing
+    Template("booking_hall_cancelled",
+             "【掌上办】因{reason},您{when}在{hall}的预约已由大厅取消,不计爽约。请重新预约:{link}",
+             segments=2, example={"reason": "大厅设备检修闭厅", "when": "12月15日09:30"}),
     # progress (进度): every change that matters to the citizen, each with its short link
     Template("progress_submitted", "【掌上办】您的办件已提交,预审结果将短信告知。查看进度:{link}"),
     Template("progress_supplement", "【掌上办】您的办件需补正材料,请按页面所列一次补齐:{link}"),
@@ -43,9 +47,13 @@ TEMPLATES = {t.key: t for t in [
     Template("progress_accepted_missing",
              "【掌上办】您的办件已容缺受理,请于{deadline}前补交材料:{link}"),
     Template("progress_completed", "【掌上办】您的办件已办结,请选择窗口领取或快递送达:{link}"),
+    Template("progress_delivery_sent",
+             "【掌上办】您的办件结果已由{courier}寄出,单号{tracking},查看:{link}",
+             segments=2, example={"courier": "邮政快递包裹", "tracking": "SF1234567890123"}),
     Template("progress_rejected", "【掌上办】您的办件未予受理,原因和下一步请看:{link}"),
-    Template("progress_called_soon", "【掌上办】{ticket}号前还有{ahead}人,请到窗口附近等候:{link}",
-             example={"ahead": "12"}),
+    Template("progress_called_soon",
+             "【掌上办】{ticket}号前面还有 {ahead} 人,请到 {window} 窗口附近等候:{link}",
+             segments=2, example={"ahead": "3", "window": "C01"}),
     # help (帮办代办): one message per step, and the code that confirms an on-behalf action
     Template("help_submitted", "【掌上办】您的帮办申请已收到,工作人员将尽快联系您:{link}"),
     Template("help_reviewed", "【掌上办】帮办申请已初审,帮办员{name}将为您办理:{link}"),
@@ -72,6 +80,13 @@ TEMPLATES = {t.key: t for t in [
              example={"name": "公共场所卫生许可证"}),
     Template("licence_revoked", "【掌上办】您的{name}电子证照已被注销,详情请在“我的证照”查看。",
              example={"name": "公共场所卫生许可证"}),
+    # 容缺: the reminders before the deadline for the missing materials
+    Template("app_missing_soon",
+             "【掌上办】办件{ref}的容缺材料请于{due}前补齐,还剩{left}个工作日:{link}",
+             segments=2, example={"ref": "YS26112312345", "due": "12月15日", "left": "3"}),
+    Template("app_missing_last_day",
+             "【掌上办】今天是办件{ref}补齐容缺材料的最后一天,逾期容缺受理失效:{link}",
+             segments=2, example={"ref": "YS26112312345"}),
     # feedback: 办不成事 reports (to the citizen, and to the hall admin) and 我要问 answers
     Template("feedback_report_received", "【掌上办】办不成事反映已收到,{due}前答复您:{link}"),
     Template("feedback_report_replied", "【掌上办】您反映的办不成事已有答复,请查看:{link}"),

@@ -30,6 +30,7 @@ from app.extensions import db
 from app.feedback.models import StaffDepartment
 from app.help.models import OnBehalf
 from app.licences.models import Licence, LicenceShow
+from app.progress.models import ResultDelivery
 from app.sso.models import IdentityLink
 
 ACTORS = ("owner", "citizen", "anon", "link", "clerk", "dept_clerk", "admin", "far_clerk",
@@ -111,6 +112,7 @@ EXPECT = {
     "progress.timeline": OWNER_OR_VIEW,
     "progress.delivery_method": OWNER_ASK, "progress.delivery_address": OWNER_ASK,
     "progress.delivery_check": OWNER_ASK,
+    "progress.staff_delivery_sent": HALL_STAFF,  # 寄出: hall A's staff post hall A's results
     # 好差评
     "ratings.window_entry": SIGNED_IN, "ratings.window_qr": HALL_STAFF,
     "ratings.rate": OWNER_ONLY, "ratings.details": OWNER_ONLY, "ratings.submit": OWNER_ONLY,
@@ -160,6 +162,7 @@ FORMS = {  # a form for the allowed ones to send (enough to reach the rules, not
     "ratings.case_action": {"method": "phone", "plan": "simple", "note": "已联系"},
     "licences.staff_change": {"reason": "证照信息有误"},
     "applications.use_licence": {"licence_id": "1"},
+    "progress.staff_delivery_sent": {"courier": "EMS", "tracking_no": "1234567890"},
 }
 
 
@@ -270,6 +273,10 @@ class World:
             self.rating.photo_path = store.save(_jpeg())
             self.message = queue_sms("13800138000", "login_code", {"code": "123456"}, key="m1")
             self.token = make_link("progress", "application", row.id).rsplit("/", 1)[1]
+        self.delivery = ResultDelivery(kind="application", entity_id=row.id, method="courier",
+                                       recipient="张三", phone="13800138000", hall_id=self.hall.id,
+                                       address="兴安盟乌兰浩特市和平街 8 号")
+        db.session.add(self.delivery)
         self.own_link = IdentityLink(user_id=self.owner.id, provider="wechat", subject="o-1")
         self.staff_link = IdentityLink(user_id=people["clerk"].id, provider="oidc", subject="s-1")
         db.session.add_all([self.own_link, self.staff_link])
@@ -305,7 +312,7 @@ class World:
                 "window_id": self.hall.windows[0].id, "message_id": self.message.id,
                 "link_id": self.own_link.id if endpoint == "sso.unlink" else self.staff_link.id,
                 "entity_id": self.application.id, "licence_id": self.licence.id,
-                "show_id": self.show.id}
+                "show_id": self.show.id, "delivery_id": self.delivery.id}
 
     def words(self, endpoint: str) -> dict:
         code = "YJS-A" if "bundle" in endpoint else "A-1"

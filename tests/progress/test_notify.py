@@ -12,7 +12,7 @@ from app.sms.models import SmsMessage
 from app.sms.templates import TEMPLATES
 
 PARAMS = {"deadline": "12月15日", "when": "11月30日 14:30", "hall": "测试大厅", "time": "14:30",
-          "ticket": "A012", "ahead": "3"}
+          "ticket": "A012", "ahead": "3", "window": "C01"}
 
 
 @pytest.mark.parametrize("event", sorted(EVENTS))

@@ -1,0 +1,67 @@
+"""Push is sent (issue 22, point 3): each application SMS to a citizen subscribed in the app has a
+Web Push twin, sent through the outbox once, held by quiet hours like its SMS."""
+
+from datetime import UTC
+
+import pytest
+from conftest import shanghai
+from push_kit import PushService, vapid_settings
+from sqlalchemy import select
+
+from app import jobs
+from app.extensions import db
+from app.progress.models import PushSubscription
+from app.sms.models import SmsMessage
+
+
+@pytest.fixture
+def push(app):
+    settings = vapid_settings()
+    saved = {k: app.config.get(k) for k in settings}
+    app.config.update(settings)
+    service = PushService(settings["VAPID_PUBLIC_KEY"])
+    yield service
+    service.stop()
+    app.config.update(saved)
+
+
+def _subscribe(push, user_id: int) -> None:
+    data = push.subscription("phone")
+    db.session.add(PushSubscription(user_id=user_id, endpoint=data["endpoint"], **data["keys"]))
+    db.session.commit()
+
+
+@pytest.mark.time_machine(shanghai("2026-12-02 10:00"), tick=True)
+def test_each_application_sms_has_one_push_twin(world, client, push, run_jobs):
+    row = world.draft()
+    _subscribe(push, row.citizen_id)
+    row = world.submitted()
+    run_jobs()
+    assert push.refused == []
+    [(_, data)] = push.received
+    assert data["body"] == f"办件{row.number}已提交预审,进度" and "/t/" in data["url"]
+    world.as_clerk()
+    client.post(f"/review/{row.id}/claim")
+    run_jobs()
+    assert [d["body"] for _, d in push.received][-1] == f"办件{row.number}已开始审核,进度"
+    assert len(push.received) == 2  # one per SMS
+    sms = db.session.scalars(select(SmsMessage).where(SmsMessage.phone == "13800138000",
+                                                      SmsMessage.template.like("app_%"))).all()
+    assert len(sms) == 2  # the SMS still go
+    assert db.session.query(jobs.OutboxJob).filter_by(name="progress.push").count() == 2
+
+
+@pytest.mark.time_machine(shanghai("2026-12-02 23:00"), tick=True)
+def test_quiet_hours_hold_the_push_with_its_sms(app, world, client, push, run_jobs):
+    row = world.draft()
+    _subscribe(push, row.citizen_id)
+    app.config["QUIET_HOURS"] = "22-8"
+    try:
+        world.submitted()
+        run_jobs()
+    finally:
+        app.config["QUIET_HOURS"] = "0-0"
+    assert push.received == []
+    job = db.session.scalar(select(jobs.OutboxJob).where(jobs.OutboxJob.name == "progress.push"))
+    wake = shanghai("2026-12-03 08:00").astimezone(UTC).replace(tzinfo=None)
+    assert job.run_at == wake and job.status == "pending"
