@@ -196,7 +196,13 @@ def save_applicant(row: Application, form: ApplicantForm) -> ApplicantForm:
     return form
 
 
-def _editable(row: Application) -> None:
+def _editable(row: Application, material: AppMaterial | None = None) -> None:
+    """Drafts and 补正 take photos; after 容缺受理, only the missing materials do (补交)."""
+    if row.editable or (row.status == Status.ACCEPTED_WITH_MISSING and material is not None
+                        and material.verdict == VERDICT_MISSING):
+        return
+    if row.status == Status.ACCEPTED_WITH_MISSING and material is not None:
+        raise AppError("这项材料已受理,无需补交", 409)
     if not row.editable:
         raise AppError(f"办件{row.number}当前“{LABELS[Status(row.status)][0]}”,不能修改", 409)
 
@@ -221,8 +227,8 @@ def add_photo(row: Application, material_id: int, data: bytes | None, user_id: i
     transaction."""
     from app.uploads.imaging import ImageRejected, inspect_upload
 
-    _editable(row)
     material = _material(row, material_id)
+    _editable(row, material)
     old = _replaced(row, material, replaces)
     if not data:
         raise AppError("请选择照片", 400)
@@ -277,11 +283,12 @@ def _take_back(upload: Upload) -> list:
 
 def remove_photo(row: Application, upload_id: int) -> AppMaterial:
     """Take back a photo of the current round; older versions stay for the clerk."""
-    _editable(row)
     upload = db.session.get(Upload, upload_id)
     if upload is None or upload.material.application_id != row.id or upload.removed_at:
+        _editable(row)
         raise AppError("没有找到这张照片", 404)
     material = _material(row, upload.material_id)
+    _editable(row, material)
     if upload.round != row.round:
         raise AppError("已提交审核的照片不能删除", 409)
     keys = _take_back(upload)

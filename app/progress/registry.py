@@ -35,6 +35,8 @@ class MatterSummary:
     hall_name: str = ""
     completed: bool = False  # results are ready: the citizen may choose pickup or courier
     detail_url: str | None = None  # the owning feature's own page for it, if any
+    appointment: datetime | None = None  # a booking's time (naive UTC): lists show and sort by it
+    upcoming: bool = False  # an appointment still ahead: listed first, soonest first
 
 
 @dataclass(frozen=True)
