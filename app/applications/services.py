@@ -44,6 +44,7 @@ from app.core.timeutil import local_now, to_local, utcnow
 from app.extensions import db
 from app.reading import services as reading
 from app.sms.services import queue_sms
+from app.sms.templates import TEMPLATES
 from app.uploads.storage import StorageUnavailable, get_storage
 
 log = logging.getLogger(__name__)
@@ -423,34 +424,38 @@ def transition(row: Application, to: Status, actor_id: int | None = None,
     entry = audit(ENTITY, row.id, to.value, actor_id=actor_id, from_status=current.value,
                   note=note, public_note=public_note or PUBLIC_NOTES[to])
     db.session.flush()
+    rate = _invite_rating(row, actor_id, now) if to in RATEABLE else None
     if to in SMS:
         template, purpose = SMS[to]
-        link = _link(purpose, row.id)
-        queue_sms(row.citizen.phone, template, {"ref": row.number, "link": link},
-                  key=f"application-move-{entry.id}")
+        params = {"ref": row.number, "link": _link(purpose, row.id)}
+        if "{rate}" in TEMPLATES[template].text:
+            params["rate"] = rate or params["link"]
+        queue_sms(row.citizen.phone, template, params, key=f"application-move-{entry.id}")
         if row.relative_phone and row.relative_phone != row.citizen.phone:
-            queue_sms(row.relative_phone, template, {"ref": row.number, "link": link},
+            queue_sms(row.relative_phone, template, params,
                       key=f"application-move-{entry.id}-relative")
-    if to in RATEABLE:
-        _invite_rating(row, actor_id, now)
 
 
-# 一事一评: a matter accepted, rejected or completed may be rated once (the first of these).
-RATEABLE = (Status.ACCEPTED, Status.REJECTED, Status.COMPLETED)
+# 一事一评: a matter is rated once it is handled, 办结 or 不予受理 (the first of these); the
+# outcome's own SMS carries the rating link, so the person gets one message, not two.
+RATEABLE = (Status.REJECTED, Status.COMPLETED)
 
 
-def _invite_rating(row: Application, clerk_id: int | None, served_at: datetime) -> None:
+def _invite_rating(row: Application, clerk_id: int | None, served_at: datetime) -> str | None:
+    """The invitation (no SMS of its own) and its short link, while it is still open."""
     from app.ratings import services as ratings
 
     item = row.item
     kwargs = dict(channel="online", entity=ENTITY, entity_id=row.id, citizen_id=row.citizen_id,
                   served_at=served_at, hall_id=row.hall_id, item_id=row.item_id,
-                  clerk_id=clerk_id, department=item.department if item else None)
+                  clerk_id=clerk_id, department=item.department if item else None,
+                  service="online", sms=False)
     if has_request_context():
-        ratings.invite(**kwargs)
-    else:
-        with current_app.test_request_context("/"):
-            ratings.invite(**kwargs)
+        invite = ratings.invite(**kwargs)
+        return ratings.rate_link(invite) if ratings.is_open(invite) else None
+    with current_app.test_request_context("/"):
+        invite = ratings.invite(**kwargs)
+        return ratings.rate_link(invite) if ratings.is_open(invite) else None
 
 
 def _link(purpose: str, app_id: int) -> str:
