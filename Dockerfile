@@ -1,5 +1,8 @@
 FROM python:3.11-slim
 WORKDIR /srv/palm
+# the CJK font that draws 一次性告知单 as a picture (保存为图片, for WeChat)
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-microhei \
+    && rm -rf /var/lib/apt/lists/*
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .

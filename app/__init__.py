@@ -139,7 +139,7 @@ def _blueprints(app: Flask) -> None:
 
 def _templates(app: Flask) -> None:
     from app.core.privacy import mask_id, mask_phone, redact_text
-    from app.core.timeutil import format_local
+    from app.core.timeutil import WEEKDAY_NAMES, format_appointment, format_local
 
     hashes: dict[str, str] = {}
 
@@ -156,6 +156,8 @@ def _templates(app: Flask) -> None:
 
     app.jinja_env.globals["restore_form"] = take  # fields a 页面已过期 refusal kept
     app.jinja_env.filters["local"] = format_local
+    app.jinja_env.filters["appointment"] = format_appointment
+    app.jinja_env.globals["weekday_names"] = WEEKDAY_NAMES
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.filters["mask_id"] = mask_id
     # free text people typed: {{ text|redact(record.private_names) }} on every screen

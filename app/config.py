@@ -80,6 +80,9 @@ def from_env() -> dict:
         "ALIYUN_SMS_ENDPOINT": os.environ.get("ALIYUN_SMS_ENDPOINT",
                                               "https://dysmsapi.aliyuncs.com/"),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(INSTANCE / "uploads")),
+        # 保存为图片 of the 一次性告知单 draws Chinese with this font (Debian: fonts-wqy-microhei);
+        # nothing is downloaded at run time.
+        "CJK_FONT": os.environ.get("CJK_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
         "UPLOAD_MAX_BYTES": upload_mb * 1024 * 1024,
         # The whole request may carry one photo plus form fields.
         "MAX_CONTENT_LENGTH": (upload_mb + 2) * 1024 * 1024,

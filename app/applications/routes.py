@@ -197,6 +197,12 @@ def _reusable(row: Application) -> dict:
 
 def _card(row: Application, material_id: int, error: str | None = None, status: int = 200):
     material = next(m for m in row.materials if m.id == material_id)
+    if row.status == Status.ACCEPTED_WITH_MISSING and not is_partial():
+        # 补交 without JavaScript: back to the application's page, where the cards are
+        if error:
+            return _view_page(row, status=status, card_errors={material.id: error})
+        return redirect(url_for("applications.view", app_id=row.id) + f"#material-{material.id}",
+                        303)
     reusable = services.reusable(row.citizen_id, material) if row.status == Status.DRAFT else None
     return render("applications/materials.html", "applications/_card.html", status=status,
                   row=row, m=material, error=error, reusable={material.id: reusable}
@@ -374,14 +380,18 @@ def submit(app_id: int):
 @own_view(VIEW)
 def view(app_id: int):
     """The citizen's page of one application: status, what to do now, the timeline."""
-    row = _mine(app_id, VIEW)
+    return _view_page(_mine(app_id, VIEW))
+
+
+def _view_page(row: Application, status: int = 200, card_errors: dict | None = None):
     timeline = db.session.scalars(select(AuditLog).where(
         AuditLog.entity == services.ENTITY, AuditLog.entity_id == row.id,
         AuditLog.public_note.is_not(None)).order_by(AuditLog.id.desc())).all()
     return render_template("applications/view.html", row=row, timeline=timeline,
                            done=request.args.get("done"), fix_reason=services.fix_reason,
                            owner=_owner(row), can_supplement=_owner(row) or granted(
-                               services.ENTITY, row.id, SUPPLEMENT))
+                               services.ENTITY, row.id, SUPPLEMENT),
+                           card_errors=card_errors or {}), status
 
 
 def _owner(row: Application) -> bool:

@@ -44,6 +44,7 @@ from app.core.timeutil import local_now, to_local, utcnow
 from app.extensions import db
 from app.reading import services as reading
 from app.sms.services import queue_sms
+from app.sms.templates import TEMPLATES
 from app.uploads.storage import StorageUnavailable, get_storage
 
 log = logging.getLogger(__name__)
@@ -197,7 +198,13 @@ def save_applicant(row: Application, form: ApplicantForm) -> ApplicantForm:
     return form
 
 
-def _editable(row: Application) -> None:
+def _editable(row: Application, material: AppMaterial | None = None) -> None:
+    """Drafts and 补正 take photos; after 容缺受理, only the missing materials do (补交)."""
+    if row.editable or (row.status == Status.ACCEPTED_WITH_MISSING and material is not None
+                        and material.verdict == VERDICT_MISSING):
+        return
+    if row.status == Status.ACCEPTED_WITH_MISSING and material is not None:
+        raise AppError("这项材料已受理,无需补交", 409)
     if not row.editable:
         raise AppError(f"办件{row.number}当前“{LABELS[Status(row.status)][0]}”,不能修改", 409)
 
@@ -222,8 +229,8 @@ def add_photo(row: Application, material_id: int, data: bytes | None, user_id: i
     transaction."""
     from app.uploads.imaging import ImageRejected, inspect_upload
 
-    _editable(row)
     material = _material(row, material_id)
+    _editable(row, material)
     old = _replaced(row, material, replaces)
     if not data:
         raise AppError("请选择照片", 400)
@@ -278,11 +285,12 @@ def _take_back(upload: Upload) -> list:
 
 def remove_photo(row: Application, upload_id: int) -> AppMaterial:
     """Take back a photo of the current round; older versions stay for the clerk."""
-    _editable(row)
     upload = db.session.get(Upload, upload_id)
     if upload is None or upload.material.application_id != row.id or upload.removed_at:
+        _editable(row)
         raise AppError("没有找到这张照片", 404)
     material = _material(row, upload.material_id)
+    _editable(row, material)
     if upload.round != row.round:
         raise AppError("已提交审核的照片不能删除", 409)
     keys = _take_back(upload)
@@ -417,35 +425,40 @@ def transition(row: Application, to: Status, actor_id: int | None = None,
     entry = audit(ENTITY, row.id, to.value, actor_id=actor_id, from_status=current.value,
                   note=note, public_note=public_note or PUBLIC_NOTES[to])
     db.session.flush()
+    rate = _invite_rating(row, actor_id, now) if to in RATEABLE else None
     if to in SMS:
         template, purpose = SMS[to]
-        link = _link(purpose, row.id)
-        message = queue_sms(row.citizen.phone, template, {"ref": row.number, "link": link},
+        params = {"ref": row.number, "link": _link(purpose, row.id)}
+        if "{rate}" in TEMPLATES[template].text:
+            params["rate"] = rate or params["link"]
+        message = queue_sms(row.citizen.phone, template, params,
                             key=f"application-move-{entry.id}")
         _push_along(message, row.citizen_id)
         if row.relative_phone and row.relative_phone != row.citizen.phone:
-            queue_sms(row.relative_phone, template, {"ref": row.number, "link": link},
+            queue_sms(row.relative_phone, template, params,
                       key=f"application-move-{entry.id}-relative")
-    if to in RATEABLE:
-        _invite_rating(row, actor_id, now)
 
 
-# 一事一评: a matter accepted, rejected or completed may be rated once (the first of these).
-RATEABLE = (Status.ACCEPTED, Status.REJECTED, Status.COMPLETED)
+# 一事一评: a matter is rated once it is handled, 办结 or 不予受理 (the first of these); the
+# outcome's own SMS carries the rating link, so the person gets one message, not two.
+RATEABLE = (Status.REJECTED, Status.COMPLETED)
 
 
-def _invite_rating(row: Application, clerk_id: int | None, served_at: datetime) -> None:
+def _invite_rating(row: Application, clerk_id: int | None, served_at: datetime) -> str | None:
+    """The invitation (no SMS of its own) and its short link, while it is still open."""
     from app.ratings import services as ratings
 
     item = row.item
     kwargs = dict(channel="online", entity=ENTITY, entity_id=row.id, citizen_id=row.citizen_id,
                   served_at=served_at, hall_id=row.hall_id, item_id=row.item_id,
-                  clerk_id=clerk_id, department=item.department if item else None)
+                  clerk_id=clerk_id, department=item.department if item else None,
+                  service="online", sms=False)
     if has_request_context():
-        ratings.invite(**kwargs)
-    else:
-        with current_app.test_request_context("/"):
-            ratings.invite(**kwargs)
+        invite = ratings.invite(**kwargs)
+        return ratings.rate_link(invite) if ratings.is_open(invite) else None
+    with current_app.test_request_context("/"):
+        invite = ratings.invite(**kwargs)
+        return ratings.rate_link(invite) if ratings.is_open(invite) else None
 
 
 def _link(purpose: str, app_id: int) -> str:

@@ -54,12 +54,11 @@ PUBLIC_NOTES = {S.SUBMITTED: "已提交预审,等待窗口工作人员审核",
                 S.REJECTED: "不予受理", S.WITHDRAWN: "申请已撤回",
                 S.LAPSED: "容缺材料未在期限内补齐,容缺受理失效"}
 
-# SMS per move; the link purpose decides which page it opens. Withdrawing is the citizen's own
-# act on the page, so it sends nothing.
-SMS = {S.SUBMITTED: ("app_submitted", "progress"), S.REVIEWING: ("app_reviewing", "progress"),
-       S.SUPPLEMENT_REQUESTED: ("app_supplement", "supplement"),
+# SMS per move; the link purpose decides which page it opens. Submitting and withdrawing are the
+# citizen's own acts on the page, 开始审核 and 开始办理 the hall's own steps: none sends anything.
+SMS = {S.SUPPLEMENT_REQUESTED: ("app_supplement", "supplement"),
        S.ACCEPTED_WITH_MISSING: ("app_accepted_missing", "progress"),
-       S.ACCEPTED: ("app_accepted", "progress"), S.PROCESSING: ("app_processing", "progress"),
+       S.ACCEPTED: ("app_accepted", "progress"),
        S.COMPLETED: ("app_completed", "progress"), S.REJECTED: ("app_rejected", "progress"),
        S.LAPSED: ("app_lapsed", "progress")}
 

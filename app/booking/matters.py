@@ -2,11 +2,16 @@
 
 from sqlalchemy import select
 
+from app.core.timeutil import utcnow
+
 NEXT_STEPS = {"booked": "请按预约时间带齐材料到大厅,出示预约号或二维码签到取号。",
               "checked_in": "已取号,请留意大厅叫号屏和短信。",
               "called": "已叫号,请尽快到窗口办理。",
               "served": "", "cancelled": "", "no_show": "如仍需办理,请重新预约。"}
 HALL_CANCELLED = "大厅因故取消了这次预约,不计入您的取消或爽约次数。请重新选择时间预约。"
+
+
+ACTIVE = ("booked", "checked_in", "called")
 
 
 def _booking_summary(b):
@@ -24,7 +29,8 @@ def _booking_summary(b):
         next_step=HALL_CANCELLED if by_hall else NEXT_STEPS.get(b.status, ""),
         action_label="重新预约" if by_hall else "", action_url=again if by_hall else None,
         contact_phone=b.hall.phone or "", hall_id=b.hall_id, hall_name=b.hall.name,
-        completed=False, detail_url=f"/bookings/{b.id}")
+        completed=False, detail_url=f"/bookings/{b.id}", appointment=b.starts_at,
+        upcoming=b.status in ACTIVE and b.ends_at >= utcnow())
 
 
 def _list(user_id):

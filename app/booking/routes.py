@@ -258,7 +258,7 @@ def view(booking_id: int):
     mine_ = current_user.is_authenticated and current_user.id == booking.citizen_id
     return render_template("booking/view.html", booking=booking, qr=qr, ticket=ticket,
                            materials=_materials(booking), timeline=timeline, wechat=wechat,
-                           can_cancel=mine_ and services.can_cancel(booking))
+                           mine=mine_, can_cancel=mine_ and services.can_cancel(booking))
 
 
 @bp.get("/bookings/<int:booking_id>.ics")

@@ -10,11 +10,13 @@ import re
 from datetime import date
 
 KINDS = {"text": "文本", "textarea": "多行文本", "select": "选择", "date": "日期",
-         "number": "数字"}
+         "number": "数字", "credit_code": "统一社会信用代码"}
 KIND_WORDS = {"text": "text", "文本": "text", "文字": "text", "textarea": "textarea",
               "多行": "textarea", "多行文本": "textarea", "select": "select", "选择": "select",
               "单选": "select", "date": "date", "日期": "date", "number": "number",
-              "数字": "number"}
+              "数字": "number", "credit_code": "credit_code", "统一社会信用代码": "credit_code",
+              "信用代码": "credit_code"}
+KIND_LIST = "文本、多行文本、选择、日期、数字 或 统一社会信用代码"
 REQUIRED_WORDS = {"": True, "必填": True, "选填": False}
 DEFAULT_MAX = {"text": 100, "textarea": 500}
 LIMITS = {"fields": 20, "label": 30, "options": 30, "option": 40, "hint": 100, "max_length": 2000}
@@ -24,7 +26,7 @@ OPTION_SEPARATOR = re.compile("[,\uff0c\u3001]")  # , ， 、
 NUMBER_RE = re.compile(r"^-?\d{1,15}(\.\d{1,6})?$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 LINE_HELP = ("每行一个字段:名称|类型|必填或选填|选项|提示|最多字数。类型为 文本、多行文本、选择、"
-             "日期 或 数字;选择题的选项用逗号分隔;后面几栏可以省略。")
+             "日期、数字 或 统一社会信用代码;选择题的选项用逗号分隔;后面几栏可以省略。")
 FIELD_KEYS = ("key", "label", "kind", "required", "options", "hint", "max_length")
 
 
@@ -60,7 +62,7 @@ def problems(field: dict) -> list[str]:
     if label and not KEY_RE.match(field["key"]):
         found.append(f"字段编码 {field['key']} 只能用文字、字母、数字、短横线和下划线")
     if kind not in KINDS:
-        found.append(f"类型“{kind}”不认识,应为 文本、多行文本、选择、日期 或 数字")
+        found.append(f"类型“{kind}”不认识,应为 {KIND_LIST}")
     elif kind == "select":
         found += _option_problems(options)
     elif options:
@@ -103,7 +105,7 @@ def parse_lines(text: str, existing: list[dict] | None = None) -> tuple[list[dic
         label, kind, required, options, hint, max_length = parts + [""] * (6 - len(parts))
         line_errors = []
         if kind and kind not in KIND_WORDS:
-            line_errors.append(f"类型“{kind}”不认识,应为 文本、多行文本、选择、日期 或 数字")
+            line_errors.append(f"类型“{kind}”不认识,应为 {KIND_LIST}")
         if required not in REQUIRED_WORDS:
             line_errors.append(f"第三栏应为“必填”或“选填”,不是“{required}”")
         if max_length and not max_length.isdigit():
@@ -195,6 +197,8 @@ def check_answers(fields: list[dict], typed: dict) -> tuple[dict, dict]:
     values, errors = {}, {}
     for f in fields:
         value = str(typed.get(f["key"]) or "").strip()
+        if f["kind"] == "credit_code":  # as printed on the licence: capitals, no spaces
+            value = re.sub(r"[\s-]", "", value).upper()
         values[f["key"]] = value
         message = _answer_problem(f, value)
         if message:
@@ -216,6 +220,21 @@ def _answer_problem(f: dict, value: str) -> str | None:
         return f"{label}只能填数字,如 100 或 12.5"
     if kind == "date" and not _is_date(value):
         return f"{label}请按“年-月-日”填写,如 2026-01-31"
+    if kind == "credit_code":
+        return _credit_code_problem(label, value)
+    return None
+
+
+def _credit_code_problem(label: str, value: str) -> str | None:
+    """GB 32100-2015: 18 characters and a check character, as ID numbers have theirs."""
+    from app.reading.codes import CREDIT_RE, valid_credit_code
+
+    if len(value) != 18:
+        return f"{label}应为 18 位,您填了 {len(value)} 位,请对照营业执照核对"
+    if not CREDIT_RE.match(value):
+        return f"{label}只含数字和大写字母(不含 I、O、Z、S、V),请对照营业执照核对"
+    if not valid_credit_code(value):
+        return f"{label}校验不通过,可能有一位填错了,请对照营业执照核对"
     return None
 
 

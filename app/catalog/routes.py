@@ -72,12 +72,47 @@ def guide(code: str):
 @public_view
 def item_checklist(code: str):
     """一次性告知单 of one item: printable, with a QR code that opens the guide."""
+    return _checklist_page(_item_checklist(code))
+
+
+@bp.get("/services/<code>/checklist.png")
+@public_view
+def item_checklist_png(code: str):
+    """The item's 一次性告知单 as a picture, to long-press and save inside WeChat."""
+    return _checklist_png(_item_checklist(code))
+
+
+def _item_checklist(code: str) -> dict:
     item = cached_item(code) or abort(404)
     url = url_for("catalog.guide", code=item.code, _external=True)
-    return render_template("catalog/checklist.html", title=item.name, items=[item],
-                           materials=merge_materials([item]), guide_url=url, qr=qr_svg(url),
-                           retired=item.retired_at is not None, today=utcnow(),
-                           back_url=url_for("catalog.guide", code=item.code))
+    return dict(title=item.name, items=[item], materials=merge_materials([item]), guide_url=url,
+                retired=item.retired_at is not None, today=utcnow(), departments=None,
+                back_url=url_for("catalog.guide", code=item.code),
+                png_url=url_for("catalog.item_checklist_png", code=item.code))
+
+
+def _checklist_page(context: dict):
+    """The printable page; `?as=image` shows the picture to save instead (WeChat)."""
+    as_image = request.args.get("as") == "image"
+    return render_template("catalog/checklist.html", qr=qr_svg(context["guide_url"]),
+                           as_image=as_image, **context)
+
+
+def _checklist_png(context: dict):
+    from app.catalog.checklist_image import FontMissing, render_png
+
+    try:
+        png = render_png(current_app.config["CJK_FONT"], title=context["title"],
+                         items=context["items"], materials=context["materials"],
+                         departments=context["departments"], guide_url=context["guide_url"],
+                         today=context["today"])
+    except FontMissing:
+        current_app.logger.error("checklist image: CJK font missing at %s",
+                                 current_app.config["CJK_FONT"])
+        abort(503)
+    response = current_app.response_class(png, mimetype="image/png")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @bp.get("/bundles/<code>")
@@ -102,14 +137,24 @@ def _bundle_context(row) -> dict:
 @public_view
 def bundle_checklist(code: str):
     """一次性告知单 of a bundle: every item's materials merged into one list."""
+    return _checklist_page(_bundle_checklist(code))
+
+
+@bp.get("/bundles/<code>/checklist.png")
+@public_view
+def bundle_checklist_png(code: str):
+    """The bundle's 一次性告知单 as a picture, to long-press and save inside WeChat."""
+    return _checklist_png(_bundle_checklist(code))
+
+
+def _bundle_checklist(code: str) -> dict:
     row = cached_bundle(code) or abort(404)
     items = bundle_items(row)
     url = url_for("catalog.bundle", code=row.code, _external=True)
-    return render_template("catalog/checklist.html", title=row.name, items=items,
-                           materials=merge_materials(items), guide_url=url, qr=qr_svg(url),
-                           retired=row.retired_at is not None, today=utcnow(),
-                           departments=departments(items),
-                           back_url=url_for("catalog.bundle", code=row.code))
+    return dict(title=row.name, items=items, materials=merge_materials(items), guide_url=url,
+                retired=row.retired_at is not None, today=utcnow(),
+                departments=departments(items), back_url=url_for("catalog.bundle", code=row.code),
+                png_url=url_for("catalog.bundle_checklist_png", code=row.code))
 
 
 @bp.get("/book")

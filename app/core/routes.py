@@ -136,7 +136,8 @@ def _shell_version() -> str:
     """Changes whenever a precached static file changes, so the worker updates."""
     from flask import current_app as app
 
-    names = ("css/app.css", "js/app.js", "js/htmx-2.0.8.min.js", "icons/icon-192.png")
+    names = ("css/app.css", "js/app.js", "js/ticket.js", "js/htmx-2.0.8.min.js",
+             "icons/icon-192.png")
     return "-".join(app.jinja_env.globals["asset"](n).rsplit("=", 1)[-1][:6] for n in names)
 
 

@@ -29,3 +29,14 @@ def local_now() -> datetime:
 def format_local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A UTC datetime as local text, or an empty string."""
     return to_local(value).strftime(fmt) if value else ""
+
+
+WEEKDAY_NAMES = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
+
+def format_appointment(value: datetime | None) -> str:
+    """An appointment as people say it: 12月07日(周一) 09:00."""
+    if not value:
+        return ""
+    local = to_local(value)
+    return f"{local:%m月%d日}({WEEKDAY_NAMES[local.weekday()]}) {local:%H:%M}"

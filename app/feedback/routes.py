@@ -6,7 +6,16 @@ from sqlalchemy import select
 
 from app.auth.models import Role, User
 from app.catalog.models import ServiceItem
-from app.core.access import ADMINS, VIEW, Scope, note_refusal, own_view, scope, staff_view
+from app.core.access import (
+    ADMINS,
+    VIEW,
+    Scope,
+    note_refusal,
+    own_view,
+    public_view,
+    scope,
+    staff_view,
+)
 from app.core.ids import parse_id
 from app.core.timeutil import utcnow
 from app.extensions import db
@@ -91,6 +100,17 @@ def report_view(report_id: int):
 
 def _ask_page(item, text="", error=None, status=200):
     return render_template("feedback/ask.html", item=item, text=text, error=error), status
+
+
+@bp.get("/feedback/ask")
+@public_view
+def ask_choose():
+    """我要问 from the home page: find the service the question is about, then ask."""
+    from app.catalog.services import search_items
+
+    q = request.args.get("q", "").strip()[:50]
+    items = search_items(q, limit=30)
+    return render_template("feedback/ask_choose.html", q=q, items=items)
 
 
 @bp.get("/feedback/ask/<code>")

@@ -180,8 +180,7 @@ def create_report(citizen: User, form: ReportForm) -> UnresolvedReport:
                       f"{format_local(reply_due, '%m月%d日')}前答复,"
                       f"{format_local(resolve_due, '%m月%d日')}前办结。")
     _tell_admins(report)
-    _tell_citizen(report, "feedback_report_received",
-                  {"due": format_local(reply_due, "%m月%d日")}, "received")
+    # No SMS to the citizen: they just sent it and the page they land on says when we answer.
     db.session.commit()
     return report
 

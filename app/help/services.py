@@ -241,7 +241,8 @@ def public_steps(row: HelpRequest) -> list[AuditLog]:
 # ---- the state machine ----
 
 def transition(row: HelpRequest, to: HelpStatus, actor_id: int | None,
-               note: str | None = None, public_note: str | None = None) -> AuditLog:
+               note: str | None = None, public_note: str | None = None,
+               notify: bool = True) -> AuditLog:
     """Move a request (row locked), refuse moves the table forbids, audit, queue the SMS."""
     db.session.flush()
     db.session.refresh(row, with_for_update=True)
@@ -255,7 +256,8 @@ def transition(row: HelpRequest, to: HelpStatus, actor_id: int | None,
     entry = audit(ENTITY, row.id, to.value, actor_id=actor_id, from_status=current.value,
                   note=note, public_note=public_note)
     db.session.flush()
-    _notify(row, to, entry)
+    if notify:
+        _notify(row, to, entry)
     return entry
 
 
@@ -266,12 +268,12 @@ def _link(row: HelpRequest) -> str:
         return make_link("progress", ENTITY, row.id)
 
 
-def _notify(row: HelpRequest, to: HelpStatus, entry: AuditLog) -> None:
+def _notify(row: HelpRequest, to: HelpStatus, entry: AuditLog, extra: dict | None = None) -> None:
     """The step's SMS to the account's phone, and to the contact phone when that differs."""
     template = SMS.get(to)
     if template is None:
         return
-    params = {"link": _link(row)}
+    params = {"link": _link(row), **(extra or {})}
     if to == HelpStatus.REVIEWED:
         params["name"] = (row.helper.name or "工作人员")[:8]
     phones = [row.citizen.phone, row.contact_phone]
@@ -336,8 +338,11 @@ def accept(row: HelpRequest, actor: User, raw: str) -> None:
     require_helper(row, actor)
     text = _text(raw, "请填写受理情况,如 已上门核验材料并代为提交")
     entry = transition(row, HelpStatus.ACCEPTED, actor.id, note=text,
-                       public_note=f"已受理:{text}")
-    _invite_rating(row, actor, entry.created_at or utcnow())
+                       public_note=f"已受理:{text}", notify=False)
+    rate = _invite_rating(row, actor, entry.created_at or utcnow())
+    # one SMS: the outcome, with the rating link inside, worded for how they were helped
+    _notify(row, HelpStatus.ACCEPTED, entry, {"rate": rate or _link(row),
+                                              "service": RATED_SERVICE[row.mode][1]})
     db.session.commit()
 
 
@@ -359,18 +364,26 @@ def add_note(row: HelpRequest, actor: User, raw: str) -> None:
     db.session.commit()
 
 
-def _invite_rating(row: HelpRequest, actor: User, served_at: datetime) -> None:
+# How the person was helped: the rating's service (its SMS wording) and the words for it.
+RATED_SERVICE = {"phone": ("phone", "电话帮办"), "hall": ("visit", "大厅帮办"),
+                 "home": ("home", "上门帮办")}
+
+
+def _invite_rating(row: HelpRequest, actor: User, served_at: datetime) -> str | None:
+    """The invitation (its link rides in the 受理 SMS) and its short link, while it is open."""
     from app.ratings import services as ratings
 
     kwargs = dict(channel="online" if row.mode == "phone" else "onsite", entity=ENTITY,
                   entity_id=row.id, citizen_id=row.citizen_id, served_at=served_at,
                   hall_id=row.hall_id, item_id=row.item_id, clerk_id=actor.id,
-                  department=row.item.department if row.item else "帮办代办")
+                  department=row.item.department if row.item else "帮办代办",
+                  service=RATED_SERVICE[row.mode][0], sms=False)
     if has_request_context():
-        ratings.invite(**kwargs)
-    else:
-        with current_app.test_request_context("/"):
-            ratings.invite(**kwargs)
+        invite = ratings.invite(**kwargs)
+        return ratings.rate_link(invite) if ratings.is_open(invite) else None
+    with current_app.test_request_context("/"):
+        invite = ratings.invite(**kwargs)
+        return ratings.rate_link(invite) if ratings.is_open(invite) else None
 
 
 def rating_invite(row: HelpRequest):

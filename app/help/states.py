@@ -28,7 +28,8 @@ LABELS = {S.SUBMITTED: ("已申请", "info"), S.REVIEWED: ("已初审", "info"),
 # The five steps as the citizen sees them, in order.
 STEPS = [("submitted", "申请"), ("reviewed", "初审"), ("answered", "反馈"),
          ("accepted", "受理"), ("rated", "评价")]
-SMS = {S.SUBMITTED: "help_submitted", S.REVIEWED: "help_reviewed", S.ANSWERED: "help_feedback",
+# Asking is the person's own act on screen and 初审 the hall's own step: neither sends an SMS.
+SMS = {S.ANSWERED: "help_feedback",
        S.ACCEPTED: "help_accepted", S.DECLINED: "help_declined"}
 NEXT_STEPS = {S.SUBMITTED: "工作人员会在1个工作日内初审并与您联系,请保持电话畅通。",
               S.REVIEWED: "帮办员正在为您安排,会把办理安排反馈给您。",

@@ -40,7 +40,6 @@ class Event:
 
 EVENTS = {
     # applications (办件)
-    "submitted": Event("progress_submitted"),
     "supplement": Event("progress_supplement", purpose="supplement"),
     "accepted": Event("progress_accepted"),
     "accepted_with_missing": Event("progress_accepted_missing"),  # params: deadline

@@ -38,6 +38,8 @@ class MatterSummary:
     due: date | None = None  # a deadline the citizen must meet (容缺: bring the materials by)
     action_label: str = ""  # the one thing to do now, as a button on the timeline (重新预约)
     action_url: str | None = None
+    appointment: datetime | None = None  # a booking's time (naive UTC): lists show and sort by it
+    upcoming: bool = False  # an appointment still ahead: listed first, soonest first
 
 
 @dataclass(frozen=True)

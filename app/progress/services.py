@@ -67,9 +67,12 @@ class Step:
 # -- reading ------------------------------------------------------------------------------------
 
 def matters_for(user_id: int) -> list[MatterSummary]:
-    """Every matter of every kind the person has, newest first."""
+    """Every matter of every kind the person has: appointments still ahead first (soonest
+    first), then the rest newest first."""
     rows = [m for spec in matter_kinds() for m in spec.list_for_user(user_id)]
-    return sorted(rows, key=lambda m: m.created_at, reverse=True)
+    ahead = sorted((m for m in rows if m.upcoming), key=lambda m: m.appointment)
+    rest = sorted((m for m in rows if not m.upcoming), key=lambda m: m.created_at, reverse=True)
+    return ahead + rest
 
 
 def get_matter(kind: str, entity_id: int) -> MatterSummary | None:

@@ -191,6 +191,16 @@ def thanks(rating_id: int):
                            contact_days=services.setting("RATING_CONTACT_WORKDAYS"))
 
 
+@bp.get("/ratings")
+@public_view
+def start():
+    """我要评 from the home page: the person's services waiting for a rating, or how to rate."""
+    if current_user.is_authenticated and not current_user.is_staff:
+        return redirect(url_for("ratings.mine"))
+    return render_template("ratings/how.html",
+                           rating_days=services.setting("RATING_WINDOW_WORKDAYS"))
+
+
 @bp.get("/ratings/mine")
 @own_view()
 @login_required
@@ -201,7 +211,8 @@ def mine():
         RatingInvite.closes_at >= utcnow()).order_by(RatingInvite.served_at.desc())).all()
     rated = db.session.scalars(select(Rating).join(RatingInvite).where(
         RatingInvite.citizen_id == current_user.id).order_by(Rating.id.desc())).all()
-    return render_template("ratings/mine.html", waiting=waiting, rated=rated)
+    return render_template("ratings/mine.html", waiting=waiting, rated=rated,
+                           rating_days=services.setting("RATING_WINDOW_WORKDAYS"))
 
 
 @bp.get("/ratings/r/<int:rating_id>")

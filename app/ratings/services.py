@@ -111,12 +111,26 @@ def _absolute_link(purpose: str, entity: str, entity_id: int, days: int) -> str:
 
 # ---- inviting ----
 
+# How the person was served decides the invitation's words: only a visit thanks them for coming
+# to the hall (the template's {hall}).
+SERVICE_TEMPLATES = {"visit": "rating_invite", "online": "rating_invite_online",
+                     "phone": "rating_invite_phone", "home": "rating_invite_home"}
+SERVICE_WORDS = {"visit": "大厅办事", "online": "网上预审", "phone": "电话帮办", "home": "上门帮办"}
+
+
 def invite(channel: str, entity: str, entity_id: int, citizen_id: int, served_at: datetime,
            hall_id: int, item_id: int | None = None, window_id: int | None = None,
-           clerk_id: int | None = None, department: str | None = None) -> RatingInvite:
-    """Give the person served the right to rate it once, and send them the invitation SMS."""
+           clerk_id: int | None = None, department: str | None = None,
+           service: str | None = None, sms: bool = True) -> RatingInvite:
+    """Give the person served the right to rate it once, and send them the invitation SMS.
+
+    `service` (visit, online, phone, home; by default from the channel) words the SMS. With
+    `sms=False` the caller carries `rate_link(invite)` in its own outcome SMS instead."""
     if channel not in CHANNELS or entity not in ENTITIES:
         raise ValueError(f"unknown channel or entity: {channel}, {entity}")
+    service = service or ("visit" if channel == "onsite" else "online")
+    if service not in SERVICE_TEMPLATES:
+        raise ValueError(f"unknown service: {service}")
     existing = db.session.scalar(select(RatingInvite).where(
         RatingInvite.entity == entity, RatingInvite.entity_id == entity_id))
     if existing:
@@ -124,14 +138,23 @@ def invite(channel: str, entity: str, entity_id: int, citizen_id: int, served_at
     row = new_invite(channel, entity, entity_id, citizen_id, served_at, hall_id, item_id,
                      window_id, clerk_id, department)
     citizen = db.session.get(User, citizen_id)
-    if citizen and citizen.phone:
-        days = (row.closes_at - utcnow()).days + 2
-        link = _absolute_link("rate", "rating_invite", row.id, max(days, 1))
-        queue_sms(citizen.phone, "rating_invite",
-                  {"hall": row.hall.short_name, "link": link,
+    if sms and citizen and citizen.phone:
+        queue_sms(citizen.phone, SERVICE_TEMPLATES[service],
+                  {"hall": row.hall.short_name, "link": rate_link(row),
                    "days": setting("RATING_WINDOW_WORKDAYS")},
                   key=f"rating-invite-{row.id}")
     return row
+
+
+def is_open(row: RatingInvite) -> bool:
+    """Not rated yet, and its window has not closed."""
+    return row.rated_at is None and row.closes_at >= utcnow()
+
+
+def rate_link(row: RatingInvite) -> str:
+    """The short link (purpose "rate") that opens this one invitation until its window closes."""
+    days = (row.closes_at - utcnow()).days + 2
+    return _absolute_link("rate", "rating_invite", row.id, max(days, 1))
 
 
 def new_invite(channel, entity, entity_id, citizen_id, served_at, hall_id, item_id=None,

@@ -24,8 +24,14 @@ TEMPLATES = {t.key: t for t in [
     Template("link_code",
              "【掌上办】验证码{code},5分钟内有效,用于绑定统一身份认证或微信登录,请勿告诉他人。",
              urgent=True),
-    # ratings (好差评): the invitation, the answer to a bad rating, and the staff's clocks
+    # ratings (好差评): the invitation, worded for how the person was served (only a visit
+    # thanks them for coming to the hall), the answer to a bad rating, and the staff's clocks.
+    # Where a matter ends with its own SMS (办结, 不予受理, 帮办受理) the rating link rides in
+    # that one instead ({rate}), so the person gets one message, not two.
     Template("rating_invite", "【掌上办】感谢您到{hall}办事,欢迎评价本次服务:{link}", segments=2),
+    Template("rating_invite_online", "【掌上办】感谢您使用网上预审,欢迎评价本次服务:{link}"),
+    Template("rating_invite_phone", "【掌上办】感谢您使用电话帮办,欢迎评价本次服务:{link}"),
+    Template("rating_invite_home", "【掌上办】感谢您使用上门帮办,欢迎评价本次服务:{link}"),
     Template("rating_reply", "【掌上办】您的评价已有答复,请查看:{link} 感谢您的监督"),
     Template("rating_case_due", "【掌上办】差评整改提醒:{no}需在{due}前{step},请及时处理。"),
     Template("rating_case_overdue", "【掌上办】差评整改{no}已逾期({step},期限{due}),请尽快处理。"),
@@ -41,7 +47,6 @@ TEMPLATES = {t.key: t for t in [
              "【掌上办】因{reason},您{when}在{hall}的预约已由大厅取消,不计爽约。请重新预约:{link}",
              segments=2, example={"reason": "大厅设备检修闭厅", "when": "12月15日09:30"}),
     # progress (进度): every change that matters to the citizen, each with its short link
-    Template("progress_submitted", "【掌上办】您的办件已提交,预审结果将短信告知。查看进度:{link}"),
     Template("progress_supplement", "【掌上办】您的办件需补正材料,请按页面所列一次补齐:{link}"),
     Template("progress_accepted", "【掌上办】您的办件已受理,正在办理。查看进度:{link}"),
     Template("progress_accepted_missing",
@@ -54,25 +59,24 @@ TEMPLATES = {t.key: t for t in [
     Template("progress_called_soon",
              "【掌上办】{ticket}号前面还有 {ahead} 人,请到 {window} 窗口附近等候:{link}",
              segments=2, example={"ahead": "3", "window": "C01"}),
-    # help (帮办代办): one message per step, and the code that confirms an on-behalf action
-    Template("help_submitted", "【掌上办】您的帮办申请已收到,工作人员将尽快联系您:{link}"),
-    Template("help_reviewed", "【掌上办】帮办申请已初审,帮办员{name}将为您办理:{link}"),
+    # help (帮办代办): the helper's reply, the outcome (受理 with the rating link inside, or not),
+    # and the code that confirms an on-behalf action. Asking and 初审 send nothing: the person
+    # just asked on screen, and 初审 is the hall's own step.
     Template("help_feedback", "【掌上办】帮办员已反馈办理安排,请查看:{link}"),
-    Template("help_accepted", "【掌上办】您的帮办事项已受理,查看详情:{link}"),
+    Template("help_accepted",
+             "【掌上办】您的帮办事项已受理,详情:{link} 欢迎评价{service}服务:{rate}",
+             segments=2, example={"service": "电话帮办"}),
     Template("help_declined", "【掌上办】您的帮办申请未能受理,原因见:{link}"),
     Template("help_confirm_code",
              "【掌上办】验证码{code},10分钟内有效,用于确认工作人员代您{what},请勿告诉他人。",
              urgent=True, example={"what": "申请预审"}),
-    # applications (拍照预审): one message per move, each with a short link
+    # applications (网上预审): a message only for what the hall decided, each with a short link.
+    # Submitting is the person's own act on screen, 开始审核 and 开始办理 are the hall's own steps:
+    # those send nothing. The outcome (办结, 不予受理) carries the rating link ({rate}).
     *[Template(key, f"【掌上办】办件{{ref}}{words}:{{link}}", example={"ref": "YS26112312345"})
-      for key, words in [("app_submitted", "已提交预审,进度"),
-                         ("app_reviewing", "已开始审核,进度"),
-                         ("app_supplement", "需补正材料,请补齐"),
+      for key, words in [("app_supplement", "需补正材料,请补齐"),
                          ("app_accepted", "预审通过,请看详情"),
                          ("app_accepted_missing", "已容缺受理,请确认"),
-                         ("app_rejected", "不予受理,原因见"),
-                         ("app_processing", "已开始办理,进度"),
-                         ("app_completed", "已办结,详情见"),
                          ("app_lapsed", "容缺逾期,详情见")]],
     # licences (电子证照): a licence issued or revoked
     Template("licence_issued",
@@ -87,8 +91,10 @@ TEMPLATES = {t.key: t for t in [
     Template("app_missing_last_day",
              "【掌上办】今天是办件{ref}补齐容缺材料的最后一天,逾期容缺受理失效:{link}",
              segments=2, example={"ref": "YS26112312345"}),
+    *[Template(key, f"【掌上办】办件{{ref}}{words}:{{link}} 欢迎评价网上预审服务:{{rate}}",
+               segments=2, example={"ref": "YS26112312345"})
+      for key, words in [("app_rejected", "不予受理,原因见"), ("app_completed", "已办结,详情见")]],
     # feedback: 办不成事 reports (to the citizen, and to the hall admin) and 我要问 answers
-    Template("feedback_report_received", "【掌上办】办不成事反映已收到,{due}前答复您:{link}"),
     Template("feedback_report_replied", "【掌上办】您反映的办不成事已有答复,请查看:{link}"),
     Template("feedback_report_resolved", "【掌上办】您反映的办不成事已办结,结果请看:{link}"),
     Template("feedback_report_new", "【掌上办】新的办不成事反映{number}:{item},请今天内答复。"),

@@ -276,11 +276,27 @@
     document.documentElement.classList.add("app-viewing");
     show(links.indexOf(link));
     viewer.querySelector(".app-viewer-close").focus();
+    // The phone's back gesture closes the viewer rather than leaving the review page.
+    history.pushState({ photoViewer: true }, "");
+  }
+
+  function hide() {
+    viewer.hidden = true;
+    document.documentElement.classList.remove("app-viewing");
   }
 
   function close() {
-    viewer.hidden = true;
-    document.documentElement.classList.remove("app-viewing");
+    if (viewer.hidden) return;
+    if (history.state && history.state.photoViewer) {
+      history.back();  // the popstate listener hides it
+    } else {
+      hide();
+    }
+  }
+
+  function reset() {
+    state.scale = 1; state.x = 0; state.y = 0;
+    apply();
   }
 
   function distance(touches) {
@@ -305,6 +321,10 @@
       state.turn = (state.turn + 90) % 360;
       apply();
     });
+    window.addEventListener("popstate", function () {
+      if (!viewer.hidden) hide();
+    });
+    var lastTap = 0;
     document.addEventListener("keydown", function (event) {
       if (viewer.hidden) return;
       if (event.key === "Escape") close();
@@ -332,6 +352,15 @@
     img.addEventListener("touchend", function (event) {
       if (!start || event.touches.length) return;
       var dx = event.changedTouches[0].clientX - start.x;
+      var dy = event.changedTouches[0].clientY - start.y;
+      var tap = !start.dist && Math.abs(dx) < 10 && Math.abs(dy) < 10 && Date.now() - start.time < 300;
+      if (tap && Date.now() - lastTap < 350) {  // double-tap: back to the whole photo
+        lastTap = 0; start = null;
+        event.preventDefault();
+        reset();
+        return;
+      }
+      lastTap = tap ? Date.now() : 0;
       if (state.scale === 1 && !start.dist && Math.abs(dx) > 50) show(state.index + (dx < 0 ? 1 : -1));
       if (state.scale === 1) { state.x = 0; state.y = 0; apply(); }
       start = null;

@@ -1,12 +1,16 @@
 // 掌上办 service worker: precache the shell and versioned static files, show an offline page
-// when the network is gone, and never cache pages (they may carry personal data).
+// when the network is gone. Of pages, only the public guides and 一次性告知单 are cached, network
+// first (the latest when online, the last seen when not); personal pages never are.
 const VERSION = "{{ version }}";
 const CACHE = "palm-shell-" + VERSION;
+const PAGES = "palm-guides";  // kept across versions: a guide seen last week still helps offline
+const PUBLIC_PAGE = /^\/(services|bundles)\/[A-Za-z0-9_-]+(\/checklist(\.png)?)?$/;
 const SHELL = [
   "{{ url_for('core.offline') }}",
   "{{ asset('css/app.css') }}",
   "{{ asset('js/htmx-2.0.8.min.js') }}",
   "{{ asset('js/app.js') }}",
+  "{{ asset('js/ticket.js') }}",
   "{{ asset('icons/icon-192.png') }}",
 ];
 
@@ -36,6 +40,18 @@ self.addEventListener("fetch", (event) => {
       }
       return response;
     })));
+    return;
+  }
+  if (PUBLIC_PAGE.test(url.pathname) && !url.search) {
+    event.respondWith(fetch(request).then((response) => {
+      if (response.ok && !response.headers.get("Cache-Control")?.includes("private")) {
+        const copy = response.clone();
+        caches.open(PAGES).then((cache) => cache.put(request, copy));
+      }
+      return response;
+    }).catch(() => caches.open(PAGES).then((cache) => cache.match(request, { ignoreVary: true }))
+      .then((hit) => hit || (request.mode === "navigate"
+        ? caches.match("{{ url_for('core.offline') }}") : Response.error()))));
     return;
   }
   if (request.mode === "navigate") {

@@ -66,13 +66,13 @@ def test_submit_review_supplement_and_accept_with_missing(world, client, auth):
     assert row.status == Status.SUBMITTED and row.number.startswith("YS")
     receipt = client.get(f"/applications/{row.id}?done=1").get_data(as_text=True)
     assert row.number in receipt and "接下来" in receipt
-    assert len(world.sms("app_submitted")) == 1
+    assert world.sms("app_submitted") == []  # the receipt is on screen: no SMS for it
 
     world.as_clerk()
     queue = client.get("/review").get_data(as_text=True)
     assert row.number in queue and "已等待" in queue
     assert client.post(f"/review/{row.id}/claim").status_code == 303
-    assert len(world.sms("app_reviewing")) == 1
+    assert world.sms("app_reviewing") == []  # the hall's own step
     flagged = row.materials[1]
     response = _decide(world, row, decision="supplement", **{
         f"verdict-{flagged.id}": "fix", f"fix-{flagged.id}": "blurry",
@@ -96,7 +96,7 @@ def test_submit_review_supplement_and_accept_with_missing(world, client, auth):
     db.session.refresh(row)
     assert row.status == Status.SUBMITTED
     assert len(row.materials[1].history) == 1 and len(row.materials[1].current) == 1
-    assert len(world.sms("app_submitted")) == 2
+    assert world.sms("app_submitted") == []
 
     world.as_clerk()
     client.post(f"/review/{row.id}/claim")
@@ -216,9 +216,9 @@ def test_withdraw_a_submitted_application(world, client):
 
 def test_the_progress_link_in_the_sms_opens_the_application(world, app):
     row = world.submitted()
-    [message] = world.sms("app_submitted")
+    assert world.sms("app_submitted") == []  # the person has just submitted it on screen
     other = app.test_client()
-    opened = other.get("/t/" + message.text.rsplit("/t/", 1)[1])
+    opened = other.get(world.view_link(row))
     assert opened.status_code in (302, 303)
     page = other.get(opened.location)
     assert page.status_code == 200 and row.number in page.get_data(as_text=True)
@@ -258,7 +258,9 @@ def test_after_pre_review_the_counter_starts_and_completes_it(world, client):
     db.session.refresh(row)
     assert row.status == Status.COMPLETED
     assert [len(world.sms(t)) for t in ("app_accepted", "app_processing", "app_completed")] == \
-        [1, 1, 1]
+        [1, 0, 1]
+    [completed] = world.sms("app_completed")
+    assert "欢迎评价网上预审服务" in completed.text and completed.text.count("/t/") == 2
 
 
 def test_a_decided_matter_invites_one_rating(world, client):

@@ -25,7 +25,7 @@ def viewed(world, app):
     from conftest import Auth
 
     Auth(stranger).login_citizen("13900139000")
-    opened = stranger.get(_link(world, "app_submitted"))
+    opened = stranger.get(world.view_link(row))
     assert opened.status_code in (302, 303)
     return row, upload, stranger
 
@@ -62,7 +62,7 @@ def test_a_view_link_without_signing_in_asks_the_owner_to_sign_in(world, app):
     row = world.submitted()
     upload = world.uploads(row)[0]
     browser = app.test_client()
-    browser.get(_link(world, "app_submitted"))
+    browser.get(world.view_link(row))
     assert browser.get(f"/applications/{row.id}").status_code == 200
     assert browser.get(f"/applications/photos/{upload.id}/image").status_code == 404
     refused = browser.post(f"/applications/{row.id}/withdraw")

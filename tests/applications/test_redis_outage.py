@@ -25,8 +25,15 @@ def test_submit_with_redis_down_then_the_sweep_delivers(app, world, monkeypatch)
     waiting = db.session.scalars(select(OutboxJob).where(
         OutboxJob.status == JobStatus.PENDING)).all()
     assert "applications.compress_photo" in {j.name for j in waiting}
+    # the clerk's decision, still with Redis down: its SMS goes out at once all the same
+    world.as_clerk()
+    world.client.post(f"/review/{row.id}/claim")
+    decided = world.client.post(f"/review/{row.id}/decide", data={
+        **{f"verdict-{m.id}": "ok" for m in row.materials}, "decision": "reject",
+        "reason": "not_eligible"})
+    assert decided.status_code == 303
     sms = db.session.scalars(select(SmsMessage).where(
-        SmsMessage.template == "app_submitted")).one()
+        SmsMessage.template == "app_rejected")).one()
     assert sms.status == SmsStatus.DELIVERED  # SMS (the high queue) went from the web process
 
     monkeypatch.setitem(app.config, "REDIS_URL", None)  # "Redis is back": the sweep runs them

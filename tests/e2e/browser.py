@@ -20,7 +20,7 @@ def sign_in(phone, number: str = "13800138000", next_path: str = "/me") -> None:
 
 def fill_licence_change(page, change: str = "住所") -> None:
     """The 营业执照变更登记 item's own fields on the applicant page (SC-001 in the demo)."""
-    page.fill("#field-credit_code", "91152201MA0N1ABC2X")
+    page.fill("#field-credit_code", "91152201MA0N1ABC2D")
     page.select_option("#field-change_type", change)
     page.fill("#field-change_detail", "乌兰浩特市兴安北大路 68 号")
 

@@ -40,6 +40,33 @@ def _clean(phone):
     assert errors == [], errors
 
 
+def _zoomed_viewer_lets_the_clerk_out(c, viewer):
+    """Zoomed in, the buttons stay on top; double-tap resets; Esc and the back gesture close."""
+    c.dblclick(".app-viewer-img")
+    assert "scale(2.5)" in c.locator(".app-viewer-img").get_attribute("style")
+    for button in (".app-viewer-close", ".app-viewer-next", ".app-viewer-prev"):
+        box = c.locator(button).bounding_box()
+        centre = [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2]
+        assert c.evaluate("([x, y, sel]) => !!document.elementFromPoint(x, y).closest(sel)",
+                          centre + [button]), button
+    img = c.locator(".app-viewer-img").bounding_box()
+    x, y = img["x"] + img["width"] / 2, img["y"] + img["height"] / 2
+    c.touchscreen.tap(x, y)
+    c.touchscreen.tap(x, y)
+    c.wait_for_function(
+        "document.querySelector('.app-viewer-img').style.transform.includes('scale(1)')")
+    c.keyboard.press("Escape")
+    viewer.wait_for(state="hidden")
+    url = c.url
+    c.locator("a.app-photo-link").first.click()
+    viewer.wait_for()
+    c.go_back()
+    viewer.wait_for(state="hidden")
+    assert c.url == url
+    c.locator("a.app-photo-link").first.click()
+    viewer.wait_for()
+
+
 def test_apply_with_photos_flag_replace_and_accept_with_missing(make_phone, tmp_path, run_jobs):
     paths = []
     for n, size in enumerate([(2400, 1800), (1200, 1600), (1800, 1200)]):
@@ -110,6 +137,7 @@ def test_apply_with_photos_flag_replace_and_accept_with_missing(make_phone, tmp_
     c.locator("a.app-photo-link").first.click()
     viewer = c.locator("#photo-viewer")
     viewer.wait_for()
+    _zoomed_viewer_lets_the_clerk_out(c, viewer)
     c.click(".app-viewer-rotate")
     assert "rotate(90deg)" in c.locator(".app-viewer-img").get_attribute("style")
     c.click(".app-viewer-next")
@@ -157,9 +185,15 @@ def test_apply_with_photos_flag_replace_and_accept_with_missing(make_phone, tmp_
     row = db.session.get(Application, row.id)
     assert row.status == Status.ACCEPTED_WITH_MISSING and row.commitment_at is not None
     assert [m.name for m in row.missing] == ["新住所使用证明"]
+    # 补交: the page says how and by when, and its card takes the missing photo
+    assert "怎么补交" in page.inner_text("#missing-how")
+    assert "待补交" in _card(page, "新住所使用证明").inner_text()
+    _upload(page, "新住所使用证明", paths[2], run_jobs)
+    assert "已补交 1 张" in _card(page, "新住所使用证明").inner_text()
+    # only the hall's decisions send an SMS: not submitting, not a clerk opening the case
     counts = {t: len(_sms(t)) for t in ("app_submitted", "app_reviewing", "app_supplement",
                                         "app_accepted_missing")}
-    assert counts == {"app_submitted": 2, "app_reviewing": 2, "app_supplement": 1,
+    assert counts == {"app_submitted": 0, "app_reviewing": 0, "app_supplement": 1,
                       "app_accepted_missing": 1}
     assert all(re.search(r"/t/\w+$", m.text) for t in counts for m in _sms(t))
     _clean(citizen)

@@ -80,7 +80,13 @@ def test_applying_for_a_parent_names_them_and_texts_them(world, client, auth):
     check = client.get(f"/applications/{row.id}/check").get_data(as_text=True)
     assert "张秀英(父母) 137****7000" in check
     assert client.post(f"/applications/{row.id}/submit").status_code == 303
-    assert sorted(m.phone for m in world.sms("app_submitted")) == [
+    assert world.sms("app_submitted") == []  # submitted on screen: no SMS to anyone
+    clerk = world.as_staff(world.clerk, "secret-pass-1")
+    clerk.post(f"/review/{row.id}/claim")
+    decided = clerk.post(f"/review/{row.id}/decide", data={"decision": "reject",
+                                                          "reason": "not_eligible"})
+    assert decided.status_code == 303, decided.get_data(as_text=True)
+    assert sorted(m.phone for m in world.sms("app_rejected")) == [
         "13700137000", "13800138000"]
     view = client.get(f"/applications/{row.id}").get_data(as_text=True)
     assert "张秀英(父母)" in view and "13700137000" not in view

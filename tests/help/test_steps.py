@@ -31,10 +31,12 @@ def test_the_five_steps_with_an_sms_each_and_a_rating(world, client, auth, as_st
     db.session.refresh(row)
     assert row.status == "accepted" and row.closed_at is not None
     assert row.feedback == "明天上午9点上门,请备好户口簿和身份证"
-    for template in ("help_submitted", "help_reviewed", "help_feedback", "help_accepted",
-                     "rating_invite"):
+    for template in ("help_feedback", "help_accepted"):
         assert [m.phone for m in world.sms(template)] == ["13800138000"], template
-    assert "帮办员王丽将为您办理" in world.sms("help_reviewed")[0].text
+    for template in ("help_submitted", "help_reviewed", "rating_invite", "rating_invite_home"):
+        assert world.sms(template) == [], template  # asked on screen; 初审 is the hall's step
+    accepted = world.sms("help_accepted")[0].text
+    assert "欢迎评价上门帮办服务" in accepted and accepted.count("/t/") == 2
     staff_page = sc.get(f"/staff/help/{row.id}").get_data(as_text=True)
     assert "已电话联系,约定明早上门" in staff_page  # the working note, for staff
     invite = db.session.scalar(select(RatingInvite).where(RatingInvite.entity == "help_request"))

@@ -32,7 +32,7 @@ def test_every_event_queues_its_template_with_a_link(app, matters, event):
 
 def test_application_events_carry_the_link_in_the_text(app, matters):
     matter = matters.add(factories.citizen())
-    for event in ("submitted", "supplement", "accepted", "accepted_with_missing", "completed",
+    for event in ("supplement", "accepted", "accepted_with_missing", "completed",
                   "rejected", "ticket_called_soon"):
         with app.test_request_context():
             message = notify("testcase", matter.id, event, params=PARAMS)

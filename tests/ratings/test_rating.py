@@ -24,10 +24,22 @@ def test_invite_sends_one_sms_with_a_short_link_and_is_idempotent(world):
     first = world.invite(entity="application", entity_id=7, channel="online")
     again = world.invite(entity="application", entity_id=7, channel="online")
     assert first.id == again.id
-    messages = db.session.query(SmsMessage).filter_by(template="rating_invite").all()
-    assert len(messages) == 1 and "欢迎评价" in messages[0].text
+    messages = db.session.query(SmsMessage).all()
+    assert [m.template for m in messages] == ["rating_invite_online"]
+    assert "感谢您使用网上预审,欢迎评价" in messages[0].text  # not "到大厅办事": no visit
     link = db.session.query(ShortLink).one()
     assert (link.purpose, link.entity, link.entity_id) == ("rate", "rating_invite", first.id)
+
+
+def test_the_invitation_is_worded_for_how_the_person_was_served(world):
+    world.invite(channel="onsite")
+    world.invite(channel="online", service="phone", entity="help_request")
+    world.invite(channel="onsite", service="home", entity="help_request")
+    world.invite(channel="online", entity="application", sms=False)  # its outcome SMS carries it
+    texts = [m.text for m in db.session.query(SmsMessage).order_by(SmsMessage.id)]
+    assert len(texts) == 3
+    assert f"感谢您到{world.hall.short_name}办事" in texts[0]
+    assert "感谢您使用电话帮办" in texts[1] and "感谢您使用上门帮办" in texts[2]
 
 
 def test_window_closes_five_working_days_later_skipping_holidays(world, app):

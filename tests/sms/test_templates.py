@@ -27,6 +27,7 @@ REALISTIC = {
     "reason": "身份证照片不清晰",
     "link": "https://zwfw.example.cn/t/Ab3dEf6hIj9kLm",  # DESIGN: whole URL ≤ 40 characters
     "url": "https://zwfw.example.cn/t/Ab3dEf6hIj9kLm",
+    "rate": "https://zwfw.example.cn/t/Ab3dEf6hIj9kLm",  # the rating link inside an outcome SMS
 }
 
 
