@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import current_app, has_request_context
+from flask import current_app
 from sqlalchemy import select
 
 from app.auth.models import Role, User
@@ -260,10 +260,7 @@ def transition(row: HelpRequest, to: HelpStatus, actor_id: int | None,
 
 
 def _link(row: HelpRequest) -> str:
-    if has_request_context():
-        return make_link("progress", ENTITY, row.id)
-    with current_app.test_request_context("/"):
-        return make_link("progress", ENTITY, row.id)
+    return make_link("progress", ENTITY, row.id)
 
 
 def _notify(row: HelpRequest, to: HelpStatus, entry: AuditLog) -> None:
@@ -366,11 +363,7 @@ def _invite_rating(row: HelpRequest, actor: User, served_at: datetime) -> None:
                   entity_id=row.id, citizen_id=row.citizen_id, served_at=served_at,
                   hall_id=row.hall_id, item_id=row.item_id, clerk_id=actor.id,
                   department=row.item.department if row.item else "帮办代办")
-    if has_request_context():
-        ratings.invite(**kwargs)
-    else:
-        with current_app.test_request_context("/"):
-            ratings.invite(**kwargs)
+    ratings.invite(**kwargs)
 
 
 def rating_invite(row: HelpRequest):

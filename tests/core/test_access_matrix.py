@@ -81,7 +81,7 @@ EXPECT = {
     "booking.admin_delete_day": HALL_ADMINS,
     # the catalog: public pages, and the admins' (hall A's own item and bundle)
     "catalog.guide": PUBLIC, "catalog.item_checklist": PUBLIC, "catalog.bundle": PUBLIC,
-    "catalog.bundle_checklist": PUBLIC,
+    "catalog.bundle_checklist": PUBLIC, "catalog.guide_seen": PUBLIC, "catalog.bundle_seen": PUBLIC,
     "catalog.admin_item": CATALOG_READ, "catalog.admin_export": CATALOG_READ,
     "catalog.admin_item_edit": HALL_ADMINS, "catalog.admin_item_fields": HALL_ADMINS,
     "catalog.admin_item_retire": HALL_ADMINS, "catalog.admin_material_add": HALL_ADMINS,
