@@ -46,7 +46,7 @@ def public_page(render: Callable[..., str], *inputs: str | None):
     if not shared():
         return make_response(render(public_page=False))
     tag = etag(*inputs)
-    if request.if_none_match.contains(tag):
+    if request.if_none_match.contains_weak(tag):  # weak too: nginx's gzip weakens ETags
         response = current_app.response_class(status=304)
     else:
         response = make_response(render(public_page=True))

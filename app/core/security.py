@@ -54,8 +54,9 @@ def init_app(app) -> None:
     @app.after_request
     def _personal_pages_are_not_stored(response):
         """A response for a signed-in person (the user loader ran) is kept by no cache: not
-        nginx's, not the phone's, whatever the view said."""
-        if g.get("signed_in"):
+        nginx's, not the phone's. A view that chose a private lifetime itself (a photo's
+        short-lived redirect) keeps it: only the phone's own cache may use that."""
+        if g.get("signed_in") and not response.cache_control.private:
             cache_control = response.cache_control
             cache_control.public = False
             cache_control.max_age = cache_control.s_maxage = None
