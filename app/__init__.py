@@ -15,16 +15,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app from the environment, overridden by `config` (tests pass one)."""
-    from app.core.urlcache import App
-
-    app = App(__name__, template_folder=str(ROOT / "templates"),
-                static_folder=str(ROOT / "static"), instance_path=str(settings.INSTANCE))
+    app = Flask(__name__, template_folder=str(ROOT / "templates"),
+              static_folder=str(ROOT / "static"), instance_path=str(settings.INSTANCE))
     app.config.update(settings.from_env())
     if config:
         app.config.update(config)
+    settings.complete(app.config)
     settings.check_production(app.config)
-    if app.config.get("SEND_FILE_MAX_AGE_DEFAULT") is None:
-        app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 365 * 86400  # static URLs are versioned
     if app.config["PROXY_FIX"]:
         hops = app.config["PROXY_FIX"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -75,7 +72,6 @@ def _extensions(app: Flask) -> None:
     csrf.init_app(app)
     htmx_ext.init_app(app)
     limiter.init_app(app)
-    _limit_unsafe_requests_only(app)
     app.session_interface = CachedSerializerSessionInterface()
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -85,46 +81,6 @@ def _extensions(app: Flask) -> None:
     jobs.init_app(app)
     security.init_app(app)
     errors.init_app(app)
-
-
-SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
-
-
-def _limit_unsafe_requests_only(app: Flask) -> None:
-    """Run Flask-Limiter's per-request hooks for unsafe requests only.
-
-    Every limit here guards a POST (sending a code, signing in, a lookup; a test holds every
-    limit to that), so a GET never spends one, yet resolving that in the limiter's before, after
-    and teardown hooks cost about a tenth of a cached catalog page. The decorators still check
-    their own views either way.
-    """
-    from functools import partial
-
-    from flask import request
-
-    def ours(hook) -> bool:
-        return getattr(hook, "__self__", None) is limiter or (
-            isinstance(hook, partial) and limiter in hook.args)
-
-    def before(hook):
-        return lambda: hook() if request.method not in SAFE_METHODS else None
-
-    def after(hook):
-        return lambda response: (hook(response) if request.method not in SAFE_METHODS
-                                 else response)
-
-    def teardown(hook):
-        def run(exc):
-            if request.method not in SAFE_METHODS:
-                hook(exc)
-        return run
-
-    for hooks, wrap in ((app.before_request_funcs, before), (app.after_request_funcs, after),
-                        (app.teardown_request_funcs, teardown)):
-        found = hooks.get(None, [])
-        for index, hook in enumerate(found):
-            if ours(hook):
-                found[index] = wrap(hook)
 
 
 def _blueprints(app: Flask) -> None:

@@ -120,7 +120,56 @@ def from_env() -> dict:
         **_booking_settings(),
         **_progress_settings(),
         **_feedback_settings(),
+        **_rating_settings(),
+        **_catalog_settings(),
+        "LOG_FORMAT": _log_format(production),
+        # The bearer token /metrics asks for (unset: loopback and private networks only).
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
     }
+
+
+def _log_format(production: bool) -> str:
+    """LOG_FORMAT, or json in production and text elsewhere (checked when the app starts)."""
+    return (os.environ.get("LOG_FORMAT") or ("json" if production else "text")).strip().lower()
+
+
+def metrics_dir() -> str | None:
+    """PROMETHEUS_MULTIPROC_DIR: read when asked, since deploy/gunicorn.conf.py sets it after the
+    app's modules are imported."""
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def _rating_settings() -> dict:
+    """好差评 deadlines in working days and the reminder hour, by the national rules."""
+    names = {"RATING_WINDOW_WORKDAYS": 5, "RATING_CONTACT_WORKDAYS": 1,
+             "RATING_FIX_SIMPLE_WORKDAYS": 1, "RATING_FIX_COMPLEX_WORKDAYS": 15,
+             "RATING_VERIFY_WORKDAYS": 5, "RATING_REMIND_HOUR": 9}
+    return {name: _int(name, default) for name, default in names.items()}
+
+
+# The public pages' in-process catalog copy (app/catalog/cache.py), in seconds.
+CATALOG_TIMINGS = {"CATALOG_CACHE_SECONDS": 2, "VIEW_FLUSH_SECONDS": 10,
+                   "POPULAR_REFRESH_SECONDS": 60}
+
+
+def _catalog_settings() -> dict:
+    """Catalog cache timings (None when unset: see complete()), and how long nginx may keep a
+    public page (PUBLIC_PAGE_SECONDS; phones always revalidate, see app/catalog/httpcache.py)."""
+    settings = {name: float(os.environ[name]) if os.environ.get(name) else None
+                for name in CATALOG_TIMINGS}
+    settings["PUBLIC_PAGE_SECONDS"] = _int("PUBLIC_PAGE_SECONDS", 5)
+    return settings
+
+
+def complete(config) -> None:
+    """Settings whose default depends on others, once the app's own overrides are in: the
+    catalog timings are 0 under test (every request sees every change), and static files, whose
+    URLs are versioned, are cached for a year."""
+    for name, default in CATALOG_TIMINGS.items():
+        if config.get(name) is None:
+            config[name] = 0 if config.get("TESTING") else default
+    if config.get("SEND_FILE_MAX_AGE_DEFAULT") is None:
+        config["SEND_FILE_MAX_AGE_DEFAULT"] = 365 * 86400
 
 
 def _progress_settings() -> dict:

@@ -1,5 +1,6 @@
 """Extension singletons, bound to the app in create_app()."""
 
+from flask import request
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -30,3 +31,12 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx_ext = HTMX()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+
+SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+
+
+@limiter.request_filter
+def _safe_request() -> bool:
+    """Every limit here guards an unsafe request (sending a code, signing in, a lookup; a test
+    holds every limit to that), so the limiter skips a GET at once instead of resolving limits."""
+    return request.method in SAFE_METHODS

@@ -20,14 +20,14 @@ import itertools
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from flask import current_app, g, has_app_context
 from sqlalchemy import JSON, Index, String, Text, event, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.core.timeutil import to_local, tz, utcnow
+from app.core.timeutil import to_local, to_utc, utcnow
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -330,7 +330,7 @@ def tick(now: datetime | None = None) -> int:
         day = local.date() - timedelta(days=int(local.time() < at))  # the latest one due
         key = f"{name}@{day.isoformat()}"
         if db.session.scalar(select(OutboxJob.id).where(OutboxJob.key == key)) is None:
-            due = datetime.combine(day, at, tzinfo=tz()).astimezone(UTC).replace(tzinfo=None)
+            due = to_utc(day, at)
             db.session.add(OutboxJob(name=name, args=[], queue=_REGISTRY[name][1], key=key,
                                      run_at=due))
     try:

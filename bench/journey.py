@@ -53,7 +53,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import httpx  # noqa: E402
 
 PG = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
-DB = "palm_bench_journey"
+DB = os.environ.get("BENCH_DB", "palm_bench_journey")  # another name lets two benches run at once
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/9")
 BOOK_ITEM, APPLY_ITEM, GUIDE = "HJ-002", "SC-001", "/services/SC-001"
 RAMP = 10  # seconds over which the phones arrive, as locust's spawn rate does

@@ -1,7 +1,7 @@
 """Public pages and a citizen's timeline under load: gunicorn (2 sync workers) on PostgreSQL,
 against a bare Flask page.
 
-Run from the repo root: .venv/bin/python bench/pages.py [--seconds N] [--rounds N]
+Run from the repo root: .venv/bin/python bench/pages.py [--seconds N] [--rounds N] [--against DIR]
 
 Starts two gunicorns on 127.0.0.1: the app, on a fresh `palm_bench_pages` database with the demo
 catalog plus filler items and a citizen with 50 past applications (8 public steps each, among
@@ -13,10 +13,24 @@ requested with that session cookie, as the phone would. Then it measures what th
 guide page transfers gzipped (HTML, CSS and every script), since the app does not gzip: nginx
 does, at the level our site sets (deploy/nginx.conf: gzip_comp_level 6).
 
+The anonymous catalog pages are also driven through nginx with the page cache of
+deploy/nginx.conf (the lines between its "page cache" markers, pointed at this gunicorn; nginx is
+installed with apt-get when missing), as phones reach them in production, and each response is
+checked: cached pages carry an ETag and "Cache-Control: public", answer If-None-Match with 304,
+set no cookie; the signed-in pages say "private, no-store".
+
+With --against DIR (another checkout of the app, such as `git worktree add --detach ../main-copy
+main`), that checkout's app runs too, on the same database and settings, and each page of the app
+is driven on both in the same rounds, one after the other, so that the load of a shared machine
+falls on both alike: the signed-in pages must keep 90% of the other checkout's req/s, and the
+pages through nginx's cache must beat the other checkout's pages straight from gunicorn.
+
 Targets:
 - issue 3: every catalog page reaches 60% of the baseline's req/s with p99 under 50 ms, and the
   guide's first load is under 30 KB gzipped;
-- issue 6: the timeline of the citizen with 50 past applications has p99 under 100 ms.
+- issue 6: the timeline of the citizen with 50 past applications has p99 under 100 ms;
+- issue 18: each catalog page through nginx's cache serves more req/s than the same page straight
+  from gunicorn, and the caching headers above hold.
 Exits 1 when any is missed.
 
 To bench another page, add one Page(...) to PAGES.
@@ -42,7 +56,7 @@ from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
-DB = "palm_bench_pages"
+DB = os.environ.get("BENCH_DB", "palm_bench_pages")  # another name lets two benches run at once
 CONNECTIONS = 50
 WORKERS = 2
 MIN_SHARE = 0.60  # issue 3, catalog pages
@@ -62,7 +76,8 @@ class Page:
     """One page to drive: `server` is "app" or "baseline"; `headers` are sent with each request.
 
     min_share / max_p99: the page's targets (None: printed for reference only). signed_in: sent
-    with the citizen's session cookie.
+    with the citizen's session cookie. faster_than: the name of the page this one must beat in
+    req/s (a page through nginx's cache against the same page from gunicorn).
     """
 
     name: str
@@ -72,10 +87,13 @@ class Page:
     min_share: float | None = MIN_SHARE
     max_p99: float | None = MAX_P99_MS
     signed_in: bool = False
+    faster_than: str | None = None
+    ratio: float = 1.0  # of faster_than's req/s that this page must exceed
 
     @property
     def target(self) -> bool:
-        return self.min_share is not None or self.max_p99 is not None
+        return (self.min_share is not None or self.max_p99 is not None
+                or self.faster_than is not None)
 
 
 PAGES = [
@@ -93,6 +111,10 @@ PAGES = [
     Page(f"我的办件, signed in ({APPLICATIONS}, reference)", "/progress/mine", min_share=None,
          max_p99=None, signed_in=True),
 ]
+# The same anonymous pages through nginx's page cache (deploy/nginx.conf).
+PAGES += [Page(f"{page.name} via nginx cache", page.path, server="nginx", headers=page.headers,
+               min_share=None, max_p99=None, faster_than=page.name)
+          for page in PAGES[2:7]]
 GUIDE = "/services/SC-003"
 
 BASELINE_APP = '''
@@ -155,6 +177,101 @@ def ensure_wrk() -> str:
     if not found:
         sys.exit("bench/pages.py needs wrk: apt-get install -y wrk")
     return found
+
+
+def ensure_nginx() -> str:
+    """nginx from Debian's packages, installed when missing."""
+    found = shutil.which("nginx") or (os.path.exists("/usr/sbin/nginx") and "/usr/sbin/nginx")
+    if not found and os.geteuid() == 0 and shutil.which("apt-get"):
+        print("installing nginx (apt-get install -y nginx-light)", flush=True)
+        env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+        for command in (["apt-get", "install", "-y", "-q", "nginx-light"],
+                        ["apt-get", "update", "-q"],
+                        ["apt-get", "install", "-y", "-q", "nginx-light"]):
+            subprocess.run(command, env=env, capture_output=True)
+            found = shutil.which("nginx") or (os.path.exists("/usr/sbin/nginx")
+                                              and "/usr/sbin/nginx")
+            if found:
+                break
+    if not found:
+        sys.exit("bench/pages.py needs nginx: apt-get install -y nginx-light")
+    return found
+
+
+def marked(text: str, name: str) -> str:
+    """The lines of deploy/nginx.conf between "# -- <name> ..." and "# -- end <name> --"."""
+    found = re.search(rf"^\s*# -- {name}\b.*?$\n(.*?)^\s*# -- end {name} --", text, re.S | re.M)
+    if found is None:
+        sys.exit(f"deploy/nginx.conf has no '# -- {name}' section")
+    return found.group(1)
+
+
+def start_nginx(port: int, app_port: int, tmp: Path) -> subprocess.Popen:
+    """nginx on `port` with deploy/nginx.conf's page cache, in front of the app's gunicorn."""
+    conf = (ROOT / "deploy/nginx.conf").read_text(encoding="utf-8")
+    cache = marked(conf, "page cache").replace("/var/cache/nginx/palm", str(tmp / "cache"))
+    locations = marked(conf, "page cache locations").replace("127.0.0.1:8000",
+                                                             f"127.0.0.1:{app_port}")
+    (tmp / "nginx.conf").write_text(f"""
+user root;
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    {cache}
+    server {{
+        listen 127.0.0.1:{port} backlog=2048;
+        {locations}
+    }}
+}}
+""", encoding="utf-8")
+    command = [ensure_nginx(), "-p", str(tmp), "-c", str(tmp / "nginx.conf"),
+               "-g", "daemon off;"]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read()
+            return proc
+        except OSError:
+            if proc.poll() is not None:
+                sys.exit(f"nginx exited: {proc.stderr.read().decode()[-2000:]}")
+            time.sleep(0.2)
+    proc.kill()
+    sys.exit("nginx did not start")
+
+
+def check_headers(nginx_port: int, app_port: int, cookie: str, timeline: str) -> list[str]:
+    """What makes the cache right: public pages shareable and revalidated, signed-in ones not."""
+    problems = []
+    for page in PAGES:
+        if page.server != "nginx":
+            continue
+        url = f"http://127.0.0.1:{nginx_port}{page.path}"
+        first = urllib.request.urlopen(urllib.request.Request(url, headers=dict(page.headers)))
+        cache_control, tag = first.headers.get("Cache-Control", ""), first.headers.get("ETag")
+        if "public" not in cache_control or "s-maxage" not in cache_control or not tag:
+            problems.append(f"{page.path}: Cache-Control {cache_control!r}, ETag {tag!r}")
+        if first.headers.get("Set-Cookie"):
+            problems.append(f"{page.path}: sets a cookie")
+        try:
+            urllib.request.urlopen(urllib.request.Request(
+                url, headers=dict(page.headers) | {"If-None-Match": tag or '"none"'}))
+            problems.append(f"{page.path}: no 304 for its own ETag")
+        except urllib.error.HTTPError as e:
+            if e.code != 304:
+                problems.append(f"{page.path}: {e.code} for its own ETag")
+    for path in (timeline, "/", "/services/SC-003"):
+        signed_in = urllib.request.urlopen(urllib.request.Request(
+            f"http://127.0.0.1:{app_port}{path}", headers={"Cookie": cookie, "User-Agent": UA}))
+        cache_control = signed_in.headers.get("Cache-Control", "")
+        if "no-store" not in cache_control or "private" not in cache_control:
+            problems.append(f"{path} signed in: Cache-Control {cache_control!r}")
+    return problems
 
 
 def fresh_database() -> str:
@@ -426,15 +543,71 @@ def first_load(port: int) -> tuple[int, list[tuple[str, int, int]]]:
     return sum(z for _, _, z in rows), rows
 
 
-def verdict(page: Page, r: dict, baseline: float) -> bool:
+def prepared(cookie: str, timeline: str, compare: bool) -> list:
+    """PAGES with the citizen's cookie and timeline filled in (and their twins when compared)."""
+    pages = []
+    for page in PAGES:
+        if page.signed_in:
+            page.headers += (("Cookie", cookie), ("User-Agent", UA))
+        if page.path == TIMELINE:
+            page.path = timeline
+        pages.append(page)
+    return against(pages) if compare else pages
+
+
+AGAINST_SIGNED_IN = 0.90  # issue 18: signed-in pages within 10% of the other checkout
+
+
+def against(pages: list) -> list:
+    """Each app page followed by its twin on the other checkout; the signed-in pages must keep
+    AGAINST_SIGNED_IN of the twin's req/s, the pages through nginx's cache must beat the twin of
+    the page they cache."""
+    twins = {}
+    result = []
+    for page in pages:
+        result.append(page)
+        if page.server == "app":
+            twin = Page(f"{page.name} [--against]", page.path, server="against",
+                        headers=page.headers, min_share=None, max_p99=None)
+            twins[page.name] = twin.name
+            result.append(twin)
+            if page.signed_in:
+                page.faster_than, page.ratio = twin.name, AGAINST_SIGNED_IN
+    for page in result:
+        if page.server == "nginx":
+            page.faster_than = twins[page.faster_than]
+    return result
+
+
+def verdict(page: Page, r: dict, baseline: float, rps: dict) -> bool:
     share_ok = page.min_share is None or r["rps"] / baseline >= page.min_share
-    return share_ok and (page.max_p99 is None or r["p99"] < page.max_p99)
+    faster_ok = page.faster_than is None or r["rps"] > page.ratio * rps[page.faster_than]
+    return share_ok and faster_ok and (page.max_p99 is None or r["p99"] < page.max_p99)
+
+
+def print_results(results: list, baseline: float) -> list[str]:
+    """One line per page with its targets; the names of the pages that missed one."""
+    failures = []
+    rps = {page.name: r["rps"] for page, r in results}
+    for page, r in results:
+        target = " ".join(([f"≥{page.min_share:.0%}"] if page.min_share is not None else [])
+                          + ([f"<{page.max_p99} ms"] if page.max_p99 is not None else [])
+                          + ([f">{page.ratio * rps[page.faster_than]:.0f} req/s"]
+                             if page.faster_than else []))
+        ok = verdict(page, r, baseline, rps)
+        if not ok:
+            failures.append(page.name)
+        mark = "-" if not page.target else f"{target} {'ok' if ok else 'MISSED'}"
+        print(f"{page.name:46} {r['rps']:7.0f} {r['rps'] / baseline:6.0%} {r['p50']:7.1f} "
+              f"{r['p99']:7.1f}  {mark}")
+    return failures
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=12, help="measured seconds per page")
     parser.add_argument("--rounds", type=int, default=4, help="rounds the seconds are split into")
+    parser.add_argument("--against", type=Path, help="another checkout of the app to compare with")
     parser.add_argument("--seed-applications", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed_applications:  # run by prepare_database() in the app's environment
@@ -446,41 +619,33 @@ def main() -> int:
     database = fresh_database()
     env = app_env(database)
     prepare_database(env)
-    app_port, base_port = free_port(), free_port()
+    ensure_nginx()
+    app_port, base_port, nginx_port = free_port(), free_port(), free_port()
     tmp = Path(tempfile.mkdtemp(prefix="bench-pages-"))
     (tmp / "templates").mkdir()
     (tmp / "templates/page.html").write_text(baseline_template(), encoding="utf-8")
     (tmp / "baseline.py").write_text(BASELINE_APP, encoding="utf-8")
     servers = {"app": start_gunicorn("wsgi:app", app_port, ROOT, env),
                "baseline": start_gunicorn("baseline:app", base_port, tmp, env)}
-    ports = {"app": app_port, "baseline": base_port}
+    servers["nginx"] = start_nginx(nginx_port, app_port, tmp)
+    ports = {"app": app_port, "baseline": base_port, "nginx": nginx_port}
+    if args.against:
+        ports["against"] = free_port()
+        servers["against"] = start_gunicorn("wsgi:app", ports["against"], args.against.resolve(),
+                                            env)
     try:
         cookie, timeline = sign_in(app_port, database), timeline_path(database)
-        pages = []
-        for page in PAGES:
-            if page.signed_in:
-                page.headers += (("Cookie", cookie), ("User-Agent", UA))
-            if page.path == TIMELINE:
-                page.path = timeline
-            pages.append(page)
+        pages = prepared(cookie, timeline, bool(args.against))
         template_kb = len(baseline_template().encode()) / 1024
         load = os.getloadavg()[0]
         print(f"{WORKERS} sync workers each, wrk with {CONNECTIONS} connections, {args.seconds:g} "
               f"s per page in {args.rounds} rounds; baseline template {template_kb:.1f} KB; "
               f"{os.cpu_count()} CPUs shared with wrk; load average {load:.2f} at the start")
         print(f"{'page':46} {'req/s':>7} {'share':>6} {'p50 ms':>7} {'p99 ms':>7}  target")
-        failures = []
         results = drive_all(ports, pages, args.seconds, args.rounds)
         baseline = next(r for p, r in results if p.server == "baseline")["rps"]
-        for page, r in results:
-            target = " ".join(([f"≥{page.min_share:.0%}"] if page.min_share is not None else [])
-                              + ([f"<{page.max_p99} ms"] if page.max_p99 is not None else []))
-            ok = verdict(page, r, baseline)
-            if not ok:
-                failures.append(page.name)
-            mark = "-" if not page.target else f"{target} {'ok' if ok else 'MISSED'}"
-            print(f"{page.name:46} {r['rps']:7.0f} {r['rps'] / baseline:6.0%} {r['p50']:7.1f} "
-                  f"{r['p99']:7.1f}  {mark}")
+        rps = {page.name: r["rps"] for page, r in results}
+        failures = print_results(results, baseline)
         total, rows = first_load(app_port)
         print(f"\nfirst load of {GUIDE} (the app does not gzip; gzip level {GZIP_LEVEL} as "
               "deploy/nginx.conf sends it):")
@@ -490,13 +655,24 @@ def main() -> int:
               f"{total / 1024:6.1f} KB gzipped")
         if total > MAX_FIRST_LOAD_KB * 1024:
             failures.append("first load size")
+        problems = check_headers(nginx_port, app_port, cookie, timeline)
+        for problem in problems:
+            print(f"caching headers: {problem}")
+        if problems:
+            failures.append("caching headers")
+        cached = [(p, r) for p, r in results if p.server == "nginx"]
+        speedup = min(r["rps"] / rps[p.faster_than] for p, r in cached)
+        kept = [r["rps"] / rps[p.faster_than] for p, r in results if p.signed_in and p.faster_than]
         catalog = [(p, r) for p, r in results if p.min_share is not None]
         timeline_p99 = next(r["p99"] for p, r in results if p.path == timeline)
         print(f"load average {os.getloadavg()[0]:.2f} at the end")
         print(f"\nSUMMARY: baseline {baseline:.0f} req/s; catalog pages: lowest share "
               f"{min(r['rps'] for _, r in catalog) / baseline:.0%} (target ≥{MIN_SHARE:.0%}), "
               f"worst p99 {max(r['p99'] for _, r in catalog):.1f} ms (target <{MAX_P99_MS} ms); "
-              f"timeline p99 {timeline_p99:.1f} ms (target <{MAX_TIMELINE_P99_MS} ms); guide "
+              f"timeline p99 {timeline_p99:.1f} ms (target <{MAX_TIMELINE_P99_MS} ms); through "
+              f"nginx's cache at least {speedup:.1f}x gunicorn's req/s (target >1x); "
+              + (f"signed-in pages at least {min(kept):.0%} of --against's (target "
+                 f">{AGAINST_SIGNED_IN:.0%}); " if kept else "") + "guide "
               f"first load {total / 1024:.1f} KB gzipped (target <{MAX_FIRST_LOAD_KB} KB): "
               f"{'PASS' if not failures else 'FAIL: ' + ', '.join(failures)}")
         return 1 if failures else 0

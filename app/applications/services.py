@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from flask import current_app, g, has_request_context
+from flask import current_app, g
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -40,7 +40,7 @@ from app.core.access import PHOTOS, scope, staff_scope_or_none
 from app.core.links import allows, make_link
 from app.core.models import audit
 from app.core.relatives import check_relative
-from app.core.timeutil import local_now, to_local, utcnow
+from app.core.timeutil import local_now, local_today, to_local, utcnow
 from app.extensions import db
 from app.reading import services as reading
 from app.sms.services import queue_sms
@@ -453,20 +453,13 @@ def _invite_rating(row: Application, clerk_id: int | None, served_at: datetime) 
                   served_at=served_at, hall_id=row.hall_id, item_id=row.item_id,
                   clerk_id=clerk_id, department=item.department if item else None,
                   service="online", sms=False)
-    if has_request_context():
-        invite = ratings.invite(**kwargs)
-        return ratings.rate_link(invite) if ratings.is_open(invite) else None
-    with current_app.test_request_context("/"):
-        invite = ratings.invite(**kwargs)
-        return ratings.rate_link(invite) if ratings.is_open(invite) else None
+    invite = ratings.invite(**kwargs)
+    return ratings.rate_link(invite) if ratings.is_open(invite) else None
 
 
 def _link(purpose: str, app_id: int) -> str:
     """A short link; outside a request (the daily job) it is built against SERVER_NAME."""
-    if has_request_context():
-        return make_link(purpose, ENTITY, app_id)
-    with current_app.test_request_context("/"):
-        return make_link(purpose, ENTITY, app_id)
+    return make_link(purpose, ENTITY, app_id)
 
 
 def submit(row: Application, user_id: int) -> None:
@@ -599,7 +592,7 @@ class Decision:
 
 def max_due(row: Application) -> date:
     """The latest deadline for missing materials: the item's promised limit in working days."""
-    return workdays.add_working_days(local_now().date(), row.promised_days, row.hall_id)
+    return workdays.add_working_days(local_today(), row.promised_days, row.hall_id)
 
 
 def decide(row: Application, clerk: User, form: Decision) -> Decision:
@@ -658,7 +651,7 @@ def _check_missing(row: Application, form: Decision) -> None:
     except ValueError:
         form.errors["due"] = "请选择补齐材料的期限"
         return
-    if due < local_now().date() or due > limit:
+    if due < local_today() or due > limit:
         form.errors["due"] = (f"期限不能晚于承诺时限({row.promised_days}个工作日,"
                               f"{limit:%Y年%m月%d日}),也不能早于今天")
 

@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app, has_request_context, session
+from flask import current_app, g, has_request_context, session
 from flask_login import login_user, logout_user
 from sqlalchemy import delete, or_, select, update
 
@@ -100,6 +100,7 @@ def load_user(value: str) -> User | None:
         _forget_dead_cookies()
         return None
     found.session_token = value
+    g.signed_in = True  # this response is for one person: app.core.security keeps it unstored
     return found
 
 

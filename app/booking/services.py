@@ -8,7 +8,7 @@ transaction begins IMMEDIATE so two writers never interleave their reads and wri
 import math
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, case, func, or_, select, text, update
@@ -30,7 +30,7 @@ from app.core import workdays
 from app.core.access import scope
 from app.core.links import make_link
 from app.core.models import audit
-from app.core.timeutil import local_now, to_local, tz, utcnow
+from app.core.timeutil import local_today, to_local, to_utc, utcnow
 from app.extensions import db
 from app.sms.services import queue_sms
 
@@ -52,13 +52,6 @@ def cfg(name: str) -> int:
 
 # ---- time ----
 
-def local_today() -> date:
-    return local_now().date()
-
-
-def to_utc(day: date, at: time) -> datetime:
-    """A local date and time as naive UTC."""
-    return datetime.combine(day, at, tzinfo=tz()).astimezone(UTC).replace(tzinfo=None)
 
 
 def begin_write() -> None:

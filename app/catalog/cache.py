@@ -14,7 +14,7 @@ The cached rows are detached from any session: they are for rendering only. Code
 row to an item (a booking, an application) must load it with services.get_item() instead.
 """
 
-import os
+import hashlib
 import threading
 import time
 from collections import Counter
@@ -55,6 +55,7 @@ class Snapshot:
     bundles_of: dict[int, list[Bundle]] = field(default_factory=dict)
     topic_counts: dict[str, int] = field(default_factory=dict)
     views_at: float = 0.0
+    ranking: str = ""  # the ranked order in short, for the public pages' ETag
     # Rendered HTML that depends only on this snapshot (never on the visitor), by key.
     fragments: dict = field(default_factory=dict)
 
@@ -75,14 +76,9 @@ class _State:
         self.views_since: float | None = None
 
 
-SETTINGS = {"CATALOG_CACHE_SECONDS": 2, "VIEW_FLUSH_SECONDS": 10, "POPULAR_REFRESH_SECONDS": 60}
-
-
 def init_app(app) -> None:
-    """Settings from the environment (0 in tests, so every request sees every change)."""
+    """The app's copy; its timings are settings (app/config.py: CATALOG_TIMINGS)."""
     app.extensions["catalog_cache"] = _State()
-    for name, default in SETTINGS.items():
-        app.config.setdefault(name, float(os.environ.get(name, 0 if app.testing else default)))
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "after_commit", _after_commit)
@@ -172,6 +168,8 @@ def _rank(snap: Snapshot, views: dict[int, int]) -> None:
     active = [i for i in snap.items.values() if i.retired_at is None]
     snap.ranked = sorted(active, key=lambda i: (-views.get(i.id, 0), i.id))
     snap.rows = [(i, i.topic, i.audience, snap.item_text[i.id]) for i in snap.ranked]
+    snap.ranking = hashlib.blake2b(",".join(str(i.id) for i in snap.ranked).encode(),
+                                   digest_size=8).hexdigest()
     snap.fragments = {}  # lists in them follow the ranking
 
 

@@ -5,8 +5,8 @@ from flask import abort, current_app, render_template, request, url_for
 from markupsafe import Markup
 
 from app.catalog import bp, cache
+from app.catalog.httpcache import public_page
 from app.catalog.models import AUDIENCES
-from app.catalog.pagecache import render_page
 from app.catalog.services import (
     RECENT_COOKIE,
     browse_topics,
@@ -45,11 +45,11 @@ def index():
         audiences=AUDIENCES, counts=topic_counts(), items=search_items(q, topic, audience),
         bundles=search_bundles(q, audience) if not topic else [])))
     if is_partial():
-        response = current_app.make_response(results)
+        response = public_page(lambda public_page: results)
     else:
-        response = current_app.make_response(render_page(
+        response = public_page(lambda public_page: render_template(
             "catalog/index.html", results=results, q=q, topic=topic, audience=audience,
-            topics=topics, audiences=AUDIENCES, counts=topic_counts()))
+            topics=topics, audiences=AUDIENCES, counts=topic_counts(), public_page=public_page))
     response.vary.add("HX-Request")
     return response
 
@@ -61,11 +61,20 @@ def guide(code: str):
     item = cached_item(code) or abort(404)
     body = cache.fragment(("guide", code), lambda: Markup(render_template(
         "catalog/_guide_body.html", item=item, bundles=bundles_of(item))))
-    response = current_app.make_response(render_page("catalog/guide.html", item=item, body=body))
+    return public_page(lambda public_page: render_template(
+        "catalog/guide.html", item=item, body=body, public_page=public_page))
+
+
+@bp.get("/services/<code>/seen")
+@public_view
+def guide_seen(code: str):
+    """Sent by the guide page once shown (the page itself is shared and sets no cookie): count
+    the view for popularity and add the guide to the visitor's recently viewed."""
+    item = cached_item(code) or abort(404)
     if item.retired_at is not None:
-        return response
+        return _seen()
     count_view(item)
-    return _remember(response, f"i:{item.code}")
+    return _remember(_seen(), f"i:{item.code}")
 
 
 @bp.get("/services/<code>/checklist")
@@ -122,8 +131,16 @@ def bundle(code: str):
     row = cached_bundle(code) or abort(404)
     body = cache.fragment(("bundle", code), lambda: Markup(render_template(
         "catalog/_bundle_body.html", **_bundle_context(row))))
-    response = current_app.make_response(render_page("catalog/bundle.html", bundle=row, body=body))
-    return _remember(response, f"b:{row.code}") if row.retired_at is None else response
+    return public_page(lambda public_page: render_template(
+        "catalog/bundle.html", bundle=row, body=body, public_page=public_page))
+
+
+@bp.get("/bundles/<code>/seen")
+@public_view
+def bundle_seen(code: str):
+    """Sent by the bundle page once shown: add it to the visitor's recently viewed."""
+    row = cached_bundle(code) or abort(404)
+    return _remember(_seen(), f"b:{row.code}") if row.retired_at is None else _seen()
 
 
 def _bundle_context(row) -> dict:
@@ -176,6 +193,12 @@ def qr_svg(url: str) -> Markup:
     code = segno.make(url, error="m", micro=False)
     return Markup(code.svg_inline(scale=4, border=2, title="扫码打开办事指南",
                                   svgclass="qr", lineclass=None, omitsize=False))
+
+
+def _seen():
+    response = current_app.response_class(status=204)
+    response.cache_control.no_store = True  # it counts a view: every one must reach the app
+    return response
 
 
 def _remember(response, key: str):

@@ -83,13 +83,21 @@ def make_link(purpose: str, entity: str, entity_id: int, days: int | None = None
         raise ValueError(f"unknown link purpose {purpose!r}")
     body = "".join(secrets.choice(ALPHABET) for _ in range(ID_LEN))
     token = body + _mac(body)
-    days = days or current_app.config.get("LINK_TTL_DAYS", 7)
+    days = days or current_app.config["LINK_TTL_DAYS"]
     db.session.add(ShortLink(token=token, purpose=purpose, entity=entity, entity_id=entity_id,
                              expires_at=utcnow() + timedelta(days=days)))
-    if has_request_context():
-        return url_for("core.short_link", token=token, _external=True)
-    with current_app.test_request_context("/"):  # a job: the host comes from SERVER_NAME
-        return url_for("core.short_link", token=token, _external=True)
+    return external_url("core.short_link", token=token)
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute URL, for an SMS: in a request, on the request's host (or SERVER_NAME when set);
+    in a job (an app context), on SERVER_NAME, as Flask builds it. A job on a laptop without
+    SERVER_NAME names localhost."""
+    if has_request_context() or current_app.config["SERVER_NAME"]:
+        return url_for(endpoint, _external=True, **values)
+    adapter = current_app.url_map.bind("localhost", script_name=current_app.config[
+        "APPLICATION_ROOT"], url_scheme=current_app.config["PREFERRED_URL_SCHEME"])
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def resolve(token: str) -> tuple[ShortLink | None, str | None]:

@@ -13,25 +13,23 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy import select, text
 
+from app.catalog.httpcache import public_page
 from app.catalog.models import Hall
-from app.catalog.services import active_bundles, popular_items
+from app.catalog.services import RECENT_COOKIE, active_bundles, popular_items
 from app.core import bp
 from app.core.access import Scope, own_view, public_view, staff_view
+from app.core.care import CARE_COOKIE, care_mode
 from app.core.redirects import safe_target
 from app.extensions import db
-
-CARE_COOKIE = "care"
 
 
 @bp.get("/")
 @public_view
 def home():
     """The five entries, a search box, the popular items and bundles."""
-    from app.catalog.pagecache import render_page
-    from app.catalog.services import RECENT_COOKIE
-
-    return render_page("core/home.html", (request.cookies.get(RECENT_COOKIE),),
-                       popular=popular_items(6), bundles=active_bundles(4))
+    return public_page(lambda public_page: render_template(
+        "core/home.html", popular=popular_items(6), bundles=active_bundles(4),
+        public_page=public_page), request.cookies.get(RECENT_COOKIE))
 
 
 @bp.get("/me")
@@ -63,6 +61,14 @@ def halls():
     """Where the halls are, their hours and phones."""
     rows = db.session.scalars(select(Hall).order_by(Hall.id)).all()
     return render_template("core/halls.html", halls=rows)
+
+
+@bp.get("/care")
+@public_view
+def care():
+    """关怀版: what care mode is, and the switch (a form of its own, so that the public pages
+    linking here carry no per-visitor token)."""
+    return render_template("core/care.html", next=safe_target(request.args.get("next")))
 
 
 @bp.post("/care")
@@ -183,6 +189,6 @@ def favicon():
 
 @bp.app_context_processor
 def _globals():
-    return {"care_mode": request.cookies.get(CARE_COOKIE) == "1",
+    return {"care_mode": care_mode(),
             "current_path": request.full_path.rstrip("?") if request else "/",
             "login_url": url_for("auth.login")}

@@ -1,4 +1,6 @@
-"""Security headers on every response."""
+"""Security headers on every response, and no cache keeps a signed-in person's pages."""
+
+from flask import g
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -47,4 +49,17 @@ def init_app(app) -> None:
                                                    bool(app.config.get("SESSION_COOKIE_SECURE"))):
             if lower not in present:
                 headers.add(name, value)
+        return response
+
+    @app.after_request
+    def _personal_pages_are_not_stored(response):
+        """A response for a signed-in person (the user loader ran) is kept by no cache: not
+        nginx's, not the phone's. A view that chose a private lifetime itself (a photo's
+        short-lived redirect) keeps it: only the phone's own cache may use that."""
+        if g.get("signed_in") and not response.cache_control.private:
+            cache_control = response.cache_control
+            cache_control.public = False
+            cache_control.max_age = cache_control.s_maxage = None
+            cache_control.private = True
+            cache_control.no_store = True
         return response

@@ -1,6 +1,9 @@
-"""One clock for the app: naive UTC in the database, local time on screen."""
+"""One clock for the app: naive UTC in the database, local time on screen.
 
-from datetime import UTC, datetime
+Every feature reads the time and converts between the hall's local days and UTC here.
+"""
+
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -13,7 +16,7 @@ def utcnow() -> datetime:
 
 def tz() -> ZoneInfo:
     """The hall's time zone."""
-    return ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
+    return ZoneInfo(current_app.config["TIMEZONE"])
 
 
 def to_local(value: datetime) -> datetime:
@@ -24,6 +27,31 @@ def to_local(value: datetime) -> datetime:
 def local_now() -> datetime:
     """Aware local now."""
     return datetime.now(tz())
+
+
+def local_today() -> date:
+    """The hall's local date now."""
+    return local_now().date()
+
+
+def local_day(value: datetime) -> date:
+    """The hall's local date of a naive UTC moment."""
+    return to_local(value).date()
+
+
+def to_utc(day: date, at: time) -> datetime:
+    """A local date and time as naive UTC."""
+    return datetime.combine(day, at, tzinfo=tz()).astimezone(UTC).replace(tzinfo=None)
+
+
+def end_of_local_day(day: date) -> datetime:
+    """Naive UTC of 23:59:59 local time on `day`: a clock runs out at the end of its last day."""
+    return to_utc(day, time(23, 59, 59))
+
+
+def local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The naive UTC start and end of a local calendar day."""
+    return to_utc(day, time(0)), to_utc(day + timedelta(days=1), time(0))
 
 
 def format_local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -4,7 +4,7 @@ Routes parse input and call one function here; these own the transaction (they c
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
@@ -17,7 +17,7 @@ from app.core.ids import parse_id
 from app.core.links import make_link
 from app.core.models import audit
 from app.core.privacy import redact_text
-from app.core.timeutil import format_local, to_local, tz, utcnow
+from app.core.timeutil import end_of_local_day, format_local, to_local, utcnow
 from app.core.workdays import add_working_days, working_days_from
 from app.extensions import db
 from app.feedback.models import Question, StaffDepartment, UnresolvedReport
@@ -45,12 +45,6 @@ class FeedbackError(Exception):
 
 
 # ---- clocks -------------------------------------------------------------------------------------
-
-def end_of_local_day(day: date) -> datetime:
-    """Naive UTC of 23:59:59 local time on `day`."""
-    aware = datetime.combine(day, time(23, 59, 59), tzinfo=tz())
-    return aware.astimezone(UTC).replace(tzinfo=None)
-
 
 def deadline(received_at: datetime, workdays: int, hall_id: int | None) -> datetime:
     """The end of the working day `workdays` after the one it came in (0: that same one).

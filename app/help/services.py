@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import current_app, has_request_context
+from flask import current_app
 from sqlalchemy import select
 
 from app.auth.models import Role, User
@@ -262,10 +262,7 @@ def transition(row: HelpRequest, to: HelpStatus, actor_id: int | None,
 
 
 def _link(row: HelpRequest) -> str:
-    if has_request_context():
-        return make_link("progress", ENTITY, row.id)
-    with current_app.test_request_context("/"):
-        return make_link("progress", ENTITY, row.id)
+    return make_link("progress", ENTITY, row.id)
 
 
 def _notify(row: HelpRequest, to: HelpStatus, entry: AuditLog, extra: dict | None = None) -> None:
@@ -378,12 +375,8 @@ def _invite_rating(row: HelpRequest, actor: User, served_at: datetime) -> str | 
                   hall_id=row.hall_id, item_id=row.item_id, clerk_id=actor.id,
                   department=row.item.department if row.item else "帮办代办",
                   service=RATED_SERVICE[row.mode][0], sms=False)
-    if has_request_context():
-        invite = ratings.invite(**kwargs)
-        return ratings.rate_link(invite) if ratings.is_open(invite) else None
-    with current_app.test_request_context("/"):
-        invite = ratings.invite(**kwargs)
-        return ratings.rate_link(invite) if ratings.is_open(invite) else None
+    invite = ratings.invite(**kwargs)
+    return ratings.rate_link(invite) if ratings.is_open(invite) else None
 
 
 def rating_invite(row: HelpRequest):

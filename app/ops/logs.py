@@ -7,7 +7,6 @@ never reaches the log whatever the code that logged it did.
 
 import json
 import logging
-import os
 import re
 import threading
 from datetime import UTC, datetime
@@ -25,15 +24,6 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # werkzeug colours request lines on a ter
 # The LOG_FORMAT of the app that served this thread's last request: werkzeug logs its request
 # line in the same thread just after, outside any app context.
 _served = threading.local()
-
-
-def log_format(environ=os.environ) -> str:
-    """LOG_FORMAT, or json in production and text elsewhere."""
-    default = "json" if environ.get("APP_ENV") == "production" else "text"
-    value = (environ.get("LOG_FORMAT") or default).strip().lower()
-    if value not in FORMATS:
-        raise RuntimeError(f"LOG_FORMAT must be json or text, not {value!r}")
-    return value
 
 
 def _clean(value):
@@ -141,14 +131,12 @@ def formatter(fmt: str) -> logging.Formatter:
 
 def init_app(app) -> None:
     """Pick the format and put it on the app's own console handler (see app._logging)."""
-    fmt = app.config.get("LOG_FORMAT") or log_format()
+    fmt = app.config["LOG_FORMAT"]
     if fmt not in FORMATS:
         raise RuntimeError(f"LOG_FORMAT must be json or text, not {fmt!r}")
     app.config["LOG_FORMAT"] = fmt
-    # Neither format shows the caller's file and line or the thread, so don't collect them for
-    # every record (the Logging HOWTO's "Optimization"): a tenth of a cached page's time went on
-    # its one request line.
-    logging._srcfile = None
+    # Neither format shows the thread or process, so don't collect them for every record (the
+    # Logging HOWTO's "Optimization", through the module's public switches).
     logging.logThreads = False
     logging.logMultiprocessing = False
     for handler in logging.getLogger().handlers:

@@ -9,13 +9,13 @@ normal counter does.
 """
 
 import logging
-import os
 
 from flask import current_app
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select
 
+from app import config as settings
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -27,8 +27,8 @@ BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 REQUEST_SECONDS = Histogram(
     "palm_request_duration_seconds", "Time to answer a request, by Flask endpoint and status",
     ["endpoint", "method", "status"], buckets=BUCKETS, registry=None)
-JOB_FAILURES = Counter("palm_job_failures", "Failed job runs (each attempt), by job name",
-                       ["job"], registry=None)
+JOB_FAILURES_HELP = "Failed job runs (each attempt), by job name"
+JOB_FAILURES = Counter("palm_job_failures", JOB_FAILURES_HELP, ["job"], registry=None)
 # Labelled, so no sample file exists before the first fallback (gunicorn's master imports this
 # before it makes PROMETHEUS_MULTIPROC_DIR).
 RATELIMIT_FALLBACKS = Counter(
@@ -37,7 +37,7 @@ RATELIMIT_FALLBACKS = Counter(
 
 
 def multiprocess() -> bool:
-    return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+    return bool(settings.metrics_dir())
 
 
 _REQUEST_CHILDREN: dict[tuple, object] = {}  # labels() validates and locks on every call
@@ -125,7 +125,7 @@ class StateCollector:
         for name, length in lengths.items():
             queue.add_metric([name], length)
         yield queue
-        counter = CounterMetricFamily("palm_job_failures", JOB_FAILURES._documentation,
+        counter = CounterMetricFamily("palm_job_failures", JOB_FAILURES_HELP,
                                       labels=["job"])
         for name, value in sorted(failures.items()):
             counter.add_metric([name.decode()], float(value))
@@ -153,5 +153,4 @@ def exposition() -> bytes:
 
 
 def init_app(app) -> None:
-    """METRICS_TOKEN: the bearer token /metrics asks for (unset: loopback and private only)."""
-    app.config.setdefault("METRICS_TOKEN", os.environ.get("METRICS_TOKEN") or None)
+    """METRICS_TOKEN (app/config.py): the bearer token /metrics asks for."""

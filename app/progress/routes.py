@@ -123,10 +123,9 @@ def lookup():
 
 @bp.post("/progress/lookup")
 @public_view
-@limiter.limit(lambda: current_app.config.get("LOOKUP_LIMITS_PER_IP", "20/hour"),
+@limiter.limit(lambda: current_app.config["LOOKUP_LIMITS_PER_IP"],
                on_breach=_too_many_lookups, deduct_when=lambda r: r.status_code == 303)
-@limiter.limit(lambda: current_app.config.get("LOOKUP_LIMITS_PER_NUMBER",
-                                              "1/minute;5/hour;10/day"),
+@limiter.limit(lambda: current_app.config["LOOKUP_LIMITS_PER_NUMBER"],
                key_func=_number_key, on_breach=_too_many_lookups,
                deduct_when=lambda r: r.status_code == 303)
 def send_lookup_code():
@@ -141,9 +140,9 @@ def send_lookup_code():
 
 @bp.route("/progress/lookup/code", methods=["GET", "POST"])
 @public_view
-@limiter.limit(lambda: current_app.config.get("LOOKUP_CHECKS_PER_IP", "30/hour"),
+@limiter.limit(lambda: current_app.config["LOOKUP_CHECKS_PER_IP"],
                methods=["POST"], on_breach=_too_many_tries)
-@limiter.limit(lambda: current_app.config.get("LOOKUP_CHECKS_PER_NUMBER", "10/hour"),
+@limiter.limit(lambda: current_app.config["LOOKUP_CHECKS_PER_NUMBER"],
                methods=["POST"], key_func=_session_number_key, on_breach=_too_many_tries)
 def lookup_code():
     """Check the code and open that one record's timeline."""

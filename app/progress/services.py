@@ -233,7 +233,7 @@ def finish_lookup(state: dict, code: str) -> MatterSummary:
         raise ProgressError(str(err), "code") from err
     if summary is None:  # the decoy guessed (one chance in a million): still nothing to open
         raise ProgressError("验证码已失效,请重新获取", "code")
-    until = utcnow() + timedelta(minutes=current_app.config.get("LOOKUP_GRANT_MINUTES", 60))
+    until = utcnow() + timedelta(minutes=current_app.config["LOOKUP_GRANT_MINUTES"])
     grant_record(summary.kind, summary.id, "progress", until)
     return summary
 

@@ -15,7 +15,7 @@ from app.core.ids import parse_id
 from app.core.links import on_link
 from app.core.models import AuditLog
 from app.core.privacy import redact_text
-from app.core.timeutil import local_now, utcnow
+from app.core.timeutil import local_today, utcnow
 from app.extensions import db
 from app.ratings import bp, figures, services
 from app.ratings.charts import line_chart
@@ -279,7 +279,7 @@ def cases():
     rows = db.session.scalars(query.order_by(Rectification.due_at.is_(None),
                                              Rectification.due_at, Rectification.id.desc())
                               .limit(200)).all()
-    today_end = services.end_of_local_day(local_now().date())
+    today_end = services.end_of_local_day(local_today())
     return render_template("ratings/cases.html", cases=rows, shown=shown, filters=CASE_FILTERS,
                            now=utcnow(), today_end=today_end)
 
@@ -344,7 +344,7 @@ def my_service():
     """A clerk's own ratings, without who gave them."""
     rows = db.session.scalars(select(Rating).join(RatingInvite).where(
         RatingInvite.clerk_id == current_user.id).order_by(Rating.id.desc()).limit(200)).all()
-    end = local_now().date()
+    end = local_today()
     mine = figures.Scope(start=end - timedelta(days=364), end=end, clerk_id=current_user.id)
     return render_template("ratings/my_service.html", ratings=rows, total=figures.totals(mine),
                            levels=LEVELS, indicators=INDICATORS)
@@ -354,7 +354,7 @@ def my_service():
 
 def _figures_scope() -> tuple[figures.Scope, dict]:
     """What to count, from the query string, within the hall(s) of the staff scope."""
-    today = local_now().date()
+    today = local_today()
 
     def day(name, default):
         try:
@@ -441,7 +441,7 @@ def export():
 def public(hall_id: int):
     """The hall's monthly figures and its resolved bad ratings, anonymised, for everyone."""
     hall = db.get_or_404(Hall, hall_id)
-    today = local_now().date()
+    today = local_today()
     start = (today.replace(day=1) - timedelta(days=335)).replace(day=1)
     months = list(reversed(figures.monthly(figures.by(
         figures.Scope(start=start, end=today, hall_id=hall.id), "day"))))

@@ -22,18 +22,17 @@ commit), and that is all:
 It returns the RatingInvite. Nothing else of this package needs to be known by other features.
 """
 
-import os
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
-from flask import current_app, has_request_context
+from flask import current_app
 from sqlalchemy import select, update
 
 from app.auth.models import Role, User
 from app.core.access import scope, staff_scope_or_none
 from app.core.links import make_link
 from app.core.models import AuditLog, audit
-from app.core.timeutil import to_local, tz, utcnow
+from app.core.timeutil import end_of_local_day, local_day, to_utc, utcnow
 from app.core.workdays import add_working_days
 from app.extensions import db
 from app.ratings.models import Rating, RatingInvite, Rectification
@@ -55,23 +54,12 @@ from app.ratings.states import (
 from app.sms.services import queue_sms
 
 S = CaseStatus
-DEFAULTS = {
-    "RATING_WINDOW_WORKDAYS": 5,
-    "RATING_CONTACT_WORKDAYS": 1,
-    "RATING_FIX_SIMPLE_WORKDAYS": 1,
-    "RATING_FIX_COMPLEX_WORKDAYS": 15,
-    "RATING_VERIFY_WORKDAYS": 5,
-    "RATING_REMIND_HOUR": 9,
-}
 TEXT_MAX = 500
 
 
 def setting(name: str) -> int:
-    """A deadline setting: app config, else the environment, else the national default."""
-    value = current_app.config.get(name)
-    if value is None:
-        value = os.environ.get(name, DEFAULTS[name])
-    return int(value)
+    """A deadline setting (app/config.py holds the national defaults)."""
+    return int(current_app.config[name])
 
 
 class RatingError(Exception):
@@ -82,20 +70,6 @@ class RatingError(Exception):
         self.message, self.status, self.field = message, status, field
 
 
-def local_day(moment: datetime) -> date:
-    """The hall's local date of a UTC moment."""
-    return to_local(moment).date()
-
-
-def end_of_local_day(day: date) -> datetime:
-    """Naive UTC of 23:59:59 local on `day`: a clock runs out at the end of its last day."""
-    return _to_utc(datetime.combine(day, time(23, 59, 59), tzinfo=tz()))
-
-
-def _to_utc(aware: datetime) -> datetime:
-    return aware.astimezone(UTC).replace(tzinfo=None)
-
-
 def workday_deadline(start: datetime, days: int, hall_id: int | None) -> datetime:
     """The end of the local day `days` working days after `start`."""
     return end_of_local_day(add_working_days(local_day(start), days, hall_id))
@@ -103,10 +77,7 @@ def workday_deadline(start: datetime, days: int, hall_id: int | None) -> datetim
 
 def _absolute_link(purpose: str, entity: str, entity_id: int, days: int) -> str:
     """A short link; outside a request (a job) it is built against SERVER_NAME."""
-    if has_request_context():
-        return make_link(purpose, entity, entity_id, days=days)
-    with current_app.test_request_context("/"):
-        return make_link(purpose, entity, entity_id, days=days)
+    return make_link(purpose, entity, entity_id, days=days)
 
 
 # ---- inviting ----
@@ -427,9 +398,7 @@ def _set_clock(case: Rectification, status: str, now: datetime) -> None:
     from app import jobs
 
     due = case.due_at.isoformat()
-    remind_local = datetime.combine(local_day(case.due_at),
-                                    time(setting("RATING_REMIND_HOUR")), tzinfo=tz())
-    remind_at = _to_utc(remind_local)
+    remind_at = to_utc(local_day(case.due_at), time(setting("RATING_REMIND_HOUR")))
     if remind_at > now:
         jobs.enqueue("ratings.case_reminder", case.id, due, run_at=remind_at)
     jobs.enqueue("ratings.case_overdue", case.id, due, run_at=case.due_at + timedelta(seconds=1))

@@ -8,14 +8,14 @@ findings. If the process dies first, the row is still in the outbox (`flask jobs
 """
 
 import logging
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from time import perf_counter
 
 from flask import current_app, has_request_context
 from sqlalchemy import func, select, update
 
 from app import jobs
-from app.core.timeutil import tz, utcnow
+from app.core.timeutil import local_day_bounds, utcnow
 from app.extensions import db
 from app.reading import background, engine, extract, findings, kinds
 from app.reading.models import PhotoCheck, ReadingStatus
@@ -31,7 +31,7 @@ THREAD_GRACE = timedelta(seconds=60)
 
 
 def enabled() -> bool:
-    return bool(current_app.config.get("PHOTO_READING", True))
+    return bool(current_app.config["PHOTO_READING"])
 
 
 # ---- the phone's check, recorded with the photo ----
@@ -104,7 +104,7 @@ def read_photo(upload_id: int) -> str:
     db.session.commit()  # no transaction held open during the second of OCR
     started = perf_counter()
     try:
-        result, issues = read_bytes(data, kind.code, current_app.config.get("OCR_THREADS", 2))
+        result, issues = read_bytes(data, kind.code, current_app.config["OCR_THREADS"])
     except Exception:  # noqa: BLE001 - a photo the engine cannot take: no hint, clerk decides
         log.exception("reading photo #%s failed", upload_id)  # the id only, never its text
         return _finish(check_id, status=ReadingStatus.FAILED)
@@ -297,10 +297,7 @@ def agreement(hall_id: int | None, start: datetime, end: datetime) -> dict:
 
 def agreement_for_days(hall_id: int | None, first: date, last: date) -> dict:
     """The agreement over decisions made on local days first to last, both included."""
-    def utc(day: date) -> datetime:
-        return datetime.combine(day, time(0), tzinfo=tz()).astimezone(UTC).replace(tzinfo=None)
-
-    return agreement(hall_id, utc(first), utc(last + timedelta(days=1)))
+    return agreement(hall_id, local_day_bounds(first)[0], local_day_bounds(last)[1])
 
 
 def give_up(check: PhotoCheck | None, upload) -> bool:

@@ -23,7 +23,7 @@ from sqlalchemy import case, func, or_, select
 from app import jobs
 from app.core.models import audit
 from app.core.privacy import redact
-from app.core.timeutil import to_local, tz, utcnow
+from app.core.timeutil import local_day_bounds, to_local, utcnow
 from app.extensions import db
 from app.sms.models import SmsMessage, SmsStatus
 from app.sms.states import ALLOWED, FAILED
@@ -226,7 +226,7 @@ def _schedule(message: SmsMessage, at: datetime) -> None:
 
 def _claim_more(own_id: int | None, now: datetime) -> list[SmsMessage]:
     """Other queued, due messages, locked for one provider call (which groups by template)."""
-    size = current_app.config.get("SMS_BATCH_SIZE", 100)
+    size = current_app.config["SMS_BATCH_SIZE"]
     if size <= 1 or db.session.get_bind().dialect.name != "postgresql":
         return []  # SQLite has no SKIP LOCKED and serialises writers anyway
     query = select(SmsMessage).where(
@@ -342,7 +342,7 @@ def _fail_and_retry(message: SmsMessage, to: SmsStatus, reason: str, now: dateti
 def _claim_is_dead(message: SmsMessage, now: datetime) -> bool:
     """Whether the job that claimed this unanswered message can no longer record an answer."""
     if message.claim_job_id is None:  # claimed outside a job: only time can tell
-        window = jobs.run_limit() + timedelta(seconds=current_app.config.get("SMS_TIMEOUT", 10))
+        window = jobs.run_limit() + timedelta(seconds=current_app.config["SMS_TIMEOUT"])
         return message.sending_at is None or message.sending_at < now - window
     if message.claim_job_id == jobs.current_job_id():
         return True  # our own earlier run: a row runs again only once that run is over
@@ -471,19 +471,12 @@ def _resend_problem(message: SmsMessage) -> str | None:
             "已在发送队列中" if message.status == SmsStatus.QUEUED else "不需要重发")
     if message.template not in TEMPLATES:
         return "这条短信的模板已不存在,无法重发"
-    ttl = timedelta(seconds=current_app.config.get("SMS_CODE_TTL_SECONDS", 300))
+    ttl = timedelta(seconds=current_app.config["SMS_CODE_TTL_SECONDS"])
     expires_at = message.expires_at or (
         message.created_at + ttl if "code" in (message.params or {}) else None)
     if expires_at and expires_at < utcnow():
         return "验证码已过期,重发也无法使用;请让群众重新获取验证码"
     return None
-
-
-def local_day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The UTC start and end of a local calendar day."""
-    start = datetime(day.year, day.month, day.day, tzinfo=tz())
-    end = start + timedelta(days=1)
-    return (start.astimezone(UTC).replace(tzinfo=None), end.astimezone(UTC).replace(tzinfo=None))
 
 
 def list_messages(status: str | None, day: date | None, before: int | None = None,

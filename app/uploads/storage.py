@@ -195,7 +195,7 @@ def s3_storage(config) -> S3Storage:
 def get_storage() -> LocalStorage | S3Storage:
     """The configured backend."""
     config = current_app.config
-    if config.get("PHOTO_STORAGE", "local") == "s3":
+    if config["PHOTO_STORAGE"] == "s3":
         return s3_storage(config)
     return LocalStorage(config["UPLOAD_DIR"])
 
@@ -219,4 +219,4 @@ def photo_url(key: str) -> str | None:
     config = current_app.config
     if redirect_origin(config) is None:
         return None
-    return s3_storage(config).url(key, int(config.get("S3_URL_SECONDS", 300)))
+    return s3_storage(config).url(key, int(config["S3_URL_SECONDS"]))

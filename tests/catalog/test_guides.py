@@ -55,6 +55,7 @@ def test_retired_item_guide_still_opens_for_old_applications(client):
     item = factories.item(name="旧事项", retired_at=utcnow())
     page = client.get(f"/services/{item.code}").get_data(as_text=True)
     assert "已停止办理" in page and "预约到大厅办理" not in page
+    assert client.get(f"/services/{item.code}/seen").status_code == 204
     assert client.get_cookie("recent") is None
 
 

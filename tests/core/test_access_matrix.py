@@ -85,6 +85,7 @@ EXPECT = {
     "catalog.guide": PUBLIC, "catalog.item_checklist": PUBLIC, "catalog.bundle": PUBLIC,
     "catalog.bundle_checklist": PUBLIC, "catalog.item_checklist_png": PUBLIC,
     "catalog.bundle_checklist_png": PUBLIC,
+    "catalog.guide_seen": PUBLIC, "catalog.bundle_seen": PUBLIC,
     "catalog.admin_item": CATALOG_READ, "catalog.admin_export": CATALOG_READ,
     "catalog.admin_item_edit": HALL_ADMINS, "catalog.admin_item_fields": HALL_ADMINS,
     "catalog.admin_item_retire": HALL_ADMINS, "catalog.admin_material_add": HALL_ADMINS,

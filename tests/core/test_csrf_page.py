@@ -34,7 +34,7 @@ def test_the_way_back_refuses_an_off_site_referer(client):
     response = client.post("/care", csrf=False,
                            headers={"Referer": "https://evil.example/steal"})
     back = BeautifulSoup(response.get_data(as_text=True), "html.parser").find("a", id="csrf-back")
-    assert back["href"] == "/"
+    assert back["href"] == "/care"  # the care switch's own page, not the Referer
 
 
 def test_what_was_typed_comes_back_on_the_original_page(client, auth):

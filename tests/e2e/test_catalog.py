@@ -116,8 +116,9 @@ def test_catalog_pages_have_44px_targets_and_fit_320px_in_care_mode(make_phone):
 
 def test_home_shows_recently_viewed_guides(phone):
     page = phone.page
-    page.goto("/services/BDC-001")
-    page.goto("/bundles/YJS-XSE")
+    for path in ("/services/BDC-001", "/bundles/YJS-XSE"):
+        with page.expect_response(f"**{path}/seen"):  # what the page sends once shown
+            page.goto(path)
     page.goto("/")
     recent = page.locator("#recent").inner_text()
     assert recent.index("新生儿出生一件事") < recent.index("二手房")

@@ -33,7 +33,10 @@ def test_care_mode_switch_is_remembered(phone):
     page.goto("/")
     body_size = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
     assert body_size == 16
-    page.click(".care-btn")
+    page.click(".care-btn")  # the public home page links to the switch's own page
+    page.wait_for_url("**/care?next=/")
+    page.click(".care-switch")
+    page.wait_for_url("**/")
     page.wait_for_load_state()
     assert page.evaluate("document.documentElement.classList.contains('care')")
     assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 20

@@ -75,10 +75,13 @@ def test_quiet_hours_hold_updates(app, matters, monkeypatch):
 
 def test_notify_from_a_job_builds_the_link_from_server_name(app, matters):
     matter = matters.add(factories.citizen())
+    db.session.commit()
     app.config.update(SERVER_NAME="zsb.xam.gov.cn", PREFERRED_URL_SCHEME="https")
     try:
-        message = notify("testcase", matter.id, "booking_reminder", params=PARAMS)  # no request
-        db.session.commit()
+        with app.app_context():  # no request: a job's own app context, as the worker pushes it
+            message = notify("testcase", matter.id, "booking_reminder", params=PARAMS)
+            db.session.commit()
+            link = message.params["link"]
     finally:
         app.config.update(SERVER_NAME=None, PREFERRED_URL_SCHEME="http")
-    assert message.params["link"].startswith("https://zsb.xam.gov.cn/t/")
+    assert link.startswith("https://zsb.xam.gov.cn/t/")
