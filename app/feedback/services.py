@@ -28,6 +28,7 @@ from app.feedback.states import (
     QuestionStatus,
     ReportStatus,
 )
+from app.progress.notify import push_along
 from app.sms.services import queue_sms
 
 TEXT_MIN, TEXT_MAX = 5, 1000
@@ -200,8 +201,9 @@ def _tell_citizen(report: UnresolvedReport, template: str, params: dict, step: s
     citizen = report.citizen
     if citizen.phone:
         link = make_link("progress", REPORT_ENTITY, report.id)
-        queue_sms(citizen.phone, template, {**params, "link": link},
-                  key=f"feedback-report-{report.id}-{step}")
+        message = queue_sms(citizen.phone, template, {**params, "link": link},
+                            key=f"feedback-report-{report.id}-{step}")
+        push_along(message, citizen.id)
 
 
 def _citizens(model, entity: str, row_id: int, user, missing: str):
@@ -344,9 +346,10 @@ def answer(question_id: int, actor: User, text: str) -> Question:
     question.status, question.answer = QuestionStatus.ANSWERED, text
     question.answered_at, question.answered_by_id = utcnow(), actor.id
     if first and question.citizen.phone:
-        queue_sms(question.citizen.phone, "feedback_question_answered",
-                  {"link": make_link("progress", QUESTION_ENTITY, question.id)},
-                  key=f"feedback-question-{question.id}-answered")
+        message = queue_sms(question.citizen.phone, "feedback_question_answered",
+                            {"link": make_link("progress", QUESTION_ENTITY, question.id)},
+                            key=f"feedback-question-{question.id}-answered")
+        push_along(message, question.citizen_id)
     db.session.commit()
     return question
 

@@ -25,6 +25,7 @@ from app.core.timeutil import local_now, to_local, utcnow
 from app.extensions import db
 from app.help.models import HelpArea, HelpRequest, OnBehalf
 from app.help.states import ALLOWED, LABELS, MODES, OPEN, SMS, HelpStatus
+from app.progress.notify import push_along
 from app.sms.services import queue_sms
 
 ENTITY = "help_request"
@@ -275,7 +276,9 @@ def _notify(row: HelpRequest, to: HelpStatus, entry: AuditLog, extra: dict | Non
         params["name"] = (row.helper.name or "工作人员")[:8]
     phones = [row.citizen.phone, row.contact_phone]
     for n, phone in enumerate(dict.fromkeys(p for p in phones if p)):
-        queue_sms(phone, template, params, key=f"help-step-{entry.id}-{n}")
+        message = queue_sms(phone, template, params, key=f"help-step-{entry.id}-{n}")
+        if phone == row.citizen.phone:  # its push twin, in the account holder's installed app
+            push_along(message, row.citizen_id)
 
 
 # ---- the helper's steps ----

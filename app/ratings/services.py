@@ -35,6 +35,7 @@ from app.core.models import AuditLog, audit
 from app.core.timeutil import end_of_local_day, local_day, to_utc, utcnow
 from app.core.workdays import add_working_days
 from app.extensions import db
+from app.progress.notify import push_along
 from app.ratings.models import Rating, RatingInvite, Rectification
 from app.ratings.states import (
     APPEAL_REASONS,
@@ -444,7 +445,9 @@ def _tell_citizen(case: Rectification, to: str) -> None:
     if not citizen or not citizen.phone:
         return
     link = _absolute_link("rate", "rating", case.rating_id, 30)
-    queue_sms(citizen.phone, "rating_reply", {"link": link}, key=f"rating-reply-{case.id}-{to}")
+    message = queue_sms(citizen.phone, "rating_reply", {"link": link},
+                        key=f"rating-reply-{case.id}-{to}")
+    push_along(message, citizen.id)
 
 
 def case_for_staff(case_id: int, user) -> Rectification:
