@@ -1,6 +1,8 @@
 """Sign-in pages."""
 
 import hashlib
+import math
+import time
 
 from flask import (
     current_app,
@@ -22,13 +24,18 @@ from app.auth.services import (
     citizen_for_phone,
     code_not_sent,
     issue_code,
+    last_sent_at,
     normalize_phone,
+    resend_seconds,
+    resend_wait,
     staff_login,
+    wait_message,
 )
 from app.core.access import STAFF, Scope, own_view, public_view, staff_view
 from app.core.privacy import mask_phone
 from app.core.redirects import safe_target
 from app.extensions import db, limiter
+from app.htmx import is_partial
 
 
 def _phone_key() -> str:
@@ -36,17 +43,36 @@ def _phone_key() -> str:
     return "sms-phone:" + hashlib.sha256(phone.encode()).hexdigest()[:20]
 
 
-def _login_page(error=None, status=200, phone=""):
-    return render_template("auth/login.html", error=error, phone=phone,
+def _phone_limits() -> str:
+    return current_app.config["SMS_LIMITS_PER_PHONE"]
+
+
+def _login_page(error=None, status=200, phone="", code="", code_error=None, wait=0):
+    """The one-screen sign-in: phone, code and the inline 获取验证码 button."""
+    return render_template("auth/login.html", error=error, phone=phone, code=code,
+                           code_error=code_error, wait=wait,
                            next=safe_target(request.values.get("next"))), status
 
 
-def _too_many(_limit):
-    return make_response(_login_page("获取验证码太频繁,请稍后再试", 429,
-                                     request.form.get("phone", "")))
+def _code_button(status: int, message: str, wait: int = 0, error: bool = False):
+    """The 获取验证码 button and its status line, for htmx to swap in place."""
+    return make_response(render_template(
+        "auth/_code_send.html", send_url=url_for("auth.send_code"), wait=wait,
+        message=message, message_error=error), status)
+
+
+def _too_many(limit):
+    seconds = max(1, math.ceil(limit.reset_at - 1 - time.time()))  # reset_at rounds up
+    if is_partial():
+        return _code_button(429, wait_message(seconds), seconds, error=True)
+    return make_response(_login_page(wait_message(seconds), 429, request.form.get("phone", ""),
+                                     request.form.get("code", ""), wait=seconds))
 
 
 def _too_many_tries(_limit):
+    if "phone" in request.form:
+        return make_response(_login_page(None, 429, request.form.get("phone", ""),
+                                         code_error="尝试次数过多,请稍后再试"))
     return make_response(render_template(
         "auth/verify.html", error="尝试次数过多,请稍后再试",
         masked=mask_phone(session.get("login_phone")),
@@ -56,28 +82,42 @@ def _too_many_tries(_limit):
 @bp.get("/login")
 @public_view
 def login():
-    """Ask for a phone number."""
+    """Phone and code on one screen (without JavaScript the button leads to a second step)."""
     if current_user.is_authenticated:
         return redirect(safe_target(request.args.get("next")))
-    return _login_page(phone=session.get("login_phone", ""))
+    phone = session.get("login_phone", "")
+    wait = resend_wait(_phone_limits(), last_sent_at(phone)) if phone else 0
+    return _login_page(phone=phone, wait=wait)
 
 
 @bp.post("/login/code")
 @public_view
 @limiter.limit(lambda: current_app.config["SMS_LIMITS_PER_IP"], on_breach=_too_many,
-               deduct_when=lambda r: r.status_code == 303)
-@limiter.limit(lambda: current_app.config["SMS_LIMITS_PER_PHONE"], key_func=_phone_key,
-               on_breach=_too_many, deduct_when=lambda r: r.status_code == 303)
+               deduct_when=lambda r: r.status_code in (200, 303))
+@limiter.limit(_phone_limits, key_func=_phone_key,
+               on_breach=_too_many, deduct_when=lambda r: r.status_code in (200, 303))
 def send_code():
-    """Send a sign-in code; known and unknown numbers get the same answer."""
+    """Send a sign-in code; known and unknown numbers get the same answer. From the inline
+    button (htmx) the answer is the button itself, counting down the server's own limit."""
     raw = request.form.get("phone", "")
     phone = normalize_phone(raw)
     if not phone:
+        if is_partial():
+            return _code_button(400, "请输入正确的 11 位手机号码", error=True)
         return _login_page("请输入正确的 11 位手机号码", 400, raw)
     issue_code(phone, "login")
     session["login_phone"] = phone
+    if is_partial():
+        return _code_button(200, f"验证码已发送至 {mask_phone(phone)},5 分钟内有效",
+                            resend_seconds(_phone_limits()))
     return redirect(url_for("auth.verify", next=safe_target(request.form.get("next"), None)),
                     code=303)
+
+
+def _verify_page(phone, next_url, error=None, code="", status=200):
+    wait = resend_wait(_phone_limits(), last_sent_at(phone))
+    return render_template("auth/verify.html", masked=mask_phone(phone), next=next_url,
+                           error=error, code=code, wait=wait), status
 
 
 @bp.route("/login/verify", methods=["GET", "POST"])
@@ -85,22 +125,28 @@ def send_code():
 @limiter.limit(lambda: current_app.config["LOGIN_LIMITS_PER_IP"], methods=["POST"],
                on_breach=_too_many_tries)
 def verify():
-    """Check the code and sign the citizen in."""
-    phone = session.get("login_phone")
+    """Check the code and sign the citizen in: from the one screen (phone in the form) or the
+    second step of the two-step form (phone kept in the session)."""
+    one_screen = "phone" in request.form
+    raw_phone = request.form.get("phone", "")
+    phone = normalize_phone(raw_phone) if one_screen else session.get("login_phone")
     next_url = safe_target(request.values.get("next"))
+    code = request.form.get("code", "").strip()
+    if one_screen and not phone:
+        return _login_page("请输入正确的 11 位手机号码", 400, raw_phone, code)
     if not phone:
         return redirect(url_for("auth.login", next=next_url))
     if request.method == "GET":
-        return render_template("auth/verify.html", masked=mask_phone(phone), next=next_url,
-                               error=code_not_sent(phone))
-    code = request.form.get("code", "").strip()
+        return _verify_page(phone, next_url, code_not_sent(phone))
     try:
         if not (len(code) == 6 and code.isdigit()):
             raise AuthError("请输入 6 位数字验证码")
         check_code(phone, code, "login")
     except AuthError as err:
-        return render_template("auth/verify.html", masked=mask_phone(phone), next=next_url,
-                               error=str(err), code=code), 400
+        if one_screen:
+            wait = resend_wait(_phone_limits(), last_sent_at(phone))
+            return _login_page(None, 400, raw_phone, code, str(err), wait)
+        return _verify_page(phone, next_url, str(err), code, 400)
     sessions.start(citizen_for_phone(phone))  # a fresh session: login_phone and all
     return redirect(next_url, code=303)
 

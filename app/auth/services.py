@@ -5,10 +5,11 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
+from limits import parse_many
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -70,6 +71,32 @@ def code_not_sent(phone: str, purpose: str = "login") -> str | None:
     if row is None or not will_not_arrive(find(f"code:{row.id}")):
         return None
     return "验证码短信未能及时发出,请点“没收到?重新发送”获取新的验证码"
+
+
+def resend_seconds(limits: str) -> int:
+    """How long one sent code bars the next, by the limit the server enforces: the longest window
+    among its one-at-a-time limits ("1/minute" -> 60)."""
+    return max((item.get_expiry() for item in parse_many(limits) if item.amount == 1), default=0)
+
+
+def resend_wait(limits: str, sent_at: datetime | None) -> int:
+    """Seconds left before another code may be asked for, when the last one was sent then."""
+    if sent_at is None:
+        return 0
+    return max(0, resend_seconds(limits) - int((utcnow() - sent_at).total_seconds()))
+
+
+def last_sent_at(phone: str, purpose: str = "login") -> datetime | None:
+    """When the latest code for this phone and purpose was issued."""
+    return db.session.scalar(select(SmsCode.created_at).where(
+        SmsCode.phone == phone, SmsCode.purpose == purpose).order_by(SmsCode.id.desc()).limit(1))
+
+
+def wait_message(seconds: int, what: str = "获取验证码") -> str:
+    """"获取验证码太频繁,请 45 秒后再试", in minutes once it is long."""
+    if seconds <= 120:
+        return f"{what}太频繁,请 {max(seconds, 1)} 秒后再试"
+    return f"{what}太频繁,请 {-(-seconds // 60)} 分钟后再试"
 
 
 def check_code(phone: str, code: str, purpose: str = "login") -> None:
