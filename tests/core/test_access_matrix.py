@@ -110,6 +110,7 @@ EXPECT = {
     "ratings.window_entry": SIGNED_IN, "ratings.window_qr": HALL_STAFF,
     "ratings.rate": OWNER_ONLY, "ratings.details": OWNER_ONLY, "ratings.submit": OWNER_ONLY,
     "ratings.view": OWNER_ONLY, "ratings.thanks": OWNER_ONLY, "ratings.rate_outcome": OWNER_ONLY,
+    "ratings.say_more": OWNER_ONLY,
     "ratings.photo": "ok 404 in in ok ok ok 403 403 ok",
     "ratings.case": HALL_STAFF, "ratings.case_action": HALL_STAFF,
     "ratings.public": PUBLIC,
