@@ -51,10 +51,12 @@ def _not_found():
 
 @bp.get("/progress/mine")
 @own_view()
-@read_only  # outside login_required, whose user query would start the transaction
-@login_required
+@read_only  # outside the sign-in check, whose user query would start the transaction
 def mine():
-    """Every matter of the signed-in citizen, newest first, each with its status."""
+    """Every matter of the signed-in citizen, newest first, each with its status; someone not
+    signed in chooses between signing in and 一号查询."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("progress.choose"))
     response = make_response(render_template(
         "progress/mine.html", matters=services.matters_for(current_user.id),
         signed_in_owner=True, push_key=_push_key()))
@@ -94,6 +96,16 @@ def open_progress_link(link):
 
 
 # -- 一号查询: number + SMS code ------------------------------------------------------------------
+
+@bp.get("/progress/find")
+@public_view
+def choose():
+    """我要查 and the 进度 tab, signed out: sign in to see every matter, or look one up by its
+    number without signing in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("progress.mine"))
+    return render_template("progress/choose.html")
+
 
 def _number_key() -> str:
     number = services.normalize_number(request.form.get("number")) or "invalid"
@@ -151,8 +163,10 @@ def _too_many_tries(_limit):
 @bp.get("/progress/lookup")
 @public_view
 def lookup():
-    """Ask for the number on the receipt or in the SMS, and the code, on one screen."""
-    return _lookup_page(number=(session.get(LOOKUP) or {}).get("number", ""))
+    """Ask for the number on the receipt or in the SMS, and the code, on one screen (a number
+    typed on the home page in care mode comes along)."""
+    typed = request.args.get("number", "")[:30]
+    return _lookup_page(number=typed or (session.get(LOOKUP) or {}).get("number", ""))
 
 
 @bp.post("/progress/lookup")
