@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from app.auth import bp, sessions
+from app.auth import bp, consent, sessions
 from app.auth.services import (
     AuthError,
     change_password,
@@ -31,7 +31,7 @@ from app.auth.services import (
     staff_login,
     wait_message,
 )
-from app.core.access import STAFF, Scope, own_view, public_view, staff_view
+from app.core.access import STAFF, Scope, declaration, own_view, public_view, staff_view
 from app.core.privacy import mask_phone
 from app.core.redirects import safe_target
 from app.extensions import db, limiter
@@ -47,10 +47,15 @@ def _phone_limits() -> str:
     return current_app.config["SMS_LIMITS_PER_PHONE"]
 
 
-def _login_page(error=None, status=200, phone="", code="", code_error=None, wait=0):
+AGREE_FIRST = "请阅读并勾选同意《用户服务协议》和《隐私政策》"
+
+
+def _login_page(error=None, status=200, phone="", code="", code_error=None, wait=0,
+                agree_error=None):
     """The one-screen sign-in: phone, code and the inline 获取验证码 button."""
     return render_template("auth/login.html", error=error, phone=phone, code=code,
-                           code_error=code_error, wait=wait,
+                           code_error=code_error, wait=wait, agree_error=agree_error,
+                           agreed=bool(request.form.get("agree")),
                            next=safe_target(request.values.get("next"))), status
 
 
@@ -114,10 +119,11 @@ def send_code():
                     code=303)
 
 
-def _verify_page(phone, next_url, error=None, code="", status=200):
+def _verify_page(phone, next_url, error=None, code="", status=200, agree_error=None):
     wait = resend_wait(_phone_limits(), last_sent_at(phone))
     return render_template("auth/verify.html", masked=mask_phone(phone), next=next_url,
-                           error=error, code=code, wait=wait), status
+                           error=error, code=code, wait=wait, agree_error=agree_error,
+                           agreed=bool(request.form.get("agree"))), status
 
 
 @bp.route("/login/verify", methods=["GET", "POST"])
@@ -141,14 +147,84 @@ def verify():
     try:
         if not (len(code) == 6 and code.isdigit()):
             raise AuthError("请输入 6 位数字验证码")
+    except AuthError as err:
+        return _refused(one_screen, raw_phone, phone, next_url, code, code_error=str(err))
+    if not request.form.get("agree"):  # asked before the code is spent
+        return _refused(one_screen, raw_phone, phone, next_url, code, agree_error=AGREE_FIRST)
+    try:
         check_code(phone, code, "login")
     except AuthError as err:
-        if one_screen:
-            wait = resend_wait(_phone_limits(), last_sent_at(phone))
-            return _login_page(None, 400, raw_phone, code, str(err), wait)
-        return _verify_page(phone, next_url, str(err), code, 400)
-    sessions.start(citizen_for_phone(phone))  # a fresh session: login_phone and all
+        return _refused(one_screen, raw_phone, phone, next_url, code, code_error=str(err))
+    user = citizen_for_phone(phone)
+    consent.record(user.id, consent.AT_SIGN_IN)  # committed with the new sign-in
+    if sessions.start(user):  # a fresh session: login_phone and all
+        consent.remember_signed_in_agreement()
     return redirect(next_url, code=303)
+
+
+def _refused(one_screen, raw_phone, phone, next_url, code, code_error=None, agree_error=None):
+    """The form again, 400, with what was typed and the message beside its field."""
+    if one_screen:
+        wait = resend_wait(_phone_limits(), last_sent_at(phone))
+        return _login_page(None, 400, raw_phone, code, code_error, wait, agree_error)
+    return _verify_page(phone, next_url, code_error, code, 400, agree_error)
+
+
+# -- 《用户服务协议》《隐私政策》 and asking again when they change ------------------------------
+
+@bp.get("/terms")
+@public_view
+def terms():
+    """《用户服务协议》, written for this service."""
+    return render_template("auth/terms.html", version=consent.version("terms"))
+
+
+@bp.get("/privacy")
+@public_view
+def privacy():
+    """《隐私政策》: what is collected, why, how long, who sees it, how to have it deleted."""
+    return render_template("auth/privacy.html", version=consent.version("privacy"),
+                           sensitive_version=consent.version("sensitive"))
+
+
+@bp.route("/consent", methods=["GET", "POST"])
+@own_view()
+@login_required
+def consent_again():
+    """A new version of the 用户服务协议 or 隐私政策: agree to go on, or sign out."""
+    next_url = safe_target(request.values.get("next"))
+    missing = consent.sign_in_documents_outdated(current_user)
+    if not missing:
+        return redirect(next_url, code=303 if request.method == "POST" else 302)
+    if request.method == "POST":
+        if request.form.get("agree"):
+            consent.record(current_user.id, consent.AT_SIGN_IN)
+            db.session.commit()
+            consent.remember_signed_in_agreement()
+            return redirect(next_url, code=303)
+        return render_template("auth/consent.html", missing=missing, titles=consent.TITLES,
+                               next=next_url, agree_error=AGREE_FIRST), 400
+    return render_template("auth/consent.html", missing=missing, titles=consent.TITLES,
+                           next=next_url)
+
+
+@bp.before_app_request
+def _ask_again_after_a_new_version():
+    """A signed-in citizen opening their own pages agrees to the versions in force first."""
+    if request.method != "GET" or request.headers.get("HX-Request"):
+        return None
+    view = current_app.view_functions.get(request.endpoint or "")
+    decl = declaration(view) if view else None
+    if decl is None or decl.audience != "own" or request.endpoint == "auth.consent_again":
+        return None
+    if session.get(consent.SESSION_KEY) and not consent.sign_in_documents_outdated_cheap():
+        return None
+    user = current_user
+    if not user.is_authenticated or user.is_staff:
+        return None
+    if consent.sign_in_documents_outdated(user):
+        return redirect(url_for("auth.consent_again", next=request.full_path.rstrip("?")))
+    return None
 
 
 @bp.route("/staff/login", methods=["GET", "POST"])

@@ -42,7 +42,7 @@ def test_inline_button_sends_the_code_and_counts_down_the_servers_limit(client):
     assert response.status_code == 200 and 'id="code-send"' in page
     assert "<html" not in page and "138****8000" in page and "13800138000" not in page
     assert _wait(page) == 60  # SMS_LIMITS_PER_PHONE "1/minute"
-    response = client.post("/login/verify", data={"phone": "138 0013 8000",
+    response = client.post("/login/verify", data={"agree": "1", "phone": "138 0013 8000",
                                                    "code": _last_code(), "next": "/me"})
     assert response.status_code == 303 and response.headers["Location"] == "/me"
 
@@ -76,7 +76,8 @@ def test_bad_phone_from_the_button_is_400_in_place(client):
 def test_wrong_code_on_one_screen_keeps_phone_and_code(client):
     client.post("/login/code", data={"phone": "13800138000"}, headers=HX)
     bad = "000000" if _last_code() != "000000" else "111111"
-    response = client.post("/login/verify", data={"phone": "13800138000", "code": bad})
+    response = client.post("/login/verify", data={"agree": "1", "phone": "13800138000",
+                                                   "code": bad})
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and "还可以再试 2 次" in page
     assert 'value="13800138000"' in page and f'value="{bad}"' in page and 'id="phone"' in page
@@ -84,7 +85,7 @@ def test_wrong_code_on_one_screen_keeps_phone_and_code(client):
 
 
 def test_bad_phone_on_one_screen_is_400_and_kept(client):
-    response = client.post("/login/verify", data={"phone": "12345", "code": "123456"})
+    response = client.post("/login/verify", data={"agree": "1", "phone": "12345", "code": "123456"})
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and "请输入正确的 11 位手机号码" in page
     assert 'value="12345"' in page and 'value="123456"' in page
@@ -96,5 +97,5 @@ def test_two_step_form_still_works_and_shows_the_wait(client, time_machine):
     time_machine.shift(timedelta(seconds=20))
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'data-wait="40"' in page and "请 40 秒后再点" in page
-    response = client.post("/login/verify", data={"code": _last_code()})
+    response = client.post("/login/verify", data={"agree": "1", "code": _last_code()})
     assert response.status_code == 303

@@ -53,7 +53,7 @@ class Phone:
         assert self.post("/login/code", data={"phone": phone}).status_code == 303
         code = fresh(lambda: db.session.scalar(select(SmsMessage.params).where(
             SmsMessage.phone == phone).order_by(SmsMessage.id.desc())))["code"]
-        response = self.post("/login/verify", data={"code": code})
+        response = self.post("/login/verify", data={"agree": "1", "code": code})
         assert response.status_code == 303, response.text
         assert self.get("/me").status_code == 200
 
