@@ -124,6 +124,7 @@ def test_choose_courier_delivery_from_the_timeline(app, live_server, make_phone,
     message = db.session.query(SmsMessage).filter_by(phone="13700137000").order_by(
         SmsMessage.id.desc()).first()
     page.fill("#code", message.params["code"])
+    page.check("input[name=agree]")
     page.click("button:has-text('登录')")
     page.wait_for_url(f"**/progress/testcase/{matter.id}/delivery")
     page.check("input[value=courier]")
