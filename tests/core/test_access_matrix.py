@@ -59,7 +59,7 @@ EXPECT = {
     "applications.reuse": OWNER_ONLY,
     "applications.submit": OWNER_ASK,
     "applications.commitment": OWNER_ASK,
-    "applications.withdraw": OWNER_ONLY,
+    "applications.withdraw": OWNER_ONLY, "applications.sensitive_consent": OWNER_ONLY,
     "applications.photo": PHOTOS,
     "applications.photo_status": PHOTOS,
     "applications.fill_from_photo": OWNER_ONLY,

@@ -47,4 +47,12 @@ def start_licence_change(phone, id_number: str = "11010519491231002X") -> str:
     fill_licence_change(page)
     page.click("button:has-text('下一步')")
     page.wait_for_url("**/materials")
+    agree_sensitive(page)
     return page.url
+
+
+def agree_sensitive(page) -> None:
+    """同意 the processing of sensitive personal information, asked before the first photo."""
+    page.check("#sensitive-consent input[name=agree]")
+    page.click("text=同意,开始拍照上传")
+    page.wait_for_selector(".app-material")

@@ -70,6 +70,8 @@ class Phone:
         response = self.post(f"/applications/{app_id}/applicant",
                              data={"name": "张三", "id_number": VALID_ID, "phone": phone})
         assert response.status_code == 303, response.text
+        response = self.post(f"/applications/{app_id}/consent", data={"agree": "1"})
+        assert response.status_code == 303, response.text
         material = fresh(lambda: db.session.scalar(select(AppMaterial.id).where(
             AppMaterial.application_id == app_id).order_by(AppMaterial.position)))
         response = self.post(f"/applications/{app_id}/materials/{material}/photos",
