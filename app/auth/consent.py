@@ -6,6 +6,8 @@ version changes.
 A new version of a document is a new text in its template and a new date here (or in the
 setting named beside it)."""
 
+import os
+
 from flask import current_app, session
 from sqlalchemy import select
 
@@ -22,8 +24,10 @@ SESSION_KEY = "consented"
 
 
 def version(document: str) -> str:
-    """The version in force of one document."""
-    return str(current_app.config.get(SETTINGS[document]) or DEFAULTS[document])
+    """The version in force of one document: app config, else the environment, else the date
+    of the text shipped in the templates."""
+    name = SETTINGS[document]
+    return str(current_app.config.get(name) or os.environ.get(name) or DEFAULTS[document])
 
 
 def _current(documents) -> list[str]:
