@@ -85,6 +85,7 @@ def from_env() -> dict:
         "MAX_CONTENT_LENGTH": (upload_mb + 2) * 1024 * 1024,
         **_application_settings(),
         **_reading_settings(),
+        **_licence_settings(),
         **_storage_settings(),
         "SERVER_NAME": os.environ.get("SERVER_NAME") or None,
         "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME",
@@ -156,6 +157,18 @@ def _application_settings() -> dict:
     return {name: _int(name, default) for name, default in names.items()}
 
 
+def _licence_settings() -> dict:
+    """电子证照: where licences are looked up (app/licences/sources.py) and how long a lookup may
+    take before the material falls back to a photo; a 亮证 token's life."""
+    return {"LICENCE_SOURCES": os.environ.get("LICENCE_SOURCES", "own"),
+            "LICENCE_HTTP_URL": os.environ.get("LICENCE_HTTP_URL") or None,
+            "LICENCE_HTTP_TOKEN": os.environ.get("LICENCE_HTTP_TOKEN") or None,
+            "LICENCE_LOOKUP_SECONDS": float(os.environ.get("LICENCE_LOOKUP_SECONDS", "2")),
+            "LICENCE_SHOW_SECONDS": _int("LICENCE_SHOW_SECONDS", 300),
+            # failed 亮证 checks per staff member: guessing codes is slow
+            "LICENCE_VERIFY_LIMIT": os.environ.get("LICENCE_VERIFY_LIMIT", "20/minute")}
+
+
 def _reading_settings() -> dict:
     """智能预审: PHOTO_READING=0 turns the worker's reading of document photos off (the phone's
     own check of light and sharpness stays); OCR_THREADS is onnxruntime's threads per reading."""
@@ -168,6 +181,7 @@ def _booking_settings() -> dict:
     names = {"BOOKING_DAYS_AHEAD": 5, "BOOKING_MIN_LEAD_MINUTES": 60,
              "BOOKING_CANCEL_LEAD_MINUTES": 120, "BOOKING_NO_SHOW_LIMIT": 2,
              "BOOKING_CANCEL_LIMIT": 5, "BOOKING_COUNT_DAYS": 30, "BOOKING_BAR_DAYS": 90,
+             "BOOKING_RECORD_DAYS": 90,  # the record 我的 shows the citizen
              "BOOKING_REMINDER_HOUR": 18, "BOOKING_PRIORITY_AGE": 60,
              "BOOKING_SERVICE_MINUTES": 8, "BOOKING_POLL_SECONDS": 3}
     return {name: _int(name, default) for name, default in names.items()}

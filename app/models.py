@@ -8,7 +8,7 @@ import importlib
 import importlib.util
 
 FEATURES = ("core", "auth", "catalog", "sms", "booking", "applications", "progress", "ratings",
-            "help", "feedback", "sso", "ops", "reading")
+            "help", "feedback", "sso", "ops", "reading", "licences")
 
 
 def installed_features() -> list[str]:

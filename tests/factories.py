@@ -52,8 +52,13 @@ def staff(username: str = "clerk1", password: str = "secret-pass-1", role: str =
 
 
 def citizen(phone: str = "13800138000", name: str | None = None) -> User:
+    """A citizen who has signed in before: 用户服务协议 and 隐私政策 agreed."""
+    from app.auth import consent
+
     user = User(phone=phone, role=Role.CITIZEN, name=name)
     db.session.add(user)
+    db.session.flush()
+    consent.record(user.id, consent.AT_SIGN_IN)
     db.session.commit()
     return user
 

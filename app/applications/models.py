@@ -96,9 +96,15 @@ class AppMaterial(db.Model):
     # (its example photo is shown live, so an admin's better example reaches open drafts).
     document_kind: Mapped[str | None] = mapped_column(String(24))
     source_id: Mapped[int | None] = mapped_column(ForeignKey("material.id", ondelete="SET NULL"))
+    # 免提交: the licence type that satisfies it, the licence it carries instead of a photo,
+    # and why a lookup fell back to a photo (app/licences/services.py).
+    licence_type: Mapped[str | None] = mapped_column(String(40))
+    licence_id: Mapped[int | None] = mapped_column(ForeignKey("licence.id"))
+    licence_note: Mapped[str | None] = mapped_column(String(120))
 
     application: Mapped[Application] = relationship(back_populates="materials")
     source = relationship("Material", lazy="joined")
+    licence = relationship("Licence")
     uploads: Mapped[list["Upload"]] = relationship(
         back_populates="material", order_by="Upload.id", cascade="all, delete-orphan")
 

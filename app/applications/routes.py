@@ -35,6 +35,7 @@ from app.core.relatives import RELATIONS
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.htmx import is_partial, render
+from app.licences import services as licences
 from app.reading import services as reading
 from app.uploads.storage import photo_url
 
@@ -192,6 +193,8 @@ def materials(app_id: int):
     if _needs_sensitive_consent(row):
         return render_template("applications/sensitive_consent.html", row=row,
                                version=consent.version("sensitive"))
+    if row.status == Status.DRAFT:
+        licences.lookup(row)  # 免提交: a valid licence stands in for a photo
     return render_template("applications/materials.html", row=row,
                            reusable=_reusable(row), problems=services.missing_before_submit(row))
 
@@ -271,6 +274,27 @@ def reuse(app_id: int, material_id: int):
     """材料复用: use a photo a clerk already accepted in an earlier application."""
     row = _mine(app_id)
     services.reuse(row, material_id, current_user.id)
+    return _card(row, material_id)
+
+
+@bp.post("/applications/<int:app_id>/materials/<int:material_id>/licence")
+@own_view()
+@login_required
+def use_licence(app_id: int, material_id: int):
+    """免提交: carry one of the applicant's licences instead of a photo; a licence that does not
+    count (expired, revoked, someone else's) is refused beside the material."""
+    row = _mine(app_id)
+    if not any(m.id == material_id for m in row.materials):
+        abort(404)
+    try:
+        if request.form.get("drop"):
+            licences.detach(row, material_id)
+        else:
+            licences.attach(row, material_id, parse_id(request.form.get("licence_id")),
+                            current_user.id)
+    except (AppError, licences.LicenceError) as err:
+        db.session.rollback()
+        return _card(row, material_id, err.message, err.status)
     return _card(row, material_id)
 
 
@@ -498,6 +522,7 @@ def release(app_id: int):
 def review(app_id: int):
     """The review page: photos per material, a verdict each, then one decision."""
     row = _staff_row(app_id)
+    licences.seen_in_review(row, current_user)  # each staff view of a licence is recorded
     return _review_page(row, Decision())
 
 

@@ -133,7 +133,8 @@ def start(user: User, item: ServiceItem | None = None, bundle: Bundle | None = N
         row.materials.append(AppMaterial(
             name=m.name, form_label=f"{'原件' if m.original else '复印件'} {m.copies} 份",
             notes=";".join(m.notes), may_be_missing=m.may_be_missing, position=position,
-            document_kind=m.document_kind, source_id=m.source_id))
+            document_kind=m.document_kind, source_id=m.source_id,
+            licence_type=m.licence_type))
     db.session.add(row)
     db.session.flush()
     row.number = f"YS{local_now():%y%m%d}{row.id:04d}"
@@ -484,13 +485,17 @@ def missing_before_submit(row: Application) -> list[str]:
         unanswered = form_fields.unanswered(item_fields(row), row.answers)
         if unanswered:
             return [f"请先在申请人信息中填写“{unanswered[0]}”"]
+    from app.licences.services import counts
+
     problems = []
     for m in row.materials:
         photos = [u for u in m.current if u.status != "failed"]
         if row.status == Status.SUPPLEMENT_REQUESTED:
             if m.verdict == VERDICT_FIX and not any(u.round == row.round for u in photos):
                 problems.append(f"请重新上传“{m.name}”")
-        elif not photos and not m.may_be_missing:
+        elif m.licence_id is not None and not photos and not counts(m):
+            problems.append(f"“{m.name}”的电子证照已失效,请上传照片后再提交")
+        elif not photos and not m.may_be_missing and not counts(m):
             problems.append(f"还缺“{m.name}”的照片,请上传后再提交")
     return problems
 
@@ -704,6 +709,10 @@ def advance(row: Application, clerk: User, to: Status) -> None:
     if to not in (Status.PROCESSING, Status.COMPLETED):
         raise AppError("不能这样操作", 400)
     transition(row, to, clerk.id)
+    if to == Status.COMPLETED:
+        from app.licences.services import issue_for
+
+        issue_for(row, clerk.id)  # an item that issues a licence: 电子证照 on 办结
     db.session.commit()
 
 

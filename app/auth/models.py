@@ -32,6 +32,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(256))
     name: Mapped[str | None] = mapped_column(String(40))
     hall_id: Mapped[int | None] = mapped_column(ForeignKey("hall.id"))
+    # the clerk's counter, remembered across sign-ins and devices (叫号)
+    window_id: Mapped[int | None] = mapped_column(ForeignKey("window.id", ondelete="SET NULL"))
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]

@@ -1,6 +1,5 @@
 """Sign-in pages."""
 
-import hashlib
 import math
 import time
 
@@ -19,6 +18,7 @@ from flask_login import current_user, login_required
 from app.auth import bp, consent, sessions
 from app.auth.services import (
     AuthError,
+    TooManyCodes,
     change_password,
     check_code,
     citizen_for_phone,
@@ -36,11 +36,6 @@ from app.core.privacy import mask_phone
 from app.core.redirects import safe_target
 from app.extensions import db, limiter
 from app.htmx import is_partial
-
-
-def _phone_key() -> str:
-    phone = normalize_phone(request.form.get("phone")) or "invalid"
-    return "sms-phone:" + hashlib.sha256(phone.encode()).hexdigest()[:20]
 
 
 def _phone_limits() -> str:
@@ -99,8 +94,6 @@ def login():
 @public_view
 @limiter.limit(lambda: current_app.config["SMS_LIMITS_PER_IP"], on_breach=_too_many,
                deduct_when=lambda r: r.status_code in (200, 303))
-@limiter.limit(_phone_limits, key_func=_phone_key,
-               on_breach=_too_many, deduct_when=lambda r: r.status_code in (200, 303))
 def send_code():
     """Send a sign-in code; known and unknown numbers get the same answer. From the inline
     button (htmx) the answer is the button itself, counting down the server's own limit."""
@@ -110,7 +103,12 @@ def send_code():
         if is_partial():
             return _code_button(400, "请输入正确的 11 位手机号码", error=True)
         return _login_page("请输入正确的 11 位手机号码", 400, raw)
-    issue_code(phone, "login")
+    try:
+        issue_code(phone, "login")  # the phone's limit counts every code, whatever it is for
+    except TooManyCodes as err:
+        if is_partial():
+            return _code_button(429, str(err), err.seconds, error=True)
+        return _login_page(str(err), 429, raw, request.form.get("code", ""), wait=err.seconds)
     session["login_phone"] = phone
     if is_partial():
         return _code_button(200, f"验证码已发送至 {mask_phone(phone)},5 分钟内有效",
@@ -232,7 +230,7 @@ def _ask_again_after_a_new_version():
 @limiter.limit(lambda: current_app.config["LOGIN_LIMITS_PER_IP"], methods=["POST"])
 def staff_login_page():
     """Username and password for clerks and admins."""
-    next_url = safe_target(request.values.get("next"), url_for("core.me"))
+    next_url = safe_target(request.values.get("next"), "")  # none: staff land on 工作台
     if request.method == "GET":
         return render_template("auth/staff_login.html", next=next_url)
     username = request.form.get("username", "")
@@ -241,7 +239,7 @@ def staff_login_page():
         return render_template("auth/staff_login.html", next=next_url, error=result.error,
                                username=username), 400
     sessions.start(result.user)
-    return redirect(next_url, code=303)
+    return redirect(next_url or url_for("core.staff_home"), code=303)
 
 
 @bp.post("/logout")

@@ -2,8 +2,11 @@
 
 import hashlib
 import hmac
+import logging
+import math
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -17,15 +20,27 @@ from app.auth.models import Role, SmsCode, User
 from app.auth.sessions import end_all
 from app.core.models import audit
 from app.core.timeutil import utcnow
-from app.extensions import db
+from app.extensions import db, limiter
 from app.sms.services import queue_sms
 
+log = logging.getLogger(__name__)
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 PURPOSE_TEMPLATES = {"login": "login_code", "lookup": "lookup_code", "link": "link_code"}
 
 
 class AuthError(ValueError):
     """A sign-in problem with a message for the person."""
+
+
+class TooManyCodes(AuthError):
+    """This phone has had all the codes it may get for now; `seconds` until the next one."""
+
+    def __init__(self, message: str, seconds: int = 0):
+        super().__init__(message)
+        self.seconds = seconds
+
+
+TOO_MANY_CODES = "获取验证码太频繁,请稍后再试"
 
 
 def normalize_phone(raw: str | None) -> str | None:
@@ -41,9 +56,60 @@ def _hash(phone: str, purpose: str, code: str) -> str:
     return hmac.new(key, f"{phone}|{purpose}|{code}".encode(), hashlib.sha256).hexdigest()
 
 
+def spend_phone_code(phone: str) -> bool:
+    """Spend one of the codes a phone may get (SMS_LIMITS_PER_PHONE), whatever the code is for:
+    sign-in, 一号查询 or linking an account all count against the same limit. False when spent."""
+    limits = parse_many(current_app.config["SMS_LIMITS_PER_PHONE"])
+    key = hashlib.sha256(phone.encode()).hexdigest()[:20]  # no phone number in the store
+    try:
+        return _spend(limiter.limiter, limits, key)
+    except Exception:  # the store is down: count in this process, as the limiter itself does
+        log.warning("rate limit store unreachable; counting codes per phone in memory")
+        return _spend(_fallback_limiter(), limits, key)
+
+
+def _spend(strategy, limits, key: str) -> bool:
+    if not all(strategy.test(limit, "code-phone", key) for limit in limits):
+        return False
+    for limit in limits:
+        strategy.hit(limit, "code-phone", key)
+    return True
+
+
+def phone_code_wait(phone: str) -> int:
+    """Seconds until this phone may get another code, by the limits it has reached."""
+    key = hashlib.sha256(phone.encode()).hexdigest()[:20]
+    try:
+        return _wait(limiter.limiter, key)
+    except Exception:  # the store is down: the in-process count
+        return _wait(_fallback_limiter(), key)
+
+
+def _wait(strategy, key: str) -> int:
+    now, waits = time.time(), [0]
+    for limit in parse_many(current_app.config["SMS_LIMITS_PER_PHONE"]):
+        reset_at, remaining = strategy.get_window_stats(limit, "code-phone", key)
+        if remaining <= 0:
+            waits.append(math.ceil(reset_at - now))
+    return max(waits)
+
+
+@cache
+def _fallback_limiter():
+    from limits.storage import MemoryStorage
+    from limits.strategies import FixedWindowRateLimiter
+
+    return FixedWindowRateLimiter(MemoryStorage())
+
+
 def issue_code(phone: str, purpose: str = "login", send: bool = True) -> SmsCode:
     """Replace any live code for this phone and purpose, and queue the SMS (with send=False, a
-    decoy nobody receives: an unknown number is then checked exactly as a real one)."""
+    decoy nobody receives: an unknown number is then checked exactly as a real one).
+
+    Raises TooManyCodes, leaving the live code as it is, once the phone has had its codes."""
+    if send and not spend_phone_code(phone):
+        seconds = phone_code_wait(phone)
+        raise TooManyCodes(wait_message(seconds) if seconds else TOO_MANY_CODES, seconds)
     now = utcnow()
     for old in db.session.scalars(select(SmsCode).where(
             SmsCode.phone == phone, SmsCode.purpose == purpose, SmsCode.used_at.is_(None))):

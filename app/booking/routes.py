@@ -292,7 +292,8 @@ def cancel(booking_id: int):
     elif not services.can_cancel(booking):
         error = BookingError("这条预约已不能在网上取消(已取消、已签到或距预约时间不足 "
                              f"{services.cfg('CANCEL_LEAD_MINUTES') / 60:g} 小时)", 409)
-    return render_template("booking/cancel.html", booking=booking, error=error), (
+    bar = services.bar_if_cancelled(current_user.id) if error is None else (None, "")
+    return render_template("booking/cancel.html", booking=booking, error=error, bar=bar), (
         error.status if error else 200)
 
 
@@ -363,14 +364,15 @@ def _picked(hall_id: int) -> int | None:
 def _queue_page(error: BookingError | None = None, typed: str = ""):
     hall = scope().hall()
     groups = services.hall_groups(hall.id)
-    window_id = session.get("booking_window")
+    window_id = current_user.window_id  # remembered per account, on every device
     window = next((w for ws in groups.values() for w in ws if w.id == window_id), None)
     current = db.session.scalar(select(Ticket).where(
         Ticket.window_id == window.id, Ticket.day == services.local_today(),
         Ticket.status == "called")) if window else None
     issued = db.session.get(Ticket, session.pop("booking_issued", 0) or 0)
     return render_template("booking/queue.html", hall=hall, groups=groups, window=window,
-                           current=current, waiting=services.waiting_counts(hall.id),
+                           today=services.local_today(), current=current,
+                           waiting=services.waiting_counts(hall.id),
                            error=error, typed=typed, issued=issued), (
         error.status if error else 200)
 
@@ -387,10 +389,9 @@ def queue():
 def queue_window():
     window_id = request.form.get("window_id", "")
     try:
-        window = services._clerk_window(current_user, parse_id(window_id))
+        services.choose_window(current_user, parse_id(window_id))
     except BookingError as err:
         return _queue_page(err)
-    session["booking_window"] = window.id
     return redirect(url_for("booking.queue"), code=303)
 
 
@@ -422,7 +423,7 @@ def queue_walkin():
 @staff_view(Scope.HALL, roles=DESK)
 def queue_call():
     try:
-        services.call_next(current_user, session.get("booking_window"))
+        services.call_next(current_user, current_user.window_id)
     except BookingError as err:
         return _queue_page(err)
     return redirect(url_for("booking.queue"), code=303)

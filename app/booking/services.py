@@ -149,20 +149,24 @@ def slot_open(slot: Slot, now: datetime | None = None) -> bool:
 
 # ---- the bar after no-shows and cancellations ----
 
-def barred_until(user_id: int, now: datetime | None = None) -> tuple[date | None, str]:
-    """The local date online booking opens again for this person, and why; (None, "") if free."""
-    now = now or utcnow()
-    window, bar = timedelta(days=cfg("COUNT_DAYS")), timedelta(days=cfg("BAR_DAYS"))
-    since = now - window - bar
+def counted_events(user_id: int, since: datetime) -> tuple[list[datetime], list[datetime]]:
+    """What the bar counts, since `since`: the person's no-shows and their own cancellations
+    (not a hall's, not a change of time), each as the time it happened, oldest first."""
     no_shows = db.session.scalars(select(Booking.no_show_at).where(
         Booking.citizen_id == user_id, Booking.status == BookingStatus.NO_SHOW,
         Booking.no_show_at >= since)).all()
     cancels = db.session.scalars(select(Booking.cancelled_at).where(
         Booking.citizen_id == user_id, Booking.status == BookingStatus.CANCELLED,
         Booking.cancel_reason == "citizen", Booking.cancelled_at >= since)).all()
+    return sorted(no_shows), sorted(cancels)
+
+
+def _bar_from(no_shows: list[datetime], cancels: list[datetime],
+              now: datetime) -> tuple[date | None, str]:
+    window, bar = timedelta(days=cfg("COUNT_DAYS")), timedelta(days=cfg("BAR_DAYS"))
     best, why = None, ""
-    for events, limit, word in ((sorted(no_shows), cfg("NO_SHOW_LIMIT"), "爽约"),
-                                (sorted(cancels), cfg("CANCEL_LIMIT"), "取消预约")):
+    for events, limit, word in ((no_shows, cfg("NO_SHOW_LIMIT"), "爽约"),
+                                (cancels, cfg("CANCEL_LIMIT"), "取消预约")):
         for i, at in enumerate(events):
             # The limit is reached at `at` when `limit` events fall in the window ending there.
             if i + 1 >= limit and at - events[i + 1 - limit] <= window:
@@ -173,6 +177,48 @@ def barred_until(user_id: int, now: datetime | None = None) -> tuple[date | None
     if best is None:
         return None, ""
     return to_local(best).date() + timedelta(days=1), why
+
+
+def _rule_since(now: datetime) -> datetime:
+    return now - timedelta(days=cfg("COUNT_DAYS")) - timedelta(days=cfg("BAR_DAYS"))
+
+
+def barred_until(user_id: int, now: datetime | None = None) -> tuple[date | None, str]:
+    """The local date online booking opens again for this person, and why; (None, "") if free."""
+    now = now or utcnow()
+    return _bar_from(*counted_events(user_id, _rule_since(now)), now)
+
+
+def bar_if_cancelled(user_id: int, now: datetime | None = None) -> tuple[date | None, str]:
+    """The bar one more cancellation now would bring, if it brings one the person has not got."""
+    now = now or utcnow()
+    no_shows, cancels = counted_events(user_id, _rule_since(now))
+    if _bar_from(no_shows, cancels, now)[0] is not None:
+        return None, ""  # already barred: this cancel changes nothing they do not know
+    return _bar_from(no_shows, [*cancels, now], now)
+
+
+@dataclass(frozen=True)
+class BookingRecord:
+    """近 N 天 of one citizen: what the bar counts, and the bar if there is one."""
+
+    days: int
+    cancels: int
+    no_shows: int
+    barred_until: date | None
+    why: str
+
+
+def booking_record(user_id: int, now: datetime | None = None) -> BookingRecord:
+    """The citizen's recent record, counted by the bar's own function (one pair of queries)."""
+    now = now or utcnow()
+    days = cfg("RECORD_DAYS")
+    no_shows, cancels = counted_events(user_id, min(_rule_since(now),
+                                                    now - timedelta(days=days)))
+    recent = now - timedelta(days=days)
+    until, why = _bar_from(no_shows, cancels, now)
+    return BookingRecord(days, sum(at >= recent for at in cancels),
+                         sum(at >= recent for at in no_shows), until, why)
 
 
 def bar_message(user_id: int) -> str | None:
@@ -548,6 +594,17 @@ def _clerk_window(clerk: User, window_id: int | None) -> Window:
     window = db.session.get(Window, window_id) if window_id else None
     if window is None or window.hall_id != clerk.hall_id:
         raise BookingError("请先选择您所在的窗口", 400, field="window")
+    if window.closed(local_today()):
+        raise BookingError(f"{window.code} {window.name}今日暂停服务,请选择其他窗口", 409,
+                           field="window")
+    return window
+
+
+def choose_window(clerk: User, window_id: int | None) -> Window:
+    """The clerk's window, kept on the account: the next sign-in, on any device, starts there."""
+    window = _clerk_window(clerk, window_id)
+    clerk.window_id = window.id
+    db.session.commit()
     return window
 
 

@@ -22,11 +22,11 @@ ITEM_FIELDS = {
     "code": str, "name": str, "department": str, "audience": str, "topic": str, "summary": str,
     "keywords": str, "legal_days": int, "promised_days": int, "fee": str, "visits": int,
     "steps": list, "legal_basis": str, "phone": str, "bookable": bool, "prereview": bool,
-    "fully_online": bool, "courier": bool,
+    "fully_online": bool, "courier": bool, "licence_type": str, "licence_years": int,
 }
 ITEM_REQUIRED = ("code", "name", "department", "topic")
 MATERIAL_FIELDS = {"name": str, "original": bool, "copies": int, "notes": str, "photo_ok": bool,
-                   "may_be_missing": bool, "document_kind": str}
+                   "may_be_missing": bool, "document_kind": str, "licence_type": str}
 HALL_FIELDS = {"name": str, "short_name": str, "address": str, "phone": str, "hours": str,
                "area": str}
 WINDOW_FIELDS = {"code": str, "name": str, "group": str}
@@ -44,6 +44,7 @@ LABELS = {
     "address": "地址", "hours": "办公时间", "area": "地区", "group": "窗口组",
     "halls": "大厅", "windows": "窗口", "items": "事项", "fields": "申请表字段",
     "document_kind": "证件识别", "example_photo": "示例图",
+    "licence_type": "电子证照类型", "licence_years": "证照有效期(年)",
 }
 
 
@@ -52,13 +53,14 @@ def _f(key: str) -> str:
     return f"{LABELS[key]}({key})" if key in LABELS else key
 AUDIENCE_VALUES = ("individual", "company")
 # Lower bounds for whole numbers; upper bounds keep typos like 2000 days out.
-RANGES = {"legal_days": (1, 365), "promised_days": (0, 365), "visits": (0, 1), "copies": (1, 20)}
+RANGES = {"legal_days": (1, 365), "promised_days": (0, 365), "visits": (0, 1), "copies": (1, 20),
+          "licence_years": (1, 50)}
 CSV_COLUMNS = ["type", "parent", "code", "name", "department", "audience", "topic", "summary",
                "keywords", "legal_days", "promised_days", "fee", "visits", "steps",
                "legal_basis", "phone", "bookable", "prereview", "fully_online", "courier",
                "halls", "windows", "items", "original", "copies", "notes", "photo_ok",
                "may_be_missing", "document_kind", "example_photo", "short_name", "address",
-               "hours", "area", "group", "fields"]
+               "hours", "area", "group", "licence_type", "licence_years", "fields"]
 CSV_LIST_SEP = "|"
 
 
@@ -179,6 +181,7 @@ def _validate_item(item: dict, halls: set, windows: set, errors: list[str]) -> N
         errors.extend(f"{where}:{label} {v} 不存在" for v in value if v not in known)
     if item.get("fields") is not None:
         errors.extend(f"{where}:{message}" for message in form_fields.check_list(item["fields"]))
+    _check_licence_type(item, where, errors)
     materials = item.get("materials") or []
     if not isinstance(materials, list):
         errors.append(f"{where}:materials 应为列表")
@@ -191,7 +194,17 @@ def _validate_item(item: dict, halls: set, windows: set, errors: list[str]) -> N
         if not m.get("name"):
             errors.append(f"{mwhere}:缺少材料名称")
         _check_fields(m, MATERIAL_FIELDS, mwhere, errors, Material)
+        _check_licence_type(m, mwhere, errors)
         _check_reading(m, mwhere, errors)
+
+
+def _check_licence_type(row: dict, where: str, errors: list[str]) -> None:
+    """电子证照: an item issues, and a material accepts, only a licence type the app knows."""
+    from app.licences.types import TYPES
+
+    value = row.get("licence_type")
+    if isinstance(value, str) and value and value not in TYPES:
+        errors.append(f"{where}:未知的电子证照类型 {value}(可用:{'、'.join(TYPES)})")
 
 
 def _check_reading(m: dict, where: str, errors: list[str]) -> None:
@@ -317,6 +330,7 @@ def _upsert_item(row: dict, halls: dict, windows: dict, report: ImportReport) ->
         if row.get(key) is not None and key != "code":
             setattr(item, key, row[key])
     item.retired_at = None
+    item.licence_type = item.licence_type or None
     if row.get("fields") is not None:
         item.form_fields = form_fields.clean_list(row["fields"])
     item.halls = [halls[name] for name in row.get("halls") or []]
@@ -329,6 +343,7 @@ def _upsert_item(row: dict, halls: dict, windows: dict, report: ImportReport) ->
             if m.get(key) is not None:
                 setattr(material, key, m[key])
         material.document_kind = material.document_kind or None
+        material.licence_type = material.licence_type or None
         report.old_files += examples.import_into(material, m.get("example_photo"))
         material.position, material.retired_at = position, None
         if material not in item.materials:

@@ -1,6 +1,6 @@
 """The service catalog: halls, windows, service items with their materials, and bundles."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -31,7 +31,8 @@ class Hall(db.Model):
     address: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str] = mapped_column(String(40))
     hours: Mapped[str] = mapped_column(String(200))
-    area: Mapped[str] = mapped_column(String(80), default="")
+    area: Mapped[str] = mapped_column(String(80), default="")  # the area it serves
+    map_url: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     windows: Mapped[list["Window"]] = relationship(back_populates="hall", order_by="Window.code")
 
@@ -44,8 +45,14 @@ class Window(db.Model):
     code: Mapped[str] = mapped_column(String(10))
     name: Mapped[str] = mapped_column(String(80))
     group: Mapped[str] = mapped_column(String(4), default="A")
+    closed_on: Mapped[date | None]  # closed for this one local day (暂停服务), open again after
 
     hall: Mapped[Hall] = relationship(back_populates="windows")
+    items: Mapped[list["ServiceItem"]] = relationship(
+        secondary=item_window, order_by="ServiceItem.code", back_populates="windows")
+
+    def closed(self, today: date) -> bool:
+        return self.closed_on == today
 
 
 class ServiceItem(db.Model):
@@ -72,6 +79,10 @@ class ServiceItem(db.Model):
     courier: Mapped[bool] = mapped_column(default=False)
     # 申请表字段: the item's own questions on the applicant page (see app/catalog/fields.py)
     form_fields: Mapped[list | None] = mapped_column(JSON)
+    # 电子证照: the licence type this item issues on 办结 (app/licences/types.py), and for how
+    # many years it is valid (None: long-term).
+    licence_type: Mapped[str | None] = mapped_column(String(40))
+    licence_years: Mapped[int | None]
     views: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     retired_at: Mapped[datetime | None]
@@ -79,7 +90,8 @@ class ServiceItem(db.Model):
     materials: Mapped[list["Material"]] = relationship(
         back_populates="item", order_by="Material.position", cascade="all, delete-orphan")
     halls: Mapped[list[Hall]] = relationship(secondary=item_hall, order_by=Hall.id)
-    windows: Mapped[list[Window]] = relationship(secondary=item_window, order_by=Window.code)
+    windows: Mapped[list[Window]] = relationship(secondary=item_window, order_by=Window.code,
+                                                 back_populates="items")
 
     @property
     def audience_label(self) -> str:
@@ -108,6 +120,8 @@ class Material(db.Model):
     document_kind: Mapped[str | None] = mapped_column(String(24))
     example_key: Mapped[str | None] = mapped_column(String(40))
     example_thumb_key: Mapped[str | None] = mapped_column(String(40))
+    # 免提交: a valid licence of this type stands in for the photo.
+    licence_type: Mapped[str | None] = mapped_column(String(40))
 
     item: Mapped[ServiceItem] = relationship(back_populates="materials")
 

@@ -110,6 +110,7 @@ class MergedMaterial:
     document_kind: str | None = None  # 智能预审: the first item's that names one
     source_id: int | None = None  # the catalog material whose example photo is shown
     has_example: bool = False
+    licence_type: str | None = None  # 免提交: the licence type that stands in for it
 
     @property
     def form_label(self) -> str:
@@ -138,6 +139,7 @@ def merge_materials(items: list[ServiceItem]) -> list[MergedMaterial]:
             if m.notes and m.notes not in line.notes:
                 line.notes.append(m.notes)
             line.document_kind = line.document_kind or m.document_kind
+            line.licence_type = line.licence_type or m.licence_type
             if line.source_id is None or (m.example_key and not line.has_example):
                 line.source_id, line.has_example = m.id, bool(m.example_key)
             if item.name not in line.items:

@@ -48,6 +48,8 @@ PURPOSES = {
     # expires with it). The answer to a bad rating, also sent as "rate", grants nothing: the
     # person served signs in to read it (app/ratings/routes.py).
     "rate": Purpose("评价服务", frozenset({RATE})),
+    # 亮证: a licence shown for 5 minutes, once, to a clerk who signs in (app/licences)
+    "licence": Purpose("亮证核验", frozenset(), sign_in=True),
 }
 PURPOSE_LABELS = {name: p.label for name, p in PURPOSES.items()}
 _HANDLERS: dict[str, Callable] = {}
@@ -70,6 +72,11 @@ def _mac(body: str) -> str:
     digest = hmac.new(key, body.encode(), hashlib.sha256).digest()
     number = int.from_bytes(digest[:8], "big")
     return "".join(ALPHABET[(number >> (6 * i)) % 62] for i in range(MAC_LEN))
+
+
+def sign(body: str) -> str:
+    """The MAC a token of this module carries after its random part (亮证 tokens use it too)."""
+    return _mac(body)
 
 
 def make_link(purpose: str, entity: str, entity_id: int, days: int | None = None,

@@ -38,8 +38,13 @@ def home():
 @own_view()
 @login_required
 def me():
-    """我的: who is signed in, settings, and the way out."""
-    return render_template("core/me.html")
+    """我的: who is signed in, their booking record, settings, and the way out."""
+    record = None
+    if not current_user.is_staff and "booking.start" in current_app.view_functions:
+        from app.booking.services import booking_record
+
+        record = booking_record(current_user.id)
+    return render_template("core/me.html", record=record)
 
 
 @bp.get("/progress")
@@ -164,8 +169,10 @@ def short_link(token: str):
 @bp.get("/staff")
 @staff_view(Scope.HALL)
 def staff_home():
-    """工作台: the staff's entry to every feature they can use."""
-    return render_template("core/staff_home.html")
+    """工作台: the staff's entry to every feature they can use, with what waits in each."""
+    from app.core.workbench import entries
+
+    return render_template("core/staff_home.html", entries=entries(current_user))
 
 
 @bp.get("/favicon.ico")

@@ -15,8 +15,9 @@ _seen = {"in_memory": False}
 
 
 def in_memory() -> bool:
-    """Whether this process counts its rate limits in memory because Redis is away."""
-    return limiter.limiter.storage is not limiter.storage
+    """Whether this process counts its rate limits in memory because Redis is away (never when
+    limits are off: RATELIMIT_ENABLED=False leaves Flask-Limiter without a storage at all)."""
+    return limiter.enabled and limiter.limiter.storage is not limiter.storage
 
 
 def init_app(app) -> None:

@@ -29,7 +29,7 @@ def lookup_code(number: str) -> str:
     """Send the code of a lookup by number (一号查询) to the phone on file, if the number exists."""
     from app.progress.services import send_lookup_code
 
-    return "sent" if send_lookup_code(number) else "unknown number"
+    return send_lookup_code(number)
 
 
 @job("progress.push", queue="default")

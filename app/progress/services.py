@@ -23,7 +23,13 @@ from sqlalchemy import (
 )
 
 from app import jobs
-from app.auth.services import AuthError, check_code, issue_code, normalize_phone
+from app.auth.services import (
+    AuthError,
+    TooManyCodes,
+    check_code,
+    issue_code,
+    normalize_phone,
+)
 from app.core.access import VIEW
 from app.core.links import allows, grant_record
 from app.core.models import AuditLog, audit
@@ -185,13 +191,20 @@ def _after_answer(job_id: int) -> None:
         return response
 
 
-def send_lookup_code(number: str) -> bool:
+def send_lookup_code(number: str) -> str:
     """The job's work: a code to the phone on file for this number; for an unknown one a decoy
-    code that nobody receives, so the code is later checked the same way (same rows, same time)."""
+    code that nobody receives, so the code is later checked the same way (same rows, same time).
+
+    A phone that has had its codes (sign-in's per-phone limit, whatever they were for) gets no
+    new one and keeps the code it has: the page said "sent" either way, so the answer tells
+    nothing about the number, and several numbers of one phone cannot flood it."""
     summary = find_by_number(number)
-    issue_code(summary.phone if summary else decoy_phone(number), "lookup",
-               send=summary is not None)
-    return summary is not None
+    try:
+        issue_code(summary.phone if summary else decoy_phone(number), "lookup",
+                   send=summary is not None)
+    except TooManyCodes:  # raised before any change
+        return "phone limit reached"
+    return "sent" if summary is not None else "unknown number"
 
 
 def decoy_phone(number: str) -> str:

@@ -66,6 +66,12 @@ TEMPLATES = {t.key: t for t in [
                          ("app_processing", "已开始办理,进度"),
                          ("app_completed", "已办结,详情见"),
                          ("app_lapsed", "容缺逾期,详情见")]],
+    # licences (电子证照): a licence issued or revoked
+    Template("licence_issued",
+             "【掌上办】您的{name}电子证照已生成,可在掌上办“我的证照”查看和亮证。",
+             example={"name": "公共场所卫生许可证"}),
+    Template("licence_revoked", "【掌上办】您的{name}电子证照已被注销,详情请在“我的证照”查看。",
+             example={"name": "公共场所卫生许可证"}),
     # feedback: 办不成事 reports (to the citizen, and to the hall admin) and 我要问 answers
     Template("feedback_report_received", "【掌上办】办不成事反映已收到,{due}前答复您:{link}"),
     Template("feedback_report_replied", "【掌上办】您反映的办不成事已有答复,请查看:{link}"),

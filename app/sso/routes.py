@@ -1,6 +1,5 @@
 """Provider sign-in pages: start, callback, first-time phone check, 我的 card, staff bindings."""
 
-import hashlib
 import logging
 import time
 
@@ -18,7 +17,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from app.auth import sessions
-from app.auth.services import AuthError, check_code, issue_code, normalize_phone
+from app.auth.services import AuthError, TooManyCodes, check_code, issue_code, normalize_phone
 from app.core.access import ADMINS, Scope, own_view, public_view, staff_view
 from app.core.ids import parse_id
 from app.core.privacy import mask_phone
@@ -66,7 +65,7 @@ def _problem(err: SsoError | LinkError, provider: str):
 
 
 def _start(provider: str, make_url):
-    session[NEXT] = safe_target(request.args.get("next"), url_for("core.me"))
+    session[NEXT] = safe_target(request.args.get("next"), None)
     try:
         url = make_url(url_for(f"sso.{provider}_callback", _external=True))
     except SsoError as err:
@@ -140,7 +139,8 @@ def _sign_in(user, identity: clients.Identity, linked_now: bool):
     if linked_now:
         flash(f"已绑定{label},下次可以直接用{label}登录。", "info")
     log.info("sso %s sign-in for user %s", identity.provider, user.id)
-    return redirect(next_url or url_for("core.me"), code=303)
+    return redirect(next_url or url_for("core.staff_home" if user.is_staff else "core.me"),
+                    code=303)
 
 
 def _pending():
@@ -155,11 +155,6 @@ def _link_page(template: str, status: int = 200, **ctx):
     pending = _pending()
     provider = pending["identity"]["provider"] if pending else "oidc"
     return render_template(template, provider=PROVIDER_LABELS[provider], **ctx), status
-
-
-def _phone_key() -> str:
-    phone = normalize_phone(request.form.get("phone")) or "invalid"
-    return "sso-phone:" + hashlib.sha256(phone.encode()).hexdigest()[:20]
 
 
 def _too_many(_limit):
@@ -181,8 +176,6 @@ def link_phone():
 @public_view
 @limiter.limit(lambda: current_app.config["SMS_LIMITS_PER_IP"], on_breach=_too_many,
                deduct_when=lambda r: r.status_code == 303)
-@limiter.limit(lambda: current_app.config["SMS_LIMITS_PER_PHONE"], key_func=_phone_key,
-               on_breach=_too_many, deduct_when=lambda r: r.status_code == 303)
 def link_send_code():
     """Send a code to the phone to be linked."""
     if _pending() is None:
@@ -192,7 +185,10 @@ def link_send_code():
     if not phone:
         return _link_page("sso/link_phone.html", 400, error="请输入正确的 11 位手机号码",
                           phone=raw)
-    issue_code(phone, "link")
+    try:
+        issue_code(phone, "link")  # the phone's limit counts every code, whatever it is for
+    except TooManyCodes as err:
+        return _link_page("sso/link_phone.html", 429, error=str(err), phone=raw)
     session[LINK_PHONE] = phone
     return redirect(url_for("sso.link_verify"), code=303)
 

@@ -29,6 +29,7 @@ from app.core.workdays import CalendarDay
 from app.extensions import db
 from app.feedback.models import StaffDepartment
 from app.help.models import OnBehalf
+from app.licences.models import Licence, LicenceShow
 from app.sso.models import IdentityLink
 
 ACTORS = ("owner", "citizen", "anon", "link", "clerk", "dept_clerk", "admin", "far_clerk",
@@ -88,6 +89,10 @@ EXPECT = {
     "catalog.admin_material_edit": HALL_ADMINS, "catalog.admin_material_retire": HALL_ADMINS,
     "catalog.admin_material_move": HALL_ADMINS, "catalog.admin_bundle_edit": HALL_ADMINS,
     "catalog.admin_bundle_retire": HALL_ADMINS,
+    # 大厅与窗口: halls are the city-wide admin's; a hall's windows its admin's (issue 22)
+    "catalog.admin_hall_edit": CITY_ONLY,
+    "catalog.admin_windows": HALL_ADMINS, "catalog.admin_window_new": HALL_ADMINS,
+    "catalog.admin_window_edit": HALL_ADMINS, "catalog.admin_window_today": HALL_ADMINS,
     # 办不成事 and 我要问
     "feedback.ask": SIGNED_IN,
     "feedback.ask_submit": "ok ok in in 403 403 403 403 403 403",  # staff ask as citizens only
@@ -120,6 +125,10 @@ EXPECT = {
     "sso.unlink": OWNER_ONLY, "sso.admin_unbind": HALL_ADMINS,
     # a short link opens its one record for whoever holds it
     "core.short_link": PUBLIC,
+    # 电子证照: the holder's wallet pages and 免提交; hall A's staff open and change its licences
+    "licences.view": OWNER_ONLY, "licences.show": OWNER_ONLY, "licences.shown": OWNER_ONLY,
+    "applications.use_licence": OWNER_ONLY,
+    "licences.staff_view_licence": HALL_STAFF, "licences.staff_change": HALL_STAFF,
 }
 # Pages that take a hall (?hall=): anyone outside the city-wide role keeps to their own hall.
 HALL_PICKED = {
@@ -143,12 +152,15 @@ WORDS = {  # parts of paths that are not ids, per endpoint
     "progress.delivery_address": {"kind": "application"},
     "progress.delivery_check": {"kind": "application"},
     "ratings.case_action": {"action": "contact"},
+    "licences.staff_change": {"action": "revoke"},
 }
 FORMS = {  # a form for the allowed ones to send (enough to reach the rules, not to succeed)
     "feedback.staff_report_step": {"reply": "已联系窗口,明天可以办理。"},
     "feedback.staff_question_step": {"answer": "可以先电话挂失,再到窗口补办。"},
     "help.staff_step": {"text": "已电话联系。"},
     "ratings.case_action": {"method": "phone", "plan": "simple", "note": "已联系"},
+    "licences.staff_change": {"reason": "证照信息有误"},
+    "applications.use_licence": {"licence_id": "1"},
 }
 
 
@@ -268,6 +280,17 @@ class World:
         self.material.example_key = get_storage().save(_jpeg())  # 示例图: public, like the guide
         self.material.example_thumb_key = get_storage().save(_jpeg())
         self.invite_id = invite.id
+        self.licence = Licence(type_code="residence_permit", number="JZ-MATRIX-1",
+                               holder_name="张三", holder_user_id=self.owner.id,
+                               department="公安局", hall_id=self.hall.id,
+                               issued_on=date(2026, 1, 1))
+        db.session.add(self.licence)
+        db.session.flush()
+        self.show = LicenceShow(licence_id=self.licence.id, user_id=self.owner.id,
+                                token="matrixShow12", code="00000000", purpose="测试",
+                                expires_at=utcnow() + timedelta(minutes=5))
+        db.session.add(self.show)
+        db.session.commit()
 
     def ids(self, endpoint: str) -> dict:
         app_row = self.application
@@ -282,7 +305,8 @@ class World:
                 "rating_id": self.rating.id, "case_id": self.rating.case.id,
                 "window_id": self.hall.windows[0].id, "message_id": self.message.id,
                 "link_id": self.own_link.id if endpoint == "sso.unlink" else self.staff_link.id,
-                "entity_id": self.application.id}
+                "entity_id": self.application.id, "licence_id": self.licence.id,
+                "show_id": self.show.id}
 
     def words(self, endpoint: str) -> dict:
         code = "YJS-A" if "bundle" in endpoint else "A-1"
@@ -292,7 +316,7 @@ class World:
         """What no refused answer may show."""
         return [self.application.number, self.booking.number, self.help.number,
                 self.report.number, self.question.number, "窗口说还要社区证明",
-                "户口迁到外地后身份证要重办吗", "等了很久", "张三"]
+                "户口迁到外地后身份证要重办吗", "等了很久", "张三", "JZ-MATRIX-1"]
 
     def client(self, actor: str):
         """A browser of this person, signed in once per world."""

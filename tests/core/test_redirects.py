@@ -45,7 +45,7 @@ def test_staff_sign_in_refuses_a_sneaky_next(client):
     factories.staff("clerk1", "secret-pass-1")
     response = client.post("/staff/login", data={"username": "clerk1",
                                                  "password": "secret-pass-1", "next": SNEAKY})
-    assert _location(response) == "/me"
+    assert _location(response) == "/staff"  # staff land on 工作台
 
 
 def test_care_switch_refuses_a_sneaky_next(client):

@@ -222,3 +222,18 @@ def _pids(log: Path) -> set[int]:
         if entry.get("logger") == "app.request":
             pids.add(entry["pid"])
     return pids
+
+
+def test_limits_switched_off_leave_pages_working():
+    """RATELIMIT_ENABLED=False (benchmarks, a staging copy) leaves Flask-Limiter without storage:
+    the check for a Redis outage must not take that for one, nor fail the request. In a process
+    of its own: the limiter is one object per process, and this session's app has set it up."""
+    script = (
+        "from app import create_app\n"
+        "app = create_app({'TESTING': False, 'PROPAGATE_EXCEPTIONS': False, 'SECRET_KEY': 'x',"
+        " 'SQLALCHEMY_DATABASE_URI': 'sqlite://', 'RATELIMIT_ENABLED': False})\n"
+        "print(app.test_client().get('/offline').status_code)\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, timeout=120, check=False)
+    assert done.stdout.strip().splitlines()[-1:] == ["200"], done.stderr[-2000:]

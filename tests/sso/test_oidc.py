@@ -148,6 +148,7 @@ def test_the_only_method_cannot_be_unlinked(client, oidc, dance):
     db.session.add(IdentityLink(user_id=user.id, provider="oidc", subject="idp-user-1001"))
     db.session.commit()
     dance.run()
+    client.post("/consent", data={"agree": "1"})  # the account's first agreement
     assert "解除绑定" not in client.get("/me").get_data(as_text=True)
     response = client.post(f"/sso/links/{_link().id}/unlink")
     assert response.status_code == 303
@@ -394,3 +395,16 @@ def test_sso_pages_have_titles_and_unique_ids(client, oidc, dance):
         assert soup.title.string.startswith(title), path
         ids = Counter(tag["id"] for tag in soup.find_all(id=True))
         assert [i for i, n in ids.items() if n > 1] == [], path
+
+
+def test_linking_counts_against_the_phones_code_limit(app, client, oidc, dance):
+    """Issue 22: a code to link an account and a sign-in code share the phone's limit."""
+    oidc.user["phone_number_verified"] = False
+    dance.run()
+    assert app.test_client().post("/login/code", data={"phone": "13700137000"}
+                                  ).status_code == 303
+    response = client.post("/sso/link/code", data={"phone": "13700137000"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 429 and "获取验证码太频繁" in page
+    assert 'value="13700137000"' in page
+    assert db.session.query(SmsMessage).filter_by(template="link_code").count() == 0

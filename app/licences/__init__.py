@@ -1,0 +1,7 @@
+"""Electronic licences (电子证照): records, the wallet, 亮证, 免提交 and other issuers."""
+
+from flask import Blueprint
+
+bp = Blueprint("licences", __name__)
+
+from app.licences import routes  # noqa: E402, F401

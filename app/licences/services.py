@@ -1,0 +1,442 @@
+"""Licences: issuing on 办结, revoking and replacing, the wallet, 亮证 and its check at a window,
+免提交 for materials, and who may see what (every staff view recorded in 用证记录).
+
+Services own the transaction; every status change goes through `move()`.
+"""
+
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+import string
+from datetime import date, timedelta
+
+from flask import current_app
+from sqlalchemy import or_, select
+
+from app.core.access import scope
+from app.core.links import ShortLink
+from app.core.links import sign as link_mac
+from app.core.models import audit
+from app.core.timeutil import local_now, utcnow
+from app.extensions import db
+from app.licences import sources
+from app.licences.models import Company, CompanyMember, Licence, LicenceShow, LicenceUse
+from app.licences.states import ALLOWED, LABELS, REFUSALS, Status
+from app.licences.types import TYPES, name_of
+from app.reading.codes import valid_credit_code
+
+log = logging.getLogger(__name__)
+ENTITY = "licence"
+SHOW_PURPOSE = "licence"  # the /t/ link purpose of a 亮证 token (app/core/links.py)
+LOOKUP_FAILED = "电子证照查询暂时不可用,请拍照上传本材料"
+
+
+class LicenceError(ValueError):
+    """A refused action: a Chinese message, an HTTP status, maybe the field it concerns."""
+
+    def __init__(self, message: str, status: int = 409, field: str | None = None):
+        super().__init__(message)
+        self.message, self.status, self.field = message, status, field
+
+
+# ---- who may see a licence ----
+
+def company_ids(user_id: int) -> list[int]:
+    return list(db.session.scalars(select(CompanyMember.company_id).where(
+        CompanyMember.user_id == user_id)))
+
+
+def belongs_to(row: Licence, user_id: int) -> bool:
+    """The holder, or a person linked to the holding company."""
+    if row.holder_user_id == user_id:
+        return True
+    return row.company_id is not None and row.company_id in company_ids(user_id)
+
+
+def for_holder(licence_id: int, user) -> Licence:
+    """A licence of the signed-in person or their company; anyone else gets 404."""
+    row = db.session.get(Licence, licence_id)
+    if row is None or not belongs_to(row, user.id):
+        raise LicenceError("没有找到这本证照", 404)
+    return row
+
+
+def wallet(user_id: int) -> list[Licence]:
+    """我的证照: the person's licences, then their companies', newest first."""
+    owners = [Licence.holder_user_id == user_id]
+    companies = company_ids(user_id)
+    if companies:
+        owners.append(Licence.company_id.in_(companies))
+    return list(db.session.scalars(select(Licence).where(or_(*owners)).order_by(
+        Licence.company_id.is_not(None), Licence.issued_on.desc(), Licence.id.desc())))
+
+
+def uses(row: Licence) -> list[LicenceUse]:
+    return list(db.session.scalars(select(LicenceUse).where(
+        LicenceUse.licence_id == row.id).order_by(LicenceUse.id.desc()).limit(50)))
+
+
+def record_use(row: Licence, kind: str, actor_id: int | None, purpose: str = "",
+               hall_id: int | None = None, application_id: int | None = None) -> LicenceUse:
+    use = LicenceUse(licence_id=row.id, kind=kind, actor_id=actor_id, purpose=purpose[:200],
+                     hall_id=hall_id, application_id=application_id)
+    db.session.add(use)
+    return use
+
+
+def for_staff(licence_id: int, clerk) -> Licence:
+    """A licence staff may open: one their hall issued, or one an application of their hall
+    carries; each opening is recorded in 用证记录."""
+    from app.applications.models import Application, AppMaterial
+
+    row = db.session.get(Licence, licence_id)
+    if row is None:
+        raise LicenceError("没有找到这本证照", 404)
+    staff = scope()
+    if not (row.hall_id is not None and staff.reaches(row.hall_id)):
+        carried = db.session.scalar(select(Application.id).join(AppMaterial).where(
+            AppMaterial.licence_id == row.id, staff.limit(Application.hall_id),
+            Application.status != "draft").limit(1))
+        if carried is None:
+            staff.read(-1)  # refuse as any record of another hall
+    record_use(row, "staff_view", clerk.id, "工作人员查看证照", hall_id=staff.hall_id)
+    db.session.commit()
+    return row
+
+
+def staff_list(number: str = "") -> list[Licence]:
+    """The licences the hall(s) in scope issued, newest first; by number when one is typed."""
+    query = select(Licence).where(scope().limit(Licence.hall_id))
+    if number:
+        query = query.where(Licence.number.contains(number.strip()[:60]))
+    return list(db.session.scalars(query.order_by(Licence.id.desc()).limit(100)))
+
+
+# ---- the state machine ----
+
+def move(row: Licence, to: Status, actor_id: int | None, note: str) -> None:
+    """Change a licence's status (row locked), refusing what the table forbids; audited."""
+    db.session.flush()
+    db.session.refresh(row, with_for_update=True)
+    current = Status(row.status)
+    if to not in ALLOWED[current]:
+        raise LicenceError(f"证照{row.number}当前“{LABELS[current][0]}”,不能“{LABELS[to][0]}”")
+    row.status, row.status_reason = to, note
+    audit(ENTITY, row.id, to.value, actor_id=actor_id, from_status=current.value, note=note,
+          public_note=f"{LABELS[to][0]}:{note}")
+
+
+def _reason(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise LicenceError("请填写原因", 400, field="reason")
+    if len(text) > 200:
+        raise LicenceError("原因不能超过 200 个字", 400, field="reason")
+    return text
+
+
+def revoke(row: Licence, clerk, reason: str) -> None:
+    """注销 with a reason; a licence that no longer counts for any material."""
+    scope().change(row.hall_id)
+    move(row, Status.REVOKED, clerk.id, _reason(reason))
+    _tell_holder(row, "licence_revoked")
+    db.session.commit()
+
+
+def replace(row: Licence, clerk, reason: str) -> Licence:
+    """换发: a new number for the same holder and validity; the old one reads 已换发."""
+    scope().change(row.hall_id)
+    move(row, Status.REPLACED, clerk.id, _reason(reason))
+    new = Licence(type_code=row.type_code, number=row.number, holder_name=row.holder_name,
+                  holder_user_id=row.holder_user_id, company_id=row.company_id,
+                  department=row.department, hall_id=row.hall_id,
+                  issued_on=local_now().date(), expires_on=row.expires_on,
+                  application_id=row.application_id, source="issued")
+    new.number = f"{row.number[:50]}-R{secrets.randbelow(9000) + 1000}"
+    db.session.add(new)
+    db.session.flush()
+    row.replaced_by_id = new.id
+    audit(ENTITY, new.id, Status.VALID.value, actor_id=clerk.id, note=f"换发自{row.number}")
+    _tell_holder(new, "licence_issued")
+    db.session.commit()
+    return new
+
+
+def _tell_holder(row: Licence, template: str) -> None:
+    from app.sms.services import queue_sms
+
+    phones = {row.holder.phone} if row.holder and row.holder.phone else set()
+    if row.company_id:
+        phones |= {m.user.phone for m in db.session.scalars(select(CompanyMember).where(
+            CompanyMember.company_id == row.company_id)) if m.user.phone}
+    for phone in sorted(phones):
+        queue_sms(phone, template, {"name": row.type_name},
+                  key=f"{template}-{row.id}-{row.status}-{phone}")
+
+
+# ---- issuing on 办结 ----
+
+def issue_for(application, actor_id: int | None) -> Licence | None:
+    """The licence an item issues, made when its matter is 办结 (once per application)."""
+    item = application.item
+    if item is None or not item.licence_type or item.licence_type not in TYPES:
+        return None
+    existing = db.session.scalar(select(Licence).where(
+        Licence.application_id == application.id, Licence.source == "issued"))
+    if existing:
+        return existing
+    kind = TYPES[item.licence_type]
+    today = local_now().date()
+    company = _company_of(application) if kind.holder == "company" else None
+    row = Licence(type_code=kind.code, number="-", department=item.department,
+                  hall_id=application.hall_id, issued_on=today,
+                  expires_on=_years_later(today, item.licence_years),
+                  holder_user_id=None if company else application.citizen_id,
+                  company_id=company.id if company else None,
+                  holder_name=company.name if company else (
+                      application.applicant_name or application.citizen.display_name),
+                  application_id=application.id, source="issued")
+    db.session.add(row)
+    db.session.flush()
+    row.number = f"{kind.prefix}{today:%Y%m%d}{row.id:06d}"
+    audit(ENTITY, row.id, Status.VALID.value, actor_id=actor_id,
+          note=f"办件{application.number}办结时核发")
+    _tell_holder(row, "licence_issued")
+    return row
+
+
+def _years_later(day: date, years: int | None) -> date | None:
+    if not years:
+        return None
+    try:
+        return day.replace(year=day.year + years) - timedelta(days=1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28) - timedelta(days=1)
+
+
+def _company_of(application) -> Company | None:
+    """The company an application was made for: its answer holding a 统一社会信用代码, linked to
+    the applicant so they may use its licences."""
+    answers = {a.get("key"): (a.get("value") or "") for a in application.answers or []}
+    code = next((v.strip().upper() for v in answers.values()
+                 if isinstance(v, str) and valid_credit_code(v.strip())), None)
+    if code is None:
+        # No code asked for: the one company the applicant acts for, if there is exactly one.
+        linked = sources.companies_of(application.citizen_id)
+        return linked[0] if len(linked) == 1 else None
+    company = db.session.scalar(select(Company).where(Company.credit_code == code))
+    if company is None:
+        name = answers.get("company_name") or application.applicant_name or code
+        company = Company(credit_code=code, name=str(name)[:120])
+        db.session.add(company)
+        db.session.flush()
+    link_person(company, application.citizen_id)
+    return company
+
+
+def link_person(company: Company, user_id: int, role: str = "经办人") -> None:
+    if not db.session.scalar(select(CompanyMember.id).where(
+            CompanyMember.company_id == company.id, CompanyMember.user_id == user_id)):
+        db.session.add(CompanyMember(company_id=company.id, user_id=user_id, role=role))
+        db.session.flush()
+
+
+# ---- 亮证 ----
+
+CODE_RANDOM, CODE_MAC = 5, 3
+
+
+def _code_mac(body: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, b"licence-code:" + body.encode(), hashlib.sha256).digest()
+    return f"{int.from_bytes(digest[:4], 'big') % 10 ** CODE_MAC:0{CODE_MAC}d}"
+
+
+def start_show(row: Licence, user, purpose: str) -> LicenceShow:
+    """A fresh 5-minute token for this licence: a /t/ link for the QR code, a code to type."""
+    purpose = (purpose or "").strip()[:120] or "政务服务事项"
+    if not row.valid_now:
+        raise LicenceError(f"这本证照{row.label[0]},不能亮证", 409)
+    expires = utcnow() + timedelta(seconds=current_app.config["LICENCE_SHOW_SECONDS"])
+    alphabet = string.ascii_letters + string.digits
+    body = "".join(secrets.choice(alphabet) for _ in range(7))
+    token = body + link_mac(body)
+    code_body = "".join(secrets.choice(string.digits) for _ in range(CODE_RANDOM))
+    show = LicenceShow(licence_id=row.id, user_id=user.id, token=token,
+                       code=code_body + _code_mac(code_body), purpose=purpose,
+                       expires_at=expires)
+    db.session.add(show)
+    db.session.flush()
+    db.session.add(ShortLink(token=token, purpose=SHOW_PURPOSE, entity="licence_show",
+                             entity_id=show.id, expires_at=expires))
+    record_use(row, "show", user.id, purpose)
+    db.session.commit()
+    return show
+
+
+def show_for(show_id: int, user) -> LicenceShow:
+    show = db.session.get(LicenceShow, show_id)
+    if show is None or show.user_id != user.id:
+        raise LicenceError("没有找到这次亮证", 404)
+    return show
+
+
+TOKEN_RE = re.compile(r"(?:/t/)?([A-Za-z0-9]{12})$")
+REFUSED = "亮证码无效、已过期或已使用,请群众重新亮证"
+
+
+def parse_typed(typed: str) -> tuple[str, str] | None:
+    """("code", digits) or ("token", token) from what a clerk typed or the camera read."""
+    typed = (typed or "").strip()
+    digits = re.sub(r"\s", "", typed)
+    if re.fullmatch(r"\d{8}", digits):
+        return "code", digits
+    found = TOKEN_RE.search(typed.split("?")[0].rstrip("/"))
+    return ("token", found.group(1)) if found else None
+
+
+def verify(clerk, typed: str, window: str = "") -> tuple[Licence, LicenceShow]:
+    """A clerk checks a 亮证: a forged, expired or reused token shows nothing; a good one is
+    used up and recorded in the citizen's 用证记录."""
+    parsed = parse_typed(typed)
+    if parsed is None:
+        raise LicenceError("请输入 8 位亮证码,或扫描群众手机上的二维码", 400, field="code")
+    kind, value = parsed
+    if kind == "code":
+        if not hmac.compare_digest(_code_mac(value[:CODE_RANDOM]), value[CODE_RANDOM:]):
+            raise LicenceError(REFUSED, 404, field="code")
+        # A code is unique only among live ones: the newest live row with it.
+        query = select(LicenceShow).where(LicenceShow.code == value).order_by(
+            LicenceShow.id.desc())
+    else:
+        if not hmac.compare_digest(link_mac(value[:7]), value[7:]):
+            raise LicenceError(REFUSED, 404, field="code")
+        query = select(LicenceShow).where(LicenceShow.token == value)
+    show = db.session.scalar(query.limit(1).with_for_update())
+    if show is None or show.used_at is not None or show.expires_at < utcnow():
+        raise LicenceError(REFUSED, 404 if show is None else 410, field="code")
+    staff = scope()
+    hall = staff.hall()
+    show.used_at, show.used_by = utcnow(), clerk.id
+    where = f"{hall.short_name}{window}" if window else hall.short_name
+    record_use(show.licence, "verify", clerk.id, f"{where}办理{show.purpose}", hall_id=hall.id)
+    db.session.commit()
+    return show.licence, show
+
+
+def watermark(show: LicenceShow, hall, window: str = "") -> str:
+    return f"仅供 {hall.short_name}{window} 窗口办理 {show.purpose} 使用"
+
+
+# ---- 免提交 ----
+
+def holder_of(application) -> sources.Holder:
+    return sources.Holder(user_id=application.citizen_id,
+                          name=application.applicant_name or "",
+                          id_number=application.id_number,
+                          companies=sources.companies_of(application.citizen_id))
+
+
+def lookup(application) -> None:
+    """For each draft material that names a licence type and has neither a photo nor a
+    licence: carry the applicant's valid licence of that type, or say why a photo is needed."""
+    wanted = [m for m in application.materials if m.licence_type and m.licence_id is None
+              and not m.current and m.licence_note is None]
+    if not wanted:
+        return
+    holder = holder_of(application)
+    for material in wanted:
+        found, failed = find(holder, material.licence_type)
+        valid = [r for r in found if r.valid_now]
+        if valid:
+            _carry(application, material, valid[0])
+        elif failed:
+            material.licence_note = LOOKUP_FAILED  # never blocks: the photo, with a note
+        else:
+            material.licence_note = ""  # looked: none held; the photo as today
+    db.session.commit()
+
+
+def find(holder: sources.Holder, licence_type: str) -> tuple[list[Licence], bool]:
+    """Every configured source's licences of this holder and type, and whether one failed."""
+    found: list[Licence] = []
+    failed = False
+    for source in sources.configured():
+        try:
+            found += [r for r in source.find(holder, licence_type) if r not in found]
+        except sources.LookupFailed as exc:
+            log.warning("licence lookup (%s) fell back: %s", source.name, exc)
+            failed = True
+    return found, failed
+
+
+def offers(application) -> dict[int, list[Licence]]:
+    """Per material naming a type: the applicant's licences of that type a card offers."""
+    wanted = {m.licence_type for m in application.materials if m.licence_type}
+    if not wanted:
+        return {}
+    source = sources.OwnRecords()
+    holder = holder_of(application)
+    held = {t: [r for r in source.find(holder, t) if r.valid_now] for t in wanted}
+    return {m.id: held[m.licence_type] for m in application.materials if m.licence_type}
+
+
+def _carry(application, material, row: Licence) -> None:
+    material.licence_id, material.licence_note = row.id, None
+    record_use(row, "material", application.citizen_id, f"免提交:{application.title}",
+               hall_id=application.hall_id, application_id=application.id)
+
+
+def refusal(row: Licence | None, material, user_id: int) -> str | None:
+    """Why this licence cannot stand in for this material, in Chinese; None when it can."""
+    if row is None or not belongs_to(row, user_id):
+        return "这本证照不属于您或您关联的企业,不能使用"
+    if row.type_code != material.licence_type:
+        return f"这项材料需要{name_of(material.licence_type)},您选择的是{row.type_name}"
+    status = row.live_status
+    return REFUSALS.get(status)
+
+
+def attach(application, material_id: int, licence_id: int | None, user_id: int):
+    """The citizen offers one of their licences for a material (免提交)."""
+    from app.applications.services import _editable, _material
+
+    _editable(application)
+    material = _material(application, material_id)
+    if not material.licence_type:
+        raise LicenceError("这项材料不能用电子证照代替,请拍照上传", 400, field="licence")
+    row = db.session.get(Licence, licence_id) if licence_id else None
+    problem = refusal(row, material, user_id)
+    if problem:
+        raise LicenceError(problem, 409 if row and belongs_to(row, user_id) else 403,
+                           field="licence")
+    _carry(application, material, row)
+    db.session.commit()
+    return material
+
+
+def detach(application, material_id: int):
+    """Use a photo instead of the licence."""
+    from app.applications.services import _editable, _material
+
+    _editable(application)
+    material = _material(application, material_id)
+    material.licence_id, material.licence_note = None, ""
+    db.session.commit()
+    return material
+
+
+def counts(material) -> bool:
+    """A material satisfied by its licence: carried, and valid right now."""
+    return material.licence is not None and material.licence.valid_now
+
+
+def seen_in_review(application, clerk) -> None:
+    """The clerk's review page shows each carried licence's live status: recorded as a use."""
+    for m in application.materials:
+        if m.licence is not None:
+            record_use(m.licence, "review", clerk.id, f"预审办件{application.number}",
+                       hall_id=application.hall_id, application_id=application.id)
+    db.session.commit()
