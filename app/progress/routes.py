@@ -166,7 +166,9 @@ def lookup():
     """Ask for the number on the receipt or in the SMS, and the code, on one screen (a number
     typed on the home page in care mode comes along)."""
     typed = request.args.get("number", "")[:30]
-    return _lookup_page(number=typed or (session.get(LOOKUP) or {}).get("number", ""))
+    # No countdown here: the wait is per number and the person may type another one; asking
+    # too soon for the same number is answered with the real seconds.
+    return _lookup_page(number=typed or (session.get(LOOKUP) or {}).get("number", ""), wait=0)
 
 
 @bp.post("/progress/lookup")

@@ -55,4 +55,4 @@ def agree_sensitive(page) -> None:
     """同意 the processing of sensitive personal information, asked before the first photo."""
     page.check("#sensitive-consent input[name=agree]")
     page.click("text=同意,开始拍照上传")
-    page.wait_for_selector(".app-material")
+    page.wait_for_selector("#sensitive-consent", state="detached")
