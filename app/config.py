@@ -122,6 +122,7 @@ def from_env() -> dict:
         **_feedback_settings(),
         **_rating_settings(),
         **_catalog_settings(),
+        **_consent_settings(),
         "LOG_FORMAT": _log_format(production),
         # The bearer token /metrics asks for (unset: loopback and private networks only).
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
@@ -183,6 +184,13 @@ def _progress_settings() -> dict:
             "VAPID_PUBLIC_KEY": env("VAPID_PUBLIC_KEY") or None,
             "VAPID_PRIVATE_KEY": env("VAPID_PRIVATE_KEY") or None,
             "VAPID_SUBJECT": env("VAPID_SUBJECT") or None}
+
+
+def _consent_settings() -> dict:
+    """The versions in force of 《用户服务协议》, 《隐私政策》 and the sensitive-information rules
+    (app/auth/consent.py): a new date asks everyone to agree again."""
+    names = ("TERMS_VERSION", "PRIVACY_VERSION", "SENSITIVE_CONSENT_VERSION")
+    return {name: os.environ.get(name, "2026-12-01") for name in names}
 
 
 def _feedback_settings() -> dict:

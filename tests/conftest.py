@@ -199,7 +199,8 @@ class Auth:
         self.client.post("/login/code", data={"phone": phone})
         message = db.session.query(SmsMessage).filter_by(phone=phone).order_by(
             SmsMessage.id.desc()).first()
-        response = self.client.post("/login/verify", data={"code": message.params["code"]})
+        response = self.client.post("/login/verify", data={"agree": "1",
+                                                           "code": message.params["code"]})
         assert response.status_code == 303, response.get_data(as_text=True)
         return response
 

@@ -52,8 +52,13 @@ def staff(username: str = "clerk1", password: str = "secret-pass-1", role: str =
 
 
 def citizen(phone: str = "13800138000", name: str | None = None) -> User:
+    """A citizen who has signed in before: 用户服务协议 and 隐私政策 agreed."""
+    from app.auth import consent
+
     user = User(phone=phone, role=Role.CITIZEN, name=name)
     db.session.add(user)
+    db.session.flush()
+    consent.record(user.id, consent.AT_SIGN_IN)
     db.session.commit()
     return user
 
@@ -102,9 +107,12 @@ class FakeMatters:
 def sign_in(client, user: User) -> None:
     """Sign `user` in on this test client without the sign-in pages (tests/auth covers those):
     a real sign-in row (app/auth/sessions.py), its value in the session cookie."""
+    from app.auth import consent
     from app.auth.sessions import issue
 
     value = issue(user)
+    if not user.is_staff:  # as the sign-in page records it: 用户服务协议 and 隐私政策 agreed
+        consent.record(user.id, consent.AT_SIGN_IN)
     db.session.commit()
     with client.session_transaction() as session:
         session["_user_id"] = value

@@ -25,6 +25,7 @@ from app.applications.states import (
     VERDICT_LABELS,
     Status,
 )
+from app.auth import consent
 from app.catalog.models import Bundle, ServiceItem
 from app.core.access import PHOTOS, SUPPLEMENT, VIEW, Scope, note_refusal, own_view, staff_view
 from app.core.ids import parse_id
@@ -174,14 +175,24 @@ def applicant(app_id: int):
         400 if form.errors else 200)
 
 
+def _needs_sensitive_consent(row: Application) -> bool:
+    """A draft's photos wait for the separate consent to sensitive personal information
+    (个人信息保护法 art. 28–29), in the version in force; asked once per application."""
+    return row.status == Status.DRAFT and not consent.sensitive_agreed(row.citizen_id, row.id)
+
+
 @bp.get("/applications/<int:app_id>/materials")
 @own_view()
 @login_required
 def materials(app_id: int):
-    """Step 2: one card per material, each photo uploaded as soon as it is chosen."""
+    """Step 2: one card per material, each photo uploaded as soon as it is chosen (after the
+    consent to sensitive personal information, asked before the first photo)."""
     row = _mine(app_id)
     if not row.editable:
         return redirect(url_for("applications.view", app_id=row.id), 303)
+    if _needs_sensitive_consent(row):
+        return render_template("applications/sensitive_consent.html", row=row,
+                               version=consent.version("sensitive"))
     if row.status == Status.DRAFT:
         licences.lookup(row)  # 免提交: a valid licence stands in for a photo
     return render_template("applications/materials.html", row=row,
@@ -209,6 +220,23 @@ def _card(row: Application, material_id: int, error: str | None = None, status: 
                   if reusable else {}, problems=services.missing_before_submit(row))
 
 
+@bp.post("/applications/<int:app_id>/consent")
+@own_view()
+@login_required
+def sensitive_consent(app_id: int):
+    """同意: record the consent to sensitive personal information for this application."""
+    row = _mine(app_id)
+    if row.status != Status.DRAFT:
+        return redirect(url_for("applications.view", app_id=row.id), 303)
+    if not request.form.get("agree"):
+        return render_template("applications/sensitive_consent.html", row=row,
+                               version=consent.version("sensitive"),
+                               error="请勾选同意后再拍照上传"), 400
+    consent.record(row.citizen_id, ["sensitive"], consent.application_scope(row.id))
+    db.session.commit()
+    return redirect(url_for("applications.materials", app_id=row.id), 303)
+
+
 @bp.post("/applications/<int:app_id>/materials/<int:material_id>/photos")
 @own_view(SUPPLEMENT)
 def upload(app_id: int, material_id: int):
@@ -216,6 +244,8 @@ def upload(app_id: int, material_id: int):
     row = _mine(app_id, SUPPLEMENT)
     if not any(m.id == material_id for m in row.materials):
         abort(404)
+    if _needs_sensitive_consent(row):
+        return _card(row, material_id, "请先阅读并同意《敏感个人信息处理规则》,再拍照上传", 409)
     try:
         files = [f for f in request.files.getlist("photo") if f and f.filename]
         data = files[0].read(row_limit() + 1) if files else None

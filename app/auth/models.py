@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -115,3 +115,18 @@ class SmsCode(db.Model):
     used_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_sms_code_phone_purpose", "phone", "purpose", "created_at"),)
+
+
+class Consent(db.Model):
+    """One person's agreement to one version of a document: 用户服务协议 and 隐私政策 at sign-in,
+    and the separate consent to sensitive personal information (ID photos) per application."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    document: Mapped[str] = mapped_column(String(20))  # terms / privacy / sensitive
+    version: Mapped[str] = mapped_column(String(20))
+    scope: Mapped[str] = mapped_column(String(40), default="")  # "" or "application:<id>"
+    agreed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("user_id", "document", "version", "scope",
+                                       name="uq_consent_user_document_version_scope"),)

@@ -3,10 +3,12 @@
 import hashlib
 import hmac
 import logging
+import math
 import re
 import secrets
+import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
@@ -31,7 +33,11 @@ class AuthError(ValueError):
 
 
 class TooManyCodes(AuthError):
-    """This phone has had all the codes it may get for now."""
+    """This phone has had all the codes it may get for now; `seconds` until the next one."""
+
+    def __init__(self, message: str, seconds: int = 0):
+        super().__init__(message)
+        self.seconds = seconds
 
 
 TOO_MANY_CODES = "获取验证码太频繁,请稍后再试"
@@ -70,6 +76,24 @@ def _spend(strategy, limits, key: str) -> bool:
     return True
 
 
+def phone_code_wait(phone: str) -> int:
+    """Seconds until this phone may get another code, by the limits it has reached."""
+    key = hashlib.sha256(phone.encode()).hexdigest()[:20]
+    try:
+        return _wait(limiter.limiter, key)
+    except Exception:  # the store is down: the in-process count
+        return _wait(_fallback_limiter(), key)
+
+
+def _wait(strategy, key: str) -> int:
+    now, waits = time.time(), [0]
+    for limit in parse_many(current_app.config["SMS_LIMITS_PER_PHONE"]):
+        reset_at, remaining = strategy.get_window_stats(limit, "code-phone", key)
+        if remaining <= 0:
+            waits.append(math.ceil(reset_at - now))
+    return max(waits)
+
+
 @cache
 def _fallback_limiter():
     from limits.storage import MemoryStorage
@@ -84,7 +108,8 @@ def issue_code(phone: str, purpose: str = "login", send: bool = True) -> SmsCode
 
     Raises TooManyCodes, leaving the live code as it is, once the phone has had its codes."""
     if send and not spend_phone_code(phone):
-        raise TooManyCodes(TOO_MANY_CODES)
+        seconds = phone_code_wait(phone)
+        raise TooManyCodes(wait_message(seconds) if seconds else TOO_MANY_CODES, seconds)
     now = utcnow()
     for old in db.session.scalars(select(SmsCode).where(
             SmsCode.phone == phone, SmsCode.purpose == purpose, SmsCode.used_at.is_(None))):
@@ -112,6 +137,32 @@ def code_not_sent(phone: str, purpose: str = "login") -> str | None:
     if row is None or not will_not_arrive(find(f"code:{row.id}")):
         return None
     return "验证码短信未能及时发出,请点“没收到?重新发送”获取新的验证码"
+
+
+def resend_seconds(limits: str) -> int:
+    """How long one sent code bars the next, by the limit the server enforces: the longest window
+    among its one-at-a-time limits ("1/minute" -> 60)."""
+    return max((item.get_expiry() for item in parse_many(limits) if item.amount == 1), default=0)
+
+
+def resend_wait(limits: str, sent_at: datetime | None) -> int:
+    """Seconds left before another code may be asked for, when the last one was sent then."""
+    if sent_at is None:
+        return 0
+    return max(0, resend_seconds(limits) - int((utcnow() - sent_at).total_seconds()))
+
+
+def last_sent_at(phone: str, purpose: str = "login") -> datetime | None:
+    """When the latest code for this phone and purpose was issued."""
+    return db.session.scalar(select(SmsCode.created_at).where(
+        SmsCode.phone == phone, SmsCode.purpose == purpose).order_by(SmsCode.id.desc()).limit(1))
+
+
+def wait_message(seconds: int, what: str = "获取验证码") -> str:
+    """"获取验证码太频繁,请 45 秒后再试", in minutes once it is long."""
+    if seconds <= 120:
+        return f"{what}太频繁,请 {max(seconds, 1)} 秒后再试"
+    return f"{what}太频繁,请 {-(-seconds // 60)} 分钟后再试"
 
 
 def check_code(phone: str, code: str, purpose: str = "login") -> None:

@@ -64,7 +64,8 @@ class Scope(enum.StrEnum):
 VIEW = "view"  # the record's status, timeline and receipt; never an ID photo, never a change
 PHOTOS = "photos"  # the photos of the record's materials
 SUPPLEMENT = "supplement"  # replace the flagged materials and send them back (补正)
-LINK_ACTIONS = (VIEW, PHOTOS, SUPPLEMENT)
+RATE = "rate"  # rate one served visit or matter, once, within its rating window (好差评)
+LINK_ACTIONS = (VIEW, PHOTOS, SUPPLEMENT, RATE)
 
 MESSAGES = {
     "role": "这项操作不在您的角色范围内。如需调整,请联系市级管理员。",

@@ -21,7 +21,7 @@ from flask import current_app, has_request_context, request, session, url_for
 from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.access import PHOTOS, SUPPLEMENT, VIEW, declaration
+from app.core.access import PHOTOS, RATE, SUPPLEMENT, VIEW, declaration
 from app.core.timeutil import utcnow
 from app.extensions import db
 
@@ -35,7 +35,7 @@ class Purpose:
     """What a link of one purpose is for, and what it lets a view do without signing in."""
 
     label: str  # the words people see
-    actions: frozenset  # app/core/access.py: VIEW, PHOTOS, SUPPLEMENT
+    actions: frozenset  # app/core/access.py: VIEW, PHOTOS, SUPPLEMENT, RATE
     sign_in: bool = False  # it only leads the person served to sign in; it grants nothing
 
 
@@ -44,8 +44,10 @@ PURPOSES = {
     "progress": Purpose("查看进度", frozenset({VIEW})),
     # an application sent back: its flagged materials, their photos, resubmitting it
     "supplement": Purpose("补正材料", frozenset({VIEW, PHOTOS, SUPPLEMENT})),
-    # a rating invitation or the answer to a bad rating: only the person served, signed in
-    "rate": Purpose("评价服务", frozenset(), sign_in=True),
+    # a rating invitation: that one rating, once, until the rating window closes (the link
+    # expires with it). The answer to a bad rating, also sent as "rate", grants nothing: the
+    # person served signs in to read it (app/ratings/routes.py).
+    "rate": Purpose("评价服务", frozenset({RATE})),
     # 亮证: a licence shown for 5 minutes, once, to a clerk who signs in (app/licences)
     "licence": Purpose("亮证核验", frozenset(), sign_in=True),
 }
@@ -77,15 +79,17 @@ def sign(body: str) -> str:
     return _mac(body)
 
 
-def make_link(purpose: str, entity: str, entity_id: int, days: int | None = None) -> str:
-    """Create a link in the current transaction and return its absolute URL."""
+def make_link(purpose: str, entity: str, entity_id: int, days: int | None = None,
+              expires_at: datetime | None = None) -> str:
+    """Create a link in the current transaction and return its absolute URL; it lives `days`
+    (LINK_TTL_DAYS by default) or until `expires_at`."""
     if purpose not in PURPOSES:
         raise ValueError(f"unknown link purpose {purpose!r}")
     body = "".join(secrets.choice(ALPHABET) for _ in range(ID_LEN))
     token = body + _mac(body)
     days = days or current_app.config["LINK_TTL_DAYS"]
     db.session.add(ShortLink(token=token, purpose=purpose, entity=entity, entity_id=entity_id,
-                             expires_at=utcnow() + timedelta(days=days)))
+                             expires_at=expires_at or utcnow() + timedelta(days=days)))
     return external_url("core.short_link", token=token)
 
 
@@ -158,5 +162,5 @@ def granted(entity: str, entity_id: int, action: str) -> bool:
     (what a page may offer; a view checks with `allows`)."""
     now = utcnow().timestamp()
     return any(g[0] == entity and g[1] == entity_id and g[3] > now
-               and action in PURPOSES.get(g[2], PURPOSES["rate"]).actions
+               and action in getattr(PURPOSES.get(g[2]), "actions", ())
                for g in session.get("link_grants", []))

@@ -47,11 +47,13 @@ def me():
 
 @bp.get("/progress")
 @own_view()
-@login_required
 def progress():
-    """进度: the signed-in person's matters (the progress feature's page once installed)."""
+    """进度 / 我要查: the signed-in person's matters (the progress feature's page once installed);
+    signed out, the choice between signing in and 一号查询."""
     if "progress.mine" in current_app.view_functions:
         return redirect(url_for("progress.mine"))
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.path))
     return render_template("core/progress.html")
 
 

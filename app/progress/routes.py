@@ -1,6 +1,8 @@
 """My matters, timelines, the lookup by number + SMS code, progress links, results delivery."""
 
 import hashlib
+import math
+import time
 
 from flask import (
     abort,
@@ -15,10 +17,13 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from app.auth.services import resend_seconds, wait_message
 from app.core.access import VIEW, Scope, own_view, public_view, staff_view
 from app.core.links import grant, on_link
 from app.core.readonly import read_only
+from app.core.timeutil import utcnow
 from app.extensions import db, limiter
+from app.htmx import is_partial
 from app.progress import bp, services
 from app.progress.models import COURIERS, DELIVERY_LABELS, DeliveryMethod
 from app.progress.notify import push_enabled
@@ -46,10 +51,12 @@ def _not_found():
 
 @bp.get("/progress/mine")
 @own_view()
-@read_only  # outside login_required, whose user query would start the transaction
-@login_required
+@read_only  # outside the sign-in check, whose user query would start the transaction
 def mine():
-    """Every matter of the signed-in citizen, newest first, each with its status."""
+    """Every matter of the signed-in citizen, newest first, each with its status; someone not
+    signed in chooses between signing in and 一号查询."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("progress.choose"))
     response = make_response(render_template(
         "progress/mine.html", matters=services.matters_for(current_user.id),
         signed_in_owner=True, push_key=_push_key()))
@@ -90,6 +97,16 @@ def open_progress_link(link):
 
 # -- 一号查询: number + SMS code ------------------------------------------------------------------
 
+@bp.get("/progress/find")
+@public_view
+def choose():
+    """我要查 and the 进度 tab, signed out: sign in to see every matter, or look one up by its
+    number without signing in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("progress.mine"))
+    return render_template("progress/choose.html")
+
+
 def _number_key() -> str:
     number = services.normalize_number(request.form.get("number")) or "invalid"
     return "lookup-number:" + hashlib.sha256(number.encode()).hexdigest()[:20]
@@ -100,16 +117,45 @@ def _session_number_key() -> str:
     return "lookup-check:" + hashlib.sha256(number.encode()).hexdigest()[:20]
 
 
-def _lookup_page(error=None, status=200, number=""):
-    return render_template("progress/lookup.html", error=error, number=number), status
+def _number_limits() -> str:
+    return current_app.config["LOOKUP_LIMITS_PER_NUMBER"]
 
 
-def _too_many_lookups(_limit):
-    return make_response(_lookup_page("查询太频繁,请稍后再试", 429,
-                                      request.form.get("number", "")))
+def _lookup_wait(state: dict | None) -> int:
+    """Seconds before another code may be asked for the number in this browser's lookup."""
+    if not state or not state.get("at"):
+        return 0
+    sent = utcnow().timestamp() - state["at"]
+    return max(0, resend_seconds(_number_limits()) - int(sent))
+
+
+def _lookup_page(error=None, status=200, number="", code="", code_error=None, wait=None):
+    """一号查询 on one screen: the number, the inline 获取验证码 button, the code."""
+    state = session.get(LOOKUP)
+    if wait is None:
+        wait = _lookup_wait(state) if state and state.get("number") == number else 0
+    return render_template("progress/lookup.html", error=error, number=number, code=code,
+                           code_error=code_error, wait=wait), status
+
+
+def _code_button(status: int, message: str, wait: int = 0, error: bool = False):
+    return make_response(render_template(
+        "auth/_code_send.html", send_url=url_for("progress.send_lookup_code"), wait=wait,
+        message=message, message_error=error), status)
+
+
+def _too_many_lookups(limit):
+    seconds = max(1, math.ceil(limit.reset_at - 1 - time.time()))  # reset_at rounds up
+    if is_partial():
+        return _code_button(429, wait_message(seconds, "查询"), seconds, error=True)
+    return make_response(_lookup_page(wait_message(seconds, "查询"), 429,
+                                      request.form.get("number", ""), wait=seconds))
 
 
 def _too_many_tries(_limit):
+    if "number" in request.form:
+        return make_response(_lookup_page(None, 429, request.form.get("number", ""),
+                                          code_error="尝试次数过多,请稍后再试"))
     return make_response(render_template("progress/lookup_code.html",
                                          error="尝试次数过多,请稍后再试"), 429)
 
@@ -117,24 +163,35 @@ def _too_many_tries(_limit):
 @bp.get("/progress/lookup")
 @public_view
 def lookup():
-    """Ask for the number on the receipt or in the SMS."""
-    return _lookup_page(number=(session.get(LOOKUP) or {}).get("number", ""))
+    """Ask for the number on the receipt or in the SMS, and the code, on one screen (a number
+    typed on the home page in care mode comes along)."""
+    typed = request.args.get("number", "")[:30]
+    # No countdown here: the wait is per number and the person may type another one; asking
+    # too soon for the same number is answered with the real seconds.
+    return _lookup_page(number=typed or (session.get(LOOKUP) or {}).get("number", ""), wait=0)
 
 
 @bp.post("/progress/lookup")
 @public_view
 @limiter.limit(lambda: current_app.config["LOOKUP_LIMITS_PER_IP"],
-               on_breach=_too_many_lookups, deduct_when=lambda r: r.status_code == 303)
-@limiter.limit(lambda: current_app.config["LOOKUP_LIMITS_PER_NUMBER"],
-               key_func=_number_key, on_breach=_too_many_lookups,
-               deduct_when=lambda r: r.status_code == 303)
+               on_breach=_too_many_lookups,
+               deduct_when=lambda r: r.status_code in (200, 303))
+@limiter.limit(_number_limits, key_func=_number_key, on_breach=_too_many_lookups,
+               deduct_when=lambda r: r.status_code in (200, 303))
 def send_lookup_code():
-    """Send a code to the phone on file; an unknown number gets the very same answer."""
+    """Send a code to the phone on file; an unknown number gets the very same answer. From the
+    inline button (htmx) the answer is the button, counting down the server's own limit."""
     raw = request.form.get("number", "")
     number = services.normalize_number(raw)
     if number is None:
-        return _lookup_page("请输入正确的办件编号或预约号(字母和数字)", 400, raw)
+        message = "请输入正确的办件编号或预约号(字母和数字)"
+        if is_partial():
+            return _code_button(400, message, error=True)
+        return _lookup_page(message, 400, raw)
     session[LOOKUP] = services.start_lookup(number)
+    if is_partial():
+        return _code_button(200, "如果编号正确,验证码已发送到办理时登记的手机,5 分钟内有效",
+                            resend_seconds(_number_limits()))
     return redirect(url_for("progress.lookup_code"), code=303)
 
 
@@ -145,19 +202,27 @@ def send_lookup_code():
 @limiter.limit(lambda: current_app.config["LOOKUP_CHECKS_PER_NUMBER"],
                methods=["POST"], key_func=_session_number_key, on_breach=_too_many_tries)
 def lookup_code():
-    """Check the code and open that one record's timeline."""
+    """Check the code and open that one record's timeline (from the one screen, the number
+    comes along and must be the one the code was sent for)."""
     state = session.get(LOOKUP)
+    one_screen = request.method == "POST" and "number" in request.form
+    raw, code = request.form.get("number", ""), request.form.get("code", "").strip()
+    if one_screen and (not state or services.normalize_number(raw) != state.get("number")):
+        message = "请先获取验证码" if services.normalize_number(raw) else None
+        return _lookup_page(None if message else "请输入正确的办件编号或预约号(字母和数字)",
+                            400, raw, code, message)
     if not state:
         return redirect(url_for("progress.lookup"))
     if request.method == "GET":
         return render_template("progress/lookup_code.html")
-    code = request.form.get("code", "").strip()
     try:
         if not (len(code) == 6 and code.isdigit()):
             raise ProgressError("请输入 6 位数字验证码", "code")
         summary = services.finish_lookup(state, code)
     except ProgressError as err:
         session[LOOKUP] = state  # the tries count changed
+        if one_screen:
+            return _lookup_page(None, 400, raw, code, str(err))
         return render_template("progress/lookup_code.html", error=str(err), code=code), 400
     session.pop(LOOKUP, None)
     return redirect(url_for("progress.timeline", kind=summary.kind, entity_id=summary.id),

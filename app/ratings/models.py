@@ -76,7 +76,8 @@ class Rating(db.Model):
     scores: Mapped[dict] = mapped_column(JSON, default=dict)  # indicator -> 1..5, all optional
     source: Mapped[str] = mapped_column(String(8))  # sms (invited) / qr / app (self-initiated)
     self_initiated: Mapped[bool] = mapped_column(default=False)
-    reason: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(20))  # the first of `reasons`
+    reasons: Mapped[list | None] = mapped_column(JSON)  # a bad rating's reasons, one or several
     reason_text: Mapped[str | None] = mapped_column(Text)
     photo_path: Mapped[str | None] = mapped_column(String(200))  # the compressed copy, served
     photo_original: Mapped[str | None] = mapped_column(String(60))  # until compressed; never served
@@ -96,7 +97,8 @@ class Rating(db.Model):
 
     @property
     def reason_label(self) -> str:
-        return REASONS.get(self.reason or "", "")
+        keys = self.reasons or ([self.reason] if self.reason else [])
+        return "、".join(REASONS[k] for k in keys if k in REASONS)
 
     @property
     def private_names(self) -> list[str]:

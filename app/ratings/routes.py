@@ -5,14 +5,32 @@ import io
 from datetime import date, timedelta
 
 import segno
-from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.catalog.models import Hall, ServiceItem, Window
-from app.core.access import ADMINS, Scope, note_refusal, own_view, public_view, scope, staff_view
+from app.core.access import (
+    ADMINS,
+    RATE,
+    Scope,
+    note_refusal,
+    own_view,
+    public_view,
+    scope,
+    staff_view,
+)
 from app.core.ids import parse_id
-from app.core.links import on_link
+from app.core.links import grant_record, granted, on_link
 from app.core.models import AuditLog
 from app.core.privacy import redact_text
 from app.core.timeutil import local_today, utcnow
@@ -50,27 +68,48 @@ def _problem(err: RatingError):
 
 @on_link("rate")
 def open_rate_link(link):
-    """The invitation (or the answer to a bad rating) from an SMS: for the person served only."""
-    if link.entity == "rating_invite":
-        row = db.session.get(RatingInvite, link.entity_id)
-        owner = row.citizen_id if row else None
-        target = url_for("ratings.rate", invite_id=link.entity_id) if row else None
-        if row:
-            services.note_link_opened(row)
-    else:
+    """The invitation from an SMS grants that one rating in this browser, without signing in,
+    once, until the rating window closes. The answer to a bad rating is the person's own: they
+    sign in to read it."""
+    if link.entity != "rating_invite":
         rating = db.session.get(Rating, link.entity_id)
-        owner = rating.invite.citizen_id if rating else None
-        target = url_for("ratings.view", rating_id=link.entity_id) if rating else None
-    if target is None:
+        if rating is None:
+            return _problem(RatingError("没有找到这次服务的评价。", 404))
+        target = url_for("ratings.view", rating_id=link.entity_id)
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=target))
+        if current_user.id != rating.invite.citizen_id:
+            return _problem(RatingError(_OTHER_PHONE, 403))
+        return redirect(target)
+    row = db.session.get(RatingInvite, link.entity_id)
+    if row is None:
         return _problem(RatingError("没有找到这次服务的评价。", 404))
-    if not current_user.is_authenticated:
-        # The link alone never rates: an SMS can be forwarded, and only the person served may.
-        return redirect(url_for("auth.login", next=target))
-    if current_user.id != owner:
-        return _problem(RatingError(
-            "这条评价链接是发给另一个手机号的。只有办事本人可以评价,请退出后用收到短信的手机号登录。",
-            403))
-    return redirect(target)
+    if current_user.is_authenticated and current_user.id != row.citizen_id:
+        return _problem(RatingError(_OTHER_PHONE, 403))
+    try:
+        services.check_open(row)  # once per invitation, within its window
+    except RatingError as err:
+        return _problem(err)
+    grant_record("rating_invite", row.id, "rate", min(link.expires_at, row.closes_at))
+    services.note_link_opened(row)
+    return redirect(url_for("ratings.rate", invite_id=row.id))
+
+
+_OTHER_PHONE = ("这条评价链接是发给另一个手机号的。只有办事本人可以评价,"
+                "请退出后用收到短信的手机号打开。")
+
+
+def _ask_sign_in(invite_id: int | None = None):
+    """Someone neither signed in nor holding the invitation's link: sign in, as a view with
+    @login_required would ask."""
+    if current_user.is_authenticated or (invite_id and granted("rating_invite", invite_id, RATE)):
+        return None
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _invite_of(rating_id: int) -> int | None:
+    rating = db.session.get(Rating, rating_id)
+    return rating.invite_id if rating else None
 
 
 @bp.get("/ratings/window/<int:window_id>")
@@ -99,10 +138,11 @@ def window_qr(window_id: int):
 # ---- rating ----
 
 @bp.get("/ratings/<int:invite_id>")
-@own_view()
-@login_required
+@own_view(RATE)
 def rate(invite_id: int):
-    """Step one: five faces, nothing chosen."""
+    """Step one: five faces, nothing chosen; 非常满意 and 满意 save on the tap."""
+    if (ask := _ask_sign_in(invite_id)) is not None:
+        return ask
     try:
         row = services.invite_for(invite_id, current_user)
         services.check_open(row)
@@ -113,10 +153,12 @@ def rate(invite_id: int):
 
 
 @bp.get("/ratings/<int:invite_id>/details")
-@own_view()
-@login_required
+@own_view(RATE)
 def details(invite_id: int):
-    """Step two: the indicators for the channel, and the reason when the rating is bad."""
+    """Step two (基本满意 and below): the reasons when the rating is bad, then 提交评价, with the
+    optional 分项评价 folded under it."""
+    if (ask := _ask_sign_in(invite_id)) is not None:
+        return ask
     try:
         row = services.invite_for(invite_id, current_user)
         services.check_open(row)
@@ -150,15 +192,16 @@ def photo(rating_id: int):
 
 
 @bp.post("/ratings/<int:invite_id>")
-@own_view()
-@login_required
+@own_view(RATE)
 def submit(invite_id: int):
     """Record the rating; a bad one without a reason comes back with what was chosen."""
+    if (ask := _ask_sign_in(invite_id)) is not None:
+        return ask
     scores = {k[len("ind_"):]: v for k, v in request.form.items() if k.startswith("ind_") and v}
     upload = next((f for f in (request.files.get("photo_camera"),
                                 request.files.get("photo_album")) if f and f.filename), None)
     form = RatingForm(score=request.form.get("score"), scores=scores,
-                      reason=request.form.get("reason", ""),
+                      reasons=request.form.getlist("reason"),
                       reason_text=request.form.get("reason_text", ""),
                       photo=upload.read() if upload else None)
     via = request.form.get("via", "")
@@ -173,22 +216,52 @@ def submit(invite_id: int):
                 return render_template("ratings/rate.html", invite=row, levels=LEVELS, via=via,
                                        error=err.message), err.status
             form.score = int(form.score)
+            form.reason = ""
             return _details_page(row, form, via, err, err.status, photo_lost=bool(form.photo))
         return _problem(err)
     return redirect(url_for("ratings.thanks", rating_id=rating.id), code=303)
 
 
 @bp.get("/ratings/r/<int:rating_id>/thanks")
-@own_view()
-@login_required
+@own_view(RATE)
 def thanks(rating_id: int):
-    """The receipt: the reference, and what happens next."""
+    """The receipt: the reference, what happens next, and 还想说说? after a good rating."""
+    if (ask := _ask_sign_in(_invite_of(rating_id))) is not None:
+        return ask
     try:
-        rating = services.rating_for(rating_id, current_user)
+        rating = services.rating_for(rating_id, current_user, by_link=True)
     except RatingError as err:
         return _problem(err)
-    return render_template("ratings/thanks.html", rating=rating,
-                           contact_days=services.setting("RATING_CONTACT_WORKDAYS"))
+    return _thanks_page(rating)
+
+
+def _thanks_page(rating, error=None, form=None, status=200):
+    can_say_more = (rating.good and not rating.scores and not rating.reason_text
+                    and rating.invite.closes_at >= utcnow())
+    return render_template("ratings/thanks.html", rating=rating, levels=LEVELS,
+                           indicators=INDICATORS[rating.invite.channel],
+                           can_say_more=can_say_more, error=error, form=form or {},
+                           contact_days=services.setting("RATING_CONTACT_WORKDAYS")), status
+
+
+@bp.post("/ratings/r/<int:rating_id>/more")
+@own_view(RATE)
+def say_more(rating_id: int):
+    """还想说说: the 分项评价 and a few words added to a good rating just given."""
+    if (ask := _ask_sign_in(_invite_of(rating_id))) is not None:
+        return ask
+    scores = {k[len("ind_"):]: v for k, v in request.form.items() if k.startswith("ind_") and v}
+    text = request.form.get("reason_text", "")
+    try:
+        services.say_more(rating_id, current_user, scores, text)
+    except RatingError as err:
+        db.session.rollback()
+        if err.field:
+            rating = services.rating_for(rating_id, current_user, by_link=True)
+            return _thanks_page(rating, err, {"scores": scores, "text": text}, err.status)
+        return _problem(err)
+    flash("已收到您的补充,感谢!", "success")
+    return redirect(url_for("ratings.thanks", rating_id=rating_id), code=303)
 
 
 @bp.get("/ratings")

@@ -16,9 +16,8 @@ commit), and that is all:
 - served_at: naive UTC; the rating window closes RATING_WINDOW_WORKDAYS (5) working days later,
   at the end of that local day, by the hall's calendar;
 - it queues the invitation SMS (short link, purpose "rate") to the citizen's phone. The link
-  opens the rating page for the person served only: someone not signed in is asked to sign in
-  with their phone first, and a different signed-in person is refused, because only the person
-  served may rate and an SMS can be forwarded.
+  itself grants that one rating, without signing in (the SMS went to the phone of the person
+  served), once, until the rating window closes; a different signed-in person is refused.
 It returns the RatingInvite. Nothing else of this package needs to be known by other features.
 """
 
@@ -29,8 +28,8 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from app.auth.models import Role, User
-from app.core.access import scope, staff_scope_or_none
-from app.core.links import make_link
+from app.core.access import RATE, scope, staff_scope_or_none
+from app.core.links import allows, make_link
 from app.core.models import AuditLog, audit
 from app.core.timeutil import end_of_local_day, local_day, to_utc, utcnow
 from app.core.workdays import add_working_days
@@ -76,9 +75,10 @@ def workday_deadline(start: datetime, days: int, hall_id: int | None) -> datetim
     return end_of_local_day(add_working_days(local_day(start), days, hall_id))
 
 
-def _absolute_link(purpose: str, entity: str, entity_id: int, days: int) -> str:
+def _absolute_link(purpose: str, entity: str, entity_id: int, days: int,
+                   expires_at: datetime | None = None) -> str:
     """A short link; outside a request (a job) it is built against SERVER_NAME."""
-    return make_link(purpose, entity, entity_id, days=days)
+    return make_link(purpose, entity, entity_id, days=days, expires_at=expires_at)
 
 
 # ---- inviting ----
@@ -126,7 +126,8 @@ def is_open(row: RatingInvite) -> bool:
 def rate_link(row: RatingInvite) -> str:
     """The short link (purpose "rate") that opens this one invitation until its window closes."""
     days = (row.closes_at - utcnow()).days + 2
-    return _absolute_link("rate", "rating_invite", row.id, max(days, 1))
+    return _absolute_link("rate", "rating_invite", row.id, max(days, 1),
+                          expires_at=row.closes_at)  # the link ends with the window
 
 
 def new_invite(channel, entity, entity_id, citizen_id, served_at, hall_id, item_id=None,
@@ -148,9 +149,11 @@ def new_invite(channel, entity, entity_id, citizen_id, served_at, hall_id, item_
 
 
 def invite_for(invite_id: int, user) -> RatingInvite:
-    """The invite if it is this person's; anyone else is told it does not exist."""
+    """The invite if it is this person's, or opened from its invitation SMS in this browser;
+    anyone else is told it does not exist."""
     row = db.session.get(RatingInvite, invite_id)
-    if row is None or not user.is_authenticated or row.citizen_id != user.id:
+    owner = row is not None and user.is_authenticated and row.citizen_id == user.id
+    if row is None or not (owner or allows("rating_invite", invite_id, RATE)):
         raise RatingError("没有找到这次服务的评价。只有办事本人可以评价,请确认登录的手机号。", 404)
     return row
 
@@ -190,8 +193,9 @@ class RatingForm:
 
     score: int | None = None
     scores: dict | None = None
-    reason: str = ""
+    reasons: list | None = None  # a bad rating's reasons: one or several of REASONS
     reason_text: str = ""
+    reason: str = ""  # one reason alone (callers that choose one)
     photo: bytes | None = None  # optional, with a bad rating only
 
 
@@ -214,27 +218,30 @@ def submit_rating(invite_id: int, user, form: RatingForm, source: str = "app") -
     names = INDICATORS[row.channel]
     scores = {k: int(v) for k, v in (form.scores or {}).items()
               if k in names and str(v).isdigit() and int(v) in LEVELS}
-    reason = text = None
+    reasons, text = [], None
     if not is_good(score):
-        if form.reason not in REASONS:
-            raise RatingError("请选择不满意的原因", 400, "reason")
-        reason, text = form.reason, (form.reason_text or "").strip() or None
+        chosen = form.reasons or ([form.reason] if form.reason else [])
+        reasons = [key for key in REASONS if key in chosen]
+        if not reasons:
+            raise RatingError("请选择不满意的原因(可多选)", 400, "reason")
+        text = (form.reason_text or "").strip() or None
         if text and len(text) > TEXT_MAX:
             raise RatingError(f"补充说明不能超过 {TEXT_MAX} 字", 400, "reason_text")
         if form.photo:
             _check_photo(form.photo)
     source = "sms" if row.link_opened_at else (source if source in ("qr", "app") else "app")
     rating = Rating(invite=row, score=score, scores=scores, source=source,
-                    self_initiated=source != "sms", reason=reason, reason_text=text)
+                    self_initiated=source != "sms", reason=reasons[0] if reasons else None,
+                    reasons=reasons, reason_text=text)
     row.rated_at = utcnow()
     db.session.add(rating)
     db.session.flush()
-    if reason and form.photo:
+    if reasons and form.photo:
         _store_photo(rating, form.photo)
-    audit("rating_invite", row.id, "rated", actor_id=user.id, from_status="invited",
+    audit("rating_invite", row.id, "rated", actor_id=row.citizen_id, from_status="invited",
           public_note=f"您评价了这次服务:{LEVELS[score]}。")
     if not is_good(score):
-        _open_case(rating, user)
+        _open_case(rating, row.citizen_id)
     db.session.flush()
     refresh_figures(row)
     db.session.commit()
@@ -322,7 +329,7 @@ def photo_for(rating_id: int, user) -> bytes:
     return get_storage().open(rating.photo_path)
 
 
-def _open_case(rating: Rating, user) -> Rectification:
+def _open_case(rating: Rating, citizen_id: int) -> Rectification:
     row = rating.invite
     case = Rectification(rating=rating, hall_id=row.hall_id, department=row.department,
                          clerk_id=row.clerk_id, status=S.OPEN)
@@ -330,18 +337,45 @@ def _open_case(rating: Rating, user) -> Rectification:
     db.session.flush()
     _set_clock(case, S.OPEN, utcnow())
     days = setting("RATING_CONTACT_WORKDAYS")
-    audit("rectification", case.id, S.OPEN, actor_id=user.id,
+    audit("rectification", case.id, S.OPEN, actor_id=citizen_id,
           note=f"差评:{rating.reason_label}",
           public_note=f"您的意见已转交{row.hall.short_name}处理,工作人员将在 {days} 个工作日内"
                       "与您联系。")
     return case
 
 
-def rating_for(rating_id: int, user) -> Rating:
-    """The citizen's own rating; anyone else is told it does not exist."""
+def rating_for(rating_id: int, user, by_link: bool = False) -> Rating:
+    """The citizen's own rating (with `by_link`, also the one just given through its invitation
+    SMS in this browser); anyone else is told it does not exist."""
     rating = db.session.get(Rating, rating_id)
-    if rating is None or not user.is_authenticated or rating.invite.citizen_id != user.id:
+    owner = rating is not None and user.is_authenticated and rating.invite.citizen_id == user.id
+    linked = by_link and rating is not None and allows("rating_invite", rating.invite_id, RATE)
+    if rating is None or not (owner or linked):
         raise RatingError("没有找到这条评价。", 404)
+    return rating
+
+
+def say_more(rating_id: int, user, scores: dict, text: str) -> Rating:
+    """还想说说: the 分项评价 and a few words added to a good rating just given, once, while its
+    rating window is open."""
+    rating = rating_for(rating_id, user, by_link=True)
+    row = db.session.get(RatingInvite, rating.invite_id, with_for_update=True,
+                         populate_existing=True)
+    if row.closes_at < utcnow():
+        raise RatingError("这次服务的评价期已结束。", 410)
+    if rating.scores or rating.reason_text or not is_good(rating.score):
+        raise RatingError("这条评价已经补充过了,感谢您的反馈。", 409)
+    names = INDICATORS[row.channel]
+    rating.scores = {k: int(v) for k, v in scores.items()
+                     if k in names and str(v).isdigit() and int(v) in LEVELS}
+    text = (text or "").strip()
+    if len(text) > TEXT_MAX:
+        raise RatingError(f"补充说明不能超过 {TEXT_MAX} 字", 400, "reason_text")
+    rating.reason_text = text or None
+    if not rating.scores and not rating.reason_text:
+        raise RatingError("请至少选一项分项评价或写几句话", 400, "scores")
+    audit("rating_invite", row.id, "said_more", actor_id=row.citizen_id)
+    db.session.commit()
     return rating
 
 

@@ -50,7 +50,13 @@ class World:
         response = self.client.post(f"/applications/{app_id}/applicant", data={
             "name": "张三", "id_number": VALID_ID, "phone": phone})
         assert response.status_code == 303, response.get_data(as_text=True)
+        self.consent(app_id)
         return db.session.get(Application, app_id)
+
+    def consent(self, app_id: int) -> None:
+        """同意 the processing of sensitive personal information, asked before the first photo."""
+        response = self.client.post(f"/applications/{app_id}/consent", data={"agree": "1"})
+        assert response.status_code == 303, response.get_data(as_text=True)
 
     def upload(self, row: Application, position: int, data: bytes, name="photo.jpg"):
         material = row.materials[position]

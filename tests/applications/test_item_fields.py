@@ -105,6 +105,7 @@ def test_good_answers_are_kept_with_their_labels_and_shown_on_the_check_page(ask
 def test_answers_reach_the_clerk_and_stay_as_given_after_a_catalog_edit(asking, client):
     row = _started(asking)
     assert _applicant(client, row, **GOOD).status_code == 303
+    asking.consent(row.id)
     for position in (0, 1):
         asking.upload(row, position, photo())
     assert client.post(f"/applications/{row.id}/submit").status_code == 303

@@ -55,6 +55,7 @@ def test_a_checked_material_is_offered_for_reuse_with_its_date(world, client, au
     world.as_citizen()
     response = client.post(f"/apply/{other.code}")
     app_id = int(response.location.split("/")[-2])
+    world.consent(app_id)
     page = client.get(f"/applications/{app_id}/materials").get_data(as_text=True)
     assert "复用已核验的材料" in page and checked.checked_at.strftime("%Y") in page
     from app.applications.models import Application

@@ -21,7 +21,7 @@ def test_sign_in_with_code_creates_the_citizen(client):
     assert "/login/verify" in response.headers["Location"]
     code = _last_code()
     assert len(code) == 6 and code.isdigit()
-    response = client.post("/login/verify", data={"code": code, "next": "/me"})
+    response = client.post("/login/verify", data={"agree": "1", "code": code, "next": "/me"})
     assert response.status_code == 303 and response.headers["Location"] == "/me"
     page = client.get("/me").get_data(as_text=True)
     assert "138****8000" in page and "13800138000" not in page
@@ -40,14 +40,14 @@ def test_wrong_code_counts_down_then_kills_the_code(client):
     client.post("/login/code", data={"phone": "13800138000"})
     good = _last_code()
     bad = "000000" if good != "000000" else "111111"
-    first = client.post("/login/verify", data={"code": bad})
+    first = client.post("/login/verify", data={"agree": "1", "code": bad})
     assert first.status_code == 400
     assert "还可以再试 2 次" in first.get_data(as_text=True)
     assert f'value="{bad}"' in first.get_data(as_text=True)
-    client.post("/login/verify", data={"code": bad})
-    third = client.post("/login/verify", data={"code": bad})
+    client.post("/login/verify", data={"agree": "1", "code": bad})
+    third = client.post("/login/verify", data={"agree": "1", "code": bad})
     assert "错误次数过多" in third.get_data(as_text=True)
-    dead = client.post("/login/verify", data={"code": good})
+    dead = client.post("/login/verify", data={"agree": "1", "code": good})
     assert dead.status_code == 400 and "已失效" in dead.get_data(as_text=True)
 
 
@@ -56,26 +56,26 @@ def test_expired_code_is_refused(client):
     code = _last_code()
     db.session.query(SmsCode).update({"expires_at": utcnow() - timedelta(seconds=1)})
     db.session.commit()
-    response = client.post("/login/verify", data={"code": code})
+    response = client.post("/login/verify", data={"agree": "1", "code": code})
     assert response.status_code == 400 and "验证码已失效" in response.get_data(as_text=True)
 
 
 def test_code_is_single_use_and_bound_to_the_phone(client):
     client.post("/login/code", data={"phone": "13800138000"})
     code = _last_code()
-    assert client.post("/login/verify", data={"code": code}).status_code == 303
+    assert client.post("/login/verify", data={"agree": "1", "code": code}).status_code == 303
     client.post("/logout")
     with client.session_transaction() as session:
         session["login_phone"] = "13800138000"
-    assert client.post("/login/verify", data={"code": code}).status_code == 400
+    assert client.post("/login/verify", data={"agree": "1", "code": code}).status_code == 400
     with client.session_transaction() as session:
         session["login_phone"] = "13900139000"
-    assert client.post("/login/verify", data={"code": code}).status_code == 400
+    assert client.post("/login/verify", data={"agree": "1", "code": code}).status_code == 400
 
 
 def test_non_digit_code_is_400(client):
     client.post("/login/code", data={"phone": "13800138000"})
-    response = client.post("/login/verify", data={"code": "12ab"})
+    response = client.post("/login/verify", data={"agree": "1", "code": "12ab"})
     assert response.status_code == 400 and "6 位数字" in response.get_data(as_text=True)
 
 
@@ -104,7 +104,7 @@ def test_known_and_unknown_numbers_get_the_same_answer(client, app):
 
 def test_next_is_kept_only_when_it_is_a_local_path(client):
     client.post("/login/code", data={"phone": "13800138000"})
-    response = client.post("/login/verify", data={"code": _last_code(),
+    response = client.post("/login/verify", data={"agree": "1", "code": _last_code(),
                                                    "next": "https://evil.example/"})
     assert response.headers["Location"] == "/"
 
@@ -150,7 +150,7 @@ def test_logout_ends_the_session(client, auth):
 
 def test_remember_me_cookie_is_set_httponly_and_lax(client):
     client.post("/login/code", data={"phone": "13800138000"})
-    response = client.post("/login/verify", data={"code": _last_code()})
+    response = client.post("/login/verify", data={"agree": "1", "code": _last_code()})
     cookies = response.headers.getlist("Set-Cookie")
     remember = [c for c in cookies if c.startswith("remember_token=")]
     assert remember and "HttpOnly" in remember[0] and "SameSite=Lax" in remember[0]

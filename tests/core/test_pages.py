@@ -8,7 +8,7 @@ import factories
 from app import create_app
 
 
-@pytest.mark.parametrize("path", ["/me", "/progress"])
+@pytest.mark.parametrize("path", ["/me"])  # /progress: tests/progress/test_choose.py
 def test_login_required(client, path):
     response = client.get(path)
     assert response.status_code == 302 and "/login?next=" in response.headers["Location"]

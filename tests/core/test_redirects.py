@@ -35,7 +35,7 @@ def _location(response) -> str:
 def test_citizen_sign_in_refuses_a_sneaky_next(client):
     client.post("/login/code", data={"phone": "13800138000", "next": SNEAKY})
     code = SmsMessage.query.order_by(SmsMessage.id.desc()).first().params["code"]
-    response = client.post("/login/verify", data={"code": code, "next": SNEAKY})
+    response = client.post("/login/verify", data={"agree": "1", "code": code, "next": SNEAKY})
     assert _location(response) == "/"
     # signed in, the login page sends them on: not off-site either
     assert _location(client.get("/login", query_string={"next": SNEAKY})) == "/"

@@ -6,7 +6,7 @@ accepts with one material missing (容缺受理); and every step sends an SMS.""
 import re
 
 from applications.application_kit import VALID_ID, photo
-from e2e.browser import fill_licence_change, sign_in
+from e2e.browser import agree_sensitive, fill_licence_change, sign_in
 from sqlalchemy import select
 
 from app.applications.models import Application
@@ -89,6 +89,8 @@ def test_apply_with_photos_flag_replace_and_accept_with_missing(make_phone, tmp_
     fill_licence_change(page, "住所")
     page.click("button:has-text('下一步')")
     page.wait_for_url("**/materials")
+    assert page.locator("#sensitive-consent").is_visible()  # before the first photo
+    agree_sensitive(page)
 
     _upload(page, "变更登记申请书", paths[0], run_jobs)
     # The connection drops while the second photo is sent: a message beside it, then 重试.

@@ -21,7 +21,7 @@ def test_bad_code_shows_a_chinese_message_and_keeps_it(phone):
     page.goto("/login")
     page.fill("#phone", "13800138001")
     page.click("text=获取验证码")
-    page.wait_for_url("**/login/verify**")
+    page.wait_for_selector("#code-status:has-text('验证码已发送')")
     page.fill("#code", "12")
     page.click("button:has-text('登录')")
     assert "请输入 6 位数字验证码" in page.locator(".field-error").inner_text()

@@ -6,7 +6,7 @@ licence no longer counts."""
 import re
 
 from applications.application_kit import VALID_ID
-from e2e.browser import sign_in
+from e2e.browser import agree_sensitive, sign_in
 from sqlalchemy import select
 
 import factories
@@ -36,6 +36,7 @@ def _apply(phone, code):
     page.fill("#id_number", VALID_ID)
     page.click("button:has-text('下一步')")
     page.wait_for_url("**/materials")
+    agree_sensitive(page)
 
 
 def _submit(page):

@@ -98,7 +98,7 @@ def test_sms_link_lookup_and_refusals(app, live_server, make_phone, matters):
     late.page.click("text=按编号查询")
     late.page.fill("#number", matter.number)
     late.page.click("button:has-text('获取验证码')")
-    late.page.wait_for_url("**/progress/lookup/code")
+    late.page.wait_for_selector("#code-status:has-text('验证码已发送')")  # on the same screen
     code = _wait_for_code(late)
     late.page.fill("#code", code)
     late.page.click("button:has-text('查看进度')")
@@ -120,10 +120,11 @@ def test_choose_courier_delivery_from_the_timeline(app, live_server, make_phone,
     page.wait_for_url("**/login**")
     page.fill("#phone", "13700137000")
     page.click("text=获取验证码")
-    page.wait_for_url("**/login/verify**")
+    page.wait_for_selector("#code-status:has-text('验证码已发送')")
     message = db.session.query(SmsMessage).filter_by(phone="13700137000").order_by(
         SmsMessage.id.desc()).first()
     page.fill("#code", message.params["code"])
+    page.check("input[name=agree]")
     page.click("button:has-text('登录')")
     page.wait_for_url(f"**/progress/testcase/{matter.id}/delivery")
     page.check("input[value=courier]")

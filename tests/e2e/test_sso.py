@@ -59,7 +59,7 @@ def test_sign_in_link_the_phone_account_and_sign_in_again(make_phone, providers)
     page.click("text=获取验证码")
     page.wait_for_url("**/sso/link/verify")
     page.fill("#code", _code_from_outbox(phone))
-    page.click("text=绑定并登录")
+    page.click("text=绑定并登录")  # agreed at the phone sign-in already: straight in
     page.wait_for_url("**/me")
     assert "已绑定统一身份认证" in page.locator(".notice").inner_text()
     methods = page.locator("#sso-methods").inner_text()
@@ -74,6 +74,12 @@ def test_sign_in_link_the_phone_account_and_sign_in_again(make_phone, providers)
     page.wait_for_url("**/me")  # straight in, no phone asked
     assert page.locator(".profile-name").inner_text() == "张三"
     phone.assert_clean()
+
+
+def _agree(page) -> None:
+    page.wait_for_url("**/consent**")
+    page.check("input[name=agree]")
+    page.click("text=同意并继续")
 
 
 def test_wechat_sign_in_inside_the_in_app_browser(make_phone, providers):
@@ -91,6 +97,7 @@ def test_wechat_sign_in_inside_the_in_app_browser(make_phone, providers):
     page.wait_for_url("**/sso/link/verify*")
     page.fill("#code", _code_from_outbox(inside))
     page.click("text=绑定并登录")
+    _agree(page)
     page.wait_for_url("**/me*")
     assert "小李" in page.locator("#sso-method-wechat").inner_text()
     page.click("text=退出登录")

@@ -53,7 +53,7 @@ class Phone:
         assert self.post("/login/code", data={"phone": phone}).status_code == 303
         code = fresh(lambda: db.session.scalar(select(SmsMessage.params).where(
             SmsMessage.phone == phone).order_by(SmsMessage.id.desc())))["code"]
-        response = self.post("/login/verify", data={"code": code})
+        response = self.post("/login/verify", data={"agree": "1", "code": code})
         assert response.status_code == 303, response.text
         assert self.get("/me").status_code == 200
 
@@ -69,6 +69,8 @@ class Phone:
         app_id = int(re.search(r"/applications/(\d+)/", response.headers["location"]).group(1))
         response = self.post(f"/applications/{app_id}/applicant",
                              data={"name": "张三", "id_number": VALID_ID, "phone": phone})
+        assert response.status_code == 303, response.text
+        response = self.post(f"/applications/{app_id}/consent", data={"agree": "1"})
         assert response.status_code == 303, response.text
         material = fresh(lambda: db.session.scalar(select(AppMaterial.id).where(
             AppMaterial.application_id == app_id).order_by(AppMaterial.position)))

@@ -200,6 +200,7 @@ def _upload_a_photo(client, auth) -> int:
     app_id = int(response.location.split("/")[-2])
     assert client.post(f"/applications/{app_id}/applicant", data={
         "name": "张三", "id_number": VALID_ID, "phone": "13900004444"}).status_code == 303
+    assert client.post(f"/applications/{app_id}/consent", data={"agree": "1"}).status_code == 303
     material = db.session.get(Application, app_id).materials[0]
     response = client.post(
         f"/applications/{app_id}/materials/{material.id}/photos",

@@ -54,6 +54,9 @@ class World:
         response = client.post(f"/applications/{app_id}/applicant", data={
             "name": "张三", "id_number": VALID_ID, "phone": "13800138000"})
         assert response.status_code == 303, response.get_data(as_text=True)
+        # 同意 the processing of sensitive personal information, asked before the first photo
+        assert client.post(f"/applications/{app_id}/consent",
+                           data={"agree": "1"}).status_code == 303
         return db.session.get(Application, app_id)
 
     def upload_all(self, client, row, photo):

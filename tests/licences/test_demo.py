@@ -22,6 +22,7 @@ def test_the_demo_citizen_holds_two_licences_one_a_demo_item_accepts(runner, cli
     factories.sign_in(client, citizen)
     response = client.post("/apply/SC-003")
     app_id = int(response.location.split("/")[-2])
+    client.post(f"/applications/{app_id}/consent", data={"agree": "1"})  # before any photo
     page = client.get(f"/applications/{app_id}/materials").get_data(as_text=True)
     assert "已有电子证照,无需提交" in page and "兴安味道餐饮有限公司" in page
     # ...and the items that issue licences say so in the catalog.

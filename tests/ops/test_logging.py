@@ -248,6 +248,7 @@ def _journey(app, run_jobs):
     app_id = int(re.search(r"/applications/(\d+)/", response.location).group(1))
     assert citizen.post(f"/applications/{app_id}/applicant", data={
         "name": "张三", "id_number": VALID_ID, "phone": PHONE}).status_code == 303
+    assert citizen.post(f"/applications/{app_id}/consent", data={"agree": "1"}).status_code == 303
     from app.applications.models import Application
 
     application = db.session.get(Application, app_id)

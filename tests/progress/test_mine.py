@@ -6,9 +6,9 @@ import factories
 from app.core.timeutil import utcnow
 
 
-def test_mine_requires_sign_in(client):
+def test_mine_signed_out_offers_sign_in_or_lookup(client):
     response = client.get("/progress/mine")
-    assert response.status_code == 302 and "/login?next=" in response.headers["Location"]
+    assert response.status_code == 302 and response.headers["Location"] == "/progress/find"
 
 
 def test_core_progress_redirects_to_mine(client, auth):

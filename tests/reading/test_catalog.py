@@ -123,6 +123,7 @@ def test_the_upload_card_shows_the_example_small_and_large_on_tap(client, auth):
     auth.login_citizen()
     client.post("/apply/T-3")
     row = db.session.scalar(select(Application))
+    client.post(f"/applications/{row.id}/consent", data={"agree": "1"})  # before any photo
     page = client.get(f"/applications/{row.id}/materials").get_data(as_text=True)
     assert '<details class="app-example">' in page and "看示例:这样拍" in page
     assert "app-example-large" in page

@@ -103,7 +103,10 @@ class Dance:
         return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
     def signed_in(self) -> bool:
-        return self.client.get("/me").status_code == 200
+        """Signed in: /me opens, or (a new account) asks for 用户服务协议 and 隐私政策 first."""
+        response = self.client.get("/me")
+        return response.status_code == 200 or response.headers.get("Location", "").startswith(
+            "/consent")
 
     @staticmethod
     def counts() -> tuple[int, int]:

@@ -148,6 +148,7 @@ def test_the_only_method_cannot_be_unlinked(client, oidc, dance):
     db.session.add(IdentityLink(user_id=user.id, provider="oidc", subject="idp-user-1001"))
     db.session.commit()
     dance.run()
+    client.post("/consent", data={"agree": "1"})  # the account's first agreement
     assert "解除绑定" not in client.get("/me").get_data(as_text=True)
     response = client.post(f"/sso/links/{_link().id}/unlink")
     assert response.status_code == 303

@@ -55,6 +55,9 @@ def test_first_time_asks_for_the_phone_then_signs_in_directly(client, wechat, da
     link = _link()
     assert link.union_id == "uPalm-unionid-0001" and link.display_name == "小李"
     assert link.user.phone == "13800138000" and not link.real_name_verified
+    asked = client.get("/me")  # a new account: 用户服务协议 and 隐私政策 first
+    assert asked.headers["Location"] == "/consent?next=/me"
+    assert client.post("/consent", data={"agree": "1", "next": "/me"}).status_code == 303
     assert "微信" in client.get("/me").get_data(as_text=True)
     client.post("/logout")
     again = dance.run(START)
