@@ -42,11 +42,22 @@ self.addEventListener("fetch", (event) => {
     })));
     return;
   }
+  if (/^\/(services|bundles)\/[A-Za-z0-9_-]+\/seen$/.test(url.pathname)) {
+    // A guide opened offline reports its view when it can: nothing to say while offline.
+    event.respondWith(fetch(request).catch(() => new Response(null, { status: 204 })));
+    return;
+  }
   if (PUBLIC_PAGE.test(url.pathname) && !url.search) {
     event.respondWith(fetch(request).then((response) => {
-      if (response.ok && !response.headers.get("Cache-Control")?.includes("private")) {
-        const copy = response.clone();
-        caches.open(PAGES).then((cache) => cache.put(request, copy));
+      // A guide drawn for a signed-in person is private: the copy kept for offline use is the
+      // same page as anyone sees it, asked for again without cookies.
+      const keep = (r) => caches.open(PAGES).then((cache) => cache.put(request, r));
+      const shared = (r) => r.ok && !(r.headers.get("Cache-Control") || "").includes("private");
+      if (shared(response)) {
+        keep(response.clone());
+      } else if (response.ok) {
+        fetch(url.pathname, { credentials: "omit" })
+          .then((anon) => shared(anon) && keep(anon)).catch(() => {});
       }
       return response;
     }).catch(() => caches.open(PAGES).then((cache) => cache.match(request, { ignoreVary: true }))

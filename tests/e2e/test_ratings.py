@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.auth.models import User
 from app.catalog.models import Hall, ServiceItem
-from app.core.timeutil import utcnow
+from app.core.timeutil import to_local, utcnow
 from app.extensions import db
 from app.ratings import services
 from app.sms.models import SmsMessage
@@ -73,7 +73,7 @@ def test_bad_rating_from_the_sms_link_to_a_rated_fix(app, make_phone):
     assert "1 个工作日内与您联系" in c.content()
 
     a.goto("/ratings/cases")
-    served = services.to_local(invite.served_at).strftime("%m-%d")
+    served = to_local(invite.served_at).strftime("%m-%d")
     row = a.locator(".case-row").filter(has_text=f"不满意 · 等候或办理时间太长 · {served}").first
     assert "期限" in row.inner_text()
     row.click()
