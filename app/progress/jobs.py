@@ -14,12 +14,12 @@ from app.sms.models import SmsMessage
 
 log = logging.getLogger(__name__)
 SIGN = re.compile(r"^【[^】]*】")
-LINK = re.compile(r"[::]?\s*https?://\S+$")
+LINK = re.compile(r"[::]?\s*https?://\S+")  # wherever it stands: some texts go on after it
 
 
 def payload(message: SmsMessage) -> str:
     """The notification: the SMS text without its signature and link, and the link to open."""
-    body = LINK.sub("", SIGN.sub("", message.text)).strip()
+    body = " ".join(LINK.sub(" ", SIGN.sub("", message.text)).split())
     return json.dumps({"title": "掌上办", "body": body,
                        "url": (message.params or {}).get("link", "/")}, ensure_ascii=False)
 
