@@ -1,19 +1,34 @@
-// 核验亮证: the clerk's QR scanner (camera + BarcodeDetector where the browser has them; typing
-// the 8-digit code always works). The QR holds a /t/ link; the form takes the link or the code.
+// The clerk's QR scanner, shared by check-in (签到) and 核验亮证: camera + BarcodeDetector where the
+// browser has them; typing always works. The scan button names what it fills and what it accepts:
+//   <button id="scan-button" data-scan-input="number" data-scan-form="checkin-form"
+//           data-scan-accept="digits8" data-scan-fallback="请输入预约号" hidden>
+// accept: "digits8" (the digits of the code, 8 of them) or "link-or-code" (a /t/ link or 8 digits).
 (function () {
   "use strict";
 
+  var ACCEPT = {
+    "digits8": function (raw) {
+      var digits = raw.replace(/\D/g, "");
+      return digits.length === 8 ? digits : null;
+    },
+    "link-or-code": function (raw) {
+      var value = raw.trim();
+      return /\/t\/[A-Za-z0-9]{12}$/.test(value) || /^\d{8}$/.test(value) ? value : null;
+    }
+  };
+
   function setupScanner() {
     var button = document.getElementById("scan-button");
+    if (!button || !("BarcodeDetector" in window) || !navigator.mediaDevices ||
+        !navigator.mediaDevices.getUserMedia) {
+      return; // progressive enhancement: what is typed is the way
+    }
     var box = document.getElementById("scanner");
     var video = document.getElementById("scanner-video");
     var status = document.getElementById("scanner-status");
-    var input = document.getElementById("code");
-    var form = document.getElementById("verify-form");
-    if (!button || !("BarcodeDetector" in window) || !navigator.mediaDevices ||
-        !navigator.mediaDevices.getUserMedia) {
-      return; // progressive enhancement: the typed code is the way
-    }
+    var input = document.getElementById(button.dataset.scanInput);
+    var form = document.getElementById(button.dataset.scanForm);
+    var accept = ACCEPT[button.dataset.scanAccept];
     button.hidden = false;
     var stream = null;
     var detector = null;
@@ -28,8 +43,8 @@
     function scan() {
       if (!stream) return;
       detector.detect(video).then(function (codes) {
-        var found = codes.map(function (c) { return (c.rawValue || "").trim(); })
-          .filter(function (v) { return /\/t\/[A-Za-z0-9]{12}$/.test(v) || /^\d{8}$/.test(v); })[0];
+        var found = codes.map(function (c) { return accept(c.rawValue || ""); })
+          .filter(Boolean)[0];
         if (found) {
           input.value = found;
           stop();
@@ -56,7 +71,7 @@
       }).then(scan).catch(function () {
         stop();
         box.hidden = false;
-        status.textContent = "无法使用摄像头,请输入 8 位亮证码";
+        status.textContent = "无法使用摄像头," + button.dataset.scanFallback;
       });
     });
   }
