@@ -227,3 +227,18 @@ def s3_server():
     server = S3Server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def push(app):
+    """Web Push switched on (VAPID keys) and a local push service that checks each push's VAPID
+    signature and decrypts its payload, as a browser's push service and browser would."""
+    from push_kit import PushService, vapid_settings
+
+    settings = vapid_settings()
+    saved = {k: app.config.get(k) for k in settings}
+    app.config.update(settings)
+    service = PushService(settings["VAPID_PUBLIC_KEY"])
+    yield service
+    service.stop()
+    app.config.update(saved)

@@ -5,7 +5,6 @@ from datetime import UTC
 
 import pytest
 from conftest import shanghai
-from push_kit import PushService, vapid_settings
 from sqlalchemy import select
 
 from app import jobs
@@ -13,17 +12,6 @@ from app.core.timeutil import local_now
 from app.extensions import db
 from app.progress.models import PushSubscription
 from app.sms.models import SmsMessage
-
-
-@pytest.fixture
-def push(app):
-    settings = vapid_settings()
-    saved = {k: app.config.get(k) for k in settings}
-    app.config.update(settings)
-    service = PushService(settings["VAPID_PUBLIC_KEY"])
-    yield service
-    service.stop()
-    app.config.update(saved)
 
 
 def _subscribe(push, user_id: int) -> None:

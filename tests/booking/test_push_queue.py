@@ -4,7 +4,6 @@ local push service that verifies the VAPID signature and decrypts the aes128gcm 
 
 import pytest
 from conftest import Auth, shanghai
-from push_kit import PushService, vapid_settings
 from sqlalchemy import select
 
 import factories
@@ -15,17 +14,6 @@ from app.progress.models import PushSent, PushSubscription
 from app.sms.models import SmsMessage
 
 pytestmark = pytest.mark.time_machine(shanghai("2026-12-02 10:00"), tick=True)  # a Wednesday
-
-
-@pytest.fixture
-def push(app):
-    settings = vapid_settings()
-    saved = {k: app.config.get(k) for k in settings}
-    app.config.update(settings)
-    service = PushService(settings["VAPID_PUBLIC_KEY"])
-    yield service
-    service.stop()
-    app.config.update(saved)
 
 
 def _subscribe(app, push, phone: str, name: str) -> None:

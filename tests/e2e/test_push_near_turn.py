@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 from conftest import shanghai
 from e2e.browser import sign_in
-from push_kit import PushService, vapid_settings
 from sqlalchemy import select
 
 import factories
@@ -22,17 +21,6 @@ from app.progress.models import PushSubscription
 from app.sms.models import SmsMessage
 
 ITEM = "HJ-002"
-
-
-@pytest.fixture
-def push(app):
-    settings = vapid_settings()
-    saved = {k: app.config.get(k) for k in settings}
-    app.config.update(settings)
-    service = PushService(settings["VAPID_PUBLIC_KEY"])
-    yield service
-    service.stop()
-    app.config.update(saved)
 
 
 def _checked_in(owner, item, hall_id, group, n) -> Booking:

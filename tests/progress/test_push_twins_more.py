@@ -8,7 +8,6 @@ from conftest import shanghai
 from feedback.conftest import World as FeedbackWorld
 from help.conftest import PASSWORDS
 from help.conftest import World as HelpWorld
-from push_kit import PushService, vapid_settings
 from ratings.conftest import World as RatingsWorld
 from sqlalchemy import select
 
@@ -21,17 +20,6 @@ from app.sms.models import SmsMessage
 from factories import sign_in
 
 WEDNESDAY_MORNING = shanghai("2026-12-02 10:00")  # outside quiet hours, a working day
-
-
-@pytest.fixture
-def push(app):
-    settings = vapid_settings()
-    saved = {k: app.config.get(k) for k in settings}
-    app.config.update(settings)
-    service = PushService(settings["VAPID_PUBLIC_KEY"])
-    yield service
-    service.stop()
-    app.config.update(saved)
 
 
 def _subscribe(push, user_id: int, browser: str = "phone") -> None:
