@@ -60,8 +60,8 @@ def test_a_wrong_credit_code_is_named_beside_the_field(make_phone):
     phone = make_phone(care=True)
     _narrow(phone, 320)
     page = phone.page
-    start_licence_change(phone)  # the demo's code is right: on to the materials
-    page.go_back()
+    materials = start_licence_change(phone)  # the demo's code is right: on to the materials
+    page.goto(materials.rsplit("/", 1)[0] + "/applicant")  # back to the applicant's page
     page.fill("#field-credit_code", "91152201MA0N1ABC2X")
     page.click("button:has-text('下一步')")
     assert "校验不通过" in page.inner_text("#field-credit_code-error")
