@@ -1,12 +1,23 @@
-"""Flask's signed-cookie session, with its serializer built once per key.
+"""Flask's signed-cookie session, with its serializer built once per key, and left alone by the
+files a browser fetches on its own.
 
 Flask builds a new URLSafeTimedSerializer to open the session and again to save it, and building
 one serializes an empty dict to learn its type: some 5% of the work of a cached catalog page
 for a first-time visitor. The serializer holds nothing but its keys and settings, so one per set of
 keys serves every request; a changed SECRET_KEY or SECRET_KEY_FALLBACKS builds a new one.
+
+The service worker's update check, the manifest and static files are fetched beside the page, with
+whatever cookie the browser held when they started. Were they to save the session (Flask-Login
+marks it not fresh when the address or browser string changes, as on a phone moving from Wi-Fi to
+4G), a reply that lands after the page's would put back an older cookie: one without the page's
+CSRF token, so the next tap on 退出 or 提交 is refused as expired. They never write the cookie.
 """
 
+from flask import request
 from flask.sessions import SecureCookieSessionInterface
+
+# Endpoints whose replies never set or delete the session cookie (see the module's docstring).
+SESSIONLESS = frozenset({"static", "core.service_worker", "core.manifest"})
 
 
 class CachedSerializerSessionInterface(SecureCookieSessionInterface):
@@ -22,3 +33,8 @@ class CachedSerializerSessionInterface(SecureCookieSessionInterface):
             serializer = super().get_signing_serializer(app)
             self._serializers = {keys: serializer}  # only the current keys are kept
         return serializer
+
+    def save_session(self, app, session, response):
+        if request.endpoint in SESSIONLESS:
+            return None
+        return super().save_session(app, session, response)
