@@ -12,8 +12,8 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app, g, has_request_context, session
-from flask_login import login_user, logout_user
+from flask import current_app, g, session
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy import delete, or_, select, update
 
 from app.auth.models import LoginSession, User
@@ -63,7 +63,9 @@ def start(user: User, keep: dict | None = None) -> bool:
 
 def end_current(why: str = "signed out") -> None:
     """End this browser's sign-in (the row behind its cookies), if it has one."""
-    user_id, secret = _split(session.get("_user_id"))
+    if not current_user.is_authenticated:
+        return
+    user_id, secret = _split(current_user.get_id())
     if user_id is None or not secret:
         return
     db.session.execute(update(LoginSession).where(
@@ -97,16 +99,18 @@ def load_user(value: str) -> User | None:
             User.id == user_id, User.active.is_(True), LoginSession.token_hash == _hash(secret),
             LoginSession.ended_at.is_(None), LoginSession.expires_at > utcnow()))
     if found is None:
-        _forget_dead_cookies()
+        g.dead_sign_in = True  # forget_dead_sign_in() drops the cookies after the view
         return None
     found.session_token = value
     g.signed_in = True  # this response is for one person: app.core.security keeps it unstored
+    g.signed_in_user_id = found.id  # for the request log (app/ops/middleware.py)
     return found
 
 
-def _forget_dead_cookies() -> None:
-    """A cookie whose sign-in ended: drop it, so the browser stops sending it."""
-    if has_request_context() and "_user_id" in session:
-        session.pop("_user_id", None)
-        session.pop("_fresh", None)
-        session["_remember"] = "clear"  # Flask-Login deletes the remember-me cookie
+def forget_dead_sign_in(response):
+    """After a request that brought the cookies of an ended sign-in: drop them (Flask-Login's
+    logout_user()), so the browser stops sending them. Registered as an after-request hook, which
+    runs before Flask-Login's own, so the remember-me cookie is deleted in the same reply."""
+    if g.pop("dead_sign_in", False) and not current_user.is_authenticated:
+        logout_user()
+    return response

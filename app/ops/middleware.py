@@ -10,7 +10,7 @@ import re
 import time
 import uuid
 
-from flask import g, request, session
+from flask import g, request
 
 from app.core.privacy import redact
 from app.ops import context, logs, metrics
@@ -65,27 +65,15 @@ class RequestLogMiddleware:
             logs.served_by(self.config)
 
 
-def _session_user_id() -> str | None:
-    # dict.get: session.get would mark the session accessed, adding "Vary: Cookie" to every
-    # response (static files and the service worker included) just for a log field.
-    value = dict.get(session._get_current_object(), "_user_id")
-    # "<user id>.<secret>" (app/auth/sessions.py): the secret never reaches a log line
-    return str(value).partition(".")[0] if value is not None else None
-
-
 def _user_id() -> str | None:
-    user = g.get("_login_user")  # Flask-Login's loaded user; don't load one just to log it
-    if user is not None and getattr(user, "is_authenticated", False):
-        return str(user.id)
-    return _session_user_id()
+    # Set by the user loader (app/auth/sessions.py) when this request loaded a signed-in person;
+    # a request that never asked who is signed in (a static file) is logged without one.
+    value = g.get("signed_in_user_id")
+    return str(value) if value is not None else None
 
 
 def init_app(app) -> None:
     """Wrap the app, and tell the middleware the endpoint and user of each request."""
-
-    @app.before_request
-    def _bind_user():
-        context.update(user_id=_session_user_id())
 
     @app.after_request
     def _note_request(response):

@@ -4,6 +4,7 @@ Everything a provider can get wrong is turned into one SsoError with a Chinese m
 person and a short reason for the log; tokens, codes and secrets never reach either.
 """
 
+import hashlib
 import hmac
 import json
 import logging
@@ -22,7 +23,6 @@ from joserfc.errors import ExpiredTokenError, JoseError
 
 log = logging.getLogger(__name__)
 
-oauth = OAuth()
 TIMEOUT = 10  # seconds; a slow provider must not hold a worker for long
 STATE_TTL = 600  # seconds a sign-in may take at the provider
 METADATA_TTL = 3600  # seconds before discovery and JWKS are fetched again
@@ -71,29 +71,33 @@ def wechat_configured() -> bool:
     return bool(cfg.get("WECHAT_APP_ID") and cfg.get("WECHAT_APP_SECRET"))
 
 
-_fingerprints: dict[str, tuple] = {}
+def _registry() -> OAuth:
+    """Authlib's client registry for this app: one per app, kept in the app's extensions."""
+    app = current_app._get_current_object()
+    return app.extensions.get("authlib.integrations.flask_client") or OAuth(app)
+
+
+def _client_name() -> str:
+    """The registered name for the current settings: changed settings register a new client
+    (Authlib has no unregister), with its own discovery document and JWKS."""
+    cfg = current_app.config
+    fingerprint = (cfg["OIDC_ISSUER"].rstrip("/"), cfg["OIDC_CLIENT_ID"],
+                   cfg["OIDC_CLIENT_SECRET"], cfg["OIDC_SCOPES"])
+    return "oidc_" + hashlib.sha256(repr(fingerprint).encode()).hexdigest()[:16]
 
 
 def oidc_client():
-    """Authlib's client for the current settings (re-registered when they change)."""
-    cfg = current_app.config
-    issuer = cfg["OIDC_ISSUER"].rstrip("/")
-    fingerprint = (issuer, cfg["OIDC_CLIENT_ID"], cfg["OIDC_CLIENT_SECRET"], cfg["OIDC_SCOPES"])
-    if oauth.app is not current_app._get_current_object():
-        oauth.init_app(current_app._get_current_object())
-        _fingerprints.clear()
-        oauth._clients.clear()
-    if _fingerprints.get("oidc") != fingerprint:
-        # Authlib has no unregister: dropping the old client also drops its cached discovery
-        # document and JWKS.
-        oauth._clients.pop("oidc", None)
-        oauth.register(
-            "oidc", client_id=cfg["OIDC_CLIENT_ID"], client_secret=cfg["OIDC_CLIENT_SECRET"],
-            server_metadata_url=f"{issuer}/.well-known/openid-configuration",
+    """Authlib's client for the current settings."""
+    registry, name = _registry(), _client_name()
+    client = registry.create_client(name)  # None until registered
+    if client is None:
+        cfg = current_app.config
+        registry.register(
+            name, client_id=cfg["OIDC_CLIENT_ID"], client_secret=cfg["OIDC_CLIENT_SECRET"],
+            server_metadata_url=f"{cfg['OIDC_ISSUER'].rstrip('/')}/.well-known/openid-configuration",
             client_kwargs={"scope": cfg["OIDC_SCOPES"], "code_challenge_method": "S256",
                            "default_timeout": TIMEOUT})
-        _fingerprints["oidc"] = fingerprint
-    client = oauth.create_client("oidc")
+        client = registry.create_client(name)
     # Authlib keeps discovery and JWKS for the life of the process; providers do change them.
     if client.server_metadata.get("_loaded_at", time.time()) < time.time() - METADATA_TTL:
         forget_metadata()
@@ -102,7 +106,7 @@ def oidc_client():
 
 def forget_metadata() -> None:
     """Fetch the discovery document and JWKS again on the next use."""
-    client = oauth._clients.get("oidc")
+    client = _registry().create_client(_client_name())
     if client is not None:
         client.server_metadata.clear()
 
