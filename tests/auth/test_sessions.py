@@ -115,3 +115,14 @@ def test_an_account_switched_off_in_the_database_is_signed_out_at_once(app, clie
     db.session.commit()
     assert not _signed_in(client)
     assert db.session.scalar(select(User.active).where(User.id == clerk.id)) is False
+
+
+def test_a_browser_holding_an_ended_sign_in_is_told_to_drop_its_cookies(app, client, auth):
+    auth.login_citizen()
+    copies = _cookies(client)
+    auth.logout()
+    other = _browser(app, **copies)
+    response = other.get("/me")
+    assert response.status_code == 302  # to the sign-in page
+    assert other.get_cookie("remember_token") is None  # deleted by the reply
+    assert other.get("/me").status_code == 302  # and it stays signed out
