@@ -1,7 +1,6 @@
 """htmx helpers: partial only when htmx asked and it is not boosted or a history restore."""
 
 from flask import make_response, render_template
-from flask_htmx.responses import HTMXResponseClientRedirect
 
 from app.extensions import htmx_ext as htmx
 
@@ -18,7 +17,3 @@ def render(template: str, fragment: str | None = None, status: int = 200, **cont
     response.vary.add("HX-Request")
     return response
 
-
-def hx_redirect(url: str):
-    """Tell htmx to load another page."""
-    return HTMXResponseClientRedirect(url)
