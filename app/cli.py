@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from sqlalchemy import func, select
 
+from app import features
 from app.extensions import db
 
 DEMO_CATALOG = Path(__file__).parent / "demo" / "catalog.yaml"
@@ -57,22 +58,10 @@ def demo_load(force: bool):
     if not db.session.scalar(select(User).where(User.phone == DEMO_CITIZEN)):
         db.session.add(User(phone=DEMO_CITIZEN, role="citizen", name="张三"))
     db.session.commit()
-    for module in _feature_modules("demo"):
+    for module in features.DEMO:
         module.load_demo()  # each feature's own demo rows, after the catalog and accounts
         db.session.commit()
     click.echo("已载入演示数据。")
-
-
-def _feature_modules(kind: str):
-    import importlib
-    import importlib.util
-
-    from app.models import installed_features
-
-    for feature in installed_features():
-        name = f"app.{feature}.{kind}"
-        if importlib.util.find_spec(name) is not None:
-            yield importlib.import_module(name)
 
 
 @click.command()

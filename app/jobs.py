@@ -15,7 +15,6 @@ Without REDIS_URL the same rules run inline: right after the commit, and in `fla
 
 import contextlib
 import contextvars
-import importlib
 import itertools
 import logging
 import threading
@@ -95,11 +94,9 @@ def job(name: str, queue: str = "default", batch: int = 1, daily_at: str | None 
 
 
 def registry() -> dict[str, tuple[Callable, str]]:
-    """All registered jobs, importing the modules that define them."""
-    from app.models import job_modules
+    """All registered jobs, once the modules that define them are imported (app.features)."""
+    from app import features  # noqa: F401
 
-    for module in job_modules():
-        importlib.import_module(module)
     return _REGISTRY
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, select
 from app.applications.models import Application
 from app.applications.states import LABELS, Status
 from app.extensions import db
+from app.progress.registry import register_matter_kind
 
 NEXT_STEPS = {
     Status.DRAFT: "草稿尚未提交,请继续上传材料并提交预审。",
@@ -77,10 +78,6 @@ def _find_by_number(number: str):
 
 
 def register() -> None:
-    """Tell the progress feature about applications, when it is installed."""
-    try:
-        from app.progress.registry import register_matter_kind
-    except ImportError:
-        return
+    """Tell the progress feature about applications."""
     register_matter_kind(kind="application", label="办件", list_for_user=_list_for_user,
                          get=_get, find_by_number=_find_by_number)

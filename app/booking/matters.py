@@ -3,6 +3,7 @@
 from sqlalchemy import select
 
 from app.core.timeutil import utcnow
+from app.progress.registry import register_matter_kind
 
 NEXT_STEPS = {"booked": "请按预约时间带齐材料到大厅,出示预约号或二维码签到取号。",
               "checked_in": "已取号,请留意大厅叫号屏和短信。",
@@ -62,10 +63,6 @@ def _find(number):
 
 
 def register() -> None:
-    """Tell the progress feature about bookings, when it is installed."""
-    try:
-        from app.progress.registry import register_matter_kind
-    except ImportError:
-        return
+    """Tell the progress feature about bookings."""
     register_matter_kind(kind="booking", label="预约", list_for_user=_list, get=_get,
                          find_by_number=_find)

@@ -32,6 +32,7 @@ from app.core.links import make_link
 from app.core.models import audit
 from app.core.timeutil import local_today, to_local, to_utc, utcnow
 from app.extensions import db
+from app.ratings import services as ratings
 from app.sms.services import queue_sms
 
 ENTITY, TICKET_ENTITY = "booking", "ticket"
@@ -581,13 +582,7 @@ def ticket_transition(ticket: Ticket, to: TicketStatus, actor_id: int,
 
 
 def _invite_rating(ticket: Ticket, clerk_id: int, served_at: datetime) -> None:
-    """一次一评: the person served may rate the visit (when the ratings feature is installed)."""
-    import importlib.util
-
-    if importlib.util.find_spec("app.ratings.services") is None:
-        return
-    from app.ratings import services as ratings
-
+    """一次一评: the person served may rate the visit."""
     booking = ticket.booking
     ratings.invite(channel="onsite", entity="booking", entity_id=booking.id,
                    citizen_id=booking.citizen_id, served_at=served_at, hall_id=ticket.hall_id,

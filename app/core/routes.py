@@ -38,7 +38,7 @@ def home():
 def me():
     """我的: who is signed in, their booking record, settings, and the way out."""
     record = None
-    if not current_user.is_staff and "booking.start" in current_app.view_functions:
+    if not current_user.is_staff:
         from app.booking.services import booking_record
 
         record = booking_record(current_user.id)
@@ -48,13 +48,8 @@ def me():
 @bp.get("/progress")
 @own_view()
 def progress():
-    """进度 / 我要查: the signed-in person's matters (the progress feature's page once installed);
-    signed out, the choice between signing in and 一号查询."""
-    if "progress.mine" in current_app.view_functions:
-        return redirect(url_for("progress.mine"))
-    if not current_user.is_authenticated:
-        return redirect(url_for("auth.login", next=request.path))
-    return render_template("core/progress.html")
+    """进度 / 我要查: the progress feature's page (signed out, it offers signing in or 一号查询)."""
+    return redirect(url_for("progress.mine"))
 
 
 @bp.get("/halls")

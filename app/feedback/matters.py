@@ -13,6 +13,7 @@ from app.feedback.states import (
     QuestionStatus,
     ReportStatus,
 )
+from app.progress.registry import register_matter_kind
 
 REPORT_NEXT = {
     ReportStatus.RECEIVED: "大厅会在当天工作日内答复您,结果短信通知。",
@@ -82,11 +83,7 @@ def _find_question(number: str):
 
 
 def register() -> None:
-    """Tell the progress feature about reports and questions, when it is installed."""
-    try:
-        from app.progress.registry import register_matter_kind
-    except ImportError:
-        return
+    """Tell the progress feature about reports and questions."""
     register_matter_kind(kind=REPORT_ENTITY, label="办不成事", list_for_user=_list_reports,
                          get=_get_report, find_by_number=_find_report)
     register_matter_kind(kind=QUESTION_ENTITY, label="我要问", list_for_user=_list_questions,

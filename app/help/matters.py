@@ -5,6 +5,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.help.models import HelpRequest
 from app.help.states import NEXT_STEPS, HelpStatus
+from app.progress.registry import register_matter_kind
 
 KIND = "help_request"
 
@@ -41,10 +42,6 @@ def _find_by_number(number: str):
 
 
 def register() -> None:
-    """Tell the progress feature about help requests, when it is installed."""
-    try:
-        from app.progress.registry import register_matter_kind
-    except ImportError:
-        return
+    """Tell the progress feature about help requests."""
     register_matter_kind(kind=KIND, label="帮办", list_for_user=_list_for_user, get=_get,
                          find_by_number=_find_by_number)

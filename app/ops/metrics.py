@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from app import config as settings
 from app.extensions import db
+from app.sms.models import SmsMessage, SmsStatus
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +92,6 @@ class StateCollector:
         yield family
 
     def _sms(self):
-        try:
-            from app.sms.models import SmsMessage, SmsStatus
-        except ImportError:  # the sms feature is not installed
-            return
         counts = dict(db.session.execute(
             select(SmsMessage.status, func.count()).group_by(SmsMessage.status)).all())
         family = GaugeMetricFamily("palm_sms_messages", "SMS messages, by status",
