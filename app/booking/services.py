@@ -393,7 +393,7 @@ def _give_back(booking: Booking, user: User, now: datetime, reason: str) -> None
         raise BookingError(f"距预约时间已不足 {hours:g} 小时,不能在网上取消或改约。"
                            "如不能按时到场,请致电大厅", 409)
     move(booking, BookingStatus.CANCELLED, actor_id=user.id,
-               public_note="已改约,原预约取消" if reason == "changed" else None)
+         public_note="已改约,原预约取消" if reason == "changed" else None)
     booking.cancel_reason = reason
     db.session.execute(update(Slot).where(Slot.id == booking.slot_id, Slot.booked > 0)
                        .values(booked=Slot.booked - 1)
@@ -508,7 +508,7 @@ def check_in(clerk: User, raw_number: str) -> Ticket:
         ticket = _issue(booking.hall_id, booking.slot.window_group, 0, booking.item_id,
                         booking.id, clerk.id)
         move(booking, BookingStatus.CHECKED_IN, actor_id=clerk.id,
-                   public_note=f"已到大厅签到,排队号 {ticket.code}")
+             public_note=f"已到大厅签到,排队号 {ticket.code}")
         db.session.commit()
     except BookingError:
         db.session.rollback()
@@ -850,7 +850,7 @@ def cancel_by_hall(bookings: list[Booking], actor_id: int, reason: str) -> None:
     a link to book again."""
     for booking in bookings:
         move(booking, BookingStatus.CANCELLED, actor_id=actor_id, note=reason,
-                   public_note=f"因{reason},大厅取消了这次预约,不计入您的取消或爽约次数。"
+             public_note=f"因{reason},大厅取消了这次预约,不计入您的取消或爽约次数。"
                                "请重新预约。")
         booking.cancel_reason = HALL
         db.session.execute(update(Slot).where(Slot.id == booking.slot_id, Slot.booked > 0)
