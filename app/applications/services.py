@@ -1,6 +1,6 @@
 """Applications: drafts, photos, submission, the clerk's review and decision, retention.
 
-Services own the transaction. Every status change goes through `transition()`, which locks the
+Services own the transaction. Every status change goes through `move()`, which locks the
 row, refuses moves the table does not allow, writes the audit row and queues the SMS with a short
 link, all in the caller's transaction.
 """
@@ -19,13 +19,13 @@ from app.applications import idcard
 from app.applications.models import Application, AppMaterial, Upload
 from app.applications.states import (
     ALLOWED,
-    CLOSED,
     DECISIONS,
     FIX_REASONS,
     LABELS,
     PUBLIC_NOTES,
     REJECT_REASONS,
     SMS,
+    STAMPS,
     VERDICT_FIX,
     VERDICT_MISSING,
     VERDICT_OK,
@@ -40,6 +40,7 @@ from app.core.access import PHOTOS, scope, staff_scope_or_none
 from app.core.links import allows, make_link
 from app.core.models import audit
 from app.core.relatives import check_relative
+from app.core.states import Step, machine, move
 from app.core.timeutil import local_now, local_today, to_local, utcnow
 from app.extensions import db
 from app.reading import services as reading
@@ -410,33 +411,28 @@ def reuse(row: Application, material_id: int, user_id: int) -> AppMaterial:
 
 # ---- the state machine ----
 
-def transition(row: Application, to: Status, actor_id: int | None = None,
-               note: str | None = None, public_note: str | None = None) -> None:
-    """Move an application (row locked), refuse moves the table forbids, audit, queue the SMS."""
-    db.session.flush()
-    db.session.refresh(row, with_for_update=True)
-    current = Status(row.status)
-    if to not in ALLOWED[current]:
-        raise AppError(f"办件{row.number}当前“{LABELS[current][0]}”,不能“{LABELS[to][0]}”", 409)
-    row.status = to
-    now = utcnow()
-    if to in CLOSED and row.closed_at is None:
-        row.closed_at = now
-    entry = audit(ENTITY, row.id, to.value, actor_id=actor_id, from_status=current.value,
-                  note=note, public_note=public_note or PUBLIC_NOTES[to])
-    db.session.flush()
-    rate = _invite_rating(row, actor_id, now) if to in RATEABLE else None
-    if to in SMS:
-        template, purpose = SMS[to]
-        params = {"ref": row.number, "link": _link(purpose, row.id)}
-        if "{rate}" in TEMPLATES[template].text:
-            params["rate"] = rate or params["link"]
-        message = queue_sms(row.citizen.phone, template, params,
-                            key=f"application-move-{entry.id}")
-        _push_along(message, row.citizen_id)
-        if row.relative_phone and row.relative_phone != row.citizen.phone:
-            queue_sms(row.relative_phone, template, params,
-                      key=f"application-move-{entry.id}-relative")
+def _notify(step: Step, sms: tuple[str, str]) -> None:
+    """The move's SMS to the applicant (and the relative's phone); a handled matter's carries
+    the rating link."""
+    row, to = step.record, step.to
+    rate = _invite_rating(row, step.actor_id, step.now) if to in RATEABLE else None
+    template, purpose = sms
+    params = {"ref": row.number, "link": _link(purpose, row.id)}
+    if "{rate}" in TEMPLATES[template].text:
+        params["rate"] = rate or params["link"]
+    message = queue_sms(row.citizen.phone, template, params,
+                        key=f"application-move-{step.entry.id}")
+    _push_along(message, row.citizen_id)
+    if row.relative_phone and row.relative_phone != row.citizen.phone:
+        queue_sms(row.relative_phone, template, params,
+                  key=f"application-move-{step.entry.id}-relative")
+
+
+APPLICATIONS = machine(
+    Application, entity=ENTITY, allowed=ALLOWED, stamps=STAMPS, public_notes=PUBLIC_NOTES,
+    sms=SMS, notify=_notify,
+    refused=lambda row, current, to: AppError(
+        f"办件{row.number}当前“{LABELS[current][0]}”,不能“{LABELS[to][0]}”", 409))
 
 
 # 一事一评: a matter is rated once it is handled, 办结 or 不予受理 (the first of these); the
@@ -475,11 +471,11 @@ def submit(row: Application, user_id: int) -> None:
                     old.superseded_at = now  # replaced, still shown to the clerk as history
             material.verdict = material.reason = material.reason_text = None
         row.claimed_by = row.claimed_at = None
-        transition(row, Status.SUBMITTED, user_id, note=f"第 {row.round} 次提交(补正后)",
-                   public_note="已补正材料并重新提交")
+        move(row, Status.SUBMITTED, user_id, note=f"第 {row.round} 次提交(补正后)",
+             public_note="已补正材料并重新提交")
     else:
         row.submitted_at = now
-        transition(row, Status.SUBMITTED, user_id)
+        move(row, Status.SUBMITTED, user_id)
     row.queued_at = now
     db.session.commit()
 
@@ -508,7 +504,7 @@ def missing_before_submit(row: Application) -> list[str]:
 
 
 def withdraw(row: Application, user_id: int) -> None:
-    transition(row, Status.WITHDRAWN, user_id)
+    move(row, Status.WITHDRAWN, user_id)
     db.session.commit()
 
 
@@ -547,7 +543,7 @@ def claim(row: Application, clerk: User) -> None:
             return
         who = row.clerk.display_name if row.clerk else "其他工作人员"
         raise AppError(f"{who}已在审核这个办件", 409)
-    transition(row, Status.REVIEWING, clerk.id, note=f"{clerk.display_name}认领")
+    move(row, Status.REVIEWING, clerk.id, note=f"{clerk.display_name}认领")
     db.session.commit()
 
 
@@ -576,7 +572,7 @@ def _own_claim(row: Application, clerk: User) -> None:
 def release(row: Application, clerk: User) -> None:
     _own_claim(row, clerk)
     row.claimed_by = row.claimed_at = None
-    transition(row, Status.SUBMITTED, clerk.id, note="放回队列", public_note="等待窗口工作人员审核")
+    move(row, Status.SUBMITTED, clerk.id, note="放回队列", public_note="等待窗口工作人员审核")
     db.session.commit()
 
 
@@ -672,26 +668,26 @@ def _apply(row: Application, clerk: User, form: Decision) -> None:
     if form.decision != "reject":  # the figures page's hint-and-verdict agreement
         reading.record_verdicts(row, now)
     if form.decision == "accept":
-        transition(row, Status.ACCEPTED, clerk.id,
-                   public_note=f"预审通过,请携带原件到{row.hall.name}办理")
+        move(row, Status.ACCEPTED, clerk.id,
+             public_note=f"预审通过,请携带原件到{row.hall.name}办理")
     elif form.decision == "accept_missing":
         row.missing_due = date.fromisoformat(form.due)
         names = "、".join(m.name for m in row.missing)
         row.decision_note = f"容缺材料:{names}"
-        transition(row, Status.ACCEPTED_WITH_MISSING, clerk.id, note=row.decision_note,
-                   public_note=f"已容缺受理,请在{row.missing_due:%Y年%m月%d日}前补齐:{names}")
+        move(row, Status.ACCEPTED_WITH_MISSING, clerk.id, note=row.decision_note,
+             public_note=f"已容缺受理,请在{row.missing_due:%Y年%m月%d日}前补齐:{names}")
     elif form.decision == "supplement":
         lines = [f"{m.name}:{fix_reason(m)}" for m in row.flagged]
         row.decision_note = ";".join(lines)
         row.round += 1
-        transition(row, Status.SUPPLEMENT_REQUESTED, clerk.id, note=row.decision_note,
-                   public_note="需补正:" + ";".join(lines))
+        move(row, Status.SUPPLEMENT_REQUESTED, clerk.id, note=row.decision_note,
+             public_note="需补正:" + ";".join(lines))
     else:
         reason = REJECT_REASONS[form.reason]
         text = form.reason_text.strip()
         row.decision_note = f"{reason}:{text}" if text else reason
-        transition(row, Status.REJECTED, clerk.id, note=row.decision_note,
-                   public_note=f"不予受理,原因:{row.decision_note}")
+        move(row, Status.REJECTED, clerk.id, note=row.decision_note,
+             public_note=f"不予受理,原因:{row.decision_note}")
 
 
 def fix_reason(m: AppMaterial) -> str:
@@ -706,8 +702,8 @@ def mark_supplied(row: Application, clerk: User) -> None:
     scope().read(row.hall_id)
     for m in row.missing:
         m.verdict = VERDICT_OK
-    transition(row, Status.ACCEPTED, clerk.id, note="容缺材料已补齐",
-               public_note="容缺材料已补齐,受理完成")
+    move(row, Status.ACCEPTED, clerk.id, note="容缺材料已补齐",
+         public_note="容缺材料已补齐,受理完成")
     db.session.commit()
 
 
@@ -715,7 +711,7 @@ def advance(row: Application, clerk: User, to: Status) -> None:
     """开始办理 and 办结 at the counter, after pre-review."""
     if to not in (Status.PROCESSING, Status.COMPLETED):
         raise AppError("不能这样操作", 400)
-    transition(row, to, clerk.id)
+    move(row, to, clerk.id)
     if to == Status.COMPLETED:
         from app.licences.services import issue_for
 
@@ -827,6 +823,6 @@ def lapse_overdue(now: datetime) -> int:
         Application.status == Status.ACCEPTED_WITH_MISSING,
         Application.missing_due < today)).all()
     for row in rows:
-        transition(row, Status.LAPSED, note=f"期限{row.missing_due}已过")
+        move(row, Status.LAPSED, note=f"期限{row.missing_due}已过")
         db.session.commit()
     return len(rows)

@@ -35,6 +35,8 @@ ALLOWED = {
 }
 # Pre-review is over in these; retention counts from the moment one is reached.
 CLOSED = {S.ACCEPTED, S.COMPLETED, S.REJECTED, S.WITHDRAWN, S.LAPSED}
+# Pre-review closes at the first of these; the time it did is kept.
+STAMPS = dict.fromkeys(CLOSED, "closed_at")
 EDITABLE = {S.DRAFT, S.SUPPLEMENT_REQUESTED}
 
 LABELS = {S.DRAFT: ("草稿", "neutral"), S.SUBMITTED: ("待预审", "info"),

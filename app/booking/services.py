@@ -21,6 +21,7 @@ from app.booking.states import (
     ACTIVE,
     ALLOWED,
     PUBLIC_NOTES,
+    STAMPS,
     TICKET_ALLOWED,
     BookingStatus,
     TicketStatus,
@@ -30,6 +31,7 @@ from app.core import workdays
 from app.core.access import scope
 from app.core.links import make_link
 from app.core.models import audit
+from app.core.states import machine, move
 from app.core.timeutil import local_today, to_local, to_utc, utcnow
 from app.extensions import db
 from app.ratings import services as ratings
@@ -236,23 +238,10 @@ def new_idem_key() -> str:
     return secrets.token_urlsafe(18)
 
 
-def transition(booking: Booking, to: BookingStatus, actor_id: int | None = None,
-               note: str | None = None, public_note: str | None = None) -> None:
-    """Move a booking, locking its row, refusing moves the table does not allow, audited."""
-    db.session.refresh(booking, with_for_update=True)
-    current = BookingStatus(booking.status)
-    if to not in ALLOWED[current]:
-        raise BookingError(f"预约 {booking.number} 当前“{current_label(current)}”,不能这样操作")
-    booking.status = to
-    now = utcnow()
-    if to == BookingStatus.CANCELLED:
-        booking.cancelled_at = now
-    elif to == BookingStatus.CHECKED_IN:
-        booking.checked_in_at = now
-    elif to == BookingStatus.NO_SHOW:
-        booking.no_show_at = now
-    audit(ENTITY, booking.id, to.value, actor_id=actor_id, from_status=current.value, note=note,
-          public_note=public_note or PUBLIC_NOTES[to])
+BOOKING = machine(
+    Booking, entity=ENTITY, allowed=ALLOWED, stamps=STAMPS, public_notes=PUBLIC_NOTES,
+    refused=lambda booking, current, to: BookingError(
+        f"预约 {booking.number} 当前“{current_label(current)}”,不能这样操作"))
 
 
 def current_label(status) -> str:
@@ -404,8 +393,8 @@ def _give_back(booking: Booking, user: User, now: datetime, reason: str) -> None
         hours = cfg("CANCEL_LEAD_MINUTES") / 60
         raise BookingError(f"距预约时间已不足 {hours:g} 小时,不能在网上取消或改约。"
                            "如不能按时到场,请致电大厅", 409)
-    transition(booking, BookingStatus.CANCELLED, actor_id=user.id,
-               public_note="已改约,原预约取消" if reason == "changed" else None)
+    move(booking, BookingStatus.CANCELLED, actor_id=user.id,
+         public_note="已改约,原预约取消" if reason == "changed" else None)
     booking.cancel_reason = reason
     db.session.execute(update(Slot).where(Slot.id == booking.slot_id, Slot.booked > 0)
                        .values(booked=Slot.booked - 1)
@@ -455,7 +444,7 @@ def mark_no_show(booking_id: int) -> str:
     if booking is None or booking.status != BookingStatus.BOOKED or booking.ends_at > utcnow():
         db.session.rollback()
         return "skipped"
-    transition(booking, BookingStatus.NO_SHOW, note="预约时段结束仍未签到")
+    move(booking, BookingStatus.NO_SHOW, note="预约时段结束仍未签到")
     db.session.commit()
     return "no_show"
 
@@ -519,8 +508,8 @@ def check_in(clerk: User, raw_number: str) -> Ticket:
                                field="number")
         ticket = _issue(booking.hall_id, booking.slot.window_group, 0, booking.item_id,
                         booking.id, clerk.id)
-        transition(booking, BookingStatus.CHECKED_IN, actor_id=clerk.id,
-                   public_note=f"已到大厅签到,排队号 {ticket.code}")
+        move(booking, BookingStatus.CHECKED_IN, actor_id=clerk.id,
+             public_note=f"已到大厅签到,排队号 {ticket.code}")
         db.session.commit()
     except BookingError:
         db.session.rollback()
@@ -576,7 +565,7 @@ def ticket_transition(ticket: Ticket, to: TicketStatus, actor_id: int,
             public = f"{ticket.code} 请到 {where} 办理"
         elif to == TicketStatus.NO_SHOW:
             public = f"{ticket.code} 叫号未到,已过号"
-        transition(ticket.booking, mapping[to], actor_id=actor_id, public_note=public)
+        move(ticket.booking, mapping[to], actor_id=actor_id, public_note=public)
         if to == TicketStatus.SERVED:
             _invite_rating(ticket, actor_id, now)
 
@@ -855,8 +844,8 @@ def cancel_by_hall(bookings: list[Booking], actor_id: int, reason: str) -> None:
     citizen's record is untouched (cancel_reason "hall"), and each gets an SMS (and push) with
     a link to book again."""
     for booking in bookings:
-        transition(booking, BookingStatus.CANCELLED, actor_id=actor_id, note=reason,
-                   public_note=f"因{reason},大厅取消了这次预约,不计入您的取消或爽约次数。"
+        move(booking, BookingStatus.CANCELLED, actor_id=actor_id, note=reason,
+             public_note=f"因{reason},大厅取消了这次预约,不计入您的取消或爽约次数。"
                                "请重新预约。")
         booking.cancel_reason = HALL
         db.session.execute(update(Slot).where(Slot.id == booking.slot_id, Slot.booked > 0)

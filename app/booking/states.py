@@ -29,6 +29,8 @@ ALLOWED = {
     B.CANCELLED: set(),
     B.NO_SHOW: set(),
 }
+# The time each move stamps on the booking.
+STAMPS = {B.CANCELLED: "cancelled_at", B.CHECKED_IN: "checked_in_at", B.NO_SHOW: "no_show_at"}
 ACTIVE = (B.BOOKED.value, B.CHECKED_IN.value, B.CALLED.value)
 
 T = TicketStatus

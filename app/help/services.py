@@ -1,6 +1,6 @@
 """Help requests: asking, the helper's five steps, notes, and bookings/applications on behalf.
 
-Services own the transaction. Every status change goes through `transition()`: lock the row,
+Services own the transaction. Every status change goes through `move()`: lock the row,
 refuse moves the table forbids, audit (the public note is the citizen's timeline), queue the SMS.
 An action on the citizen's behalf is only a pending record until the citizen types the SMS code;
 then the booking or application is made as the citizen, through those features' own services.
@@ -21,10 +21,11 @@ from app.catalog.models import Hall, ServiceItem
 from app.core.access import scope
 from app.core.links import make_link
 from app.core.models import AuditLog, audit
+from app.core.states import machine, move
 from app.core.timeutil import local_now, to_local, utcnow
 from app.extensions import db
 from app.help.models import HelpArea, HelpRequest, OnBehalf
-from app.help.states import ALLOWED, LABELS, MODES, OPEN, SMS, HelpStatus
+from app.help.states import ALLOWED, LABELS, MODES, OPEN, SMS, STAMPS, HelpStatus
 from app.progress.notify import push_along
 from app.sms.services import queue_sms
 
@@ -182,7 +183,7 @@ def withdraw(row: HelpRequest, user: User) -> None:
     for action in row.actions:
         if action.status == "pending":
             action.status = "cancelled"
-    transition(row, HelpStatus.WITHDRAWN, user.id, public_note="您已撤回帮办申请")
+    move(row, HelpStatus.WITHDRAWN, user.id, public_note="您已撤回帮办申请")
     db.session.commit()
 
 
@@ -241,27 +242,6 @@ def public_steps(row: HelpRequest) -> list[AuditLog]:
 
 # ---- the state machine ----
 
-def transition(row: HelpRequest, to: HelpStatus, actor_id: int | None,
-               note: str | None = None, public_note: str | None = None,
-               notify: bool = True) -> AuditLog:
-    """Move a request (row locked), refuse moves the table forbids, audit, queue the SMS."""
-    db.session.flush()
-    db.session.refresh(row, with_for_update=True)
-    current = HelpStatus(row.status)
-    if to not in ALLOWED[current]:
-        raise HelpError(f"帮办申请{row.number}当前“{LABELS[current][0]}”,"
-                        f"不能“{LABELS[to][0]}”,请刷新页面", 409)
-    row.status = to
-    if not ALLOWED[to]:
-        row.closed_at = utcnow()
-    entry = audit(ENTITY, row.id, to.value, actor_id=actor_id, from_status=current.value,
-                  note=note, public_note=public_note)
-    db.session.flush()
-    if notify:
-        _notify(row, to, entry)
-    return entry
-
-
 def _link(row: HelpRequest) -> str:
     return make_link("progress", ENTITY, row.id)
 
@@ -279,6 +259,13 @@ def _notify(row: HelpRequest, to: HelpStatus, entry: AuditLog, extra: dict | Non
         message = queue_sms(phone, template, params, key=f"help-step-{entry.id}-{n}")
         if phone == row.citizen.phone:  # its push twin, in the account holder's installed app
             push_along(message, row.citizen_id)
+
+
+REQUESTS = machine(
+    HelpRequest, entity=ENTITY, allowed=ALLOWED, stamps=STAMPS, sms=SMS,
+    refused=lambda row, current, to: HelpError(
+        f"帮办申请{row.number}当前“{LABELS[current][0]}”,不能“{LABELS[to][0]}”,请刷新页面", 409),
+    notify=lambda step, template: _notify(step.record, step.to, step.entry))
 
 
 # ---- the helper's steps ----
@@ -319,8 +306,8 @@ def review(row: HelpRequest, actor: User, raw: str) -> None:
     """初审: the helper has checked the request and contacted the citizen."""
     require_helper(row, actor)
     text = _text(raw, "请填写初审意见,如 已电话联系,需办理的事项和材料")
-    transition(row, HelpStatus.REVIEWED, actor.id, note=text,
-               public_note=f"初审通过,帮办员{actor.name or '工作人员'}将为您办理")
+    move(row, HelpStatus.REVIEWED, actor.id, note=text,
+         public_note=f"初审通过,帮办员{actor.name or '工作人员'}将为您办理")
     db.session.commit()
 
 
@@ -329,7 +316,7 @@ def give_feedback(row: HelpRequest, actor: User, raw: str) -> None:
     require_helper(row, actor)
     text = _text(raw, "请填写给群众的反馈,如 上门时间和需准备的材料")
     row.feedback = text
-    transition(row, HelpStatus.ANSWERED, actor.id, note=text, public_note=f"帮办员反馈:{text}")
+    move(row, HelpStatus.ANSWERED, actor.id, note=text, public_note=f"帮办员反馈:{text}")
     db.session.commit()
 
 
@@ -337,8 +324,8 @@ def accept(row: HelpRequest, actor: User, raw: str) -> None:
     """受理: the matter has been handled for them; the citizen may now rate it (评价)."""
     require_helper(row, actor)
     text = _text(raw, "请填写受理情况,如 已上门核验材料并代为提交")
-    entry = transition(row, HelpStatus.ACCEPTED, actor.id, note=text,
-                       public_note=f"已受理:{text}", notify=False)
+    entry = move(row, HelpStatus.ACCEPTED, actor.id, note=text, public_note=f"已受理:{text}",
+                 sms=False)
     rate = _invite_rating(row, actor, entry.created_at or utcnow())
     # one SMS: the outcome, with the rating link inside, worded for how they were helped
     _notify(row, HelpStatus.ACCEPTED, entry, {"rate": rate or _link(row),
@@ -352,7 +339,7 @@ def decline(row: HelpRequest, actor: User, raw: str) -> None:
     for action in row.actions:
         if action.status == "pending":
             action.status = "cancelled"
-    transition(row, HelpStatus.DECLINED, actor.id, note=text, public_note=f"未能帮办:{text}")
+    move(row, HelpStatus.DECLINED, actor.id, note=text, public_note=f"未能帮办:{text}")
     db.session.commit()
 
 

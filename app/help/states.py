@@ -21,6 +21,8 @@ ALLOWED = {
     S.DECLINED: set(),
     S.WITHDRAWN: set(),
 }
+# A request that can go nowhere else is closed, and stamped so.
+STAMPS = {status: "closed_at" for status, moves in ALLOWED.items() if not moves}
 OPEN = (S.SUBMITTED.value, S.REVIEWED.value, S.ANSWERED.value)
 LABELS = {S.SUBMITTED: ("已申请", "info"), S.REVIEWED: ("已初审", "info"),
           S.ANSWERED: ("已反馈", "warning"), S.ACCEPTED: ("已受理", "success"),

@@ -19,11 +19,12 @@ from app.core.access import scope
 from app.core.links import ShortLink
 from app.core.links import sign as link_mac
 from app.core.models import audit
+from app.core.states import machine, move
 from app.core.timeutil import local_now, utcnow
 from app.extensions import db
 from app.licences import sources
 from app.licences.models import Company, CompanyMember, Licence, LicenceShow, LicenceUse
-from app.licences.states import ALLOWED, LABELS, REFUSALS, Status
+from app.licences.states import ALLOWED, LABELS, REFUSALS, SMS, Status
 from app.licences.types import TYPES, name_of
 from app.reading.codes import valid_credit_code
 
@@ -116,16 +117,12 @@ def staff_list(number: str = "") -> list[Licence]:
 
 # ---- the state machine ----
 
-def move(row: Licence, to: Status, actor_id: int | None, note: str) -> None:
-    """Change a licence's status (row locked), refusing what the table forbids; audited."""
-    db.session.flush()
-    db.session.refresh(row, with_for_update=True)
-    current = Status(row.status)
-    if to not in ALLOWED[current]:
-        raise LicenceError(f"证照{row.number}当前“{LABELS[current][0]}”,不能“{LABELS[to][0]}”")
-    row.status, row.status_reason = to, note
-    audit(ENTITY, row.id, to.value, actor_id=actor_id, from_status=current.value, note=note,
-          public_note=f"{LABELS[to][0]}:{note}")
+def _refused(row: Licence, current: Status, to: Status) -> LicenceError:
+    return LicenceError(f"证照{row.number}当前“{LABELS[current][0]}”,不能“{LABELS[to][0]}”")
+
+
+LICENCES = machine(Licence, entity=ENTITY, allowed=ALLOWED, sms=SMS, refused=_refused,
+                   notify=lambda step, template: _tell_holder(step.record, template))
 
 
 def _reason(text: str) -> str:
@@ -140,15 +137,18 @@ def _reason(text: str) -> str:
 def revoke(row: Licence, clerk, reason: str) -> None:
     """注销 with a reason; a licence that no longer counts for any material."""
     scope().change(row.hall_id)
-    move(row, Status.REVOKED, clerk.id, _reason(reason))
-    _tell_holder(row, "licence_revoked")
+    reason = _reason(reason)
+    move(row, Status.REVOKED, clerk.id, reason, f"{LABELS[Status.REVOKED][0]}:{reason}",
+         status_reason=reason)
     db.session.commit()
 
 
 def replace(row: Licence, clerk, reason: str) -> Licence:
     """换发: a new number for the same holder and validity; the old one reads 已换发."""
     scope().change(row.hall_id)
-    move(row, Status.REPLACED, clerk.id, _reason(reason))
+    reason = _reason(reason)
+    move(row, Status.REPLACED, clerk.id, reason, f"{LABELS[Status.REPLACED][0]}:{reason}",
+         status_reason=reason)
     new = Licence(type_code=row.type_code, number=row.number, holder_name=row.holder_name,
                   holder_user_id=row.holder_user_id, company_id=row.company_id,
                   department=row.department, hall_id=row.hall_id,

@@ -12,6 +12,9 @@ class Status(enum.StrEnum):
 
 S = Status
 ALLOWED = {S.VALID: {S.REVOKED, S.REPLACED}, S.REVOKED: set(), S.REPLACED: set()}
+# The holder (and the company's members) hear of a revoked licence; a replaced one's news is the
+# new licence's own SMS.
+SMS = {S.REVOKED: "licence_revoked"}
 LABELS = {S.VALID: ("有效", "success"), S.EXPIRED: ("已过期", "neutral"),
           S.REVOKED: ("已注销", "error"), S.REPLACED: ("已换发", "neutral")}
 # Why a licence cannot stand in for a material, in the words the citizen reads.

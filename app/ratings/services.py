@@ -31,12 +31,14 @@ from app.auth.models import Role, User
 from app.core.access import RATE, scope, staff_scope_or_none
 from app.core.links import allows, make_link
 from app.core.models import AuditLog, audit
+from app.core.states import Step, machine, move
 from app.core.timeutil import end_of_local_day, local_day, to_utc, utcnow
 from app.core.workdays import add_working_days
 from app.extensions import db
 from app.progress.notify import push_along
 from app.ratings.models import Rating, RatingInvite, Rectification
 from app.ratings.states import (
+    ALLOWED,
     APPEAL_REASONS,
     CHANNELS,
     CLOCKED,
@@ -47,6 +49,8 @@ from app.ratings.states import (
     LEVELS,
     PLANS,
     REASONS,
+    SMS,
+    STAMPS,
     CaseStatus,
     allowed_moves,
     is_good,
@@ -439,49 +443,36 @@ def _set_clock(case: Rectification, status: str, now: datetime) -> None:
     jobs.enqueue("ratings.case_overdue", case.id, due, run_at=case.due_at + timedelta(seconds=1))
 
 
-def transition(case: Rectification, to: str, actor, note: str | None = None,
-               public_note: str | None = None, **changes) -> Rectification:
-    """The one way a case changes status: lock, check the table, apply, audit, schedule."""
-    case = db.session.get(Rectification, case.id, with_for_update=True, populate_existing=True)
-    to = S(to)
-    if to not in allowed_moves(case.status, case.appeal_from):
-        raise RatingError(f"整改记录当前为“{LABELS[S(case.status)]}”,不能改为"
-                          f"“{LABELS[to]}”。请刷新页面查看最新状态。", 409)
-    now = utcnow()
-    if case.due_at is not None and case.due_at < now and case.overdue_at is None:
+def _effects(step: Step) -> None:
+    """What a case's move changes besides its status: lateness, appeal, figures, its clock."""
+    case = step.record
+    if case.due_at is not None and case.due_at < step.now and case.overdue_at is None:
         case.overdue_at = case.due_at  # it moved, but late: the figures keep that it was overdue
-    from_status = case.status
-    for name, value in changes.items():
-        setattr(case, name, value)
-    if to == S.UNDER_APPEAL:
-        case.appeal_from = from_status
-    if to in (S.CONTACTED, S.EXPLAINED) and case.replied_at is None:
-        case.replied_at = now
-    if to == S.RECTIFIED:
-        case.rectified_at = now
-    if to == S.VERIFIED:
-        case.verified_at = now
-    if to == S.DISMISSED:
+    if step.to == S.UNDER_APPEAL:
+        case.appeal_from = step.current
+    if step.to == S.DISMISSED:
         case.rating.excluded = True
-    case.status = to
-    _set_clock(case, to, now)
-    audit("rectification", case.id, to, actor_id=actor.id, from_status=from_status, note=note,
-          public_note=public_note)
-    if to in (S.RECTIFIED, S.EXPLAINED):
-        _tell_citizen(case, to)
+    _set_clock(case, step.to, step.now)
     refresh_figures(case.rating.invite)
-    db.session.commit()
-    return case
 
 
-def _tell_citizen(case: Rectification, to: str) -> None:
+def _tell_citizen(step: Step, template: str) -> None:
+    case = step.record
     citizen = case.rating.invite.citizen
     if not citizen or not citizen.phone:
         return
     link = _absolute_link("rate", "rating", case.rating_id, 30)
-    message = queue_sms(citizen.phone, "rating_reply", {"link": link},
-                        key=f"rating-reply-{case.id}-{to}")
+    message = queue_sms(citizen.phone, template, {"link": link},
+                        key=f"rating-reply-{case.id}-{step.to}")
     push_along(message, citizen.id)
+
+
+CASES = machine(
+    Rectification, entity="rectification", allowed=ALLOWED, stamps=STAMPS, sms=SMS,
+    moves=lambda case: allowed_moves(case.status, case.appeal_from),
+    refused=lambda case, current, to: RatingError(
+        f"整改记录当前为“{LABELS[current]}”,不能改为“{LABELS[to]}”。请刷新页面查看最新状态。", 409),
+    notify=_tell_citizen, apply=_effects)
 
 
 def case_for_staff(case_id: int, user) -> Rectification:
@@ -516,8 +507,10 @@ def log_contact(case_id: int, user, method: str, plan: str, note: str, reply: st
         raise RatingError("请选择整改安排", 400, "plan")
     note = _text(note, "note", "请写下沟通的情况")
     reply = _text(reply, "reply", "请写下给群众看的答复")
-    return transition(case, S.CONTACTED, user,
-                      note=f"{CONTACT_METHODS[method]}联系:{note}", public_note=reply, plan=plan)
+    move(case, S.CONTACTED, user.id,
+         note=f"{CONTACT_METHODS[method]}联系:{note}", public_note=reply, plan=plan)
+    db.session.commit()
+    return case
 
 
 def log_fix(case_id: int, user, note: str, reply: str):
@@ -525,14 +518,18 @@ def log_fix(case_id: int, user, note: str, reply: str):
     case = case_for_staff(case_id, user)
     note = _text(note, "note", "请写下整改的措施")
     reply = _text(reply, "reply", "请写下给群众看的答复")
-    return transition(case, S.RECTIFIED, user, note=note, public_note=reply)
+    move(case, S.RECTIFIED, user.id, note=note, public_note=reply)
+    db.session.commit()
+    return case
 
 
 def explain(case_id: int, user, reply: str):
     """The law gives no basis to change it: the reason, told to the citizen."""
     case = case_for_staff(case_id, user)
     reply = _text(reply, "reply", "请写明不能整改的原因和依据")
-    return transition(case, S.EXPLAINED, user, note="依法解释说明", public_note=reply)
+    move(case, S.EXPLAINED, user.id, note="依法解释说明", public_note=reply)
+    db.session.commit()
+    return case
 
 
 def verify(case_id: int, user, satisfied: str, note: str):
@@ -542,8 +539,10 @@ def verify(case_id: int, user, satisfied: str, note: str):
     if satisfied not in ("yes", "no"):
         raise RatingError("请选择群众对整改是否满意", 400, "satisfied")
     note = _text(note, "note", "请写下回访的情况")
-    return transition(case, S.VERIFIED, user, note=note, follow_up_satisfied=satisfied == "yes",
-                      public_note="大厅管理员已回访,整改结束。感谢您的监督。")
+    move(case, S.VERIFIED, user.id, note=note, follow_up_satisfied=satisfied == "yes",
+         public_note="大厅管理员已回访,整改结束。感谢您的监督。")
+    db.session.commit()
+    return case
 
 
 def appeal(case_id: int, user, reason: str, evidence: str):
@@ -554,8 +553,10 @@ def appeal(case_id: int, user, reason: str, evidence: str):
     if reason not in APPEAL_REASONS:
         raise RatingError("请选择申诉理由", 400, "appeal_reason")
     evidence = _text(evidence, "evidence", "请写明申诉的依据(如监控、录音、办件记录)")
-    return transition(case, S.UNDER_APPEAL, user, note=f"申诉:{APPEAL_REASONS[reason]}",
-                      appeal_reason=reason, appeal_evidence=evidence, appeal_by_id=user.id)
+    move(case, S.UNDER_APPEAL, user.id, note=f"申诉:{APPEAL_REASONS[reason]}",
+         appeal_reason=reason, appeal_evidence=evidence, appeal_by_id=user.id)
+    db.session.commit()
+    return case
 
 
 def decide_appeal(case_id: int, user, decision: str, note: str):
@@ -567,7 +568,9 @@ def decide_appeal(case_id: int, user, decision: str, note: str):
     note = _text(note, "note", "请写明审核意见")
     public = ("经核实,这条评价不计入统计。如有异议,请拨打大厅咨询电话。"
               if decision == "dismissed" else None)
-    return transition(case, decision, user, note=note, public_note=public)
+    move(case, decision, user.id, note=note, public_note=public)
+    db.session.commit()
+    return case
 
 
 def staff_to_remind(case: Rectification) -> list[User]:

@@ -59,6 +59,11 @@ ALLOWED = {
     S.UPHELD: set(),
     S.DISMISSED: set(),
 }
+# The time each move stamps on the case (the first reply is kept).
+STAMPS = {S.CONTACTED: "replied_at", S.EXPLAINED: "replied_at", S.RECTIFIED: "rectified_at",
+          S.VERIFIED: "verified_at"}
+# The citizen hears of the fix or the explanation by SMS, with the link to rate again.
+SMS = {S.RECTIFIED: "rating_reply", S.EXPLAINED: "rating_reply"}
 # Statuses whose clock runs; the rest are closed or paused (an appeal pauses the clock).
 CLOCKED = {S.OPEN, S.CONTACTED, S.RECTIFIED, S.UPHELD}
 CLOSED = {S.VERIFIED, S.EXPLAINED, S.DISMISSED}

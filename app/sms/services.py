@@ -23,6 +23,7 @@ from sqlalchemy import case, func, or_, select
 from app import jobs
 from app.core.models import audit
 from app.core.privacy import redact
+from app.core.states import machine, move
 from app.core.timeutil import local_day_bounds, to_local, utcnow
 from app.extensions import db
 from app.sms.models import SmsMessage, SmsStatus
@@ -39,14 +40,9 @@ class SmsError(ValueError):
     """A refused staff action, with a message for the page."""
 
 
-def transition(message: SmsMessage, to: SmsStatus, actor_id: int | None = None,
-               note: str | None = None) -> None:
-    """Move a locked message, refusing moves the table does not allow, and audit it."""
-    current = SmsStatus(message.status)
-    if to not in ALLOWED[current]:
-        raise SmsError(f"短信 #{message.id} 不能从“{current.value}”变为“{to.value}”")
-    message.status = to
-    audit(ENTITY, message.id, to.value, actor_id=actor_id, from_status=current.value, note=note)
+MESSAGES = machine(SmsMessage, entity=ENTITY, allowed=ALLOWED,
+                   refused=lambda message, current, to: SmsError(
+                       f"短信 #{message.id} 不能从“{current.value}”变为“{to.value}”"))
 
 
 def queue_sms(phone: str, template: str, params: dict, key: str,
@@ -176,7 +172,7 @@ def _send_batch(batch: list[SmsMessage], now: datetime) -> dict[int, str]:
         row.sending_at, row.claim_job_id, row.attempts = now, claim, row.attempts + 1
         if out_id != row.idempotency_key:  # carried by a batch call under the batch's OutId
             row.batch_out_id = out_id
-        transition(row, SmsStatus.SENDING)
+        move(row, SmsStatus.SENDING)
     # The claimed messages' own jobs would only find them sent: mark them done now, in the same
     # transaction, and spare the worker a round of locks and commits for each.
     spared = [row.send_job_id for row in batch if row.send_job_id not in (None, claim)]
@@ -201,7 +197,7 @@ def _send_batch(batch: list[SmsMessage], now: datetime) -> dict[int, str]:
 def _expire(message: SmsMessage) -> str:
     message.next_retry_at = None
     message.reason = "验证码已过期,未发送(需重新获取验证码)"
-    transition(message, SmsStatus.PERMANENT_FAILURE, note=message.reason)
+    move(message, SmsStatus.PERMANENT_FAILURE, note=message.reason)
     db.session.commit()
     return message.status
 
@@ -303,14 +299,14 @@ def record_result(message: SmsMessage, result, commit: bool = True) -> str:
         message.provider_id, message.sent_at = result.provider_id, now
         message.reason, message.next_retry_at = None, None
         if getattr(provider(), "name", None) == "console":  # it has no receipts to wait for
-            transition(message, SmsStatus.DELIVERED, note="console")
+            move(message, SmsStatus.DELIVERED, note="console")
             message.delivered_at = now
         elif getattr(result, "delivered", False):  # found by a retry, its receipt already in
-            transition(message, SmsStatus.DELIVERED, note="短信通道查询:已送达,未重发")
+            move(message, SmsStatus.DELIVERED, note="短信通道查询:已送达,未重发")
             message.delivered_at = now
     elif result.outcome == "permanent_failure":
         message.reason, message.next_retry_at = result.reason or "短信通道拒绝发送", None
-        transition(message, SmsStatus.PERMANENT_FAILURE, note=message.reason)
+        move(message, SmsStatus.PERMANENT_FAILURE, note=message.reason)
     else:
         to = (SmsStatus.TEMPORARY_FAILURE if result.outcome == "temporary_failure"
               else SmsStatus.TECHNICAL_FAILURE)
@@ -336,7 +332,7 @@ def _fail_and_retry(message: SmsMessage, to: SmsStatus, reason: str, now: dateti
     else:
         message.next_retry_at = None
         message.reason = f"{reason}(已自动重试 {len(intervals)} 次,不再重试)"
-    transition(message, to, note=message.reason)
+    move(message, to, note=message.reason)
 
 
 def _claim_is_dead(message: SmsMessage, now: datetime) -> bool:
@@ -406,10 +402,10 @@ def _apply_receipt(receipt) -> bool:
     message.receipt_at, message.error_code = reported, receipt.error_code
     if receipt.delivered:
         message.delivered_at, message.reason = reported, None
-        transition(message, SmsStatus.DELIVERED, note="delivery receipt")
+        move(message, SmsStatus.DELIVERED, note="delivery receipt")
     else:
         message.reason = f"运营商未能送达(错误码 {receipt.error_code or '未知'})"
-        transition(message, SmsStatus.PERMANENT_FAILURE, note=message.reason)
+        move(message, SmsStatus.PERMANENT_FAILURE, note=message.reason)
     return True
 
 
@@ -459,7 +455,7 @@ def resend(message_id: int, actor_id: int) -> SmsMessage:
     message.claim_job_id = message.batch_out_id = None
     message.error_code = message.receipt_at = message.reason = None
     message.send_after = wake
-    transition(message, SmsStatus.QUEUED, actor_id=actor_id, note="管理员重发")
+    move(message, SmsStatus.QUEUED, actor_id=actor_id, note="管理员重发")
     message.send_job_id = jobs.enqueue("sms.send", message.id, run_at=wake).id
     db.session.commit()
     return message

@@ -10,6 +10,7 @@ from app.applications import services
 from app.applications.models import Application
 from app.applications.states import Status
 from app.core.models import AuditLog
+from app.core.states import move
 from app.core.timeutil import local_now
 from app.extensions import db
 
@@ -181,7 +182,7 @@ def test_two_clerks_never_claim_the_same_application(world, client, app):
 def test_transition_refuses_moves_the_table_does_not_allow(world):
     row = world.draft()
     try:
-        services.transition(row, Status.ACCEPTED)
+        move(row, Status.ACCEPTED)
     except services.AppError as err:
         assert err.status == 409 and "不能" in err.message
     else:

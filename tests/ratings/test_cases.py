@@ -6,6 +6,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from app.core.models import AuditLog
+from app.core.states import move
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.jobs import OutboxJob, execute
@@ -80,7 +81,7 @@ def test_a_move_the_table_does_not_allow_is_refused(world, client, auth, bad):
                            data={"satisfied": "yes", "note": "x"})
     assert response.status_code == 409 and "不能改为" in response.get_data(as_text=True)
     with pytest.raises(services.RatingError):
-        services.transition(bad, CaseStatus.RECTIFIED, world.admin)
+        move(bad, CaseStatus.RECTIFIED, world.admin.id)
     assert CaseStatus.VERIFIED not in ALLOWED[CaseStatus.OPEN]
 
 

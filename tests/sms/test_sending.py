@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app import jobs
 from app.core.models import AuditLog
+from app.core.states import move
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.jobs import JobStatus, OutboxJob
@@ -242,7 +243,7 @@ def test_a_fresh_claim_by_a_live_job_is_left_alone(scripted):
 def test_transition_refuses_a_move_the_table_does_not_allow():
     message = _queue(template="login_code", code="123456")
     with pytest.raises(services.SmsError):
-        services.transition(message, SmsStatus.SENDING)
+        move(message, SmsStatus.SENDING)
 
 
 def test_a_job_sends_a_batch_and_each_message_still_goes_once(scripted):

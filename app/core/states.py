@@ -1,0 +1,97 @@
+"""The one way a record moves between states: `move(record, to, actor_id, ...)`.
+
+Each feature declares its machine once (`machine(Model, ...)`, in its services module) from the
+tables in its states.py: where each status may go (ALLOWED), the time stamped on entering a status
+(STAMPS), the citizen's sentence per move (PUBLIC_NOTES) and the SMS per move (SMS). `move` then
+locks the row, refuses a move the table does not allow with the feature's own error, sets the
+status, writes the audit line and queues the move's SMS through the feature's `notify`, all in the
+caller's transaction: it never commits, the caller does.
+"""
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from app.core.models import AuditLog, audit
+from app.core.timeutil import utcnow
+from app.extensions import db
+
+
+@dataclass
+class Step:
+    """One move as it happens, handed to the feature's hooks."""
+
+    record: Any
+    current: Any
+    to: Any
+    actor_id: int | None
+    now: datetime
+    entry: AuditLog | None = None
+
+
+@dataclass(frozen=True)
+class Machine:
+    """A feature's state machine: its tables, and the few hooks only it can say."""
+
+    model: type
+    entity: str  # the audit log's entity name
+    allowed: Mapping  # status -> the statuses it may move to
+    refused: Callable[[Any, Any, Any], Exception]  # (record, current, to) -> the feature's error
+    moves: Callable[[Any], Collection] | None = None  # the record's moves, when not allowed[status]
+    stamps: Mapping = field(default_factory=dict)  # status -> attribute set to now, if still empty
+    public_notes: Mapping = field(default_factory=dict)  # status -> the default public note
+    sms: Mapping = field(default_factory=dict)  # status -> what `notify` sends on entering it
+    notify: Callable[[Step, Any], None] | None = None  # (step, sms[to]) queues the SMS
+    apply: Callable[[Step], None] | None = None  # the feature's own effects of a move
+
+    @property
+    def status(self) -> type:
+        return type(next(iter(self.allowed)))
+
+
+MACHINES: dict[type, Machine] = {}
+
+
+def machine(model: type, **tables) -> Machine:
+    """Declare (and register) the state machine of a model's records."""
+    declared = Machine(model, **tables)
+    MACHINES[model] = declared
+    return declared
+
+
+def lock(record) -> None:
+    """Take the record's row lock (SELECT ... FOR UPDATE; nothing on SQLite), keeping its
+    unflushed changes and reading its latest committed status."""
+    db.session.flush()
+    db.session.get(type(record), record.id, with_for_update=True, populate_existing=True)
+
+
+def move(record, to, actor_id: int | None = None, note: str | None = None,
+         public_note: str | None = None, *, sms: bool = True, **changes) -> AuditLog:
+    """Move a record (row locked), refusing what its table forbids; audited, SMS queued.
+
+    `changes` are attributes set with the move, once it is allowed. Never commits."""
+    spec = MACHINES[type(record)]
+    lock(record)
+    status = spec.status
+    current, to = status(record.status), status(to)
+    allowed = spec.moves(record) if spec.moves else spec.allowed[current]
+    if to not in allowed:
+        raise spec.refused(record, current, to)
+    step = Step(record, current, to, actor_id, utcnow())
+    for name, value in changes.items():
+        setattr(record, name, value)
+    stamp = spec.stamps.get(to)
+    if stamp and getattr(record, stamp) is None:
+        setattr(record, stamp, step.now)
+    record.status = to
+    step.entry = audit(spec.entity, record.id, to.value, actor_id=actor_id,
+                       from_status=current.value, note=note,
+                       public_note=public_note or spec.public_notes.get(to))
+    db.session.flush()
+    if spec.apply:
+        spec.apply(step)
+    if sms and spec.notify and to in spec.sms:
+        spec.notify(step, spec.sms[to])
+    return step.entry
