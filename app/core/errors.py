@@ -6,6 +6,8 @@ from flask import current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
+from app.core.access import note_refusal
+from app.core.refusals import Refusal
 from app.htmx import is_partial
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,13 @@ def init_app(app) -> None:
         return _page(400, "页面已过期", "这一步没有完成:页面停留太久,或已在别处打开。"
                      "请回到刚才的页面,核对后再操作一次。",
                      typed=list(fields.items()), back_url=restore.way_back())
+
+    @app.errorhandler(Refusal)
+    def _refused(err: Refusal):
+        """A feature's rule said no: its title, message and way back, with its status."""
+        note_refusal(err.status, err.rule, err.message)
+        return _page(err.status, err.title, err.message, heading=err.heading,
+                     return_url=err.way_back(), field=err.field)
 
     @app.errorhandler(HTTPException)
     def _http(err):
