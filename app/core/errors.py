@@ -41,8 +41,17 @@ def _page(code: int, title: str | None = None, message: str | None = None, **ext
     return response, code, {"Vary": "HX-Request"}
 
 
+def refusal_page(err: Refusal):
+    """A feature's rule said no (app/core/refusals.py): its title, message and way back, with its
+    status. Also for a feature's own error handler that answers with a Refusal."""
+    note_refusal(err.status, err.rule, err.message)
+    return _page(err.status, err.title, err.message, heading=err.heading,
+                 return_url=err.way_back(), field=err.field)
+
+
 def init_app(app) -> None:
     """Register handlers for the statuses people meet."""
+    app.register_error_handler(Refusal, refusal_page)
 
     @app.errorhandler(CSRFError)
     def _csrf(err):
@@ -56,13 +65,6 @@ def init_app(app) -> None:
         return _page(400, "页面已过期", "这一步没有完成:页面停留太久,或已在别处打开。"
                      "请回到刚才的页面,核对后再操作一次。",
                      typed=list(fields.items()), back_url=restore.way_back())
-
-    @app.errorhandler(Refusal)
-    def _refused(err: Refusal):
-        """A feature's rule said no: its title, message and way back, with its status."""
-        note_refusal(err.status, err.rule, err.message)
-        return _page(err.status, err.title, err.message, heading=err.heading,
-                     return_url=err.way_back(), field=err.field)
 
     @app.errorhandler(HTTPException)
     def _http(err):
