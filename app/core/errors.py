@@ -46,7 +46,8 @@ def refusal_page(err: Refusal):
     status. Also for a feature's own error handler that answers with a Refusal."""
     note_refusal(err.status, err.rule, err.message)
     return _page(err.status, err.title, err.message, heading=err.heading,
-                 return_url=err.way_back(), field=err.field)
+                 return_url=err.way_back(), back_label=err.back_label, field=err.field,
+                 more=err.more)
 
 
 def init_app(app) -> None:

@@ -25,10 +25,14 @@ class Refusal(Exception):
     heading: str | None = None  # the page's heading; the title when None
     rule = "refusal"
     back_endpoint: str | None = None  # None: the page leads back to 首页
+    back_label = "返回"
+    more: str | None = None  # a template with what else the person can do, under the message
 
     def __init__(self, message: str, status: int | None = None, field: str | None = None, *,
-                 title: str | None = None, back_url: str | None = None):
+                 title: str | None = None, back_url: str | None = None, more: str | None = None):
         super().__init__(message)
+        if more:
+            self.more = more
         self.message, self.field = message, field
         self.status = status or self.default_status
         self.title = title or self.titles.get(self.status) or TITLES.get(self.status, "请检查")
