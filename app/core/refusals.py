@@ -10,7 +10,7 @@ from flask import url_for
 
 # The page's title for a status, unless the feature or the raise says otherwise.
 TITLES = {400: "请检查", 403: "没有权限", 404: "没有找到", 409: "不能这样操作", 410: "已失效",
-          413: "文件太大", 422: "请检查"}
+          413: "文件太大", 422: "请检查", 429: "操作太频繁"}
 
 
 class Refusal(Exception):

@@ -65,14 +65,13 @@ class SignInRefused(Refusal):
 
 def _refuse(err: SsoError | LinkError, provider: str) -> NoReturn:
     """Refuse the attempt; nobody is signed in by a failed attempt."""
-    status = getattr(err, "status", 400)
-    message = getattr(err, "message", None) or str(err)
     if isinstance(err, SsoError):
         log.warning("sso %s sign-in refused: %s", provider, err.reason)
     else:
-        log.info("sso %s link refused: %s", provider, message)
+        log.info("sso %s link refused: %s", provider, err.message)
     session.pop(PENDING, None)
-    raise SignInRefused(message, status, title=f"{PROVIDER_LABELS[provider]}登录未成功") from err
+    raise SignInRefused(err.message, err.status, title=f"{PROVIDER_LABELS[provider]}登录未成功"
+                        ) from err
 
 
 def _start(provider: str, make_url):
