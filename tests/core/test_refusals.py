@@ -111,3 +111,13 @@ def test_the_defaults_of_a_refusal():
     assert (err.status, err.title, err.field, err.back_url) == (400, "请检查", None, None)
     assert BookingError("x").status == 409 and BookingError("x", 403).title == "暂不能预约"
     assert isinstance(FeedbackError("x"), Refusal)
+
+
+def test_a_refusal_with_more_shows_what_else_the_person_can_do(visitor):
+    response = visitor.get("/t/not-a-link")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "<title>链接无效" in html and "请检查短信中的链接是否完整" in html
+    assert "按编号查询" in html and "登录查看" in html
+    fragment = visitor.get("/t/not-a-link", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and "登录查看" in fragment
