@@ -27,7 +27,8 @@ from app.applications.states import (
 )
 from app.auth import consent
 from app.catalog.models import Bundle, ServiceItem
-from app.core.access import PHOTOS, SUPPLEMENT, VIEW, Scope, note_refusal, own_view, staff_view
+from app.core.access import PHOTOS, SUPPLEMENT, VIEW, Scope, own_view, staff_view
+from app.core.errors import refusal_page
 from app.core.ids import parse_id
 from app.core.links import grant, granted, on_link
 from app.core.models import AuditLog
@@ -39,24 +40,10 @@ from app.licences import services as licences
 from app.reading import services as reading
 from app.uploads.storage import photo_url
 
-TITLES = {400: "请检查", 404: "没有找到", 409: "不能这样操作", 410: "暂不能办理", 413: "文件太大"}
-
 
 @bp.app_context_processor
 def _labels():
     return {"application_labels": LABELS, "verdict_labels": VERDICT_LABELS}
-
-
-def _problem(err: AppError, back_url: str | None = None):
-    note_refusal(err.status, "applications", err.message)
-    return render_template("applications/problem.html", title=TITLES.get(err.status, "请检查"),
-                           message=err.message, back_url=back_url or url_for("applications.mine")
-                           ), err.status
-
-
-@bp.errorhandler(AppError)
-def _app_error(err: AppError):
-    return _problem(err)
 
 
 @bp.errorhandler(413)
@@ -68,7 +55,7 @@ def _too_large(err):
         row = _mine(args["app_id"], SUPPLEMENT)
         if any(m.id == args["material_id"] for m in row.materials):
             return _card(row, args["material_id"], message, 413)
-    return _problem(AppError(message, 413))
+    return refusal_page(AppError(message, 413))
 
 
 def _mine(app_id: int, action: str | None = None) -> Application:
@@ -502,7 +489,8 @@ def claim(app_id: int):
     try:
         services.claim(row, current_user)
     except AppError as err:
-        return _problem(err, url_for("applications.review_queue"))
+        err.back_url = url_for("applications.review_queue")
+        raise
     return redirect(url_for("applications.review", app_id=row.id), 303)
 
 
@@ -515,7 +503,8 @@ def take_over(app_id: int):
     try:
         services.take_over(row, current_user, seen)
     except AppError as err:
-        return _problem(err, url_for("applications.review", app_id=row.id))
+        err.back_url = url_for("applications.review", app_id=row.id)
+        raise
     return redirect(url_for("applications.review", app_id=row.id), 303)
 
 

@@ -39,6 +39,7 @@ from app.core import workdays
 from app.core.access import PHOTOS, scope, staff_scope_or_none
 from app.core.links import allows, make_link
 from app.core.models import audit
+from app.core.refusals import Refusal
 from app.core.relatives import check_relative
 from app.core.states import Step, machine, move
 from app.core.timeutil import local_now, local_today, to_local, utcnow
@@ -54,12 +55,14 @@ PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 UPLOAD_FAILED = "上传失败,请重试"
 
 
-class AppError(ValueError):
-    """A refused action, with a Chinese message, an HTTP status and maybe the field it concerns."""
+class AppError(Refusal):
+    """A refused action on an application (a Refusal); 返回 leads to 我的办件."""
 
-    def __init__(self, message: str, status: int = 409, field: str | None = None):
-        super().__init__(message)
-        self.message, self.status, self.field = message, status, field
+    default_status = 409
+    titles = {410: "暂不能办理"}
+    heading = "拍照预审"
+    rule = "applications"
+    back_endpoint = "applications.mine"
 
 
 def cfg(name: str):

@@ -19,6 +19,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.auth.models import Role, SmsCode, User
 from app.auth.sessions import end_all
 from app.core.models import audit
+from app.core.refusals import Refusal
 from app.core.timeutil import utcnow
 from app.extensions import db, limiter
 from app.sms.services import queue_sms
@@ -28,12 +29,14 @@ PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 PURPOSE_TEMPLATES = {"login": "login_code", "lookup": "lookup_code", "link": "link_code"}
 
 
-class AuthError(ValueError):
-    """A sign-in problem with a message for the person."""
+class AuthError(Refusal):
+    """A sign-in problem with a message for the person (a Refusal; the forms show it)."""
 
 
 class TooManyCodes(AuthError):
     """This phone has had all the codes it may get for now; `seconds` until the next one."""
+
+    default_status = 429
 
     def __init__(self, message: str, seconds: int = 0):
         super().__init__(message)

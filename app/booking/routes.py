@@ -29,7 +29,6 @@ from app.core.access import (
     DESK,
     VIEW,
     Scope,
-    note_refusal,
     own_view,
     public_view,
     scope,
@@ -45,14 +44,6 @@ from app.extensions import db
 from app.htmx import render
 
 RELATIVE_FIELDS = ("relative_name", "relative_relation", "relative_phone")
-TITLES = {400: "请检查", 403: "暂不能预约", 404: "没有找到", 409: "不能预约", 410: "已停止预约"}
-
-
-def _problem(err: BookingError, back_url: str | None = None):
-    note_refusal(err.status, "booking", err.message)
-    return render_template("booking/problem.html", code=err.status,
-                           title=TITLES.get(err.status, "请检查"), message=err.message,
-                           back_url=back_url or url_for("core.home")), err.status
 
 
 @bp.app_context_processor
@@ -107,8 +98,8 @@ def start(code: str):
     """Step 1: which hall, for one item."""
     item = _item(code)
     if item.retired_at is not None or not item.bookable:
-        return _problem(BookingError("该事项已停止网上预约,请查看办事指南了解其他办理方式", 410),
-                        url_for("catalog.guide", code=code))
+        raise BookingError("该事项已停止网上预约,请查看办事指南了解其他办理方式", 410,
+                           back_url=url_for("catalog.guide", code=code))
     return _halls_page(item, None)
 
 
@@ -121,8 +112,8 @@ def start_bundle(code: str):
         abort(404)
     lead = _bundle_lead(bundle) if bundle.retired_at is None else None
     if lead is None:
-        return _problem(BookingError("这件事暂不支持网上预约", 410),
-                        url_for("catalog.bundle", code=code))
+        raise BookingError("这件事暂不支持网上预约", 410,
+                           back_url=url_for("catalog.bundle", code=code))
     return _halls_page(lead, bundle)
 
 
@@ -148,8 +139,8 @@ def slots(code: str, hall_id: int):
     bundle = _flow_bundle()
     change = _change_of(request.args.get("change"))
     if item.retired_at is not None or not item.bookable or hall not in item.halls:
-        return _problem(BookingError("该事项在这个大厅不能网上预约", 410),
-                        url_for("catalog.guide", code=code))
+        raise BookingError("该事项在这个大厅不能网上预约", 410,
+                           back_url=url_for("catalog.guide", code=code))
     days = services.bookable_days(hall.id, item.id)
     try:
         day = date.fromisoformat(request.args.get("day", "")) if request.args.get("day") else None
@@ -186,7 +177,7 @@ def confirm(slot_id: int):
     bundle = _flow_bundle()
     change = _change_of(request.values.get("change"))
     if slot is None:
-        return _problem(BookingError("没有找到这个预约时段,请重新选择时间", 404))
+        raise BookingError("没有找到这个预约时段,请重新选择时间", 404)
     form = {"birth_year": request.form.get("birth_year", ""),
             "idem": request.form.get("idem") or services.new_idem_key(),
             **{key: request.form.get(key, "") for key in RELATIVE_FIELDS}}
@@ -313,9 +304,9 @@ def change(booking_id: int):
     """改约: pick a new time; the old place is kept until the new one is taken."""
     booking = _own(booking_id)
     if not services.can_cancel(booking):
-        return _problem(BookingError("这条预约已不能改约(已取消、已签到或距预约时间不足 "
-                                     f"{services.cfg('CANCEL_LEAD_MINUTES') / 60:g} 小时)", 409),
-                        url_for("booking.view", booking_id=booking.id))
+        raise BookingError("这条预约已不能改约(已取消、已签到或距预约时间不足 "
+                           f"{services.cfg('CANCEL_LEAD_MINUTES') / 60:g} 小时)", 409,
+                           back_url=url_for("booking.view", booking_id=booking.id))
     return redirect(url_for("booking.slots", code=booking.item.code, hall_id=booking.hall_id,
                             change=booking.id,
                             bundle=booking.bundle.code if booking.bundle else None))

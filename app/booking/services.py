@@ -31,6 +31,7 @@ from app.core import workdays
 from app.core.access import scope
 from app.core.links import make_link
 from app.core.models import audit
+from app.core.refusals import Refusal
 from app.core.states import machine, move
 from app.core.timeutil import local_today, to_local, to_utc, utcnow
 from app.extensions import db
@@ -41,12 +42,14 @@ ENTITY, TICKET_ENTITY = "booking", "ticket"
 FULL = "这个时段已约满,请选择其他时段"
 
 
-class BookingError(ValueError):
-    """A refused booking action, with a Chinese message, an HTTP status and maybe a field."""
+class BookingError(Refusal):
+    """A refused booking action (a Refusal): its page is titled for booking."""
 
-    def __init__(self, message: str, status: int = 409, field: str | None = None):
-        super().__init__(message)
-        self.message, self.status, self.field = message, status, field
+    default_status = 409
+    titles = {403: "暂不能预约", 409: "不能预约", 410: "已停止预约"}
+    heading = "预约"
+    rule = "booking"
+    back_endpoint = "core.home"
 
 
 def cfg(name: str) -> int:

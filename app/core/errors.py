@@ -6,6 +6,8 @@ from flask import current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
+from app.core.access import note_refusal
+from app.core.refusals import Refusal
 from app.htmx import is_partial
 
 log = logging.getLogger(__name__)
@@ -39,8 +41,18 @@ def _page(code: int, title: str | None = None, message: str | None = None, **ext
     return response, code, {"Vary": "HX-Request"}
 
 
+def refusal_page(err: Refusal):
+    """A feature's rule said no (app/core/refusals.py): its title, message and way back, with its
+    status. Also for a feature's own error handler that answers with a Refusal."""
+    note_refusal(err.status, err.rule, err.message)
+    return _page(err.status, err.title, err.message, heading=err.heading,
+                 return_url=err.way_back(), back_label=err.back_label, field=err.field,
+                 more=err.more)
+
+
 def init_app(app) -> None:
     """Register handlers for the statuses people meet."""
+    app.register_error_handler(Refusal, refusal_page)
 
     @app.errorhandler(CSRFError)
     def _csrf(err):

@@ -51,7 +51,6 @@ PURPOSES = {
     # 亮证: a licence shown for 5 minutes, once, to a clerk who signs in (app/licences)
     "licence": Purpose("亮证核验", frozenset(), sign_in=True),
 }
-PURPOSE_LABELS = {name: p.label for name, p in PURPOSES.items()}
 _HANDLERS: dict[str, Callable] = {}
 
 

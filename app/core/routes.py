@@ -20,6 +20,7 @@ from app.core import bp
 from app.core.access import Scope, own_view, public_view, staff_view
 from app.core.care import CARE_COOKIE, care_mode
 from app.core.redirects import safe_target
+from app.core.refusals import Refusal
 from app.extensions import db
 
 
@@ -155,7 +156,7 @@ def offline():
 @public_view
 def short_link(token: str):
     """Open a short link from an SMS: one record, one purpose, until it expires."""
-    from app.core.links import PURPOSE_LABELS, handler, resolve
+    from app.core.links import handler, resolve
 
     link, problem = resolve(token[:40])
     view = handler(link.purpose) if link else None
@@ -163,8 +164,8 @@ def short_link(token: str):
         title = "链接已过期" if problem == "expired" else "链接无效"
         message = ("这个链接已超过有效期。" if problem == "expired" else
                    "这个链接不完整或已失效,请检查短信中的链接是否完整。")
-        return render_template("core/link_problem.html", title=title, message=message,
-                               purposes=PURPOSE_LABELS), 410 if problem == "expired" else 404
+        raise Refusal(message, 410 if problem == "expired" else 404, title=title,
+                      more="core/_link_more.html")
     return view(link)
 
 

@@ -10,7 +10,6 @@ from app.core.access import (
     ADMINS,
     VIEW,
     Scope,
-    note_refusal,
     own_view,
     public_view,
     scope,
@@ -22,17 +21,8 @@ from app.extensions import db
 from app.feedback import bp, services
 from app.feedback.services import FeedbackError, ReportForm
 
-TITLES = {400: "请检查", 403: "没有权限", 404: "没有找到", 409: "已经处理过", 410: "已停止办理",
-          422: "请检查"}
 REPORT_FILTERS = {"open": "待处理", "resolved": "已办结", "all": "全部"}
 QUESTION_FILTERS = {"open": "待答复", "answered": "已答复"}
-
-
-def _problem(err: FeedbackError):
-    """A clear Chinese page with the status the rule calls for."""
-    note_refusal(err.status, "feedback", err.message)
-    return render_template("errors/error.html", code=err.status,
-                           title=TITLES.get(err.status, "请检查"), message=err.message), err.status
 
 
 @bp.record_once
@@ -74,7 +64,7 @@ def report_submit():
                       hall_id=request.form.get("hall", "").strip(),
                       description=request.form.get("description", ""))
     if current_user.is_staff:
-        return _problem(FeedbackError("办不成事反映请用群众本人的手机号登录后提交。", 403))
+        raise FeedbackError("办不成事反映请用群众本人的手机号登录后提交。", 403)
     try:
         report = services.create_report(current_user, form)
     except FeedbackError as err:
@@ -89,10 +79,7 @@ def report_submit():
 @own_view(VIEW)
 def report_view(report_id: int):
     """The receipt and everything the hall has said, for the person who reported it."""
-    try:
-        report = services.report_for_citizen(report_id, current_user)
-    except FeedbackError as err:
-        return _problem(err)
+    report = services.report_for_citizen(report_id, current_user)
     return render_template("feedback/report_view.html", report=report, now=utcnow())
 
 
@@ -129,7 +116,7 @@ def ask_submit(code: str):
     item = _item_or_none(code) or abort(404)
     text = request.form.get("text", "")
     if current_user.is_staff:
-        return _problem(FeedbackError("提问请用群众本人的手机号登录后提交。", 403))
+        raise FeedbackError("提问请用群众本人的手机号登录后提交。", 403)
     try:
         question = services.ask(current_user, code, text)
     except FeedbackError as err:
@@ -141,10 +128,7 @@ def ask_submit(code: str):
 @bp.get("/feedback/questions/<int:question_id>")
 @own_view(VIEW)
 def question_view(question_id: int):
-    try:
-        question = services.question_for_citizen(question_id, current_user)
-    except FeedbackError as err:
-        return _problem(err)
+    question = services.question_for_citizen(question_id, current_user)
     return render_template("feedback/question_view.html", question=question)
 
 
@@ -168,10 +152,7 @@ def _staff_report_page(report, error=None, status=200, typed=None):
 @bp.get("/feedback/staff/reports/<int:report_id>")
 @staff_view(Scope.HALL)
 def staff_report(report_id: int):
-    try:
-        report = services.report_for_staff(report_id, current_user)
-    except FeedbackError as err:
-        return _problem(err)
+    report = services.report_for_staff(report_id, current_user)
     return _staff_report_page(report)
 
 
@@ -187,7 +168,7 @@ def staff_report_step(report_id: int, step: str):
     except FeedbackError as err:
         db.session.rollback()
         if err.field is None:
-            return _problem(err)
+            raise
         return _staff_report_page(services.report_for_staff(report_id, current_user), err,
                                   err.status, {field: text})
     return redirect(url_for("feedback.staff_report", report_id=report_id), 303)
@@ -216,10 +197,7 @@ def _staff_question_page(question, error=None, status=200, typed=None):
 @bp.get("/feedback/staff/questions/<int:question_id>")
 @staff_view(Scope.DEPARTMENT)
 def staff_question(question_id: int):
-    try:
-        question = services.question_for_staff(question_id, current_user)
-    except FeedbackError as err:
-        return _problem(err)
+    question = services.question_for_staff(question_id, current_user)
     return _staff_question_page(question)
 
 
@@ -239,7 +217,7 @@ def staff_question_step(question_id: int, step: str):
     except FeedbackError as err:
         db.session.rollback()
         if err.field is None:
-            return _problem(err)
+            raise
         return _staff_question_page(services.question_for_staff(question_id, current_user),
                                     err, err.status, typed)
     return redirect(url_for("feedback.staff_question", question_id=question_id), 303)
@@ -262,7 +240,7 @@ def admin_departments():
     if request.method == "POST":
         person = db.session.get(User, parse_id(request.form.get("user_id")) or 0)
         if person is None or person not in people:
-            return _problem(FeedbackError("只能设置本大厅工作人员的部门。", 403))
+            raise FeedbackError("只能设置本大厅工作人员的部门。", 403)
         services.set_departments(person, request.form.getlist("department"), current_user)
         return redirect(url_for("feedback.admin_departments", saved=person.id), 303)
     return render_template("feedback/admin_departments.html", people=people,

@@ -17,6 +17,7 @@ from app.core.ids import parse_id
 from app.core.links import make_link
 from app.core.models import audit
 from app.core.privacy import redact_text
+from app.core.refusals import Refusal
 from app.core.timeutil import end_of_local_day, format_local, to_local, utcnow
 from app.core.workdays import add_working_days, working_days_from
 from app.extensions import db
@@ -34,13 +35,15 @@ from app.sms.services import queue_sms
 TEXT_MIN, TEXT_MAX = 5, 1000
 
 
-class FeedbackError(Exception):
-    """A rule the person ran into: a Chinese message, a status, and the field it concerns."""
+class FeedbackError(Refusal):
+    """A rule the person ran into (a Refusal), and every field's message for the form."""
+
+    titles = {409: "已经处理过", 410: "已停止办理"}
+    rule = "feedback"
 
     def __init__(self, message: str, status: int = 400, field: str | None = None,
                  errors: dict[str, str] | None = None):
-        super().__init__(message)
-        self.message, self.status, self.field = message, status, field
+        super().__init__(message, status, field)
         # every field's message, so a form shows them all at once
         self.errors = errors if errors is not None else ({field: message} if field else {})
 

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.catalog.models import Hall, ServiceItem
-from app.core.access import ADMINS, Scope, note_refusal, own_view, scope, staff_view
+from app.core.access import ADMINS, Scope, own_view, scope, staff_view
 from app.core.ids import parse_id
 from app.core.timeutil import utcnow
 from app.extensions import db
@@ -16,26 +16,10 @@ from app.help.models import HelpRequest
 from app.help.services import HelpError, RequestForm
 from app.help.states import LABELS, MODE_HINTS, MODES, STEPS
 
-TITLES = {400: "请检查", 403: "不能这样操作", 404: "没有找到", 409: "不能这样操作",
-          410: "已失效", 422: "不在服务范围"}
-
 
 @bp.app_context_processor
 def _labels():
     return {"help_labels": LABELS, "help_modes": MODES}
-
-
-def _problem(err: HelpError, back_url: str | None = None):
-    note_refusal(err.status, "help", err.message)
-    return render_template("help/problem.html", code=err.status,
-                           title=TITLES.get(err.status, "请检查"), message=err.message,
-                           back_url=back_url or url_for("core.home")), err.status
-
-
-@bp.errorhandler(HelpError)
-def _help_error(err: HelpError):
-    staff = current_user.is_authenticated and current_user.is_staff
-    return _problem(err, url_for("help.staff_requests") if staff else url_for("help.mine"))
 
 
 def _item_from(code: str | None) -> ServiceItem | None:

@@ -13,7 +13,8 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import current_app, url_for
+from flask_login import current_user
 from sqlalchemy import select
 
 from app.auth.models import Role, User
@@ -21,6 +22,7 @@ from app.catalog.models import Hall, ServiceItem
 from app.core.access import scope
 from app.core.links import make_link
 from app.core.models import AuditLog, audit
+from app.core.refusals import Refusal
 from app.core.states import machine, move
 from app.core.timeutil import local_now, to_local, utcnow
 from app.extensions import db
@@ -36,12 +38,19 @@ CODE_MAX_TRIES = 3
 NOT_FOUND = "没有找到这条帮办申请"
 
 
-class HelpError(ValueError):
-    """A refused action, with a Chinese message, an HTTP status and maybe the field it concerns."""
+class HelpError(Refusal):
+    """A refused 帮办代办 action (a Refusal); 返回 leads to the person's own list."""
 
-    def __init__(self, message: str, status: int = 409, field: str | None = None):
-        super().__init__(message)
-        self.message, self.status, self.field = message, status, field
+    default_status = 409
+    titles = {403: "不能这样操作", 422: "不在服务范围"}
+    heading = "帮办代办"
+    rule = "help"
+
+    def way_back(self) -> str | None:
+        if self.back_url:
+            return self.back_url
+        staff = current_user.is_authenticated and current_user.is_staff
+        return url_for("help.staff_requests") if staff else url_for("help.mine")
 
 
 # ---- the service area ----

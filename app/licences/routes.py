@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
 
-from app.core.access import ADMINS, DESK, Scope, note_refusal, own_view, scope, staff_view
+from app.core.access import ADMINS, DESK, Scope, own_view, scope, staff_view
 from app.core.links import on_link
 from app.core.timeutil import utcnow
 from app.extensions import db, limiter
@@ -14,8 +14,6 @@ from app.licences import bp, services
 from app.licences.services import LicenceError
 from app.licences.states import LABELS, USES
 from app.licences.types import TYPES
-
-TITLES = {400: "请检查", 403: "不能使用", 404: "没有找到", 409: "不能这样操作", 410: "已失效"}
 
 
 @bp.app_context_processor
@@ -32,15 +30,6 @@ def _offers(row, material) -> list:
     if row.id not in cache:
         cache[row.id] = services.offers(row)
     return cache[row.id].get(material.id, [])
-
-
-@bp.errorhandler(LicenceError)
-def _refused(err: LicenceError):
-    note_refusal(err.status, "licences", err.message)
-    back = url_for("licences.wallet") if not getattr(current_user, "is_staff", False) else (
-        url_for("licences.staff_list"))
-    return render_template("licences/problem.html", title=TITLES.get(err.status, "请检查"),
-                           message=err.message, back_url=back), err.status
 
 
 # ---- the citizen ----

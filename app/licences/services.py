@@ -12,13 +12,15 @@ import secrets
 import string
 from datetime import date, timedelta
 
-from flask import current_app
+from flask import current_app, url_for
+from flask_login import current_user
 from sqlalchemy import or_, select
 
 from app.core.access import scope
 from app.core.links import ShortLink
 from app.core.links import sign as link_mac
 from app.core.models import audit
+from app.core.refusals import Refusal
 from app.core.states import machine, move
 from app.core.timeutil import local_now, utcnow
 from app.extensions import db
@@ -34,12 +36,19 @@ SHOW_PURPOSE = "licence"  # the /t/ link purpose of a 亮证 token (app/core/lin
 LOOKUP_FAILED = "电子证照查询暂时不可用,请拍照上传本材料"
 
 
-class LicenceError(ValueError):
-    """A refused action: a Chinese message, an HTTP status, maybe the field it concerns."""
+class LicenceError(Refusal):
+    """A refused action on a licence (a Refusal); 返回 leads to the wallet or the staff list."""
 
-    def __init__(self, message: str, status: int = 409, field: str | None = None):
-        super().__init__(message)
-        self.message, self.status, self.field = message, status, field
+    default_status = 409
+    titles = {403: "不能使用"}
+    heading = "电子证照"
+    rule = "licences"
+
+    def way_back(self) -> str | None:
+        if self.back_url:
+            return self.back_url
+        staff = getattr(current_user, "is_staff", False)
+        return url_for("licences.staff_list") if staff else url_for("licences.wallet")
 
 
 # ---- who may see a licence ----

@@ -34,6 +34,7 @@ from app.auth.services import (
 from app.core.access import VIEW
 from app.core.links import allows, grant_record
 from app.core.models import AuditLog, audit
+from app.core.refusals import Refusal
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.progress.models import (
@@ -48,12 +49,11 @@ NUMBER_RE = re.compile(r"^[A-Z0-9-]{6,24}$")
 DEFAULT_CONTACT = "12345"  # 政务服务便民热线, when a record names no hall phone
 
 
-class ProgressError(ValueError):
-    """A refused step, with a message for the page and its field."""
+class ProgressError(Refusal):
+    """A refused step, with a message for the page and its field (a Refusal)."""
 
     def __init__(self, message: str, field: str | None = None, status: int = 400):
-        super().__init__(message)
-        self.field, self.status = field, status
+        super().__init__(message, status, field)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ from app.core.access import (
     ADMINS,
     RATE,
     Scope,
-    note_refusal,
     own_view,
     public_view,
     scope,
@@ -54,16 +53,6 @@ from app.ratings.states import (
 )
 from app.reading.services import agreement_for_days
 
-TITLES = {400: "请检查", 403: "没有权限", 404: "没有找到", 409: "已经处理过", 410: "评价期已结束"}
-
-
-def _problem(err: RatingError):
-    """A clear Chinese page with the status the rule calls for."""
-    note_refusal(err.status, "ratings", err.message)
-    return render_template("errors/error.html", code=err.status,
-                           title=TITLES.get(err.status, "请检查"), message=err.message), err.status
-
-
 # ---- the SMS link and the window's QR code ----
 
 @on_link("rate")
@@ -74,22 +63,19 @@ def open_rate_link(link):
     if link.entity != "rating_invite":
         rating = db.session.get(Rating, link.entity_id)
         if rating is None:
-            return _problem(RatingError("没有找到这次服务的评价。", 404))
+            raise RatingError("没有找到这次服务的评价。", 404)
         target = url_for("ratings.view", rating_id=link.entity_id)
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=target))
         if current_user.id != rating.invite.citizen_id:
-            return _problem(RatingError(_OTHER_PHONE, 403))
+            raise RatingError(_OTHER_PHONE, 403)
         return redirect(target)
     row = db.session.get(RatingInvite, link.entity_id)
     if row is None:
-        return _problem(RatingError("没有找到这次服务的评价。", 404))
+        raise RatingError("没有找到这次服务的评价。", 404)
     if current_user.is_authenticated and current_user.id != row.citizen_id:
-        return _problem(RatingError(_OTHER_PHONE, 403))
-    try:
-        services.check_open(row)  # once per invitation, within its window
-    except RatingError as err:
-        return _problem(err)
+        raise RatingError(_OTHER_PHONE, 403)
+    services.check_open(row)  # once per invitation, within its window
     grant_record("rating_invite", row.id, "rate", min(link.expires_at, row.closes_at))
     services.note_link_opened(row)
     return redirect(url_for("ratings.rate", invite_id=row.id))
@@ -143,11 +129,8 @@ def rate(invite_id: int):
     """Step one: five faces, nothing chosen; 非常满意 and 满意 save on the tap."""
     if (ask := _ask_sign_in(invite_id)) is not None:
         return ask
-    try:
-        row = services.invite_for(invite_id, current_user)
-        services.check_open(row)
-    except RatingError as err:
-        return _problem(err)
+    row = services.invite_for(invite_id, current_user)
+    services.check_open(row)
     return render_template("ratings/rate.html", invite=row, levels=LEVELS,
                            via=request.args.get("via", ""))
 
@@ -167,7 +150,7 @@ def details(invite_id: int):
         if err.field == "score":
             return render_template("ratings/rate.html", invite=row, levels=LEVELS,
                                    via=request.args.get("via", ""), error=err.message), 400
-        return _problem(err)
+        raise
     return _details_page(row, RatingForm(score=score, scores={}), request.args.get("via", ""))
 
 
@@ -218,7 +201,7 @@ def submit(invite_id: int):
             form.score = int(form.score)
             form.reason = ""
             return _details_page(row, form, via, err, err.status, photo_lost=bool(form.photo))
-        return _problem(err)
+        raise
     return redirect(url_for("ratings.thanks", rating_id=rating.id), code=303)
 
 
@@ -228,10 +211,7 @@ def thanks(rating_id: int):
     """The receipt: the reference, what happens next, and 还想说说? after a good rating."""
     if (ask := _ask_sign_in(_invite_of(rating_id))) is not None:
         return ask
-    try:
-        rating = services.rating_for(rating_id, current_user, by_link=True)
-    except RatingError as err:
-        return _problem(err)
+    rating = services.rating_for(rating_id, current_user, by_link=True)
     return _thanks_page(rating)
 
 
@@ -259,7 +239,7 @@ def say_more(rating_id: int):
         if err.field:
             rating = services.rating_for(rating_id, current_user, by_link=True)
             return _thanks_page(rating, err, {"scores": scores, "text": text}, err.status)
-        return _problem(err)
+        raise
     flash("已收到您的补充,感谢!", "success")
     return redirect(url_for("ratings.thanks", rating_id=rating_id), code=303)
 
@@ -293,10 +273,7 @@ def mine():
 @login_required
 def view(rating_id: int):
     """One rating: the answers in a timeline, newest first, and the outcome to rate."""
-    try:
-        rating = services.rating_for(rating_id, current_user)
-    except RatingError as err:
-        return _problem(err)
+    rating = services.rating_for(rating_id, current_user)
     return _view_page(rating)
 
 
@@ -320,7 +297,7 @@ def rate_outcome(rating_id: int):
         db.session.rollback()
         if err.field == "score":
             return _view_page(services.rating_for(rating_id, current_user), err.message, 400)
-        return _problem(err)
+        raise
     return redirect(url_for("ratings.view", rating_id=rating_id), code=303)
 
 
@@ -361,10 +338,7 @@ def cases():
 @staff_view(Scope.HALL)
 def case(case_id: int):
     """One case: the rating (without the rater, except masked to admins), clock and actions."""
-    try:
-        row = services.case_for_staff(case_id, current_user)
-    except RatingError as err:
-        return _problem(err)
+    row = services.case_for_staff(case_id, current_user)
     return _case_page(row)
 
 
@@ -404,7 +378,7 @@ def case_action(case_id: int, action: str):
     except RatingError as err:
         db.session.rollback()
         if err.status == 404:
-            return _problem(err)
+            raise
         row = services.case_for_staff(case_id, current_user)
         form = dict(request.form, action=action, field=err.field)
         return _case_page(row, err.message, form, err.status)

@@ -31,6 +31,7 @@ from app.auth.models import Role, User
 from app.core.access import RATE, scope, staff_scope_or_none
 from app.core.links import allows, make_link
 from app.core.models import AuditLog, audit
+from app.core.refusals import Refusal
 from app.core.states import Step, machine, move
 from app.core.timeutil import end_of_local_day, local_day, to_utc, utcnow
 from app.core.workdays import add_working_days
@@ -66,12 +67,12 @@ def setting(name: str) -> int:
     return int(current_app.config[name])
 
 
-class RatingError(Exception):
-    """A rule the person ran into, with a Chinese message, a status and the field it concerns."""
+class RatingError(Refusal):
+    """A rule the person ran into (a Refusal), with a status and the field it concerns."""
 
-    def __init__(self, message: str, status: int = 400, field: str | None = None):
-        super().__init__(message)
-        self.message, self.status, self.field = message, status, field
+    default_status = 400
+    titles = {409: "已经处理过", 410: "评价期已结束"}
+    rule = "ratings"
 
 
 def workday_deadline(start: datetime, days: int, hall_id: int | None) -> datetime:

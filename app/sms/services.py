@@ -23,6 +23,7 @@ from sqlalchemy import case, func, or_, select
 from app import jobs
 from app.core.models import audit
 from app.core.privacy import redact
+from app.core.refusals import Refusal
 from app.core.states import machine, move
 from app.core.timeutil import local_day_bounds, to_local, utcnow
 from app.extensions import db
@@ -36,7 +37,7 @@ RETRYABLE = {SmsStatus.QUEUED, SmsStatus.TEMPORARY_FAILURE, SmsStatus.TECHNICAL_
 ENTITY = "sms_message"
 
 
-class SmsError(ValueError):
+class SmsError(Refusal):
     """A refused staff action, with a message for the page."""
 
 

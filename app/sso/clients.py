@@ -21,6 +21,8 @@ from authlib.integrations.flask_client import OAuth, OAuthError
 from flask import current_app, session
 from joserfc.errors import ExpiredTokenError, JoseError
 
+from app.core.refusals import Refusal
+
 log = logging.getLogger(__name__)
 
 TIMEOUT = 10  # seconds; a slow provider must not hold a worker for long
@@ -37,12 +39,12 @@ CANCELLED = "您没有完成{name}授权,未能登录。可以重新登录,或�
 WECHAT_CODE = "微信授权已失效或已使用,请重新登录。"
 
 
-class SsoError(Exception):
-    """A refused sign-in: `message` is for the person, `reason` for the log."""
+class SsoError(Refusal):
+    """A refused sign-in (a Refusal): `message` is for the person, `reason` for the log."""
 
     def __init__(self, message: str, reason: str, status: int = 400):
-        super().__init__(reason)
-        self.message, self.reason, self.status = message, reason, status
+        super().__init__(message, status)
+        self.reason = reason
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 import logging
 import time
+from typing import NoReturn
 
 from flask import (
     abort,
@@ -22,6 +23,7 @@ from app.core.access import ADMINS, Scope, own_view, public_view, staff_view
 from app.core.ids import parse_id
 from app.core.privacy import mask_phone
 from app.core.redirects import safe_target
+from app.core.refusals import Refusal
 from app.extensions import limiter
 from app.sso import bp, clients, services
 from app.sso.clients import SsoError
@@ -51,17 +53,25 @@ def in_wechat() -> bool:
     return "MicroMessenger" in request.headers.get("User-Agent", "")
 
 
-def _problem(err: SsoError | LinkError, provider: str):
-    """The refusal page; nobody is signed in by a failed attempt."""
-    status = getattr(err, "status", 400)
-    message = getattr(err, "message", None) or str(err)
+class SignInRefused(Refusal):
+    """A provider sign-in that did not happen: its page leads back to 登录."""
+
+    heading = "未能登录"
+    rule = "sso"
+    back_endpoint = "auth.login"
+    back_label = "返回登录"
+    more = "sso/_more.html"
+
+
+def _refuse(err: SsoError | LinkError, provider: str) -> NoReturn:
+    """Refuse the attempt; nobody is signed in by a failed attempt."""
     if isinstance(err, SsoError):
         log.warning("sso %s sign-in refused: %s", provider, err.reason)
     else:
-        log.info("sso %s link refused: %s", provider, message)
+        log.info("sso %s link refused: %s", provider, err.message)
     session.pop(PENDING, None)
-    return render_template("sso/problem.html", message=message,
-                           provider=PROVIDER_LABELS[provider]), status
+    raise SignInRefused(err.message, err.status, title=f"{PROVIDER_LABELS[provider]}登录未成功"
+                        ) from err
 
 
 def _start(provider: str, make_url):
@@ -69,7 +79,7 @@ def _start(provider: str, make_url):
     try:
         url = make_url(url_for(f"sso.{provider}_callback", _external=True))
     except SsoError as err:
-        return _problem(err, provider)
+        _refuse(err, provider)
     return redirect(url)
 
 
@@ -91,7 +101,7 @@ def oidc_callback():
     try:
         identity = clients.oidc_identity()
     except SsoError as err:
-        return _problem(err, "oidc")
+        _refuse(err, "oidc")
     return _finish(identity)
 
 
@@ -113,7 +123,7 @@ def wechat_callback():
     try:
         identity = clients.wechat_identity(request.args)
     except SsoError as err:
-        return _problem(err, "wechat")
+        _refuse(err, "wechat")
     return _finish(identity)
 
 
@@ -122,7 +132,7 @@ def _finish(identity: clients.Identity):
     try:
         outcome = services.resolve(identity, signed_in)
     except LinkError as err:
-        return _problem(err, identity.provider)
+        _refuse(err, identity.provider)
     if outcome.needs_phone:
         session[PENDING] = services.pending_data(identity, time.time() + PENDING_TTL)
         return redirect(url_for("sso.link_phone"), code=303)
@@ -133,7 +143,7 @@ def _sign_in(user, identity: clients.Identity, linked_now: bool):
     label = PROVIDER_LABELS[identity.provider]
     next_url = session.get(NEXT)
     if not sessions.start(user):  # a fresh session: the pending link and phone go with it
-        return _problem(LinkError(services.DISABLED), identity.provider)
+        _refuse(LinkError(services.DISABLED), identity.provider)
     if identity.id_token:
         session[LOGOUT] = {"provider": identity.provider, "id_token": identity.id_token}
     if linked_now:
@@ -214,7 +224,7 @@ def link_verify():
         return _link_page("sso/link_verify.html", 400, masked=mask_phone(phone), error=str(err),
                           code=code)
     except LinkError as err:
-        return _problem(err, pending["identity"]["provider"])
+        _refuse(err, pending["identity"]["provider"])
     return _sign_in(user, clients.Identity(**pending["identity"]), linked_now=True)
 
 

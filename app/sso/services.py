@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from app.auth.models import Role, User
 from app.core.access import scope
 from app.core.models import audit
+from app.core.refusals import Refusal
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.sso.clients import Identity
@@ -20,12 +21,11 @@ PENDING = "sso_pending"  # session key: an identity waiting for its phone to be 
 DISABLED = "这个账号已停用,请联系大厅工作人员。"
 
 
-class LinkError(ValueError):
-    """A link that may not be made or removed, with a message for the person."""
+class LinkError(Refusal):
+    """A link that may not be made or removed, with a message for the person (a Refusal)."""
 
     def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field=field)
 
 
 @dataclass
