@@ -219,7 +219,7 @@ def test_the_progress_link_in_the_sms_opens_the_application(world, app):
     assert world.sms("app_submitted") == []  # the person has just submitted it on screen
     other = app.test_client()
     opened = other.get(world.view_link(row))
-    assert opened.status_code in (302, 303)
+    assert opened.status_code == 302
     page = other.get(opened.location)
     assert page.status_code == 200 and row.number in page.get_data(as_text=True)
     # The grant reaches this application's own page, and nothing else.

@@ -46,7 +46,7 @@ def test_bad_files_are_refused_beside_the_material(world, row, data, name, messa
     before = [u.id for u in world.uploads(row)]
     response = world.upload(row, 1, data, name)
     page = response.get_data(as_text=True)
-    assert 400 <= response.status_code < 500
+    assert response.status_code == 400
     assert f'id="material-{row.materials[1].id}"' in page and "field-error" in page
     if message:
         assert message in page
@@ -64,10 +64,7 @@ def test_a_30_mb_file_is_refused_with_a_message(world, row):
 
 def test_a_script_appended_never_reaches_a_served_copy(world, row):
     response = world.upload(row, 1, photo() + b"<script>alert(1)</script>", "x.jpg")
-    assert response.status_code in (200, 400)
-    if response.status_code == 400:
-        assert "field-error" in response.get_data(as_text=True)
-        return
+    assert response.status_code == 200  # the photo is good: it is re-encoded, the tail dropped
     upload = world.uploads(row)[-1]
     for kind in ("image", "thumb"):
         served = world.client.get(f"/applications/photos/{upload.id}/{kind}")
