@@ -142,7 +142,8 @@ def test_material_errors_keep_what_was_typed(client, admin):
     assert response.status_code == 400
     assert "份数应在 1 到 20 之间" in text_of(response, "#f-copies-error")
     assert "请选择原件或复印件" in text_of(response, "#f-original-error")
-    assert field_value(response, "name") == "营业执照" and field_value(response, "notes") == "加盖公章"
+    assert field_value(response, "name") == "营业执照"
+    assert field_value(response, "notes") == "加盖公章"
     assert len(db.session.get(ServiceItem, item.id).materials) == 2
 
 

@@ -5,9 +5,9 @@ from datetime import timedelta
 
 import pytest
 from conftest import shanghai
+from html_kit import field_value, link, text_of, texts
 
 import factories
-from html_kit import field_value, link, text_of, texts
 from app.auth.models import Role
 from app.catalog.models import Hall, Window
 from app.extensions import db
