@@ -23,18 +23,18 @@ def one(response, css: str) -> Tag:
 
 def text_of(response, css: str) -> str:
     """The text of the one element matching css, spaces squeezed."""
-    return _clean(one(response, css).get_text(" "))
+    return _clean(one(response, css).get_text())
 
 
 def texts(response, css: str) -> list[str]:
     """The texts of every element matching css, in page order, spaces squeezed."""
-    return [_clean(tag.get_text(" ")) for tag in soup(response).select(css)]
+    return [_clean(tag.get_text()) for tag in soup(response).select(css)]
 
 
 def link(response, text: str) -> Tag:
     """The first link whose text contains text (fails if there is none)."""
     for tag in soup(response).find_all("a"):
-        if text in _clean(tag.get_text(" ")):
+        if text in _clean(tag.get_text()):
             return tag
     raise AssertionError(f"no link reading {text!r}")
 
@@ -47,7 +47,7 @@ def hrefs(response) -> list[str]:
 def button(response, text: str) -> Tag:
     """The first button (or submit input) whose text contains text (fails if there is none)."""
     for tag in soup(response).select("button, input[type=submit]"):
-        label = tag.get("value", "") if tag.name == "input" else tag.get_text(" ")
+        label = tag.get("value", "") if tag.name == "input" else tag.get_text()
         if text in _clean(label):
             return tag
     raise AssertionError(f"no button reading {text!r}")
