@@ -69,3 +69,12 @@ def field_value(response, name: str) -> str:
         chosen = tag.find("option", selected=True) or tag.find("option")
         return chosen.get("value", chosen.get_text()) if chosen else ""
     return tag.get("value", "")
+
+
+ERRORS = ".error-card, .error-summary, .field-error, .notice-error"
+
+
+def errors(response) -> str:
+    """What the page says went wrong: its error card, error summary, notices of error and the
+    errors beside fields, joined (the text checked must be in one of these, not elsewhere)."""
+    return " | ".join(texts(response, ERRORS))

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pillow_heif
 import pytest
 from applications.application_kit import photo
+from html_kit import errors
 from PIL import Image
 
 from app.applications import services
@@ -135,7 +136,7 @@ def test_photo_cap_per_application(world, row, app):
         response = world.upload(row, 1, photo())
     finally:
         app.config["APPLICATION_MAX_PHOTOS"] = 30
-    assert response.status_code == 409 and "最多上传 1 张照片" in response.get_data(as_text=True)
+    assert response.status_code == 409 and "最多上传 1 张照片" in errors(response)
 
 
 def test_removing_a_photo_deletes_its_files(world, row):

@@ -3,6 +3,7 @@ recorded per person and version, and a new version asked again before the person
 
 import pytest
 from conftest import shanghai
+from html_kit import errors
 
 from app.auth.models import Consent, User
 from app.extensions import db
@@ -58,7 +59,7 @@ def test_a_new_version_asks_again(client, auth, app, monkeypatch):
     page = client.get("/consent?next=/me").get_data(as_text=True)
     assert "我们更新了《隐私政策》" in page and "不同意,退出登录" in page
     refused = client.post("/consent", data={"next": "/me"})
-    assert refused.status_code == 400 and "请阅读并勾选同意" in refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "请阅读并勾选同意" in errors(refused)
     agreed = client.post("/consent", data={"next": "/me", "agree": "1"})
     assert agreed.status_code == 303 and agreed.headers["Location"] == "/me"
     assert client.get("/me").status_code == 200

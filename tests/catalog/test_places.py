@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import shanghai
-from html_kit import field_value, link, text_of, texts
+from html_kit import errors, field_value, link, text_of, texts
 
 import factories
 from app.auth.models import Role
@@ -175,5 +175,4 @@ def test_a_window_closed_today_opens_again_tomorrow(app, hall, time_machine):
     response = client.post(f"/admin/windows/{window.id}/today", data={"open": "1"})
     assert response.status_code == 303 and db.session.get(Window, window.id).closed_on is None
     response = client.post(f"/admin/windows/{window.id}/today", data={"open": "maybe"})
-    assert response.status_code == 400 and "请选择今日开放或暂停服务" in response.get_data(
-        as_text=True)
+    assert response.status_code == 400 and "请选择今日开放或暂停服务" in errors(response)

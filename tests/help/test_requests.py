@@ -1,6 +1,7 @@
 """Asking for help: from a guide or care mode, the modes, contact details and the hall's area."""
 
 import pytest
+from html_kit import errors
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -127,4 +128,4 @@ def test_the_citizen_withdraws(world, client, auth):
     db.session.refresh(row)
     assert row.status == "withdrawn"
     again = client.post(f"/help/{row.id}/withdraw")
-    assert again.status_code == 409 and "不能“已撤回”" in again.get_data(as_text=True)
+    assert again.status_code == 409 and "不能“已撤回”" in errors(again)
