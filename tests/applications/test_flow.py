@@ -138,8 +138,7 @@ def test_decisions_without_reasons_are_refused_and_nothing_changes(world, client
     assert response.status_code == 400 and "请写明不予受理的原因" in errors(response)
     flagged = row.materials[0]
     response = _decide(world, row, decision="supplement", **{f"verdict-{flagged.id}": "fix"})
-    page = response.get_data(as_text=True)
-    assert response.status_code == 400 and "请选择“变更登记申请书”需补正的原因" in page
+    assert response.status_code == 400 and "请选择“变更登记申请书”需补正的原因" in errors(response)
     response = world.client.post(f"/review/{row.id}/decide", data={"decision": "accept"})
     assert response.status_code == 400 and "请给出“变更登记申请书”的审核意见" in \
         response.get_data(as_text=True)

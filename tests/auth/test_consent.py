@@ -37,7 +37,7 @@ def test_without_agreeing_no_sign_in_and_the_code_is_not_spent(client):
     code = _code()
     response = client.post("/login/verify", data={"phone": "13800138000", "code": code})
     page = response.get_data(as_text=True)
-    assert response.status_code == 400 and "请阅读并勾选同意" in page
+    assert response.status_code == 400 and "请阅读并勾选同意" in errors(response)
     assert 'value="13800138000"' in page and f'value="{code}"' in page
     response = client.post("/login/verify", data={"phone": "13800138000", "code": code,
                                                    "agree": "1", "next": "/me"})

@@ -69,7 +69,7 @@ def test_missing_fields_come_back_beside_the_form(world, client, auth, bad):
     auth.login_staff("admin1", "secret-pass-2")
     response = _contact(client, bad, plan="", note="打过电话")
     page = response.get_data(as_text=True)
-    assert response.status_code == 400 and "请选择整改安排" in page
+    assert response.status_code == 400 and "请选择整改安排" in errors(response)
     soup = BeautifulSoup(page, "html.parser")
     assert soup.select_one("#contact-note").get_text() == "打过电话"
     assert db.session.get(Rectification, bad.id).status == "open"

@@ -125,7 +125,7 @@ def test_bad_rating_needs_a_reason_and_keeps_what_was_typed(world, client, auth)
     auth.login_citizen()
     response = world.rate(client, invite, 2, reason_text="等了两个小时", ind_efficiency="1")
     page = response.get_data(as_text=True)
-    assert response.status_code == 400 and "请选择不满意的原因" in page
+    assert response.status_code == 400 and "请选择不满意的原因" in errors(response)
     soup = BeautifulSoup(page, "html.parser")
     assert soup.select_one("#reason_text").get_text() == "等了两个小时"
     assert soup.select_one("input[name=ind_efficiency][value='1']").has_attr("checked")
