@@ -78,3 +78,12 @@ def errors(response) -> str:
     """What the page says went wrong: its error card, error summary, notices of error and the
     errors beside fields, joined (the text checked must be in one of these, not elsewhere)."""
     return " | ".join(texts(response, ERRORS))
+
+
+def values(response) -> list[str]:
+    """What every form field on the page holds (inputs, textareas), in page order: for checking
+    that what was typed is kept when the field's name does not matter to the test."""
+    found = []
+    for tag in soup(response).find_all(["input", "textarea"]):
+        found.append(tag.get_text() if tag.name == "textarea" else tag.get("value", ""))
+    return found
