@@ -6,6 +6,7 @@ import io
 import pytest
 from applications.application_kit import VALID_ID, photo
 from conftest import shanghai
+from html_kit import errors
 
 from app.auth.models import Consent
 from app.extensions import db
@@ -37,9 +38,9 @@ def test_asked_before_the_first_photo_and_recorded(world):
     assert 'id="sensitive-consent"' in page and "第二十八条" in page and "app-material" not in page
     material = db.session.get(Application, app_id).materials[0]
     refused = _upload(world, app_id, material.id)
-    assert refused.status_code == 409 and "敏感个人信息" in refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "敏感个人信息" in errors(refused)
     unticked = world.client.post(f"/applications/{app_id}/consent")
-    assert unticked.status_code == 400 and "请勾选同意" in unticked.get_data(as_text=True)
+    assert unticked.status_code == 400 and "请勾选同意" in errors(unticked)
     world.consent(app_id)
     row = db.session.query(Consent).filter_by(document="sensitive").one()
     assert (row.version, row.scope) == ("2026-12-01", f"application:{app_id}")

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pillow_heif
 import pytest
 from applications.application_kit import photo
+from html_kit import errors
 from PIL import Image
 
 from app.applications import services
@@ -46,7 +47,7 @@ def test_bad_files_are_refused_beside_the_material(world, row, data, name, messa
     before = [u.id for u in world.uploads(row)]
     response = world.upload(row, 1, data, name)
     page = response.get_data(as_text=True)
-    assert 400 <= response.status_code < 500
+    assert response.status_code == 400
     assert f'id="material-{row.materials[1].id}"' in page and "field-error" in page
     if message:
         assert message in page
@@ -64,10 +65,7 @@ def test_a_30_mb_file_is_refused_with_a_message(world, row):
 
 def test_a_script_appended_never_reaches_a_served_copy(world, row):
     response = world.upload(row, 1, photo() + b"<script>alert(1)</script>", "x.jpg")
-    assert response.status_code in (200, 400)
-    if response.status_code == 400:
-        assert "field-error" in response.get_data(as_text=True)
-        return
+    assert response.status_code == 200  # the photo is good: it is re-encoded, the tail dropped
     upload = world.uploads(row)[-1]
     for kind in ("image", "thumb"):
         served = world.client.get(f"/applications/photos/{upload.id}/{kind}")
@@ -138,7 +136,7 @@ def test_photo_cap_per_application(world, row, app):
         response = world.upload(row, 1, photo())
     finally:
         app.config["APPLICATION_MAX_PHOTOS"] = 30
-    assert response.status_code == 409 and "最多上传 1 张照片" in response.get_data(as_text=True)
+    assert response.status_code == 409 and "最多上传 1 张照片" in errors(response)
 
 
 def test_removing_a_photo_deletes_its_files(world, row):

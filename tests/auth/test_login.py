@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from html_kit import errors, values
+
 import factories
 from app.auth.models import SmsCode, User
 from app.core.timeutil import utcnow
@@ -43,12 +45,12 @@ def test_wrong_code_counts_down_then_kills_the_code(client):
     first = client.post("/login/verify", data={"agree": "1", "code": bad})
     assert first.status_code == 400
     assert "还可以再试 2 次" in first.get_data(as_text=True)
-    assert f'value="{bad}"' in first.get_data(as_text=True)
+    assert bad in values(first)
     client.post("/login/verify", data={"agree": "1", "code": bad})
     third = client.post("/login/verify", data={"agree": "1", "code": bad})
     assert "错误次数过多" in third.get_data(as_text=True)
     dead = client.post("/login/verify", data={"agree": "1", "code": good})
-    assert dead.status_code == 400 and "已失效" in dead.get_data(as_text=True)
+    assert dead.status_code == 400 and "已失效" in errors(dead)
 
 
 def test_expired_code_is_refused(client):
@@ -57,7 +59,7 @@ def test_expired_code_is_refused(client):
     db.session.query(SmsCode).update({"expires_at": utcnow() - timedelta(seconds=1)})
     db.session.commit()
     response = client.post("/login/verify", data={"agree": "1", "code": code})
-    assert response.status_code == 400 and "验证码已失效" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "验证码已失效" in errors(response)
 
 
 def test_code_is_single_use_and_bound_to_the_phone(client):
@@ -76,7 +78,7 @@ def test_code_is_single_use_and_bound_to_the_phone(client):
 def test_non_digit_code_is_400(client):
     client.post("/login/code", data={"phone": "13800138000"})
     response = client.post("/login/verify", data={"agree": "1", "code": "12ab"})
-    assert response.status_code == 400 and "6 位数字" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "6 位数字" in errors(response)
 
 
 def test_second_code_within_a_minute_is_429_and_keeps_the_phone(client):
@@ -128,7 +130,7 @@ def test_staff_lockout_after_repeated_failures(client):
         client.post("/staff/login", data={"username": "clerk1", "password": "wrong"})
     locked = client.post("/staff/login", data={"username": "clerk1",
                                                 "password": "right-password"})
-    assert locked.status_code == 400 and "锁定" in locked.get_data(as_text=True)
+    assert locked.status_code == 400 and "锁定" in errors(locked)
     db.session.query(User).update({"locked_until": utcnow() - timedelta(seconds=1)})
     db.session.commit()
     assert client.post("/staff/login", data={"username": "clerk1",

@@ -4,6 +4,7 @@ account and 退出所有设备 end every earlier one."""
 
 import pytest
 from conftest import Auth
+from html_kit import errors
 from sqlalchemy import select
 
 import factories
@@ -94,7 +95,7 @@ def test_a_wrong_current_password_changes_nothing(client, auth, clerk):
     auth.login_staff("clerk1", "old-password-1")
     response = client.post("/staff/password", data={
         "current": "wrong", "new": "new-password-22", "again": "new-password-22"})
-    assert response.status_code == 400 and "当前密码不正确" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "当前密码不正确" in errors(response)
     assert db.session.get(User, clerk.id).check_password("old-password-1")
 
 

@@ -1,6 +1,7 @@
 """Check-in, tickets per window group, priority, calling, the citizen's ticket and the display."""
 
 from conftest import Auth
+from html_kit import errors
 from sqlalchemy import select
 
 from app.booking import services
@@ -37,16 +38,16 @@ def test_check_in_by_number_gives_a_ticket(client, auth, world):
     db.session.refresh(booking)
     assert booking.status == "checked_in"
     again = client.post("/clerk/queue/checkin", data={"number": booking.number})
-    assert again.status_code == 409 and "已签到" in again.get_data(as_text=True)
+    assert again.status_code == 409 and "已签到" in errors(again)
 
 
 def test_check_in_bad_numbers(client, auth, world):
     _clerk(client, auth, world)
     short = client.post("/clerk/queue/checkin", data={"number": "12ab"})
-    assert short.status_code == 400 and "8 位预约号" in short.get_data(as_text=True)
+    assert short.status_code == 400 and "8 位预约号" in errors(short)
     assert 'value="12ab"' in short.get_data(as_text=True)
     unknown = client.post("/clerk/queue/checkin", data={"number": "00000000"})
-    assert unknown.status_code == 404 and "没有预约号" in unknown.get_data(as_text=True)
+    assert unknown.status_code == 404 and "没有预约号" in errors(unknown)
 
 
 def test_other_halls_clerk_cannot_check_in(client, auth, world):
@@ -83,7 +84,7 @@ def test_bookings_and_seniors_go_before_walk_ins(client, auth, world):
         client.post(f"/clerk/queue/{called.id}/served")
     assert order == ["A002", "A003", "A001"]
     empty = client.post("/clerk/queue/call")
-    assert empty.status_code == 404 and "没有等候" in empty.get_data(as_text=True)
+    assert empty.status_code == 404 and "没有等候" in errors(empty)
 
 
 def test_call_recall_served_and_the_citizens_ticket_page(client, auth, world):
@@ -96,7 +97,7 @@ def test_call_recall_served_and_the_citizens_ticket_page(client, auth, world):
     assert client.get(f"/bookings/{booking.id}/ticket").status_code == 404  # the clerk's phone
     client.post("/clerk/queue/call")  # the senior's A001
     busy = client.post("/clerk/queue/call")
-    assert busy.status_code == 409 and "请先把 A001" in busy.get_data(as_text=True)
+    assert busy.status_code == 409 and "请先把 A001" in errors(busy)
     first = db.session.scalar(select(Ticket).where(Ticket.status == "called"))
     client.post(f"/clerk/queue/{first.id}/served")
     client.post("/clerk/queue/call")

@@ -4,6 +4,7 @@ from datetime import time, timedelta
 
 import pytest
 from conftest import shanghai
+from html_kit import errors
 from sqlalchemy import select
 
 from app.booking import services
@@ -79,8 +80,8 @@ def test_two_no_shows_bar_online_booking_until_a_date(app, client, auth, world):
         with app.test_request_context():
             services.mark_no_show(booking.id)
     response = world.book(client, world.slot(2), idem="after")
-    html = response.get_data(as_text=True)
-    assert response.status_code == 403 and "暂停网上预约至" in html and "爽约 2 次" in html
+    refusal = errors(response)
+    assert response.status_code == 403 and "暂停网上预约至" in refusal and "爽约 2 次" in refusal
     with app.test_request_context():
         until, _ = services.barred_until(world.citizen.id)
     assert until is not None and until > to_local(utcnow()).date() + timedelta(days=85)
@@ -98,7 +99,7 @@ def test_five_cancellations_bar_but_changes_do_not_count(app, client, auth, worl
     changed = db.session.scalars(select(Booking).where(Booking.status == "booked")).one()
     client.post(f"/bookings/{changed.id}/cancel")
     response = world.book(client, world.slot(0), idem="last")
-    assert response.status_code == 403 and "取消预约 5 次" in response.get_data(as_text=True)
+    assert response.status_code == 403 and "取消预约 5 次" in errors(response)
 
 
 def test_holiday_closes_and_swapped_weekend_opens(app, world):
@@ -142,7 +143,7 @@ def test_no_booking_beyond_the_horizon(client, auth, world):
     world.signed_in = True
     late = world.slot(0, day=last + timedelta(days=1))
     response = world.book(client, late)
-    assert response.status_code == 409 and "5 个工作日" in response.get_data(as_text=True)
+    assert response.status_code == 409 and "5 个工作日" in errors(response)
 
 
 def test_admin_edits_rules_and_calendar(client, auth, world):
@@ -152,7 +153,7 @@ def test_admin_edits_rules_and_calendar(client, auth, world):
     bad = client.post("/admin/booking/rules", data={
         "item_id": world.item.id, "weekday": ["1"], "start": "10:00", "end": "09:00",
         "slot_minutes": "30", "capacity": "3"})
-    assert bad.status_code == 400 and "结束时间要晚于开始时间" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "结束时间要晚于开始时间" in errors(bad)
     assert 'value="09:00"' in bad.get_data(as_text=True)
     before = db.session.scalar(select(SlotRule.id).order_by(SlotRule.id.desc()))
     ok = client.post("/admin/booking/rules", data={
@@ -167,7 +168,7 @@ def test_admin_edits_rules_and_calendar(client, auth, world):
     db.session.refresh(slot)
     assert slot.capacity == 7
     bad_day = client.post("/admin/booking/days", data={"day": "2027-13-01", "kind": "holiday"})
-    assert bad_day.status_code == 400 and "请输入日期" in bad_day.get_data(as_text=True)
+    assert bad_day.status_code == 400 and "请输入日期" in errors(bad_day)
     assert client.post("/admin/booking/days", data={
         "day": "2031-10-01", "kind": "holiday", "name": "大厅停电检修"}).status_code == 303
     row = db.session.scalar(select(CalendarDay))

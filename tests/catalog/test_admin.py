@@ -1,6 +1,7 @@
 """Admin pages: admins only; create, edit and retire items, materials and bundles."""
 
 import pytest
+from html_kit import field, field_value, one, text_of, texts
 from sqlalchemy import select
 
 import factories
@@ -70,8 +71,7 @@ def test_admin_adds_an_item_with_three_materials_and_it_is_found(client, admin):
     db.session.refresh(item)
     assert [m.name for m in item.active_materials] == ["居民身份证", "户口簿", "租房合同"]
     assert item.active_materials[2].original is False
-    page = client.get("/services?q=居住证").get_data(as_text=True)
-    assert "居住证办理" in page
+    assert "居住证办理" in texts(client.get("/services?q=居住证"), ".row-title")
     guide = client.get("/services/HJ-009").get_data(as_text=True)
     assert "租房合同" in guide and "复印件 1 份" in guide
 
@@ -81,18 +81,20 @@ def test_item_form_errors_are_chinese_beside_the_field_and_keep_what_was_typed(c
     form = _item_form(admin, code="HJ-001", name="", legal_days="五", promised_days="30",
                       topic="")
     response = client.post("/admin/catalog/items/new", data=form)
-    page = response.get_data(as_text=True)
     assert response.status_code == 400
-    for message in ["请输入事项名称", "法定时限只能填数字", "请选择主题"]:
-        assert message in page
-    assert 'value="五"' in page and 'value="0482-1234567"' in page and "提交材料\n审核" in page
-    assert 'id="f-name-error"' in page and 'aria-describedby="f-name-error"' in page
+    for name, message in [("name", "请输入事项名称"), ("legal_days", "法定时限只能填数字"),
+                          ("topic", "请选择主题")]:
+        assert message in text_of(response, f"#f-{name}-error")
+    assert field_value(response, "legal_days") == "五"
+    assert field_value(response, "phone") == "0482-1234567"
+    assert "提交材料\n审核" in field_value(response, "steps")
+    assert field(response, "name")["aria-describedby"] == "f-name-error"
     form = _item_form(admin, code="HJ-001")
-    page = client.post("/admin/catalog/items/new", data=form).get_data(as_text=True)
-    assert "这个事项编码已被其他事项使用" in page
+    response = client.post("/admin/catalog/items/new", data=form)
+    assert "这个事项编码已被其他事项使用" in text_of(response, "#f-code-error")
     form = _item_form(admin, legal_days="3", promised_days="5")
-    page = client.post("/admin/catalog/items/new", data=form).get_data(as_text=True)
-    assert "承诺时限不能超过法定时限" in page
+    response = client.post("/admin/catalog/items/new", data=form)
+    assert "承诺时限不能超过法定时限" in text_of(response, "#f-promised_days-error")
     assert db.session.scalar(select(ServiceItem).where(ServiceItem.code == "HJ-009")) is None
 
 
@@ -102,13 +104,13 @@ def test_a_city_wide_admin_must_choose_a_hall(client, auth):
     auth.login_staff("city", "city-password-1")
     response = client.post("/admin/catalog/items/new", data=_item_form(hall, hall_ids=""))
     assert response.status_code == 400
-    assert "请至少选择一个办理大厅" in response.get_data(as_text=True)
+    assert "请至少选择一个办理大厅" in text_of(response, "#f-hall_ids-error")
 
 
 def test_admin_edits_an_item(client, admin):
     item = factories.item(code="HJ-010", name="旧名称", halls=[admin])
-    page = client.get(f"/admin/catalog/items/{item.id}/edit").get_data(as_text=True)
-    assert 'value="旧名称"' in page
+    page = client.get(f"/admin/catalog/items/{item.id}/edit")
+    assert field_value(page, "name") == "旧名称"
     response = client.post(f"/admin/catalog/items/{item.id}/edit",
                            data=_item_form(admin, code="HJ-010", name="新名称"))
     assert response.status_code == 303
@@ -137,10 +139,11 @@ def test_material_errors_keep_what_was_typed(client, admin):
     item = factories.item(halls=[admin])
     response = client.post(f"/admin/catalog/items/{item.id}/materials",
                            data={"name": "营业执照", "copies": "0", "notes": "加盖公章"})
-    page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "份数应在 1 到 20 之间" in page and "请选择原件或复印件" in page
-    assert 'value="营业执照"' in page and "加盖公章" in page
+    assert "份数应在 1 到 20 之间" in text_of(response, "#f-copies-error")
+    assert "请选择原件或复印件" in text_of(response, "#f-original-error")
+    assert field_value(response, "name") == "营业执照"
+    assert field_value(response, "notes") == "加盖公章"
     assert len(db.session.get(ServiceItem, item.id).materials) == 2
 
 
@@ -175,7 +178,7 @@ def test_admin_creates_edits_and_retires_a_bundle(client, admin):
     assert response.status_code == 303
     db.session.refresh(bundle)
     assert {i.id for i in bundle.items} == {a.id, c.id}
-    assert "我要开网店" in client.get("/services?q=网店").get_data(as_text=True)
+    assert "我要开网店" in texts(client.get("/services?q=网店"), ".row-title")
     client.post(f"/admin/catalog/bundles/{bundle.id}/retire", data={"action": "retire"})
     assert 'row-title">我要开网店' not in client.get("/services?q=网店").get_data(as_text=True)
     assert client.get("/bundles/YJS-NEW").status_code == 200
@@ -185,11 +188,12 @@ def test_bundle_form_needs_two_items_and_keeps_input(client, admin):
     a = factories.item(halls=[admin])
     form = {"code": "bad code", "name": "我要开网店", "audience": "", "item_ids": [str(a.id)]}
     response = client.post("/admin/catalog/bundles/new", data=form)
-    page = response.get_data(as_text=True)
     assert response.status_code == 400
-    for message in ["一件事至少包含两个事项", "编码只能用字母", "请选择服务对象"]:
-        assert message in page
-    assert 'value="我要开网店"' in page and f'value="{a.id}" checked' in page
+    for name, message in [("item_ids", "一件事至少包含两个事项"), ("code", "编码只能用字母"),
+                          ("audience", "请选择服务对象")]:
+        assert message in text_of(response, f"#f-{name}-error")
+    assert field_value(response, "name") == "我要开网店"
+    assert one(response, f'input[name="item_ids"][value="{a.id}"]').has_attr("checked")
 
 
 def test_unknown_rows_are_404(client, admin):

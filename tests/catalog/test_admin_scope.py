@@ -5,6 +5,7 @@ import io
 import re
 
 import pytest
+from html_kit import field_value, one, soup, text_of, texts
 from sqlalchemy import func, select
 
 import factories
@@ -99,8 +100,10 @@ def test_the_list_shows_every_item_and_marks_other_halls(client, hall_admin):
 
 def test_another_halls_item_page_is_read_only(client, hall_admin):
     theirs = hall_admin["theirs"]
-    page = client.get(f"/admin/catalog/items/{theirs.id}").get_data(as_text=True)
-    assert "本大厅不办理这个事项,只能查看" in page and "乙政务服务中心" in page
+    response = client.get(f"/admin/catalog/items/{theirs.id}")
+    page = response.get_data(as_text=True)
+    assert "本大厅不办理这个事项,只能查看" in text_of(response, "p.notice")
+    assert "乙政务服务中心" in page
     assert "旧字段|文本|必填" in page  # its fields are shown, not offered for editing
     for path in ("/edit", "/retire", "/fields", "/materials"):
         assert f"/admin/catalog/items/{theirs.id}{path}" not in page
@@ -111,8 +114,10 @@ def test_another_halls_item_page_is_read_only(client, hall_admin):
 
 def test_a_shared_items_page_is_read_only_and_says_who_changes_it(client, hall_admin):
     shared = hall_admin["shared"]
-    page = client.get(f"/admin/catalog/items/{shared.id}").get_data(as_text=True)
-    assert "这个事项由几个大厅共用,只能查看" in page and "市级管理员" in page
+    response = client.get(f"/admin/catalog/items/{shared.id}")
+    page = response.get_data(as_text=True)
+    notice = text_of(response, "p.notice")
+    assert "这个事项由几个大厅共用,只能查看" in notice and "市级管理员" in notice
     assert f"/admin/catalog/items/{shared.id}/edit" not in page
 
 
@@ -126,8 +131,8 @@ def test_a_hall_admin_cannot_change_an_item_that_is_not_their_halls_alone(client
     before = _state(item.id)
     response = getattr(client, method)(path, data=data)
     assert response.status_code == 403
-    page = response.get_data(as_text=True)
-    assert "没有权限" in page and why in page
+    error = text_of(response, ".error-card")
+    assert "没有权限" in error and why in error
     assert _state(item.id) == before
 
 
@@ -169,7 +174,7 @@ def test_a_form_error_keeps_the_halls_locked(client, hall_admin):
     response = client.post("/admin/catalog/items/new",
                            data=_item_form(hall_admin["mine"], a, code="A-2", name=""))
     page = response.get_data(as_text=True)
-    assert response.status_code == 400 and "请输入事项名称" in page
+    assert response.status_code == 400 and "请输入事项名称" in text_of(response, "#f-name-error")
     assert "请至少选择一个办理大厅" not in page
     assert re.search(rf'name="hall_ids" value="{a.id}" checked disabled>', page)
     assert re.search(rf'name="window_ids" value="{a.windows[0].id}" checked>', page)
@@ -242,16 +247,19 @@ def test_a_hall_admin_cannot_change_a_bundle_with_another_halls_item(client, bun
             "item_ids": [str(bundles["mine"].id), str(bundles["mine2"].id)]}
     response = getattr(client, method)(path.format(id=mixed.id), data=form)
     page = response.get_data(as_text=True)
-    assert response.status_code == 403 and "没有权限" in page and "市级管理员" in page
+    error = text_of(response, ".error-card")
+    assert response.status_code == 403 and "没有权限" in error and "市级管理员" in error
     assert "手机号登录" not in page  # staff are told about their scope, not to sign in
     assert _bundle_state(mixed.id) == before
 
 
 def test_the_bundle_form_offers_only_own_hall_items(client, bundles):
-    page = client.get("/admin/catalog/bundles/new").get_data(as_text=True)
-    assert "只列出本大厅单独办理的事项" in page
+    response = client.get("/admin/catalog/bundles/new")
+    page = response.get_data(as_text=True)
+    assert "只列出本大厅单独办理的事项" in text_of(response, "#f-item_ids .hint")
+    offered = [tag["value"] for tag in soup(response).select('input[name="item_ids"]')]
     for key in ("mine", "mine2"):
-        assert f'name="item_ids" value="{bundles[key].id}"' in page
+        assert str(bundles[key].id) in offered
     for key in ("theirs", "shared"):
         assert f'name="item_ids" value="{bundles[key].id}"' not in page
 
@@ -264,15 +272,17 @@ def test_a_forged_item_in_a_bundle_is_refused_beside_the_field(client, bundles):
     assert response.status_code == 400
     error = re.search(r'id="f-item_ids-error">(.*?)</p>', page, re.S).group(1)
     assert "只能选择本大厅办理的事项" in error and "乙的事项不由本大厅办理" in error
-    assert 'value="我要开网店"' in page and 'value="网店"' in page
-    assert f'value="{bundles["mine"].id}" checked' in page
+    assert field_value(response, "name") == "我要开网店"
+    assert field_value(response, "keywords") == "网店"
+    mine = one(response, f'input[name="item_ids"][value="{bundles["mine"].id}"]')
+    assert mine.has_attr("checked")
     assert db.session.scalar(select(Bundle).where(Bundle.code == "YJS-NEW")) is None
     own = bundles["own"]
     before = _bundle_state(own.id)
     response = client.post(f"/admin/catalog/bundles/{own.id}/edit", data=form | {
         "code": "YJS-A", "item_ids": [str(bundles["mine"].id), "99999"]})
     assert response.status_code == 400
-    assert "只能选择本大厅办理的事项" in response.get_data(as_text=True)
+    assert "只能选择本大厅办理的事项" in text_of(response, "#f-item_ids-error")
     assert _bundle_state(own.id) == before
 
 
@@ -289,8 +299,8 @@ def test_a_hall_admin_creates_edits_and_retires_own_bundles(client, bundles):
     # a shared item would make it the city's
     response = client.post(f"/admin/catalog/bundles/{own.id}/edit", data=form | {
         "code": "YJS-A", "item_ids": [str(mine2.id), str(shared.id)]})
-    assert response.status_code == 400 and "共同的事项由几个大厅共用" in response.get_data(
-        as_text=True)
+    assert response.status_code == 400
+    assert "共同的事项由几个大厅共用" in text_of(response, "#f-item_ids-error")
     assert _bundle_state(own.id)[2] == [mine2.id, mine.id]
     assert client.post(f"/admin/catalog/bundles/{own.id}/retire").status_code == 303
     assert _bundle_state(own.id)[1] is not None
@@ -301,8 +311,8 @@ def test_a_city_wide_admin_changes_any_bundle(client, auth, bundles):
     factories.staff("city", "city-password-1", role="admin")
     auth.login_staff("city", "city-password-1")
     mixed, theirs = bundles["mixed"], bundles["theirs"]
-    page = client.get("/admin/catalog/bundles/new").get_data(as_text=True)
-    assert f'name="item_ids" value="{theirs.id}"' in page
+    page = client.get("/admin/catalog/bundles/new")
+    assert one(page, f'input[name="item_ids"][value="{theirs.id}"]')
     response = client.post(f"/admin/catalog/bundles/{mixed.id}/edit", data={
         "code": "YJS-AB", "name": "改名", "audience": "individual",
         "item_ids": [str(theirs.id), str(bundles["mine2"].id)]})
@@ -345,7 +355,8 @@ def test_a_hall_admins_import_beyond_their_hall_is_refused_row_by_row(client, ha
     response = _upload(client, OVERREACH)
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "catalog.yaml 没有导入,共 6 处错误" in page
+    assert "catalog.yaml 没有导入,共 6 处错误" in text_of(response, "#f-file-error")
+    listed = texts(response, ".import-errors li")
     for message in [
         "第 2 行(大厅 丙政务服务中心):只能修改本大厅(甲政务服务中心)的信息",
         "第 5 行(事项 B-1):本大厅(甲政务服务中心)不办理这个事项,不能修改",
@@ -354,7 +365,7 @@ def test_a_hall_admins_import_beyond_their_hall_is_refused_row_by_row(client, ha
         "第 8 行(事项 A-2):只能由本大厅单独办理;要由几个大厅共同办理,请联系市级管理员",
         "第 11 行(一件事 YJS-X):含有不由本大厅单独办理的事项 B-1,不能新增或修改",
     ]:
-        assert message in page
+        assert message in listed
     assert "第 4 行" not in page  # its own item is fine
     assert _catalog() == before
     assert db.session.scalar(select(Hall).where(Hall.name == "丙政务服务中心")) is None
@@ -368,9 +379,9 @@ items:
 bundles:
   - {code: YJS-AB, name: 改名, items: [A-1, B-1]}
 """
-    page = _upload(client, text).get_data(as_text=True)
-    assert "第 2 行(事项 A-9):不能从大厅(halls)中去掉本大厅(甲政务服务中心)" in page
-    assert "第 4 行(一件事 YJS-AB):含有不由本大厅单独办理的事项 B-1,不能新增或修改" in page
+    listed = texts(_upload(client, text), ".import-errors li")
+    assert "第 2 行(事项 A-9):不能从大厅(halls)中去掉本大厅(甲政务服务中心)" in listed
+    assert "第 4 行(一件事 YJS-AB):含有不由本大厅单独办理的事项 B-1,不能新增或修改" in listed
     assert _catalog() == before
 
 
@@ -382,7 +393,7 @@ def test_a_csv_import_names_the_csv_line(client, hall_admin):
     response = _upload(client, csv_text, "catalog.csv")
     assert response.status_code == 400
     assert (f"第 {line} 行(事项 B-1):本大厅(甲政务服务中心)不办理这个事项,不能修改"
-            in response.get_data(as_text=True))
+            in texts(response, ".import-errors li"))
     assert db.session.get(ServiceItem, hall_admin["theirs"].id).name == "乙的事项"
 
 
@@ -403,8 +414,8 @@ def test_an_exported_file_comes_back_with_only_own_changes(client, bundles):
 
 
 def test_the_transfer_page_tells_a_hall_admin_the_limit(client, hall_admin):
-    page = client.get("/admin/catalog/transfer").get_data(as_text=True)
-    assert "您管理甲政务服务中心" in page
+    page = client.get("/admin/catalog/transfer")
+    assert "您管理甲政务服务中心" in text_of(page, "p.notice")
 
 
 def test_a_city_wide_admin_and_the_cli_import_anything(client, city_admin, runner, tmp_path):

@@ -2,6 +2,7 @@
 
 import io
 
+from html_kit import button, link, one, text_of
 from PIL import Image
 
 import factories
@@ -19,20 +20,22 @@ def _item():
 
 def test_inside_wechat_the_checklist_offers_the_picture_and_the_browser_hint(client):
     item = _item()
-    page = client.get(f"/services/{item.code}/checklist", headers=WECHAT).get_data(as_text=True)
-    assert "保存为图片" in page and f'href="/services/{item.code}/checklist?as=image"' in page
-    assert "微信内无法打印" in page and "在浏览器中打开" in page
+    response = client.get(f"/services/{item.code}/checklist", headers=WECHAT)
+    page = response.get_data(as_text=True)
+    assert link(response, "保存为图片")["href"] == f"/services/{item.code}/checklist?as=image"
+    hint = text_of(response, ".open-in-browser")
+    assert "微信内无法打印" in hint and "在浏览器中打开" in hint
     assert "data-print" not in page  # printing does nothing there
-    outside = client.get(f"/services/{item.code}/checklist").get_data(as_text=True)
-    assert "data-print" in outside and "微信内无法打印" not in outside
+    outside = client.get(f"/services/{item.code}/checklist")
+    assert button(outside, "打印告知单").has_attr("data-print")
+    assert "微信内无法打印" not in outside.get_data(as_text=True)
 
 
 def test_the_picture_page_shows_the_png_to_long_press(client):
     item = _item()
     page = client.get(f"/services/{item.code}/checklist?as=image", headers=WECHAT)
-    text = page.get_data(as_text=True)
-    assert page.status_code == 200 and "长按下面的图片" in text
-    assert f'src="/services/{item.code}/checklist.png"' in text
+    assert page.status_code == 200 and "长按下面的图片" in text_of(page, "p.notice")
+    assert one(page, "img.checklist-png")["src"] == f"/services/{item.code}/checklist.png"
 
 
 def test_the_png_is_the_checklist_drawn_with_a_cjk_font(client):

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from html_kit import errors
 
 from app.core import links
 from app.core.access import PHOTOS, VIEW
@@ -48,7 +49,7 @@ def test_unknown_purpose_or_bad_token_explains_itself(app, client, monkeypatch):
         token = _token(make_link("nothing-handles-this", "application", 1))
     db.session.commit()
     response = client.get(f"/t/{token}")
-    assert response.status_code == 404 and "链接无效" in response.get_data(as_text=True)
+    assert response.status_code == 404 and "链接无效" in errors(response)
     assert client.get("/t/abc").status_code == 404
 
 
@@ -59,7 +60,7 @@ def test_expired_link_is_410_and_offers_the_lookup(app, client):
     db.session.query(ShortLink).update({"expires_at": utcnow() - timedelta(seconds=1)})
     db.session.commit()
     response = client.get(f"/t/{token}")
-    assert response.status_code == 410 and "已过期" in response.get_data(as_text=True)
+    assert response.status_code == 410 and "已过期" in errors(response)
 
 
 def test_handler_gets_the_link_and_grant_is_scoped(app, client, monkeypatch):

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from html_kit import errors
 
 import factories
 from app import create_app
@@ -42,7 +43,7 @@ def test_role_guard(app, client, auth):
         assert client.get("/halls").status_code == 302
         auth.login_citizen()
         response = client.get("/halls")
-        assert response.status_code == 403 and "没有权限" in response.get_data(as_text=True)
+        assert response.status_code == 403 and "没有权限" in errors(response)
         auth.logout()
         factories.staff("boss", "boss-password", role="admin")
         auth.login_staff("boss", "boss-password")

@@ -6,6 +6,7 @@ from datetime import UTC, timedelta
 import pytest
 from bs4 import BeautifulSoup
 from conftest import shanghai
+from html_kit import errors
 from sqlalchemy import event
 
 import factories
@@ -131,8 +132,7 @@ def test_a_window_of_another_hall_or_none_is_refused(client, clerk, hall):
     far = factories.hall()
     for value in ("", "abc", str(far.windows[0].id)):
         response = client.post("/clerk/queue/window", data={"window_id": value})
-        assert response.status_code == 400 and "请先选择您所在的窗口" in response.get_data(
-            as_text=True)
+        assert response.status_code == 400 and "请先选择您所在的窗口" in errors(response)
     assert db.session.get(User, clerk.id).window_id is None
 
 
@@ -146,4 +146,4 @@ def test_a_window_closed_today_cannot_be_chosen(client, clerk, hall):
     page = client.get("/clerk/queue").get_data(as_text=True)
     assert "今日暂停" in page
     response = client.post("/clerk/queue/window", data={"window_id": window.id})
-    assert response.status_code == 409 and "今日暂停服务" in response.get_data(as_text=True)
+    assert response.status_code == 409 and "今日暂停服务" in errors(response)

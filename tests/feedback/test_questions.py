@@ -1,6 +1,7 @@
 """我要问: asking from the guide, the department's clerk answering, the SMS, and the FAQ."""
 
 import pytest
+from html_kit import errors
 from sqlalchemy import select
 
 from app.extensions import db
@@ -107,10 +108,10 @@ def test_a_clerk_of_another_department_cannot_answer_or_publish(world, me):
     question = db.session.scalar(select(Question))
     other = world.client_for(world.other_clerk)
     page = other.get(f"/feedback/staff/questions/{question.id}")
-    assert page.status_code == 403 and "公安局户政管理部门答复" in page.get_data(as_text=True)
+    assert page.status_code == 403 and "公安局户政管理部门答复" in errors(page)
     response = other.post(f"/feedback/staff/questions/{question.id}/answer",
                           data={"answer": "我来替他们答复一下。"})
-    assert response.status_code == 403 and "不属于这个部门" in response.get_data(as_text=True)
+    assert response.status_code == 403 and "不属于这个部门" in errors(response)
     publish = other.post(f"/feedback/staff/questions/{question.id}/publish",
                          data={"faq_question": "问题问题", "faq_answer": "答复答复"})
     assert publish.status_code == 403
@@ -127,8 +128,7 @@ def test_another_citizen_cannot_see_a_question(world, me):
     question = db.session.scalar(select(Question))
     other = world.client_for(world.stranger)
     response = other.get(f"/feedback/questions/{question.id}")
-    assert response.status_code == 404 and "只能查看本人提出的问题" in response.get_data(
-        as_text=True)
+    assert response.status_code == 404 and "只能查看本人提出的问题" in errors(response)
     assert other.get(f"/progress/question/{question.id}").status_code == 404
 
 
@@ -138,15 +138,15 @@ def test_an_empty_answer_and_publishing_before_answering_are_refused(world, me):
     clerk = world.client_for(world.clerk)
     early = clerk.post(f"/feedback/staff/questions/{question.id}/publish",
                        data={"faq_question": "迁户口后要换证吗?", "faq_answer": "不用换。"})
-    assert early.status_code == 409 and "请先答复" in early.get_data(as_text=True)
+    assert early.status_code == 409 and "请先答复" in errors(early)
     empty = clerk.post(f"/feedback/staff/questions/{question.id}/answer", data={"answer": ""})
-    assert empty.status_code == 400 and "请填写答复内容" in empty.get_data(as_text=True)
+    assert empty.status_code == 400 and "请填写答复内容" in errors(empty)
     clerk.post(f"/feedback/staff/questions/{question.id}/answer",
                data={"answer": "号码不变,可继续使用。"})
     blank = clerk.post(f"/feedback/staff/questions/{question.id}/publish",
                        data={"faq_question": "", "faq_answer": "号码不变,可继续使用。"})
     page = blank.get_data(as_text=True)
-    assert blank.status_code == 400 and "请填写公开的问题" in page
+    assert blank.status_code == 400 and "请填写公开的问题" in errors(blank)
     assert "号码不变,可继续使用。" in page  # the typed answer is kept
 
 

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from html_kit import errors
 from sqlalchemy import select
 
 from app.core.models import AuditLog
@@ -130,8 +131,7 @@ def test_another_citizen_cannot_see_a_report(world, me):
     report = db.session.scalar(select(UnresolvedReport))
     other = world.client_for(world.stranger)
     response = other.get(f"/feedback/reports/{report.id}")
-    assert response.status_code == 404 and "只能查看本人提交的反映" in response.get_data(
-        as_text=True)
+    assert response.status_code == 404 and "只能查看本人提交的反映" in errors(response)
     assert other.get(f"/progress/unresolved_report/{report.id}").status_code == 404
     assert world.client_for(world.stranger).get("/feedback/staff/reports").status_code == 403
 
@@ -142,7 +142,7 @@ def test_staff_of_another_hall_can_neither_see_nor_answer_it(world, me):
     other = world.client_for(world.other_admin)
     assert report.number not in other.get("/feedback/staff/reports").get_data(as_text=True)
     page = other.get(f"/feedback/staff/reports/{report.id}")
-    assert page.status_code == 403 and "其他大厅" in page.get_data(as_text=True)
+    assert page.status_code == 403 and "其他大厅" in errors(page)
     response = other.post(f"/feedback/staff/reports/{report.id}/reply",
                           data={"reply": "我来答复这条反映。"})
     assert response.status_code == 403
@@ -155,11 +155,11 @@ def test_an_empty_reply_and_a_second_resolution_are_refused(world, me):
     report = db.session.scalar(select(UnresolvedReport))
     admin = world.client_for(world.admin)
     empty = admin.post(f"/feedback/staff/reports/{report.id}/reply", data={"reply": " "})
-    assert empty.status_code == 400 and "请填写答复内容" in empty.get_data(as_text=True)
+    assert empty.status_code == 400 and "请填写答复内容" in errors(empty)
     admin.post(f"/feedback/staff/reports/{report.id}/resolve", data={"resolution": "已办结完毕。"})
     again = admin.post(f"/feedback/staff/reports/{report.id}/reply",
                        data={"reply": "再答复一次试试。"})
-    assert again.status_code == 409 and "已经处理过" in again.get_data(as_text=True)
+    assert again.status_code == 409 and "已经处理过" in errors(again)
     assert len(world.sms("feedback_report_resolved")) == 1
 
 

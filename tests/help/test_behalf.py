@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from html_kit import errors
 from sqlalchemy import func, select
 
 from app.applications.models import Application
@@ -69,7 +70,7 @@ def test_a_booking_on_behalf_is_made_when_the_citizen_types_the_code(world, clie
     timeline = client.get(f"/progress/help_request/{row.id}").get_data(as_text=True)
     assert f"代预约成功,预约号 {made.number}" in timeline
     again = client.post(f"/help/{row.id}/confirm", data={"code": _code(world)})
-    assert again.status_code == 404 and "没有待您确认的代办事项" in again.get_data(as_text=True)
+    assert again.status_code == 404 and "没有待您确认的代办事项" in errors(again)
     assert _bookings() == 1
     assert made.number in sc.get(f"/staff/help/{row.id}").get_data(as_text=True)
 
@@ -97,7 +98,7 @@ def test_three_wrong_codes_kill_it_and_a_new_one_can_be_sent(world, client, auth
     for _ in range(2):
         client.post(f"/help/{row.id}/confirm", data={"code": wrong})
     last = client.post(f"/help/{row.id}/confirm", data={"code": wrong})
-    assert last.status_code == 400 and "错误次数过多" in last.get_data(as_text=True)
+    assert last.status_code == 400 and "错误次数过多" in errors(last)
     dead = client.post(f"/help/{row.id}/confirm", data={"code": real})
     assert dead.status_code == 404 and _bookings() == 0
     sc.post(f"/staff/help/{row.id}/behalf/booking", data={"slot_id": slot.id})
@@ -110,7 +111,7 @@ def test_an_empty_code_is_asked_for(world, client, auth, as_staff):
     row, sc = _ready(world, auth, as_staff)
     sc.post(f"/staff/help/{row.id}/behalf/booking", data={"slot_id": _slot(world).id})
     response = client.post(f"/help/{row.id}/confirm", data={"code": ""})
-    assert response.status_code == 400 and "请输入短信验证码" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "请输入短信验证码" in errors(response)
 
 
 def test_an_application_on_behalf_becomes_the_citizens_draft(world, client, auth, as_staff):
@@ -133,7 +134,7 @@ def test_on_behalf_needs_a_slot_of_the_hall_and_a_reviewed_request(world, client
     sc = as_staff(world.clerk)
     sc.post(f"/staff/help/{row.id}/assign")
     early = sc.post(f"/staff/help/{row.id}/behalf/booking", data={"slot_id": _slot(world).id})
-    assert early.status_code == 409 and "请先完成初审" in early.get_data(as_text=True)
+    assert early.status_code == 409 and "请先完成初审" in errors(early)
     sc.post(f"/staff/help/{row.id}/review", data={"text": "已联系"})
     missing = sc.post(f"/staff/help/{row.id}/behalf/booking", data={"slot_id": "99999"})
     assert missing.status_code == 400

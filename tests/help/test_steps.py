@@ -1,5 +1,6 @@
 """The helper's five steps: named helper, notes, an SMS at each step, rating at the end."""
 
+from html_kit import errors
 from sqlalchemy import select
 
 from app.core.models import AuditLog
@@ -71,7 +72,7 @@ def test_a_helper_acting_on_a_request_not_assigned_to_them_gets_403(world, clien
         assert response.status_code == 403, action
         assert "已指派给王丽,只有指派的帮办员可以办理" in response.get_data(as_text=True)
     taken = sc.post(f"/staff/help/{row.id}/assign")
-    assert taken.status_code == 403 and "已指派给王丽" in taken.get_data(as_text=True)
+    assert taken.status_code == 403 and "已指派给王丽" in errors(taken)
     handed = sc.post(f"/staff/help/{row.id}/assign", data={"helper_id": world.admin.id})
     assert handed.status_code == 403
     assert "只有大厅管理员可以把帮办申请指派给其他人" in handed.get_data(as_text=True)
@@ -108,7 +109,7 @@ def test_the_admin_names_the_helper(world, client, auth, as_staff):
     page = sc.get(f"/staff/help/{row.id}").get_data(as_text=True)
     assert "赵敏" in page and "指派" in page
     bad = sc.post(f"/staff/help/{row.id}/assign", data={"helper_id": world.far_clerk.id})
-    assert bad.status_code == 400 and "请选择本大厅的工作人员" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "请选择本大厅的工作人员" in errors(bad)
     assert sc.post(f"/staff/help/{row.id}/assign",
                        data={"helper_id": world.clerk2.id}).status_code == 303
     sc.post(f"/staff/help/{row.id}/assign", data={"helper_id": world.clerk.id})
@@ -127,9 +128,9 @@ def test_a_step_without_text_is_refused_and_moves_out_of_order_are_409(world, cl
     sc = as_staff(world.clerk)
     sc.post(f"/staff/help/{row.id}/assign")
     empty = _step(sc, row, "review", "  ")
-    assert empty.status_code == 400 and "请填写初审意见" in empty.get_data(as_text=True)
+    assert empty.status_code == 400 and "请填写初审意见" in errors(empty)
     early = _step(sc, row, "accept", "直接受理")
-    assert early.status_code == 409 and "不能“已受理”" in early.get_data(as_text=True)
+    assert early.status_code == 409 and "不能“已受理”" in errors(early)
     db.session.refresh(row)
     assert row.status == "submitted"
     declined = _step(sc, row, "decline", "该事项须本人到场,请预约到大厅办理")
@@ -148,9 +149,9 @@ def test_the_admin_keeps_the_service_area(world, client, auth, as_staff):
     assert "葛根庙镇" in page and "索伦镇" not in page
     assert sc.post("/staff/help/areas", data={"name": "五一街道"}).status_code == 303
     duplicate = sc.post("/staff/help/areas", data={"name": "五一街道"})
-    assert duplicate.status_code == 409 and "已在服务范围内" in duplicate.get_data(as_text=True)
+    assert duplicate.status_code == 409 and "已在服务范围内" in errors(duplicate)
     empty = sc.post("/staff/help/areas", data={"name": ""})
-    assert empty.status_code == 400 and "请输入街道或乡镇名称" in empty.get_data(as_text=True)
+    assert empty.status_code == 400 and "请输入街道或乡镇名称" in errors(empty)
     other = sc.post("/staff/help/areas", data={"remove": world.area("索伦镇").id})
     assert other.status_code == 404
     sc.post("/staff/help/areas", data={"remove": world.area("葛根庙镇").id})

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 from applications.application_kit import photo
 from conftest import shanghai
+from html_kit import errors
 from licences.licence_kit import World
 from sqlalchemy import select
 
@@ -195,7 +196,7 @@ def test_staff_replace_and_revoke_with_a_reason(world):
     licence = _licence(world)
     admin = world.client(world.admin)
     response = admin.post(f"/staff/licences/{licence.id}/replace", data={"reason": "  "})
-    assert response.status_code == 400 and "请填写原因" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "请填写原因" in errors(response)
     response = admin.post(f"/staff/licences/{licence.id}/replace", data={"reason": "遗失补领"})
     assert response.status_code == 303
     db.session.expire_all()
@@ -204,7 +205,7 @@ def test_staff_replace_and_revoke_with_a_reason(world):
     new = db.session.get(Licence, old.replaced_by_id)
     assert new.valid_now and new.holder_user_id == world.citizen.id
     response = admin.post(f"/staff/licences/{licence.id}/revoke", data={"reason": "再次操作"})
-    assert response.status_code == 409 and "不能" in response.get_data(as_text=True)
+    assert response.status_code == 409 and "不能" in errors(response)
     # A clerk of another hall may neither see nor change it.
     far = world.client(world.far_clerk)
     assert far.get(f"/staff/licences/{new.id}").status_code == 403

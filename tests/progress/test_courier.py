@@ -3,6 +3,7 @@ company and the 运单号; the citizen gets one SMS and sees the number on the t
 
 import pytest
 from conftest import shanghai
+from html_kit import errors
 
 import factories
 from app.auth.models import Role
@@ -61,7 +62,7 @@ def test_sent_sends_one_sms_and_shows_on_the_timeline(app, client, courier_matte
     url = f"/staff/deliveries/{row.id}/sent"
     bad = client.post(url, data={"courier": "顺丰速运", "tracking_no": "SF12"})
     page = bad.get_data(as_text=True)
-    assert bad.status_code == 400 and "请输入正确的快递单号" in page
+    assert bad.status_code == 400 and "请输入正确的快递单号" in errors(bad)
     assert 'value="SF12"' in page and '<option value="顺丰速运" selected>' in page
     assert client.post(url, data={"courier": "", "tracking_no": "SF1234567890"}).status_code == 400
     response = client.post(url, data={"courier": "顺丰速运", "tracking_no": "sf 1234 5678 90"})

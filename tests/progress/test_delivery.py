@@ -1,5 +1,7 @@
 """Results delivery: pickup at the window or courier, chosen from the timeline once completed."""
 
+from html_kit import field_value, soup, text_of, texts
+
 import factories
 from app.core.models import AuditLog
 from app.extensions import db
@@ -39,23 +41,25 @@ def test_courier_flow_checks_each_field_and_keeps_input(client, auth, matters):
     matter = matters.add(factories.citizen("13800138000"), completed=True)
     auth.login_citizen("13800138000")
     client.post(_base(matter) + "/delivery", data={"method": "courier"})
-    form = client.get(_base(matter) + "/delivery/address").get_data(as_text=True)
-    assert 'value="13800138000"' in form  # the owner's own number, prefilled for them
+    form = client.get(_base(matter) + "/delivery/address")
+    assert field_value(form, "phone") == "13800138000"  # the owner's own number, prefilled for them
     street = "兴安盟乌兰浩特市和平街 8 号"
     bad = [({"name": "", "phone": "13800138000", "address": street}, "收件人姓名"),
            ({"name": "王芳", "phone": "12345", "address": street}, "手机号码"),
            ({"name": "王芳", "phone": "13800138000", "address": "和平街"}, "详细地址")]
     for data, message in bad:
         response = client.post(_base(matter) + "/delivery/address", data=data)
-        page = response.get_data(as_text=True)
-        assert response.status_code == 400 and message in page
-        assert 'aria-invalid="true"' in page and (data["address"] in page)
+        assert response.status_code == 400 and message in text_of(response, ".field-error")
+        assert soup(response).select('[aria-invalid="true"]')
+        assert field_value(response, "address") == data["address"]
     good = {"name": "王芳", "phone": "13912345678", "address": street + " 2 单元 301"}
     response = client.post(_base(matter) + "/delivery/address", data=good)
     assert response.status_code == 303
-    check = client.get(_base(matter) + "/delivery/check").get_data(as_text=True)
-    assert "139****5678" in check and "13912345678" not in check and "和平街 8 号" in check
-    assert check.count(">修改<") == 3
+    check = client.get(_base(matter) + "/delivery/check")
+    text = check.get_data(as_text=True)
+    assert "139****5678" in text and "13912345678" not in text and "和平街 8 号" in text
+    assert len(soup(check).select("a.progress-answer-change")) == 3  # 修改 beside each answer
+    assert all(t.startswith("修改") for t in texts(check, "a.progress-answer-change"))
     client.post(_base(matter) + "/delivery/check")
     page = client.get(_base(matter)).get_data(as_text=True)
     assert "快递送达" in page and "结果将寄往:兴安盟乌兰浩特市和平街 8 号 2 单元 301" in page
@@ -67,7 +71,7 @@ def test_no_choice_is_400(client, auth, matters):
     matter = matters.add(factories.citizen(), completed=True)
     auth.login_citizen()
     response = client.post(_base(matter) + "/delivery", data={})
-    assert response.status_code == 400 and "请选择领取方式" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "请选择领取方式" in text_of(response, ".field-error")
     response = client.post(_base(matter) + "/delivery", data={"method": "drone"})
     assert response.status_code == 400
 

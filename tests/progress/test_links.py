@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from html_kit import hrefs, link, text_of, texts
+
 import factories
 from app.core import links
 from app.core.links import ShortLink, make_link
@@ -28,8 +30,10 @@ def test_sms_link_opens_the_timeline_without_sign_in(app, client, matters):
     response = client.get(path)
     assert response.status_code == 302
     assert response.headers["Location"] == f"/progress/testcase/{matter.id}"
-    page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "已受理,正在办理" in page and "登录</a>后可查看您的全部办件" in page
+    opened = client.get(response.headers["Location"])
+    assert "已受理,正在办理" in opened.get_data(as_text=True)
+    assert link(opened, "登录")  # 登录后可查看您的全部办件
+    assert "登录后可查看您的全部办件" in " ".join(texts(opened, "p"))
 
 
 def test_link_never_opens_another_record(app, client, matters):
@@ -61,8 +65,8 @@ def test_expired_link_explains_and_offers_lookup(app, client, matters):
     db.session.commit()
     response = client.get(path)
     page = response.get_data(as_text=True)
-    assert response.status_code == 410 and "链接已过期" in page
-    assert 'href="/progress/lookup"' in page and "不应显示" not in page
+    assert response.status_code == 410 and "链接已过期" in text_of(response, ".error-card")
+    assert "/progress/lookup" in hrefs(response) and "不应显示" not in page
     assert client.get(f"/progress/testcase/{matter.id}").status_code == 404
 
 
@@ -73,8 +77,8 @@ def test_forged_and_truncated_links_are_refused(app, client, matters):
     for bad in (forged, path[:-3], path[:-1] + "é"):
         response = client.get(bad)
         page = response.get_data(as_text=True)
-        assert response.status_code == 404 and "链接无效" in page, bad
-        assert 'href="/progress/lookup"' in page and "不应显示" not in page
+        assert response.status_code == 404 and "链接无效" in text_of(response, ".error-card"), bad
+        assert "/progress/lookup" in hrefs(response) and "不应显示" not in page
     assert client.get(f"/progress/testcase/{matter.id}").status_code == 404
 
 
@@ -83,7 +87,7 @@ def test_link_to_a_vanished_record_is_404(app, client, matters):
     path = _link(app, matter)
     del matters.rows[matter.id]
     response = client.get(path)
-    assert response.status_code == 404 and "没有找到这条办件" in response.get_data(as_text=True)
+    assert response.status_code == 404 and "没有找到这条办件" in text_of(response, ".error-card")
 
 
 def test_notify_link_fits_in_40_characters(app, matters):

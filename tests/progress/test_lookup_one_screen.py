@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import shanghai
+from html_kit import errors
 
 import factories
 from app.extensions import db
@@ -54,5 +55,5 @@ def test_lookup_code_without_asking_first_is_400_and_kept(client, matters):
     response = client.post("/progress/lookup/code", data={"number": matter.number,
                                                           "code": "123456"})
     page = response.get_data(as_text=True)
-    assert response.status_code == 400 and "请先获取验证码" in page
+    assert response.status_code == 400 and "请先获取验证码" in errors(response)
     assert matter.number in page and 'value="123456"' in page

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from bs4 import BeautifulSoup
+from html_kit import errors
 
 from app.core.models import AuditLog
 from app.core.states import move
@@ -69,7 +70,7 @@ def test_missing_fields_come_back_beside_the_form(world, client, auth, bad):
     auth.login_staff("admin1", "secret-pass-2")
     response = _contact(client, bad, plan="", note="打过电话")
     page = response.get_data(as_text=True)
-    assert response.status_code == 400 and "请选择整改安排" in page
+    assert response.status_code == 400 and "请选择整改安排" in errors(response)
     soup = BeautifulSoup(page, "html.parser")
     assert soup.select_one("#contact-note").get_text() == "打过电话"
     assert db.session.get(Rectification, bad.id).status == "open"
@@ -79,7 +80,7 @@ def test_a_move_the_table_does_not_allow_is_refused(world, client, auth, bad):
     auth.login_staff("admin1", "secret-pass-2")
     response = client.post(f"/ratings/cases/{bad.id}/verify",
                            data={"satisfied": "yes", "note": "x"})
-    assert response.status_code == 409 and "不能改为" in response.get_data(as_text=True)
+    assert response.status_code == 409 and "不能改为" in errors(response)
     with pytest.raises(services.RatingError):
         move(bad, CaseStatus.RECTIFIED, world.admin.id)
     assert CaseStatus.VERIFIED not in ALLOWED[CaseStatus.OPEN]
@@ -88,7 +89,7 @@ def test_a_move_the_table_does_not_allow_is_refused(world, client, auth, bad):
 def test_clerk_of_another_hall_is_refused(world, client, auth, bad):
     auth.login_staff("clerk2", "secret-pass-3")
     response = client.get(f"/ratings/cases/{bad.id}")
-    assert response.status_code == 403 and "其他大厅" in response.get_data(as_text=True)
+    assert response.status_code == 403 and "其他大厅" in errors(response)
     assert _contact(client, bad).status_code == 403
     assert bad.number not in client.get("/ratings/cases").get_data(as_text=True)
 
@@ -116,7 +117,7 @@ def test_appeal_dismissed_keeps_the_rating_but_not_in_the_figures(world, client,
     auth.login_staff("clerk1", "secret-pass-1")
     response = client.post(f"/ratings/cases/{bad.id}/appeal",
                            data={"appeal_reason": "malicious", "evidence": ""})
-    assert response.status_code == 400 and "申诉的依据" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "申诉的依据" in errors(response)
     response = client.post(f"/ratings/cases/{bad.id}/appeal",
                            data={"appeal_reason": "malicious", "evidence": "监控 10:02-10:15"})
     assert response.status_code == 303

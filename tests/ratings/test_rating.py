@@ -3,6 +3,7 @@
 from datetime import date, datetime, timedelta
 
 from bs4 import BeautifulSoup
+from html_kit import errors
 
 from app.core.links import ShortLink
 from app.core.timeutil import utcnow
@@ -72,10 +73,10 @@ def test_someone_elses_link_or_rating_is_refused(world, client, auth):
     path = _link_path()
     auth.login_citizen("13900139000")
     response = client.get(path)
-    assert response.status_code == 403 and "只有办事本人可以评价" in response.get_data(as_text=True)
+    assert response.status_code == 403 and "只有办事本人可以评价" in errors(response)
     assert client.get(f"/ratings/{invite.id}").status_code == 404
     response = client.post(f"/ratings/{invite.id}", data={"score": 5})
-    assert response.status_code == 404 and "只有办事本人" in response.get_data(as_text=True)
+    assert response.status_code == 404 and "只有办事本人" in errors(response)
     assert db.session.query(Rating).count() == 0
 
 
@@ -84,7 +85,7 @@ def test_a_forged_link_is_refused(world, client):
     token = _link_path().rsplit("/", 1)[1]
     forged = token[:-1] + ("A" if token[-1] != "A" else "B")
     response = client.get(f"/t/{forged}")
-    assert response.status_code == 404 and "链接无效" in response.get_data(as_text=True)
+    assert response.status_code == 404 and "链接无效" in errors(response)
 
 
 def test_good_rating_in_two_taps_with_optional_indicators(world, client, auth):
@@ -106,7 +107,7 @@ def test_rating_twice_is_refused(world, client, auth):
     auth.login_citizen()
     assert world.rate(client, invite, 5).status_code == 303
     response = client.post(f"/ratings/{invite.id}", data={"score": 1, "reason": "slow"})
-    assert response.status_code == 409 and "已经评价过" in response.get_data(as_text=True)
+    assert response.status_code == 409 and "已经评价过" in errors(response)
     assert client.get(f"/ratings/{invite.id}").status_code == 409
     assert db.session.query(Rating).count() == 1
 
@@ -115,7 +116,7 @@ def test_rating_after_the_window_is_refused(world, client, auth):
     invite = world.invite(served_at=datetime(2026, 1, 5, 2, 0))
     auth.login_citizen()
     response = client.post(f"/ratings/{invite.id}", data={"score": 5})
-    assert response.status_code == 410 and "评价期已结束" in response.get_data(as_text=True)
+    assert response.status_code == 410 and "评价期已结束" in errors(response)
     assert client.get(f"/ratings/{invite.id}").status_code == 410
 
 
@@ -124,17 +125,16 @@ def test_bad_rating_needs_a_reason_and_keeps_what_was_typed(world, client, auth)
     auth.login_citizen()
     response = world.rate(client, invite, 2, reason_text="等了两个小时", ind_efficiency="1")
     page = response.get_data(as_text=True)
-    assert response.status_code == 400 and "请选择不满意的原因" in page
+    assert response.status_code == 400 and "请选择不满意的原因" in errors(response)
     soup = BeautifulSoup(page, "html.parser")
     assert soup.select_one("#reason_text").get_text() == "等了两个小时"
     assert soup.select_one("input[name=ind_efficiency][value='1']").has_attr("checked")
     assert db.session.query(Rating).count() == 0
     response = client.post(f"/ratings/{invite.id}", data={"score": 2, "reason": "slow",
                                                           "reason_text": "长" * 501})
-    assert response.status_code == 400 and "不能超过 500 字" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "不能超过 500 字" in errors(response)
     response = client.post(f"/ratings/{invite.id}", data={"score": 9})
-    assert response.status_code == 400 and "请选择您对这次服务的满意程度" in response.get_data(
-        as_text=True)
+    assert response.status_code == 400 and "请选择您对这次服务的满意程度" in errors(response)
 
 
 def test_bad_rating_opens_a_case_with_a_one_working_day_clock(world, client, auth):

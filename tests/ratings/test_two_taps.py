@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from bs4 import BeautifulSoup
 from conftest import shanghai
+from html_kit import errors
 
 from app.core.links import ShortLink
 from app.extensions import db
@@ -63,7 +64,7 @@ def test_say_more_with_nothing_is_400_in_place(world, client):
     client.post(f"/ratings/{invite.id}", data={"score": 4})
     rating = db.session.query(Rating).one()
     response = client.post(f"/ratings/r/{rating.id}/more", data={"reason_text": " "})
-    assert response.status_code == 400 and "请至少选一项" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "请至少选一项" in errors(response)
 
 
 def test_the_link_works_once(world, client, app):
@@ -72,7 +73,7 @@ def test_the_link_works_once(world, client, app):
     client.get(path)
     client.post(f"/ratings/{invite.id}", data={"score": 5})
     again = app.test_client().get(path)  # the same SMS, another browser
-    assert again.status_code == 409 and "已经评价过" in again.get_data(as_text=True)
+    assert again.status_code == 409 and "已经评价过" in errors(again)
     assert client.post(f"/ratings/{invite.id}", data={"score": 1, "reason": "slow"}
                        ).status_code == 409
     assert db.session.query(Rating).count() == 1
@@ -83,7 +84,7 @@ def test_the_link_after_the_window_is_refused(world, client, time_machine):
     path = _link_path()
     time_machine.move_to(invite.closes_at + timedelta(seconds=1))
     response = client.get(path)
-    assert response.status_code == 410 and "已过期" in response.get_data(as_text=True)
+    assert response.status_code == 410 and "已过期" in errors(response)
     assert client.get(f"/ratings/{invite.id}").status_code == 302  # nothing granted: sign in
 
 
@@ -113,7 +114,7 @@ def test_bad_rating_asks_for_several_reasons_then_saves(world, client):
     assert first_submit.find_parent("details") is None
     assert soup.select_one("details.more-details .indicators") is not None  # folded under it
     missing = client.post(f"/ratings/{invite.id}", data={"score": 2, "reason_text": "排队太久"})
-    assert missing.status_code == 400 and "请选择不满意的原因" in missing.get_data(as_text=True)
+    assert missing.status_code == 400 and "请选择不满意的原因" in errors(missing)
     assert "排队太久" in missing.get_data(as_text=True)
     response = client.post(f"/ratings/{invite.id}", data={
         "score": 2, "reason": ["slow", "repeat", "bogus"], "reason_text": "排队太久"})
@@ -130,4 +131,4 @@ def test_someone_else_signed_in_is_refused_at_the_link(world, client, auth):
     world.invite()
     auth.login_citizen("13900139000")
     response = client.get(_link_path())
-    assert response.status_code == 403 and "只有办事本人可以评价" in response.get_data(as_text=True)
+    assert response.status_code == 403 and "只有办事本人可以评价" in errors(response)

@@ -4,6 +4,7 @@ import time
 
 import requests
 from fakes.oidc_provider import CLIENT_ID, CLIENT_SECRET
+from html_kit import errors
 from sqlalchemy import select
 
 import factories
@@ -82,7 +83,7 @@ def test_unverified_phone_asks_for_the_phone_and_an_sms_code_once(client, oidc, 
     page = client.get("/sso/link").get_data(as_text=True)
     assert "您的手机号是多少" in page
     bad = client.post("/sso/link/code", data={"phone": "12345"})
-    assert bad.status_code == 400 and "请输入正确的 11 位手机号码" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "请输入正确的 11 位手机号码" in errors(bad)
     assert 'value="12345"' in bad.get_data(as_text=True)
     sent = client.post("/sso/link/code", data={"phone": "13700137000"})
     assert sent.status_code == 303 and sent.headers["Location"] == "/sso/link/verify"
@@ -90,7 +91,7 @@ def test_unverified_phone_asks_for_the_phone_and_an_sms_code_once(client, oidc, 
     assert message.template == "link_code" and "绑定" in message.text
     wrong = client.post("/sso/link/verify", data={"code": "000000" if message.params["code"]
                                                   != "000000" else "111111"})
-    assert wrong.status_code == 400 and "验证码不正确" in wrong.get_data(as_text=True)
+    assert wrong.status_code == 400 and "验证码不正确" in errors(wrong)
     done = client.post("/sso/link/verify", data={"code": message.params["code"]})
     assert done.status_code == 303 and done.headers["Location"] == "/me"
     assert _link().user.phone == "13700137000" and dance.signed_in()
@@ -360,7 +361,7 @@ def test_a_disabled_account_is_not_signed_in(client, oidc, dance):
     citizen.active = False
     db.session.commit()
     response = dance.run()
-    assert response.status_code == 400 and "已停用" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "已停用" in errors(response)
     assert not dance.signed_in() and dance.counts() == (1, 0)
     db.session.add(IdentityLink(user_id=citizen.id, provider="oidc", subject="idp-user-1001"))
     db.session.commit()
@@ -405,6 +406,6 @@ def test_linking_counts_against_the_phones_code_limit(app, client, oidc, dance):
                                   ).status_code == 303
     response = client.post("/sso/link/code", data={"phone": "13700137000"})
     page = response.get_data(as_text=True)
-    assert response.status_code == 429 and "获取验证码太频繁" in page
+    assert response.status_code == 429 and "获取验证码太频繁" in errors(response)
     assert 'value="13700137000"' in page
     assert db.session.query(SmsMessage).filter_by(template="link_code").count() == 0
