@@ -56,3 +56,6 @@ def agree_sensitive(page) -> None:
     page.check("#sensitive-consent input[name=agree]")
     page.click("text=同意,开始拍照上传")
     page.wait_for_selector("#sensitive-consent", state="detached")
+    # The materials page comes back: let its scripts load before a photo is chosen, or the
+    # choice meets the page without them and nothing is sent (seen once on a loaded machine).
+    page.wait_for_load_state("load")
