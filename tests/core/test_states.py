@@ -1,6 +1,7 @@
 """The one way a record changes status (app/core/states.py `move`), seen on a licence: its table
 allows valid -> revoked/replaced only, and a revoke sends the holder the `licence_revoked` SMS."""
 
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
@@ -39,6 +40,17 @@ def _messages() -> int:
         SmsMessage.template == "licence_revoked"))
 
 
+@contextmanager
+def _listening(name, listener):
+    """The session's `name` events go to `listener` inside the block."""
+    session = db.session()
+    event.listen(session, name, listener)
+    try:
+        yield
+    finally:
+        event.remove(session, name, listener)
+
+
 def test_every_feature_declares_its_machine():
     names = {model.__name__ for model in MACHINES}
     assert {"Booking", "SmsMessage", "Rectification", "HelpRequest", "Application",
@@ -64,12 +76,8 @@ def test_the_row_is_locked_before_the_status_is_read(app, licence):
             seen.append(str(state.statement.compile(dialect=postgresql.dialect())))
 
     assert licence.status == Status.VALID  # loaded: the move's only read is its own
-    session = db.session()
-    event.listen(session, "do_orm_execute", record)
-    try:
+    with _listening("do_orm_execute", record):
         move(licence, Status.REVOKED, None, "作废")
-    finally:
-        event.remove(session, "do_orm_execute", record)
     assert "FROM licence" in seen[0] and seen[0].endswith("FOR UPDATE")
 
 
@@ -112,12 +120,8 @@ def test_a_move_never_commits_the_caller_does(app, licence):
     def record(session):
         commits.append(session)
 
-    session = db.session()
-    event.listen(session, "after_commit", record)
-    try:
+    with _listening("after_commit", record):
         move(licence, Status.REVOKED, None, "作废")
-    finally:
-        event.remove(session, "after_commit", record)
     assert commits == []
     db.session.rollback()
     assert db.session.get(Licence, licence.id).status == Status.VALID
