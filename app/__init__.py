@@ -94,6 +94,7 @@ def _blueprints(app: Flask) -> None:
     from app.help import bp as help_bp
     from app.licences import bp as licences_bp
     from app.ops import bp as ops_bp
+    from app.pages import bp as pages_bp
     from app.progress import bp as progress_bp
     from app.ratings import bp as ratings_bp
     from app.reading import bp as reading_bp
@@ -101,6 +102,7 @@ def _blueprints(app: Flask) -> None:
     from app.sso import bp as sso_bp
 
     app.register_blueprint(core_bp)
+    app.register_blueprint(pages_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(sms_bp)

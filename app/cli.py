@@ -8,19 +8,14 @@ import click
 from flask import current_app
 from sqlalchemy import func, select
 
-from app import features
+from app import features, jobs
+from app.auth import demo as auth_demo
+from app.auth.demo import DEMO_CITIZEN
+from app.catalog.io import CatalogError, export_catalog, export_csv, import_catalog, import_file
+from app.catalog.models import ServiceItem
 from app.extensions import db
 
 DEMO_CATALOG = Path(__file__).parent / "demo" / "catalog.yaml"
-DEMO_ACCOUNTS = [
-    # (username, password, role, hall name (None: city-wide), display name); README lists them
-    ("clerk", "clerk-demo-2026", "clerk", "乌兰浩特市政务服务中心", "王丽(综合窗口)"),
-    ("admin", "admin-demo-2026", "admin", "乌兰浩特市政务服务中心", "李强(大厅管理员)"),
-    ("clerk2", "clerk2-demo-2026", "clerk", "科尔沁右翼前旗政务服务中心", "孙杰(科右前旗窗口)"),
-    ("admin2", "admin2-demo-2026", "admin", "科尔沁右翼前旗政务服务中心", "赵刚(科右前旗管理员)"),
-    ("city", "city-demo-2026", "admin", None, "周敏(市级管理员)"),
-]
-DEMO_CITIZEN = "13800138000"
 
 
 def init_app(app) -> None:
@@ -39,24 +34,11 @@ def demo():
 @click.option("--force", is_flag=True, help="Load even when the database has data.")
 def demo_load(force: bool):
     """Load the demo catalog and accounts into an empty database."""
-    from app.auth.models import User
-    from app.catalog.io import import_catalog
-    from app.catalog.models import Hall, ServiceItem
-
     if db.session.scalar(select(func.count()).select_from(ServiceItem)) and not force:
         click.echo("数据库已有数据,跳过演示数据。")
         return
     import_catalog(DEMO_CATALOG.read_text(encoding="utf-8"))
-    for username, password, role, hall_name, name in DEMO_ACCOUNTS:
-        user = db.session.scalar(select(User).where(User.username == username)) or User(
-            username=username)
-        user.role, user.name = role, name
-        user.hall = db.session.scalar(select(Hall).where(Hall.name == hall_name)) if (
-            hall_name) else None
-        user.set_password(password)
-        db.session.add(user)
-    if not db.session.scalar(select(User).where(User.phone == DEMO_CITIZEN)):
-        db.session.add(User(phone=DEMO_CITIZEN, role="citizen", name="张三"))
+    auth_demo.load_accounts()
     db.session.commit()
     for module in features.DEMO:
         module.load_demo()  # each feature's own demo rows, after the catalog and accounts
@@ -77,7 +59,6 @@ def worker(burst: bool, worker_ttl: int | None, maintenance_interval: int | None
     """Run the jobs RQ brings from every queue; `flask scheduler` keeps their time."""
     from redis.exceptions import RedisError
 
-    from app import jobs
 
     config = current_app.config
     conn = _redis_or_exit(strict=True)
@@ -122,8 +103,6 @@ def _worker_class(fork: bool):
 def scheduler(once: bool):
     """Keep time for the jobs every OUTBOX_SWEEP_SECONDS: write the day's rows, take back lost
     ones, hand out what is due (without Redis, run it here). One per deployment."""
-    from app import jobs
-
     if current_app.config.get("REDIS_URL"):
         _redis_or_exit(strict=False)
     interval = current_app.config["OUTBOX_SWEEP_SECONDS"]
@@ -144,7 +123,6 @@ def _redis_or_exit(strict: bool):
     """Redis, refused when it evicts; unreachable is fatal only when strict."""
     from redis.exceptions import RedisError
 
-    from app import jobs
 
     if strict and not current_app.config.get("REDIS_URL"):
         sys.exit("REDIS_URL is not set: without Redis, jobs run inline in the web app.")
@@ -167,8 +145,6 @@ def catalog_group():
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def catalog_import(path: str):
     """Import a YAML or .csv catalog file; a bad file changes nothing and names each bad row."""
-    from app.catalog.io import CatalogError, import_file
-
     try:
         report = import_file(Path(path).read_bytes(), path)
     except CatalogError as err:
@@ -184,8 +160,6 @@ def catalog_import(path: str):
               show_default=True, help="YAML (the demo data's format) or CSV.")
 def catalog_export(fmt: str):
     """Print the active catalog as YAML or CSV."""
-    from app.catalog.io import export_catalog, export_csv
-
     click.echo(export_catalog() if fmt == "yaml" else export_csv(), nl=False)
 
 

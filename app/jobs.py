@@ -21,11 +21,13 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
+from blinker import Namespace
 from flask import current_app, g, has_app_context
 from sqlalchemy import JSON, Index, String, Text, event, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from app.core import logcontext
 from app.core.timeutil import to_local, to_utc, utcnow
 from app.extensions import db
 
@@ -40,7 +42,9 @@ _DAILY: dict[str, time] = {}
 _current_job: contextvars.ContextVar[int | None] = contextvars.ContextVar("outbox_job",
                                                                          default=None)
 _in_worker: contextvars.ContextVar[bool] = contextvars.ContextVar("in_worker", default=False)
-_worker_app = None
+
+# Sent (sender: the app) with the job's name each time a run raises; app/ops/metrics counts them.
+run_failed = Namespace().signal("job-run-failed")
 
 
 class JobStatus:
@@ -94,9 +98,7 @@ def job(name: str, queue: str = "default", batch: int = 1, daily_at: str | None 
 
 
 def registry() -> dict[str, tuple[Callable, str]]:
-    """All registered jobs, once the modules that define them are imported (app.features)."""
-    from app import features  # noqa: F401
-
+    """All registered jobs: create_app imports every feature's jobs module (app/features.py)."""
     return _REGISTRY
 
 
@@ -110,7 +112,7 @@ def enqueue(name: str, *args, run_at: datetime | None = None, key: str | None = 
         if existing is not None:
             return existing
     row = OutboxJob(name=name, args=list(args), queue=queue, run_at=run_at or utcnow(),
-                    request_id=_log_context().request_id(), key=key)
+                    request_id=logcontext.request_id(), key=key)
     db.session.add(row)
     db.session.flush()
     if run_at is None or run_at <= utcnow():
@@ -207,7 +209,7 @@ def push(ids: list[int]) -> int:
             for group in groups:  # RQ's timeout is a backstop: each run stops at the limit
                 queue = Queue(group[0].queue, connection=conn)
                 queue.enqueue_many([queue.prepare_data(
-                    "app.jobs.run_in_worker", tuple(row.id for row in group),
+                    "app.worker.run_in_worker", tuple(row.id for row in group),
                     job_id=_carrier(group[0]), timeout=limit * len(group) + 60, result_ttl=0,
                     failure_ttl=86400)], pipe)
             pipe.execute()
@@ -251,7 +253,7 @@ def execute(job_id: int) -> str:
     name, args, request_id = row.name, list(row.args), row.request_id  # before the commit
     db.session.commit()
     token = _current_job.set(job_id)
-    log_token = _log_context().bind(job=name, job_id=job_id, request_id=request_id)
+    log_token = logcontext.bind(job=name, job_id=job_id, request_id=request_id)
     try:
         with _stopped_at_run_limit():
             registry()[name][0](*args)
@@ -260,7 +262,7 @@ def execute(job_id: int) -> str:
         return _record_failure(job_id, exc)
     finally:
         _current_job.reset(token)
-        _log_context().reset(log_token)
+        logcontext.reset(log_token)
     db.session.execute(update(OutboxJob).where(OutboxJob.id == job_id).values(
         status=JobStatus.DONE, last_error=None, updated_at=utcnow()))
     db.session.commit()
@@ -272,9 +274,7 @@ def _record_failure(job_id: int, exc: Exception) -> str:
     """Due again after the next retry interval, or failed for good after the last."""
     row = db.session.get(OutboxJob, job_id)
     log.exception("job %s #%s failed (attempt %s)", row.name, job_id, row.attempts)
-    from app.ops import metrics  # palm_job_failures_total
-
-    metrics.job_failed(row.name)
+    run_failed.send(current_app._get_current_object(), name=row.name)
     intervals = current_app.config["JOB_RETRY_INTERVALS"]
     row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
     if row.attempts > len(intervals):
@@ -286,24 +286,12 @@ def _record_failure(job_id: int, exc: Exception) -> str:
     return row.status
 
 
-def _log_context():
-    from app.ops import context  # request id, job name and id on every log line (app/ops)
-
-    return context
-
-
-def run_in_worker(*job_ids: int) -> None:
-    """RQ's entry point: execute() each row in a fresh app context of this process's app."""
-    global _worker_app
-    if _worker_app is None:
-        from app import create_app
-
-        _worker_app = current_app._get_current_object() if has_app_context() else create_app()
+def execute_in_worker(job_ids) -> None:
+    """execute() each row as a worker does: a run that lasts too long is stopped (app/worker.py)."""
     token = _in_worker.set(True)
     try:
-        with _worker_app.app_context():
-            for job_id in job_ids:
-                execute(job_id)
+        for job_id in job_ids:
+            execute(job_id)
     finally:
         _in_worker.reset(token)
 

@@ -14,7 +14,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from app import create_app, jobs
+from app import create_app, jobs, worker
 from app.extensions import db, limiter
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -110,7 +110,7 @@ def app():
     app.test_client_class = Client
     with app.app_context():
         _migrate(app)
-    jobs._worker_app = app  # in-process RQ workers run jobs against this app
+    worker.serve(app)  # in-process RQ workers run jobs against this app
     return app
 
 

@@ -4,6 +4,6 @@ from flask import Blueprint
 
 bp = Blueprint("applications", __name__)
 
-from app.applications import matters, routes  # noqa: E402, F401
+from app.applications import matters  # noqa: E402, F401
 
 matters.register()

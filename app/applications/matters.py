@@ -7,8 +7,10 @@ from sqlalchemy import bindparam, select
 
 from app.applications.models import Application
 from app.applications.states import LABELS, Status
+from app.auth.models import User
+from app.catalog.models import Hall
 from app.extensions import db
-from app.progress.registry import register_matter_kind
+from app.progress.registry import MatterSummary, register_matter_kind
 
 NEXT_STEPS = {
     Status.DRAFT: "草稿尚未提交,请继续上传材料并提交预审。",
@@ -26,9 +28,6 @@ def _select(by: str):
     """An application with its citizen's phone and its hall, in one row, by "id", "number" or
     "citizen" (the bound parameter `key`): the timeline and 我的办件 read these few columns on every
     view, so no ORM objects, no lazy loads, and the statement is built once."""
-    from app.auth.models import User
-    from app.catalog.models import Hall
-
     key = bindparam("key")
     where = {"id": Application.id == key, "number": Application.number == key,
              "citizen": Application.citizen_id == key}[by]
@@ -45,8 +44,6 @@ def _select(by: str):
 
 def summary(row):
     """One application as the progress pages show it (a row of _select())."""
-    from app.progress.registry import MatterSummary
-
     label, tone = LABELS[Status(row.status)]
     try:
         detail = url_for("applications.view", app_id=row.id)

@@ -15,8 +15,9 @@ from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.applications import bp, services
+from app.applications.drafts import AppError, answer_values, item_fields
 from app.applications.models import Application
-from app.applications.services import AppError, ApplicantForm, Decision
+from app.applications.services import ApplicantForm, Decision
 from app.applications.states import (
     DECISIONS,
     FIX_REASONS,
@@ -25,8 +26,10 @@ from app.applications.states import (
     VERDICT_LABELS,
     Status,
 )
+from app.applications.watermark import mark
 from app.auth import consent
 from app.catalog.models import Bundle, ServiceItem
+from app.catalog.services import bundle_items, merge_materials
 from app.core.access import PHOTOS, SUPPLEMENT, VIEW, Scope, own_view, staff_view
 from app.core.errors import refusal_page
 from app.core.ids import parse_id
@@ -102,8 +105,6 @@ def start_bundle(code: str):
 
 
 def _start_page(item=None, bundle=None):
-    from app.catalog.services import bundle_items, merge_materials
-
     items = [item] if item else bundle_items(bundle)
     draft = db.session.scalar(select(Application).where(
         Application.citizen_id == current_user.id, Application.status == Status.DRAFT,
@@ -144,10 +145,10 @@ def applicant(app_id: int):
     row = _mine(app_id)
     if not row.editable:
         return redirect(url_for("applications.view", app_id=row.id), 303)
-    fields = services.item_fields(row) if row.status == Status.DRAFT else []
+    fields = item_fields(row) if row.status == Status.DRAFT else []
     form = ApplicantForm(row.applicant_name or "", row.id_number or "", row.contact_phone or "",
                          row.relative_name or "", row.relative_relation or "",
-                         row.relative_phone or "", answers=services.answer_values(row))
+                         row.relative_phone or "", answers=answer_values(row))
     if request.method == "POST":
         form = services.save_applicant(row, ApplicantForm(
             request.form.get("name", ""), request.form.get("id_number", ""),
@@ -358,8 +359,6 @@ def photo(upload_id: int, kind: str):
         response.headers["Referrer-Policy"] = "no-referrer"
         return response
     if staff_copy:
-        from app.applications.watermark import mark
-
         data = mark(data)
     response = Response(data, mimetype="image/jpeg")
     response.headers["Cache-Control"] = "private, max-age=3600"

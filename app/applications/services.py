@@ -16,6 +16,12 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app import jobs
 from app.applications import idcard
+from app.applications.drafts import (
+    AppError,
+    check_editable,
+    item_fields,
+    material_of,
+)
 from app.applications.models import Application, AppMaterial, Upload
 from app.applications.states import (
     ALLOWED,
@@ -39,30 +45,23 @@ from app.core import workdays
 from app.core.access import PHOTOS, scope, staff_scope_or_none
 from app.core.links import allows, make_link
 from app.core.models import audit
-from app.core.refusals import Refusal
 from app.core.relatives import check_relative
 from app.core.states import Step, machine, move
 from app.core.timeutil import local_now, local_today, to_local, utcnow
 from app.extensions import db
+from app.licences.services import counts, issue_for
+from app.progress.notify import push_along
+from app.ratings import services as ratings
 from app.reading import services as reading
-from app.sms.services import queue_sms
+from app.sms.services import find, queue_sms
 from app.sms.templates import TEMPLATES
+from app.uploads.imaging import ImageRejected, compress, inspect_upload
 from app.uploads.storage import StorageUnavailable, get_storage
 
 log = logging.getLogger(__name__)
 ENTITY = "application"
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 UPLOAD_FAILED = "上传失败,请重试"
-
-
-class AppError(Refusal):
-    """A refused action on an application (a Refusal); 返回 leads to 我的办件."""
-
-    default_status = 409
-    titles = {410: "暂不能办理"}
-    heading = "拍照预审"
-    rule = "applications"
-    back_endpoint = "applications.mine"
 
 
 def cfg(name: str):
@@ -159,20 +158,9 @@ class ApplicantForm:
     answers: dict = field(default_factory=dict)  # the item's own fields: key -> what was typed
 
 
-def item_fields(row: Application) -> list[dict]:
-    """The questions this application asks now: its item's, or the union of its bundle's."""
-    items = [row.item] if row.item_id else bundle_items(row.bundle)
-    return form_fields.merge(items)
-
-
-def answer_values(row: Application) -> dict:
-    """The saved answers by key, to fill the form again."""
-    return {a["key"]: a["value"] for a in row.answers or []}
-
-
 def save_applicant(row: Application, form: ApplicantForm) -> ApplicantForm:
     """Check and keep the basic facts; errors by field, the typed values kept either way."""
-    _editable(row)
+    check_editable(row)
     fields = item_fields(row) if row.status == Status.DRAFT else []
     form.name, form.phone = form.name.strip(), form.phone.strip()
     form.id_number = idcard.normalize(form.id_number)
@@ -202,26 +190,6 @@ def save_applicant(row: Application, form: ApplicantForm) -> ApplicantForm:
     return form
 
 
-def _editable(row: Application, material: AppMaterial | None = None) -> None:
-    """Drafts and 补正 take photos; after 容缺受理, only the missing materials do (补交)."""
-    if row.editable or (row.status == Status.ACCEPTED_WITH_MISSING and material is not None
-                        and material.verdict == VERDICT_MISSING):
-        return
-    if row.status == Status.ACCEPTED_WITH_MISSING and material is not None:
-        raise AppError("这项材料已受理,无需补交", 409)
-    if not row.editable:
-        raise AppError(f"办件{row.number}当前“{LABELS[Status(row.status)][0]}”,不能修改", 409)
-
-
-def _material(row: Application, material_id: int) -> AppMaterial:
-    material = next((m for m in row.materials if m.id == material_id), None)
-    if material is None:
-        raise AppError("没有找到这项材料", 404)
-    if row.status == Status.SUPPLEMENT_REQUESTED and material.verdict != VERDICT_FIX:
-        raise AppError("这项材料已审核合格,无需补正", 409)
-    return material
-
-
 # ---- photos ----
 
 def add_photo(row: Application, material_id: int, data: bytes | None, user_id: int,
@@ -231,10 +199,8 @@ def add_photo(row: Application, material_id: int, data: bytes | None, user_id: i
     `phone` is the phone's own check of the photo (智能预审), kept with it; `replaces` names a
     photo of the same material this one takes the place of (重拍这张), taken back in the same
     transaction."""
-    from app.uploads.imaging import ImageRejected, inspect_upload
-
-    material = _material(row, material_id)
-    _editable(row, material)
+    material = material_of(row, material_id)
+    check_editable(row, material)
     old = _replaced(row, material, replaces)
     if not data:
         raise AppError("请选择照片", 400)
@@ -291,10 +257,10 @@ def remove_photo(row: Application, upload_id: int) -> AppMaterial:
     """Take back a photo of the current round; older versions stay for the clerk."""
     upload = db.session.get(Upload, upload_id)
     if upload is None or upload.material.application_id != row.id or upload.removed_at:
-        _editable(row)
+        check_editable(row)
         raise AppError("没有找到这张照片", 404)
-    material = _material(row, upload.material_id)
-    _editable(row, material)
+    material = material_of(row, upload.material_id)
+    check_editable(row, material)
     if upload.round != row.round:
         raise AppError("已提交审核的照片不能删除", 409)
     keys = _take_back(upload)
@@ -312,8 +278,6 @@ def _delete_files(keys) -> None:
 
 def compress_photo(upload_id: int) -> str:
     """The worker's part: decode near size, 1600 px without metadata, 320 px thumbnail."""
-    from app.uploads.imaging import ImageRejected, compress
-
     upload = db.session.get(Upload, upload_id)
     if upload is None or upload.status != "pending" or upload.removed_at is not None:
         return "skipped"  # done already, or taken back: safe to run twice
@@ -391,8 +355,8 @@ def reusable(user_id: int, material: AppMaterial) -> Upload | None:
 
 def reuse(row: Application, material_id: int, user_id: int) -> AppMaterial:
     """Copy a checked photo into this application, keeping its level B and its checked date."""
-    _editable(row)
-    material = _material(row, material_id)
+    check_editable(row)
+    material = material_of(row, material_id)
     source = reusable(user_id, material)
     if source is None:
         raise AppError("没有可复用的已核验材料,请拍照上传", 404)
@@ -445,8 +409,6 @@ RATEABLE = (Status.REJECTED, Status.COMPLETED)
 
 def _invite_rating(row: Application, clerk_id: int | None, served_at: datetime) -> str | None:
     """The invitation (no SMS of its own) and its short link, while it is still open."""
-    from app.ratings import services as ratings
-
     item = row.item
     kwargs = dict(channel="online", entity=ENTITY, entity_id=row.id, citizen_id=row.citizen_id,
                   served_at=served_at, hall_id=row.hall_id, item_id=row.item_id,
@@ -491,7 +453,6 @@ def missing_before_submit(row: Application) -> list[str]:
         unanswered = form_fields.unanswered(item_fields(row), row.answers)
         if unanswered:
             return [f"请先在申请人信息中填写“{unanswered[0]}”"]
-    from app.licences.services import counts
 
     problems = []
     for m in row.materials:
@@ -716,8 +677,6 @@ def advance(row: Application, clerk: User, to: Status) -> None:
         raise AppError("不能这样操作", 400)
     move(row, to, clerk.id)
     if to == Status.COMPLETED:
-        from app.licences.services import issue_for
-
         issue_for(row, clerk.id)  # an item that issues a licence: 电子证照 on 办结
     db.session.commit()
 
@@ -794,8 +753,6 @@ def _reminder_due(row: Application, today: date) -> str | None:
 
 def _remind(row: Application, which: str, today: date) -> bool:
     """Queue one reminder (and its copy to the family member); False if it went already."""
-    from app.sms.services import find
-
     key = f"application-missing-{which}:{row.id}:{row.missing_due.isoformat()}"
     if find(key) is not None:
         return False
@@ -814,8 +771,6 @@ def _remind(row: Application, which: str, today: date) -> bool:
 
 def _push_along(message, user_id: int) -> None:
     """The Web Push twin of an SMS, for a citizen who subscribed in the installed app."""
-    from app.progress.notify import push_along
-
     push_along(message, user_id)
 
 

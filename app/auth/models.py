@@ -130,3 +130,18 @@ class Consent(db.Model):
 
     __table_args__ = (UniqueConstraint("user_id", "document", "version", "scope",
                                        name="uq_consent_user_document_version_scope"),)
+
+
+class StaffDepartment(db.Model):
+    """A member of staff answers questions for this department (a clerk may serve several)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    department: Mapped[str] = mapped_column(String(80))
+
+    user = relationship("User")
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "department", name="uq_staff_department_user_department"),
+        Index("ix_staff_department_department", "department"),
+    )

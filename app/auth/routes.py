@@ -239,7 +239,7 @@ def staff_login_page():
         return render_template("auth/staff_login.html", next=next_url, error=result.error,
                                username=username), 400
     sessions.start(result.user)
-    return redirect(next_url or url_for("core.staff_home"), code=303)
+    return redirect(next_url or url_for("pages.staff_home"), code=303)
 
 
 @bp.post("/logout")
@@ -252,7 +252,7 @@ def logout():
     if provider_session:  # that page sends the browser on to end the provider's session
         session["sso_logout"] = provider_session
         return redirect(url_for("sso.signed_out"), code=303)
-    return redirect(url_for("core.home"), code=303)
+    return redirect(url_for("pages.home"), code=303)
 
 
 @bp.post("/logout/all")
@@ -264,7 +264,7 @@ def logout_all():
     db.session.commit()
     sessions.sign_out()
     flash(f"已退出所有设备(共 {count} 处登录)。" if count > 1 else "已退出登录。", "info")
-    return redirect(url_for("core.home"), code=303)
+    return redirect(url_for("pages.home"), code=303)
 
 
 @bp.route("/staff/password", methods=["GET", "POST"])
@@ -280,4 +280,4 @@ def staff_password():
         return render_template("auth/password.html", errors=errors), 400
     sessions.start(current_user._get_current_object())  # this browser stays, on a new sign-in
     flash("密码已修改,其他设备上的登录已全部退出。", "success")
-    return redirect(url_for("core.me"), code=303)
+    return redirect(url_for("pages.me"), code=303)

@@ -22,7 +22,7 @@ from app.core.models import audit
 from app.core.refusals import Refusal
 from app.core.timeutil import utcnow
 from app.extensions import db, limiter
-from app.sms.services import queue_sms
+from app.sms.services import find, queue_sms, will_not_arrive
 
 log = logging.getLogger(__name__)
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -132,8 +132,6 @@ def issue_code(phone: str, purpose: str = "login", send: bool = True) -> SmsCode
 
 def code_not_sent(phone: str, purpose: str = "login") -> str | None:
     """What to tell someone whose latest code's SMS will not arrive (e.g. not sent in time)."""
-    from app.sms.services import find, will_not_arrive
-
     row = db.session.scalar(select(SmsCode).where(
         SmsCode.phone == phone, SmsCode.purpose == purpose, SmsCode.used_at.is_(None)
     ).order_by(SmsCode.id.desc()).limit(1))

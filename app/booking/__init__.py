@@ -4,10 +4,6 @@ from flask import Blueprint
 
 bp = Blueprint("booking", __name__)
 
-from app.booking import (  # noqa: E402,F401
-    cli,
-    matters,  # noqa: E402
-    routes,
-)
+from app.booking import matters  # noqa: E402
 
 matters.register()

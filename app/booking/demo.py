@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.booking.models import SlotRule
 from app.catalog.models import ServiceItem
+from app.extensions import db
 
 MORNING, AFTERNOON = (time(8, 30), time(12, 0)), (time(14, 0), time(17, 30))
 SATURDAY_HALL = "乌兰浩特市政务服务中心"
@@ -17,8 +18,6 @@ SATURDAY_HALL = "乌兰浩特市政务服务中心"
 
 def load_demo() -> None:
     """Add the rules once; a database that already has rules is left alone."""
-    from app.extensions import db
-
     if db.session.scalar(select(SlotRule.id).limit(1)):
         return
     items = db.session.scalars(select(ServiceItem).where(

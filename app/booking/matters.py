@@ -2,8 +2,11 @@
 
 from sqlalchemy import select
 
+from app.booking.models import Booking
+from app.booking.states import LABELS, BookingStatus
 from app.core.timeutil import utcnow
-from app.progress.registry import register_matter_kind
+from app.extensions import db
+from app.progress.registry import MatterSummary, register_matter_kind
 
 NEXT_STEPS = {"booked": "请按预约时间带齐材料到大厅,出示预约号或二维码签到取号。",
               "checked_in": "已取号,请留意大厅叫号屏和短信。",
@@ -16,9 +19,6 @@ ACTIVE = ("booked", "checked_in", "called")
 
 
 def _booking_summary(b):
-    from app.booking.states import LABELS, BookingStatus
-    from app.progress.registry import MatterSummary
-
     label, tone = LABELS[BookingStatus(b.status)]
     by_hall = b.status == BookingStatus.CANCELLED and b.cancel_reason == "hall"
     again = f"/book/bundle/{b.bundle.code}" if b.bundle else f"/book/{b.item.code}/hall/{b.hall_id}"
@@ -37,8 +37,6 @@ def _booking_summary(b):
 def _list(user_id):
     from sqlalchemy.orm import joinedload
 
-    from app.booking.models import Booking
-    from app.extensions import db
 
     rows = db.session.scalars(select(Booking).where(Booking.citizen_id == user_id).options(
         joinedload(Booking.item), joinedload(Booking.hall), joinedload(Booking.bundle),
@@ -47,17 +45,11 @@ def _list(user_id):
 
 
 def _get(booking_id):
-    from app.booking.models import Booking
-    from app.extensions import db
-
     b = db.session.get(Booking, booking_id)
     return _booking_summary(b) if b else None
 
 
 def _find(number):
-    from app.booking.models import Booking
-    from app.extensions import db
-
     b = db.session.scalar(select(Booking).where(Booking.number == number))
     return _booking_summary(b) if b else None
 

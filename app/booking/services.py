@@ -20,6 +20,7 @@ from app.booking.models import Booking, Slot, SlotRule, Ticket, TicketCounter
 from app.booking.states import (
     ACTIVE,
     ALLOWED,
+    LABELS,
     PUBLIC_NOTES,
     STAMPS,
     TICKET_ALLOWED,
@@ -35,8 +36,9 @@ from app.core.refusals import Refusal
 from app.core.states import machine, move
 from app.core.timeutil import local_today, to_local, to_utc, utcnow
 from app.extensions import db
+from app.progress.notify import noticed, push_along, push_or_sms
 from app.ratings import services as ratings
-from app.sms.services import queue_sms
+from app.sms.services import find, queue_sms
 
 ENTITY, TICKET_ENTITY = "booking", "ticket"
 FULL = "这个时段已约满,请选择其他时段"
@@ -49,7 +51,7 @@ class BookingError(Refusal):
     titles = {403: "暂不能预约", 409: "不能预约", 410: "已停止预约"}
     heading = "预约"
     rule = "booking"
-    back_endpoint = "core.home"
+    back_endpoint = "pages.home"
 
 
 def cfg(name: str) -> int:
@@ -248,8 +250,6 @@ BOOKING = machine(
 
 
 def current_label(status) -> str:
-    from app.booking.states import LABELS
-
     return LABELS[BookingStatus(status)][0]
 
 
@@ -372,8 +372,6 @@ def _book(user, slot_id, idem_key, birth_year, bundle, change, relative=None) ->
 
 def _push_along(message, user_id: int) -> None:
     """The Web Push twin of a booking SMS, for a citizen subscribed in the installed app."""
-    from app.progress.notify import push_along
-
     push_along(message, user_id)
 
 
@@ -632,8 +630,6 @@ NEAR_TURN = 3  # 前面还有 3 人: the people this close to their turn hear it
 def _tell_the_near(window: Window) -> None:
     """After a call, each booked ticket with 1 to NEAR_TURN people ahead hears it once: by Web
     Push where its citizen subscribed in the app, else by SMS (app/progress/notify.py)."""
-    from app.progress.notify import noticed, push_or_sms
-
     db.session.flush()
     waiting = db.session.scalars(_waiting(window.hall_id, window.group)
                                  .limit(NEAR_TURN + 1)).all()
@@ -874,8 +870,6 @@ def hall_cancellations(hall_id: int, limit: int = 50) -> list[Booking]:
 
 def cancellation_sms(bookings: list[Booking]) -> dict:
     """The SMS each hall cancellation sent to its citizen, by booking id."""
-    from app.sms.services import find
-
     return {b.id: find(f"booking-hall-cancel:{b.id}") for b in bookings}
 
 

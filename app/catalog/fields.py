@@ -9,6 +9,10 @@ the answers with their labels (`snapshot`), so a later edit of the catalog chang
 import re
 from datetime import date
 
+from app.core.models import audit
+from app.extensions import db
+from app.reading.codes import CREDIT_RE, valid_credit_code
+
 KINDS = {"text": "文本", "textarea": "多行文本", "select": "选择", "date": "日期",
          "number": "数字", "credit_code": "统一社会信用代码"}
 KIND_WORDS = {"text": "text", "文本": "text", "文字": "text", "textarea": "textarea",
@@ -227,8 +231,6 @@ def _answer_problem(f: dict, value: str) -> str | None:
 
 def _credit_code_problem(label: str, value: str) -> str | None:
     """GB 32100-2015: 18 characters and a check character, as ID numbers have theirs."""
-    from app.reading.codes import CREDIT_RE, valid_credit_code
-
     if len(value) != 18:
         return f"{label}应为 18 位,您填了 {len(value)} 位,请对照营业执照核对"
     if not CREDIT_RE.match(value):
@@ -262,9 +264,6 @@ def unanswered(fields: list[dict], answers: list[dict] | None) -> list[str]:
 def save(item, fields: list[dict], actor_id: int) -> None:
     """Replace an item's fields (a new list, so the JSON column is seen as changed, and the
     catalog revision moves with the flush); audited."""
-    from app.core.models import audit
-    from app.extensions import db
-
     item.form_fields = [dict(f) for f in fields]
     db.session.flush()
     audit("service_item", item.id, "fields_saved", actor_id=actor_id)

@@ -16,6 +16,7 @@ from app.catalog.models import Hall, ServiceItem, Window, item_hall
 from app.core.access import ADMINS, Scope, StaffRole, scope, staff_view
 from app.core.ids import parse_ids
 from app.core.models import audit
+from app.core.timeutil import local_today
 from app.extensions import db
 from app.htmx import is_partial, render
 
@@ -121,8 +122,6 @@ def save_window(hall: Hall, window: Window | None, data: dict, actor_id: int) ->
 
 def set_open_today(window: Window, open_: bool, actor_id: int) -> None:
     """Close a window for today (it opens again tomorrow by itself), or open it again."""
-    from app.booking.services import local_today
-
     window.closed_on = None if open_ else local_today()
     audit("window", window.id, "opened" if open_ else "closed_today", actor_id=actor_id,
           note=f"{window.code} {window.name}")
@@ -181,8 +180,6 @@ def _hall_form(hall: Hall | None):
 @staff_view(Scope.HALL, roles=ADMINS)
 def admin_windows(hall_id: int):
     """A hall's windows: what each serves, and open or closed today."""
-    from app.booking.services import local_today
-
     hall = _hall(hall_id)
     scope().read(hall.id)
     return render_template("catalog/admin/windows.html", hall=hall, today=local_today())
@@ -227,8 +224,6 @@ def _window_form(hall: Hall, window: Window | None):
 @staff_view(Scope.HALL, roles=ADMINS)
 def admin_window_today(window_id: int):
     """今日暂停 / 恢复服务: one tap; htmx swaps the window's row."""
-    from app.booking.services import local_today
-
     window = _window(window_id)
     scope().change(window.hall_id)
     choice = request.form.get("open")

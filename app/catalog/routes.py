@@ -5,8 +5,10 @@ from flask import abort, current_app, render_template, request, url_for
 from markupsafe import Markup
 
 from app.catalog import bp, cache
+from app.catalog.checklist_image import FontMissing, render_png
 from app.catalog.httpcache import public_page
 from app.catalog.models import AUDIENCES
+from app.catalog.sections import guide_sections
 from app.catalog.services import (
     RECENT_COOKIE,
     browse_topics,
@@ -17,7 +19,6 @@ from app.catalog.services import (
     count_view,
     departments,
     merge_materials,
-    recently_viewed,
     remember,
     search_bundles,
     search_items,
@@ -60,7 +61,8 @@ def guide(code: str):
     """办事指南 of one item."""
     item = cached_item(code) or abort(404)
     body = cache.fragment(("guide", code), lambda: Markup(render_template(
-        "catalog/_guide_body.html", item=item, bundles=bundles_of(item))))
+        "catalog/_guide_body.html", item=item, bundles=bundles_of(item),
+        sections=guide_sections(item))))
     return public_page(lambda public_page: render_template(
         "catalog/guide.html", item=item, body=body, public_page=public_page))
 
@@ -108,8 +110,6 @@ def _checklist_page(context: dict):
 
 
 def _checklist_png(context: dict):
-    from app.catalog.checklist_image import FontMissing, render_png
-
     try:
         png = render_png(current_app.config["CJK_FONT"], title=context["title"],
                          items=context["items"], materials=context["materials"],
@@ -180,12 +180,6 @@ def bookable():
     """预约·预审: the items that can be booked at a hall or pre-reviewed by photo."""
     items = [i for i in search_items(limit=200) if i.bookable or i.prereview or i.fully_online]
     return render_template("catalog/bookable.html", items=items)
-
-
-@bp.app_template_global("recently_viewed")
-def _recently_viewed():
-    """最近浏览, for the home page; read from the visitor's own cookie."""
-    return recently_viewed(request.cookies.get(RECENT_COOKIE))
 
 
 def qr_svg(url: str) -> Markup:

@@ -8,6 +8,8 @@ from sqlalchemy.orm import selectinload
 
 from app.catalog import cache
 from app.catalog.models import Bundle, BundleItem, Hall, Material, ServiceItem, Window
+from app.core.models import audit
+from app.core.timeutil import utcnow
 from app.extensions import db
 
 TOPICS = ("户籍", "不动产", "市场主体", "社保", "医保", "卫生健康", "消防", "交通出行", "教育",
@@ -235,8 +237,6 @@ def save_item(item: ServiceItem | None, data: dict, actor_id: int) -> ServiceIte
 
 def set_retired(row, retired: bool, actor_id: int, entity: str) -> None:
     """Retire or bring back an item, material or bundle; the row itself stays."""
-    from app.core.timeutil import utcnow
-
     was = "retired" if row.retired_at else "active"
     row.retired_at = utcnow() if retired else None
     _audit(entity, row.id, "retired" if retired else "active", actor_id, from_status=was)
@@ -292,8 +292,6 @@ def save_bundle(bundle: Bundle | None, data: dict, actor_id: int) -> Bundle:
 
 
 def _audit(entity: str, entity_id: int, to_status: str, actor_id: int, from_status=None):
-    from app.core.models import audit
-
     audit(entity, entity_id, to_status, actor_id=actor_id, from_status=from_status)
 
 

@@ -34,7 +34,11 @@ from flask import abort, g, has_app_context, has_request_context, redirect, requ
 from flask_login import current_user
 from sqlalchemy import false, select, true
 
+from app.auth.models import StaffDepartment
+from app.catalog.models import Hall
 from app.core.ids import parse_id
+from app.core.redirects import safe_target
+from app.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -185,8 +189,6 @@ def staff_view(kind: Scope, roles: Iterable[StaffRole] = STAFF) -> Callable:
 
 
 def _here() -> str:
-    from app.core.redirects import safe_target
-
     return safe_target(request.full_path.rstrip("?"), "/staff")
 
 
@@ -238,9 +240,6 @@ class StaffScope:
     def hall(self):
         """The one hall a page shows: the staff member's, the picked one, or for a city-wide
         admin who picked none the first hall (the page offers the others)."""
-        from app.catalog.models import Hall
-        from app.extensions import db
-
         if self.hall_id is not None:
             return db.session.get(Hall, self.hall_id)
         if not self.every_hall:
@@ -290,8 +289,6 @@ class StaffScope:
     @property
     def departments(self) -> list[str]:
         if self._departments is None:
-            from app.feedback.services import departments_of
-
             self._departments = departments_of(self.user)
         return self._departments
 
@@ -303,9 +300,6 @@ class StaffScope:
 
 
 def _existing_hall(raw) -> int:
-    from app.catalog.models import Hall
-    from app.extensions import db
-
     hall_id = parse_id(raw)
     if hall_id is None or db.session.get(Hall, hall_id) is None:
         refuse(404, "no_hall")
@@ -348,3 +342,9 @@ def undeclared(app) -> list[str]:
             methods = ",".join(sorted(rule.methods - {"HEAD", "OPTIONS"}))
             missing.append(f"{methods} {rule.rule} {rule.endpoint}")
     return missing
+
+
+def departments_of(user) -> list[str]:
+    """The departments this member of staff answers questions for."""
+    return list(db.session.scalars(select(StaffDepartment.department).where(
+        StaffDepartment.user_id == user.id).order_by(StaffDepartment.department)))

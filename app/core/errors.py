@@ -6,6 +6,7 @@ from flask import current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
+from app.core import restore
 from app.core.access import note_refusal
 from app.core.refusals import Refusal
 from app.htmx import is_partial
@@ -58,7 +59,6 @@ def init_app(app) -> None:
     def _csrf(err):
         # Nothing is done for the person: they go back to the page, find what they typed there
         # (app/core/restore.py) and send it themselves, with a fresh token.
-        from app.core import restore
 
         fields = restore.typed_fields()
         restore.keep(fields)

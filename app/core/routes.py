@@ -1,163 +1,18 @@
-"""Home, 我的, care mode, health, and the PWA's manifest, service worker and offline page."""
+"""Short links (/t/) and what every template knows (care mode, the current path)."""
 
-from flask import (
-    current_app,
-    jsonify,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    send_from_directory,
-    url_for,
-)
-from flask_login import current_user, login_required
-from sqlalchemy import select, text
+from flask import request, url_for
 
-from app.catalog.httpcache import public_page
-from app.catalog.models import Hall
-from app.catalog.services import RECENT_COOKIE, active_bundles, popular_items
 from app.core import bp
-from app.core.access import Scope, own_view, public_view, staff_view
-from app.core.care import CARE_COOKIE, care_mode
-from app.core.redirects import safe_target
+from app.core.access import public_view
+from app.core.care import care_mode
+from app.core.links import handler, resolve
 from app.core.refusals import Refusal
-from app.extensions import db
-
-
-@bp.get("/")
-@public_view
-def home():
-    """The five entries, a search box, the popular items and bundles."""
-    return public_page(lambda public_page: render_template(
-        "core/home.html", popular=popular_items(6), bundles=active_bundles(4),
-        public_page=public_page), request.cookies.get(RECENT_COOKIE))
-
-
-@bp.get("/me")
-@own_view()
-@login_required
-def me():
-    """我的: who is signed in, their booking record, settings, and the way out."""
-    record = None
-    if not current_user.is_staff:
-        from app.booking.services import booking_record
-
-        record = booking_record(current_user.id)
-    return render_template("core/me.html", record=record)
-
-
-@bp.get("/progress")
-@own_view()
-def progress():
-    """进度 / 我要查: the progress feature's page (signed out, it offers signing in or 一号查询)."""
-    return redirect(url_for("progress.mine"))
-
-
-@bp.get("/halls")
-@public_view
-def halls():
-    """Where the halls are, their hours and phones."""
-    rows = db.session.scalars(select(Hall).order_by(Hall.id)).all()
-    return render_template("core/halls.html", halls=rows)
-
-
-@bp.get("/care")
-@public_view
-def care():
-    """关怀版: what care mode is, and the switch (a form of its own, so that the public pages
-    linking here carry no per-visitor token)."""
-    return render_template("core/care.html", next=safe_target(request.args.get("next")))
-
-
-@bp.post("/care")
-@public_view
-def toggle_care():
-    """Switch care mode (关怀模式) and remember it for a year."""
-    on = request.cookies.get(CARE_COOKIE) != "1"
-    response = redirect(safe_target(request.form.get("next")), code=303)
-    response.set_cookie(CARE_COOKIE, "1" if on else "0", max_age=365 * 86400, samesite="Lax",
-                        secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)
-    return response
-
-
-@bp.get("/healthz")
-@public_view
-def healthz():
-    """Database and Redis reachability; 503 naming what is down and what that means."""
-    checks, reasons = {}, []
-    try:
-        db.session.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
-        db.session.rollback()
-        checks["database"] = f"error: {type(exc).__name__}"
-        reasons.append("database unreachable: pages answer 503 until it is back")
-    if current_app.config.get("REDIS_URL"):
-        from app.jobs import redis_connection
-
-        try:
-            redis_connection().ping()
-            checks["redis"] = "ok"
-        except Exception as exc:  # noqa: BLE001
-            checks["redis"] = f"error: {type(exc).__name__}"
-            reasons.append("redis unreachable: jobs wait in the outbox, rate limits count in "
-                           "memory")
-    else:
-        checks["redis"] = "not configured (jobs run inline)"
-    from app.ops.ratelimits import in_memory
-
-    checks["rate_limits"] = "memory (Redis away)" if in_memory() else "ok"
-    body = {"status": "unhealthy" if reasons else "ok", "checks": checks}
-    if reasons:
-        body["reason"] = "; ".join(reasons)
-    response = jsonify(body)
-    response.status_code = 503 if reasons else 200
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.get("/manifest.webmanifest")
-@public_view
-def manifest():
-    """The install manifest."""
-    response = make_response(render_template("pwa/manifest.webmanifest"))
-    response.mimetype = "application/manifest+json"
-    return response
-
-
-@bp.get("/sw.js")
-@public_view
-def service_worker():
-    """The service worker, from the root so its scope is the whole app; never cached."""
-    response = make_response(render_template("pwa/sw.js", version=_shell_version()))
-    response.mimetype = "text/javascript"
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers["Service-Worker-Allowed"] = "/"
-    return response
-
-
-def _shell_version() -> str:
-    """Changes whenever a precached static file changes, so the worker updates."""
-    from flask import current_app as app
-
-    names = ("css/app.css", "js/app.js", "js/ticket.js", "js/htmx-2.0.8.min.js",
-             "icons/icon-192.png")
-    return "-".join(app.jinja_env.globals["asset"](n).rsplit("=", 1)[-1][:6] for n in names)
-
-
-@bp.get("/offline")
-@public_view
-def offline():
-    """Shown by the service worker when the network is gone."""
-    return render_template("pwa/offline.html")
 
 
 @bp.get("/t/<token>")
 @public_view
 def short_link(token: str):
     """Open a short link from an SMS: one record, one purpose, until it expires."""
-    from app.core.links import handler, resolve
-
     link, problem = resolve(token[:40])
     view = handler(link.purpose) if link else None
     if view is None:
@@ -167,22 +22,6 @@ def short_link(token: str):
         raise Refusal(message, 410 if problem == "expired" else 404, title=title,
                       more="core/_link_more.html")
     return view(link)
-
-
-@bp.get("/staff")
-@staff_view(Scope.HALL)
-def staff_home():
-    """工作台: the staff's entry to every feature they can use, with what waits in each."""
-    from app.core.workbench import entries
-
-    return render_template("core/staff_home.html", entries=entries(current_user))
-
-
-@bp.get("/favicon.ico")
-@public_view
-def favicon():
-    return send_from_directory(current_app.static_folder, "icons/icon-192.png",
-                               mimetype="image/png", max_age=86400)
 
 
 @bp.app_context_processor

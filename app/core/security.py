@@ -2,6 +2,8 @@
 
 from flask import g
 
+from app.uploads.storage import redirect_origin
+
 CSP = "; ".join([
     "default-src 'self'",
     "script-src 'self'",
@@ -21,8 +23,6 @@ CSP = "; ".join([
 
 def init_app(app) -> None:
     """Strict CSP, no sniffing, no framing, a referrer Flask-WTF can check over HTTPS."""
-    from app.uploads.storage import redirect_origin
-
     sets: dict[tuple, tuple] = {}  # the header list for each (photo origin, HTTPS) in use
 
     def security_headers(photos: str | None, https: bool) -> tuple:

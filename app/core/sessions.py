@@ -17,7 +17,7 @@ from flask import request
 from flask.sessions import SecureCookieSessionInterface
 
 # Endpoints whose replies never set or delete the session cookie (see the module's docstring).
-SESSIONLESS = frozenset({"static", "core.service_worker", "core.manifest"})
+SESSIONLESS = frozenset({"static", "pages.service_worker", "pages.manifest"})
 
 
 class CachedSerializerSessionInterface(SecureCookieSessionInterface):

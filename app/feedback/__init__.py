@@ -4,6 +4,6 @@ from flask import Blueprint
 
 bp = Blueprint("feedback", __name__)
 
-from app.feedback import matters, routes  # noqa: E402, F401
+from app.feedback import matters  # noqa: E402, F401
 
 matters.register()

@@ -5,12 +5,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.auth.models import User
+from app.auth.models import StaffDepartment, User
 from app.catalog.models import Hall, ServiceItem
 from app.core.models import audit
 from app.core.timeutil import utcnow
 from app.extensions import db
-from app.feedback.models import Question, StaffDepartment, UnresolvedReport
+from app.feedback.models import Question, UnresolvedReport
 from app.feedback.services import clocks
 from app.feedback.states import QUESTION_ENTITY, REPORT_ENTITY, QuestionStatus
 

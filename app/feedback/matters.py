@@ -13,7 +13,7 @@ from app.feedback.states import (
     QuestionStatus,
     ReportStatus,
 )
-from app.progress.registry import register_matter_kind
+from app.progress.registry import MatterSummary, register_matter_kind
 
 REPORT_NEXT = {
     ReportStatus.RECEIVED: "大厅会在当天工作日内答复您,结果短信通知。",
@@ -23,8 +23,6 @@ REPORT_NEXT = {
 
 
 def report_summary(row: UnresolvedReport):
-    from app.progress.registry import MatterSummary
-
     label, tone = REPORT_LABELS[ReportStatus(row.status)]
     return MatterSummary(
         kind=REPORT_ENTITY, id=row.id, number=row.number, title=f"办不成事:{row.item.name}",
@@ -35,8 +33,6 @@ def report_summary(row: UnresolvedReport):
 
 
 def question_summary(row: Question):
-    from app.progress.registry import MatterSummary
-
     label, tone = QUESTION_LABELS[QuestionStatus(row.status)]
     return MatterSummary(
         kind=QUESTION_ENTITY, id=row.id, number=row.number, title=f"我要问:{row.item.name}",

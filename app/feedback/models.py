@@ -2,28 +2,13 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.privacy import names_in
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.feedback.states import QUESTION_LABELS, REPORT_LABELS, QuestionStatus, ReportStatus
-
-
-class StaffDepartment(db.Model):
-    """A member of staff answers questions for this department (a clerk may serve several)."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
-    department: Mapped[str] = mapped_column(String(80))
-
-    user = relationship("User")
-
-    __table_args__ = (
-        UniqueConstraint("user_id", "department", name="uq_staff_department_user_department"),
-        Index("ix_staff_department_department", "department"),
-    )
 
 
 class UnresolvedReport(db.Model):

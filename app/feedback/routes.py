@@ -6,10 +6,13 @@ from sqlalchemy import select
 
 from app.auth.models import Role, User
 from app.catalog.models import ServiceItem
+from app.catalog.sections import add_guide_section
+from app.catalog.services import search_items
 from app.core.access import (
     ADMINS,
     VIEW,
     Scope,
+    departments_of,
     own_view,
     public_view,
     scope,
@@ -26,10 +29,10 @@ QUESTION_FILTERS = {"open": "待答复", "answered": "已答复"}
 
 
 @bp.record_once
-def _template_globals(state) -> None:
-    """The guide's FAQ and the 工作台's flags read through these (see the templates)."""
-    state.app.jinja_env.globals["feedback_faqs"] = services.faqs_for
-    state.app.jinja_env.globals["feedback_alerts"] = lambda: services.staff_alerts(current_user)
+def _guide_faqs(state) -> None:
+    """常见问题 under every guide (templates/feedback/_guide_section.html)."""
+    add_guide_section(state.app, "feedback/_guide_section.html",
+                      lambda item: services.faqs_for(item.id))
 
 
 # ---- 办不成事: the citizen -----------------------------------------------------------------------
@@ -93,8 +96,6 @@ def _ask_page(item, text="", error=None, status=200):
 @public_view
 def ask_choose():
     """我要问 from the home page: find the service the question is about, then ask."""
-    from app.catalog.services import search_items
-
     q = request.args.get("q", "").strip()[:50]
     items = search_items(q, limit=30)
     return render_template("feedback/ask_choose.html", q=q, items=items)
@@ -183,7 +184,7 @@ def staff_questions():
     shown = request.args.get("show", "open")
     shown = shown if shown in QUESTION_FILTERS else "open"
     return render_template("feedback/staff_questions.html", shown=shown,
-                           filters=QUESTION_FILTERS, departments=services.departments_of(
+                           filters=QUESTION_FILTERS, departments=departments_of(
                                current_user),
                            questions=services.questions_for_staff(current_user, shown))
 
@@ -245,5 +246,5 @@ def admin_departments():
         return redirect(url_for("feedback.admin_departments", saved=person.id), 303)
     return render_template("feedback/admin_departments.html", people=people,
                            departments=services.all_departments(),
-                           of={p.id: services.departments_of(p) for p in people},
+                           of={p.id: departments_of(p) for p in people},
                            saved=parse_id(request.args.get("saved")))

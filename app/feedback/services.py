@@ -10,18 +10,19 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.auth.models import Role, User
+from app.auth.models import Role, StaffDepartment, User
+from app.catalog.cache import BUMP
 from app.catalog.models import Hall, ServiceItem, item_hall
-from app.core.access import scope
+from app.core.access import VIEW, scope
 from app.core.ids import parse_id
-from app.core.links import make_link
+from app.core.links import allows, make_link
 from app.core.models import audit
 from app.core.privacy import redact_text
 from app.core.refusals import Refusal
 from app.core.timeutil import end_of_local_day, format_local, to_local, utcnow
 from app.core.workdays import add_working_days, working_days_from
 from app.extensions import db
-from app.feedback.models import Question, StaffDepartment, UnresolvedReport
+from app.feedback.models import Question, UnresolvedReport
 from app.feedback.states import (
     QUESTION_ENTITY,
     REPORT_ALLOWED,
@@ -69,12 +70,6 @@ def clocks(received_at: datetime, hall_id: int) -> tuple[datetime, datetime]:
 
 
 # ---- who may do what ----------------------------------------------------------------------------
-
-def departments_of(user: User) -> list[str]:
-    """The departments this member of staff answers questions for."""
-    return list(db.session.scalars(select(StaffDepartment.department).where(
-        StaffDepartment.user_id == user.id).order_by(StaffDepartment.department)))
-
 
 def set_departments(user: User, departments: list[str], actor: User) -> None:
     """Replace the departments a member of staff answers for (an admin of their hall does it)."""
@@ -211,9 +206,6 @@ def _tell_citizen(report: UnresolvedReport, template: str, params: dict, step: s
 
 def _citizens(model, entity: str, row_id: int, user, missing: str):
     """The row if it is this person's (or a link or lookup opened it to view); else a 404."""
-    from app.core.access import VIEW
-    from app.core.links import allows
-
     row = db.session.get(model, row_id)
     owner = row is not None and user.is_authenticated and row.citizen_id == user.id
     if row is None or not (owner or allows(entity, row_id, VIEW)):
@@ -395,8 +387,6 @@ def unpublish(question_id: int, actor: User) -> Question:
 
 def _guide_changed() -> None:
     """The FAQ is part of the cached guide body: move the catalog revision with this commit."""
-    from app.catalog.cache import BUMP
-
     db.session.execute(BUMP)
     db.session.info["catalog_changed"] = True
 

@@ -4,6 +4,6 @@ from flask import Blueprint
 
 bp = Blueprint("help", __name__)
 
-from app.help import matters, routes  # noqa: E402, F401
+from app.help import matters  # noqa: E402, F401
 
 matters.register()

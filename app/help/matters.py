@@ -5,14 +5,12 @@ from sqlalchemy import select
 from app.extensions import db
 from app.help.models import HelpRequest
 from app.help.states import NEXT_STEPS, HelpStatus
-from app.progress.registry import register_matter_kind
+from app.progress.registry import MatterSummary, register_matter_kind
 
 KIND = "help_request"
 
 
 def summary(row: HelpRequest):
-    from app.progress.registry import MatterSummary
-
     label, tone = row.label
     next_step = NEXT_STEPS.get(HelpStatus(row.status), "")
     if row.pending is not None:

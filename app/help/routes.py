@@ -6,6 +6,7 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from app.booking import services as booking
 from app.catalog.models import Hall, ServiceItem
 from app.core.access import ADMINS, Scope, own_view, scope, staff_view
 from app.core.ids import parse_id
@@ -142,8 +143,6 @@ def staff_requests():
 
 def _slots(row: HelpRequest):
     """The item and day the helper is looking at for an on-behalf booking, and its slots."""
-    from app.booking import services as booking
-
     hall_items = [i for i in db.session.scalars(select(ServiceItem).where(
         ServiceItem.retired_at.is_(None)).order_by(ServiceItem.code)) if row.hall in i.halls]
     code = request.args.get("item") or (row.item.code if row.item else "")

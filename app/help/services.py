@@ -17,7 +17,11 @@ from flask import current_app, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from app.applications import services as applications
+from app.applications.drafts import AppError
 from app.auth.models import Role, User
+from app.booking import services as booking
+from app.booking.models import Slot
 from app.catalog.models import Hall, ServiceItem
 from app.core.access import scope
 from app.core.links import make_link
@@ -29,6 +33,8 @@ from app.extensions import db
 from app.help.models import HelpArea, HelpRequest, OnBehalf
 from app.help.states import ALLOWED, LABELS, MODES, OPEN, SMS, STAMPS, HelpStatus
 from app.progress.notify import push_along
+from app.ratings import services as ratings
+from app.ratings.models import RatingInvite
 from app.sms.services import queue_sms
 
 ENTITY = "help_request"
@@ -367,8 +373,6 @@ RATED_SERVICE = {"phone": ("phone", "电话帮办"), "hall": ("visit", "大厅�
 
 def _invite_rating(row: HelpRequest, actor: User, served_at: datetime) -> str | None:
     """The invitation (its link rides in the 受理 SMS) and its short link, while it is open."""
-    from app.ratings import services as ratings
-
     kwargs = dict(channel="online" if row.mode == "phone" else "onsite", entity=ENTITY,
                   entity_id=row.id, citizen_id=row.citizen_id, served_at=served_at,
                   hall_id=row.hall_id, item_id=row.item_id, clerk_id=actor.id,
@@ -379,8 +383,6 @@ def _invite_rating(row: HelpRequest, actor: User, served_at: datetime) -> str | 
 
 
 def rating_invite(row: HelpRequest):
-    from app.ratings.models import RatingInvite
-
     return db.session.scalar(select(RatingInvite).where(
         RatingInvite.entity == ENTITY, RatingInvite.entity_id == row.id))
 
@@ -402,9 +404,6 @@ def _can_act_for(row: HelpRequest, actor: User) -> None:
 
 def start_booking(row: HelpRequest, actor: User, slot_id: int | None) -> OnBehalf:
     """Choose a slot for the citizen; nothing is booked until they confirm with the code."""
-    from app.booking import services as booking
-    from app.booking.models import Slot
-
     _can_act_for(row, actor)
     slot = db.session.get(Slot, slot_id) if slot_id else None
     if slot is None or slot.hall_id != row.hall_id:
@@ -476,8 +475,6 @@ def confirm(row: HelpRequest, user: User, code: str) -> OnBehalf:
 
 def _carry_out(row: HelpRequest, user: User, action: OnBehalf) -> OnBehalf:
     if action.kind == "booking":
-        from app.booking import services as booking
-
         try:
             made = booking.book(user, action.slot_id, action.idem_key)
         except booking.BookingError as err:
@@ -485,11 +482,9 @@ def _carry_out(row: HelpRequest, user: User, action: OnBehalf) -> OnBehalf:
         action.booking_id = made.id
         public = f"您已确认,代预约成功,预约号 {made.number}"
     else:
-        from app.applications import services as applications
-
         try:
             made = applications.start(user, item=action.item)
-        except applications.AppError as err:
+        except AppError as err:
             return _failed(row, action, err.message)
         action.application_id = made.id
         public = f"您已确认,代申请的预审已建立,办件编号 {made.number}"

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("licences", __name__)
-
-from app.licences import routes  # noqa: E402, F401

@@ -5,6 +5,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from app.auth.demo import DEMO_CITIZEN
 from app.auth.models import User
 from app.catalog.models import Hall
 from app.extensions import db
@@ -16,8 +17,6 @@ DEMO_COMPANY = ("91152201MA0N4D3X1B", "乌兰浩特市兴安味道餐饮有限�
 
 def load_demo() -> None:
     """Once: a database that has licences is left alone."""
-    from app.cli import DEMO_CITIZEN
-
     if db.session.scalar(select(Licence.id).limit(1)):
         return
     citizen = db.session.scalar(select(User).where(User.phone == DEMO_CITIZEN))

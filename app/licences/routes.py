@@ -8,9 +8,10 @@ from sqlalchemy import select
 
 from app.core.access import ADMINS, DESK, Scope, own_view, scope, staff_view
 from app.core.links import on_link
+from app.core.models import AuditLog
 from app.core.timeutil import utcnow
 from app.extensions import db, limiter
-from app.licences import bp, services
+from app.licences import bp, io, services
 from app.licences.services import LicenceError
 from app.licences.states import LABELS, USES
 from app.licences.types import TYPES
@@ -146,8 +147,6 @@ def staff_view_licence(licence_id: int):
 
 
 def _staff_page(row, error: LicenceError | None = None, reason: str = ""):
-    from app.core.models import AuditLog
-
     timeline = db.session.scalars(select(AuditLog).where(
         AuditLog.entity == services.ENTITY, AuditLog.entity_id == row.id
     ).order_by(AuditLog.id.desc())).all()
@@ -176,8 +175,6 @@ def staff_change(licence_id: int, action: str):
 @staff_view(Scope.HALL, roles=ADMINS)
 def staff_import():
     """存量证照导入: a CSV, all or nothing, each bad row named."""
-    from app.licences import io
-
     errors, done = [], None
     if request.method == "POST":
         upload = request.files.get("file")

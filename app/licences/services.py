@@ -16,6 +16,8 @@ from flask import current_app, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from app.applications.drafts import check_editable, material_of
+from app.applications.models import Application, AppMaterial
 from app.core.access import scope
 from app.core.links import ShortLink
 from app.core.links import sign as link_mac
@@ -29,6 +31,7 @@ from app.licences.models import Company, CompanyMember, Licence, LicenceShow, Li
 from app.licences.states import ALLOWED, LABELS, REFUSALS, SMS, Status
 from app.licences.types import TYPES, name_of
 from app.reading.codes import valid_credit_code
+from app.sms.services import queue_sms
 
 log = logging.getLogger(__name__)
 ENTITY = "licence"
@@ -99,8 +102,6 @@ def record_use(row: Licence, kind: str, actor_id: int | None, purpose: str = "",
 def for_staff(licence_id: int, clerk) -> Licence:
     """A licence staff may open: one their hall issued, or one an application of their hall
     carries; each opening is recorded in 用证记录."""
-    from app.applications.models import Application, AppMaterial
-
     row = db.session.get(Licence, licence_id)
     if row is None:
         raise LicenceError("没有找到这本证照", 404)
@@ -174,8 +175,6 @@ def replace(row: Licence, clerk, reason: str) -> Licence:
 
 
 def _tell_holder(row: Licence, template: str) -> None:
-    from app.sms.services import queue_sms
-
     phones = {row.holder.phone} if row.holder and row.holder.phone else set()
     if row.company_id:
         phones |= {m.user.phone for m in db.session.scalars(select(CompanyMember).where(
@@ -410,10 +409,8 @@ def refusal(row: Licence | None, material, user_id: int) -> str | None:
 
 def attach(application, material_id: int, licence_id: int | None, user_id: int):
     """The citizen offers one of their licences for a material (免提交)."""
-    from app.applications.services import _editable, _material
-
-    _editable(application)
-    material = _material(application, material_id)
+    check_editable(application)
+    material = material_of(application, material_id)
     if not material.licence_type:
         raise LicenceError("这项材料不能用电子证照代替,请拍照上传", 400, field="licence")
     row = db.session.get(Licence, licence_id) if licence_id else None
@@ -428,10 +425,8 @@ def attach(application, material_id: int, licence_id: int | None, user_id: int):
 
 def detach(application, material_id: int):
     """Use a photo instead of the licence."""
-    from app.applications.services import _editable, _material
-
-    _editable(application)
-    material = _material(application, material_id)
+    check_editable(application)
+    material = material_of(application, material_id)
     material.licence_id, material.licence_note = None, ""
     db.session.commit()
     return material

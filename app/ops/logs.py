@@ -11,8 +11,8 @@ import re
 import threading
 from datetime import UTC, datetime
 
+from app.core import logcontext as context
 from app.core.privacy import redact
-from app.ops import context
 
 FORMATS = ("json", "text")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -16,7 +16,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select
 
 from app import config as settings
+from app import jobs
 from app.extensions import db
+from app.jobs import QUEUES, JobStatus, OutboxJob, redis_connection
 from app.sms.models import SmsMessage, SmsStatus
 
 log = logging.getLogger(__name__)
@@ -54,13 +56,12 @@ def observe_request(endpoint: str, method: str, status: int, seconds: float) -> 
     child.observe(seconds)
 
 
-def job_failed(name: str) -> None:
-    """Count one failed run of a job; never raises (a metric must not break the job's record)."""
-    if not current_app.config.get("REDIS_URL"):
+def job_failed(app, name: str) -> None:
+    """Count one failed run of a job (jobs.run_failed); never raises: a metric must not break
+    the job's record."""
+    if not app.config.get("REDIS_URL"):
         JOB_FAILURES.labels(name).inc()
         return
-    from app.jobs import redis_connection
-
     try:
         redis_connection().hincrby(FAILURES_KEY, name, 1)
     except Exception as exc:  # noqa: BLE001 - Redis trouble: the failure is still on the row
@@ -80,8 +81,6 @@ class StateCollector:
             yield from self._redis()
 
     def _outbox(self):
-        from app.jobs import JobStatus, OutboxJob
-
         counts = dict(db.session.execute(
             select(OutboxJob.status, func.count()).where(OutboxJob.status != JobStatus.DONE)
             .group_by(OutboxJob.status)).all())
@@ -102,8 +101,6 @@ class StateCollector:
 
     def _redis(self):
         from rq import Queue
-
-        from app.jobs import QUEUES, redis_connection
 
         up = GaugeMetricFamily("palm_redis_up", "1 when Redis answered this scrape")
         try:
@@ -151,3 +148,4 @@ def exposition() -> bytes:
 
 def init_app(app) -> None:
     """METRICS_TOKEN (app/config.py): the bearer token /metrics asks for."""
+    jobs.run_failed.connect(job_failed, app)

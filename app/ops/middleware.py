@@ -12,8 +12,9 @@ import uuid
 
 from flask import g, request
 
+from app.core import logcontext as context
 from app.core.privacy import redact
-from app.ops import context, logs, metrics
+from app.ops import logs, metrics
 
 log = logging.getLogger("app.request")
 

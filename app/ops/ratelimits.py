@@ -9,6 +9,7 @@ logged as a warning and counted (palm_ratelimit_fallbacks_total), and /healthz n
 import logging
 
 from app.extensions import limiter
+from app.ops import metrics
 
 log = logging.getLogger(__name__)
 _seen = {"in_memory": False}
@@ -27,8 +28,6 @@ def init_app(app) -> None:
         if now != _seen["in_memory"]:
             _seen["in_memory"] = now
             if now:
-                from app.ops import metrics
-
                 log.warning("Redis is away: rate limits count in this process's memory until "
                             "it is back")
                 metrics.RATELIMIT_FALLBACKS.labels("memory").inc()

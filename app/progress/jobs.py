@@ -10,7 +10,9 @@ from sqlalchemy import delete, select
 from app.extensions import db
 from app.jobs import job
 from app.progress.models import PushSent, PushSubscription
+from app.progress.services import send_lookup_code
 from app.sms.models import SmsMessage
+from app.sms.services import queue_sms
 
 log = logging.getLogger(__name__)
 SIGN = re.compile(r"^【[^】]*】")
@@ -27,8 +29,6 @@ def payload(message: SmsMessage) -> str:
 @job("progress.lookup_code", queue="high")
 def lookup_code(number: str) -> str:
     """Send the code of a lookup by number (一号查询) to the phone on file, if the number exists."""
-    from app.progress.services import send_lookup_code
-
     return send_lookup_code(number)
 
 
@@ -61,8 +61,6 @@ def push_notice(user_id: int, notice: str, data: dict, fallback: dict | None = N
     if pushed:
         return "pushed"
     if fallback:
-        from app.sms.services import queue_sms
-
         queue_sms(fallback["phone"], fallback["template"], fallback["params"],
                   key=fallback["key"])
         db.session.commit()

@@ -27,9 +27,10 @@ from sqlalchemy import select
 from app import jobs
 from app.core.links import make_link
 from app.extensions import db
+from app.progress.models import PushSubscription
 from app.progress.registry import matter_kind
 from app.sms.models import SmsMessage
-from app.sms.services import queue_sms
+from app.sms.services import find, queue_sms
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,6 @@ def push_or_sms(user_id: int, notice: str, data: dict, phone: str, template: str
 
 def noticed(notice: str) -> bool:
     """Whether push_or_sms() has sent (or queued) this notice already, by either channel."""
-    from app.sms.services import find
-
     return find(f"notice:{notice}") is not None or jobs.keyed(f"progress.push_notice@{notice}")
 
 
@@ -115,7 +114,5 @@ def push_enabled() -> bool:
 
 
 def _has_subscription(user_id: int) -> bool:
-    from app.progress.models import PushSubscription
-
     return db.session.scalar(select(PushSubscription.id).where(
         PushSubscription.user_id == user_id).limit(1)) is not None

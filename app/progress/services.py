@@ -31,18 +31,20 @@ from app.auth.services import (
     issue_code,
     normalize_phone,
 )
-from app.core.access import VIEW
+from app.core.access import VIEW, refuse, scope
 from app.core.links import allows, grant_record
 from app.core.models import AuditLog, audit
 from app.core.refusals import Refusal
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.progress.models import (
+    COURIERS,
     DELIVERY_LABELS,
     DeliveryMethod,
     PushSubscription,
     ResultDelivery,
 )
+from app.progress.notify import notify
 from app.progress.registry import MatterSummary, matter_kind, matter_kinds
 
 NUMBER_RE = re.compile(r"^[A-Z0-9-]{6,24}$")
@@ -294,8 +296,6 @@ TRACKING_RE = re.compile(r"^[A-Z0-9]{8,30}$")
 def deliveries_to_send(limit: int = 200) -> tuple[list[ResultDelivery], list[ResultDelivery]]:
     """The courier deliveries of the hall(s) in the staff scope: waiting (oldest first), and
     the latest sent ones."""
-    from app.core.access import scope
-
     base = select(ResultDelivery).where(ResultDelivery.method == DeliveryMethod.COURIER,
                                         scope().limit(ResultDelivery.hall_id))
     waiting = db.session.scalars(base.where(ResultDelivery.sent_at.is_(None)).order_by(
@@ -307,8 +307,6 @@ def deliveries_to_send(limit: int = 200) -> tuple[list[ResultDelivery], list[Res
 
 def delivery_for_staff(delivery_id: int) -> ResultDelivery:
     """One courier delivery of the hall in scope; another hall's is refused (403)."""
-    from app.core.access import refuse, scope
-
     row = db.session.get(ResultDelivery, delivery_id)
     if row is None or row.method != DeliveryMethod.COURIER:
         refuse(404, "no_record")
@@ -318,8 +316,6 @@ def delivery_for_staff(delivery_id: int) -> ResultDelivery:
 
 def check_shipment(courier: str | None, tracking_no: str | None) -> tuple[str, str]:
     """The company and the 运单号 as typed, cleaned; ProgressError names the wrong field."""
-    from app.progress.models import COURIERS
-
     courier = (courier or "").strip()
     number = re.sub(r"[\s-]", "", tracking_no or "").upper()
     if courier not in COURIERS:
@@ -333,8 +329,6 @@ def mark_sent(row: ResultDelivery, courier: str, tracking_no: str, staff_id: int
     """Record that the results went out, or correct the number (更正单号): the citizen gets
     the SMS (and push) with the number and sees it on the timeline; the same number twice is
     refused, so a double tap sends one SMS."""
-    from app.progress.notify import notify
-
     courier, tracking_no = check_shipment(courier, tracking_no)
     db.session.refresh(row, with_for_update=True)
     if row.method != DeliveryMethod.COURIER:

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("ratings", __name__)
-
-from app.ratings import routes  # noqa: E402,F401

@@ -27,7 +27,9 @@ from datetime import datetime, time, timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
+from app import jobs
 from app.auth.models import Role, User
+from app.catalog.models import ServiceItem
 from app.core.access import RATE, scope, staff_scope_or_none
 from app.core.links import allows, make_link
 from app.core.models import AuditLog, audit
@@ -57,6 +59,8 @@ from app.ratings.states import (
     is_good,
 )
 from app.sms.services import queue_sms
+from app.uploads.imaging import ImageRejected, compress, inspect_upload
+from app.uploads.storage import get_storage
 
 S = CaseStatus
 TEXT_MAX = 500
@@ -139,8 +143,6 @@ def new_invite(channel, entity, entity_id, citizen_id, served_at, hall_id, item_
                window_id=None, clerk_id=None, department=None) -> RatingInvite:
     """The invite row alone (demo data and tests of the window use it without an SMS)."""
     if department is None and item_id:
-        from app.catalog.models import ServiceItem
-
         item = db.session.get(ServiceItem, item_id)
         department = item.department if item else ""
     row = RatingInvite(
@@ -274,8 +276,6 @@ def refresh_figures(row: RatingInvite) -> None:
 
 def _check_photo(data: bytes) -> None:
     """Only a whole JPEG, PNG, WebP or HEIC photo within the limits (app/uploads/imaging.py)."""
-    from app.uploads.imaging import ImageRejected, inspect_upload
-
     try:
         inspect_upload(data, max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
     except ImageRejected as exc:
@@ -284,18 +284,12 @@ def _check_photo(data: bytes) -> None:
 
 def _store_photo(rating: Rating, data: bytes) -> None:
     """Keep the original privately until the worker has made the served copy."""
-    from app import jobs
-    from app.uploads.storage import get_storage
-
     rating.photo_original = get_storage().save(data)
     jobs.enqueue("ratings.compress_photo", rating.id)
 
 
 def compress_photo(rating_id: int) -> str:
     """The worker's part: a 1600 px copy without metadata; the original is then deleted."""
-    from app.uploads.imaging import ImageRejected, compress
-    from app.uploads.storage import get_storage
-
     rating = db.session.get(Rating, rating_id)
     if rating is None or not rating.photo_original:
         return "skipped"  # done already: safe to run twice
@@ -321,8 +315,6 @@ def compress_photo(rating_id: int) -> str:
 
 def photo_for(rating_id: int, user) -> bytes:
     """The served copy, for the person who rated and the staff of the hall only."""
-    from app.uploads.storage import get_storage
-
     rating = db.session.get(Rating, rating_id)
     if rating is None or not rating.photo_path or not user.is_authenticated:
         raise RatingError("没有找到这张照片。", 404)
@@ -435,7 +427,6 @@ def _set_clock(case: Rectification, status: str, now: datetime) -> None:
     case.due_at = workday_deadline(now, days, case.hall_id) if days is not None else None
     if case.due_at is None:
         return
-    from app import jobs
 
     due = case.due_at.isoformat()
     remind_at = to_utc(local_day(case.due_at), time(setting("RATING_REMIND_HOUR")))

@@ -8,5 +8,3 @@ citizen's upload card and the clerk's review page (templates/reading/).
 from flask import Blueprint
 
 bp = Blueprint("reading", __name__)
-
-from app.reading import routes  # noqa: E402, F401

@@ -5,6 +5,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.catalog.models import Material
+from app.extensions import db
 from app.reading import examples
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "demo" / "examples"
@@ -20,7 +21,5 @@ def load_demo() -> None:
 
 
 def select_materials() -> list[Material]:
-    from app.extensions import db
-
     return db.session.scalars(select(Material).where(Material.document_kind.is_not(None),
                                                      Material.retired_at.is_(None))).all()

@@ -15,10 +15,13 @@ from flask import current_app, has_request_context
 from sqlalchemy import func, select, update
 
 from app import jobs
+from app.applications.drafts import AppError, answer_values, item_fields
+from app.catalog import fields as form_fields
 from app.core.timeutil import local_day_bounds, utcnow
 from app.extensions import db
 from app.reading import background, engine, extract, findings, kinds
 from app.reading.models import PhotoCheck, ReadingStatus
+from app.uploads.storage import get_storage
 
 log = logging.getLogger(__name__)
 READ_JOB = "reading.read_photo"
@@ -97,7 +100,6 @@ def read_photo(upload_id: int) -> str:
         return _finish(check.id, status=ReadingStatus.OFF)
     if upload.status != "ready" or upload.removed_at is not None or not upload.image_key:
         return _finish(check.id, status=ReadingStatus.PURGED)
-    from app.uploads.storage import get_storage
 
     data = get_storage().open(upload.image_key)
     check_id = check.id
@@ -176,8 +178,6 @@ def forget(upload) -> None:
 
 def typed_values(row) -> dict:
     """What the applicant typed, by compare target (kinds.yaml): empty strings included."""
-    from app.applications.services import answer_values, item_fields
-
     typed = {"applicant_name": row.applicant_name or "", "id_number": row.id_number or ""}
     saved = answer_values(row)
     fields = item_fields(row) if row.status == "draft" else row.answers or []
@@ -231,13 +231,11 @@ def offers(row) -> list[findings.Offer]:
 
 def fill(row, material=None) -> list[findings.Offer]:
     """Fill the empty fields from the photos (one material's, or all), on the applicant's tap."""
-    from app.applications import services as applications
-
     if row.status != "draft":
-        raise applications.AppError("已提交的办件不能再从照片填入", 409)
+        raise AppError("已提交的办件不能再从照片填入", 409)
     chosen = material_offers(material, row) if material is not None else offers(row)
     answers = {a["key"]: a for a in row.answers or []}
-    fields = applications.item_fields(row)
+    fields = item_fields(row)
     for offer in chosen:
         if offer.target == "applicant_name":
             row.applicant_name = offer.value
@@ -250,8 +248,6 @@ def fill(row, material=None) -> list[findings.Offer]:
 
 
 def _fill_answer(row, fields: list[dict], answers: dict, offer: findings.Offer) -> None:
-    from app.catalog import fields as form_fields
-
     name = offer.target.removeprefix("answer:")
     spec = next((f for f in fields if name in (f["key"], f["label"])), None)
     if spec is None:

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("sms", __name__)
-
-from app.sms import routes  # noqa: E402,F401

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("sso", __name__, url_prefix="/sso")
-
-from app.sso import routes  # noqa: E402,F401

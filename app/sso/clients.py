@@ -21,6 +21,7 @@ from authlib.integrations.flask_client import OAuth, OAuthError
 from flask import current_app, session
 from joserfc.errors import ExpiredTokenError, JoseError
 
+from app.auth.services import normalize_phone
 from app.core.refusals import Refusal
 
 log = logging.getLogger(__name__)
@@ -203,8 +204,6 @@ def oidc_identity() -> Identity:
 
 
 def _identity_from_claims(claims: dict, id_token: str) -> Identity:
-    from app.auth.services import normalize_phone
-
     cfg = current_app.config
     phone_claim, name_claim = cfg["OIDC_PHONE_CLAIM"], cfg["OIDC_NAME_CLAIM"]
     raw_phone = claims.get(phone_claim)

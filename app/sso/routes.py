@@ -149,7 +149,7 @@ def _sign_in(user, identity: clients.Identity, linked_now: bool):
     if linked_now:
         flash(f"已绑定{label},下次可以直接用{label}登录。", "info")
     log.info("sso %s sign-in for user %s", identity.provider, user.id)
-    return redirect(next_url or url_for("core.staff_home" if user.is_staff else "core.me"),
+    return redirect(next_url or url_for("pages.staff_home" if user.is_staff else "pages.me"),
                     code=303)
 
 
@@ -237,11 +237,11 @@ def unlink(link_id: int):
         label = services.unlink(current_user, link_id)
     except LinkError as err:
         flash(str(err), "error")
-        return redirect(url_for("core.me"), code=303)
+        return redirect(url_for("pages.me"), code=303)
     if label is None:
         abort(404)
     flash(f"已解除{label}绑定。", "info")
-    return redirect(url_for("core.me"), code=303)
+    return redirect(url_for("pages.me"), code=303)
 
 
 @bp.get("/signed-out")
@@ -251,9 +251,9 @@ def signed_out():
     leaving = session.pop(LOGOUT, None)
     url = None
     if leaving and leaving.get("provider") == "oidc":
-        url = clients.oidc_logout_url(leaving["id_token"], url_for("core.home", _external=True))
+        url = clients.oidc_logout_url(leaving["id_token"], url_for("pages.home", _external=True))
     if not url:
-        return redirect(url_for("core.home"))
+        return redirect(url_for("pages.home"))
     # A page, not a redirect: CSP form-action would stop a POST's redirect to another site.
     return render_template("sso/signed_out.html", end_session_url=url)
 

@@ -6,7 +6,7 @@ const CACHE = "palm-shell-" + VERSION;
 const PAGES = "palm-guides";  // kept across versions: a guide seen last week still helps offline
 const PUBLIC_PAGE = /^\/(services|bundles)\/[A-Za-z0-9_-]+(\/checklist(\.png)?)?$/;
 const SHELL = [
-  "{{ url_for('core.offline') }}",
+  "{{ url_for('pages.offline') }}",
   "{{ asset('css/app.css') }}",
   "{{ asset('js/htmx-2.0.8.min.js') }}",
   "{{ asset('js/app.js') }}",
@@ -62,11 +62,11 @@ self.addEventListener("fetch", (event) => {
       return response;
     }).catch(() => caches.open(PAGES).then((cache) => cache.match(request, { ignoreVary: true }))
       .then((hit) => hit || (request.mode === "navigate"
-        ? caches.match("{{ url_for('core.offline') }}") : Response.error()))));
+        ? caches.match("{{ url_for('pages.offline') }}") : Response.error()))));
     return;
   }
   if (request.mode === "navigate") {
-    event.respondWith(fetch(request).catch(() => caches.match("{{ url_for('core.offline') }}")));
+    event.respondWith(fetch(request).catch(() => caches.match("{{ url_for('pages.offline') }}")));
   }
 });
 

@@ -8,6 +8,7 @@ from html_kit import errors
 from sqlalchemy import select
 
 from app.applications import services
+from app.applications.drafts import AppError
 from app.applications.models import Application
 from app.applications.states import Status
 from app.core.models import AuditLog
@@ -183,7 +184,7 @@ def test_transition_refuses_moves_the_table_does_not_allow(world):
     row = world.draft()
     try:
         move(row, Status.ACCEPTED)
-    except services.AppError as err:
+    except AppError as err:
         assert err.status == 409 and "不能" in err.message
     else:
         raise AssertionError("draft -> accepted must be refused")

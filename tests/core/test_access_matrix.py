@@ -20,14 +20,13 @@ from werkzeug.security import generate_password_hash
 
 import factories
 from app.applications.models import Upload
-from app.auth.models import Role, User
+from app.auth.models import Role, StaffDepartment, User
 from app.booking.models import Booking, Slot, SlotRule, Ticket
 from app.catalog.models import Material
 from app.core.links import make_link
 from app.core.timeutil import utcnow
 from app.core.workdays import CalendarDay
 from app.extensions import db
-from app.feedback.models import StaffDepartment
 from app.help.models import OnBehalf
 from app.licences.models import Licence, LicenceShow
 from app.progress.models import ResultDelivery

@@ -38,7 +38,7 @@ def test_role_guard(app, client, auth):
     def admin_only():
         return "ok"
 
-    app.view_functions["core.halls"], original = admin_only, app.view_functions["core.halls"]
+    app.view_functions["pages.halls"], original = admin_only, app.view_functions["pages.halls"]
     try:
         assert client.get("/halls").status_code == 302
         auth.login_citizen()
@@ -49,7 +49,7 @@ def test_role_guard(app, client, auth):
         auth.login_staff("boss", "boss-password")
         assert client.get("/halls").status_code == 200
     finally:
-        app.view_functions["core.halls"] = original
+        app.view_functions["pages.halls"] = original
 
 
 def test_healthz_ok(client):

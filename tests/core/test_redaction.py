@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 
 import factories
+from app.auth.models import StaffDepartment
 from app.core.privacy import names_in, redact_text
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.feedback import services as feedback
-from app.feedback.models import StaffDepartment
 from app.ratings import services as ratings
 
 PHONE, ID_NUMBER, NAME = "13912345678", "110105199001011238", "李明"

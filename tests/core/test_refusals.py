@@ -27,7 +27,7 @@ def refusing(tmp_path_factory):
     @public_view
     def booking():
         raise BookingError("该事项已停止网上预约,请查看办事指南了解其他办理方式", 410,
-                           back_url=url_for("core.halls"))
+                           back_url=url_for("pages.halls"))
 
     @app.get("/_test/feedback")
     @public_view

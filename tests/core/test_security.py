@@ -109,12 +109,12 @@ def test_oversized_request_is_413_in_chinese(app, client):
 
 
 def test_unexpected_error_is_500_in_chinese(app):
-    app.view_functions["core.offline"], original = (lambda: 1 / 0), app.view_functions[
-        "core.offline"]
+    app.view_functions["pages.offline"], original = (lambda: 1 / 0), app.view_functions[
+        "pages.offline"]
     try:
         response = app.test_client().get("/offline", headers={"HX-Request": "true"})
     finally:
-        app.view_functions["core.offline"] = original
+        app.view_functions["pages.offline"] = original
     assert response.status_code == 500 and "系统繁忙" in response.get_data(as_text=True)
 
 

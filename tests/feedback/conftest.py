@@ -3,8 +3,8 @@
 import pytest
 from sqlalchemy import select
 
+from app.auth.models import StaffDepartment
 from app.extensions import db
-from app.feedback.models import StaffDepartment
 from app.sms.models import SmsMessage
 from factories import citizen, hall, item, sign_in, staff
 

@@ -157,7 +157,7 @@ def test_admin_sets_the_departments_of_the_halls_staff_only(world):
     admin.post("/feedback/admin/departments",
                data={"user_id": world.other_clerk.id,
                      "department": ["公安局户政管理部门", "不存在的部门"]})
-    from app.feedback.services import departments_of
+    from app.core.access import departments_of
     assert departments_of(world.other_clerk) == ["公安局户政管理部门"]
     refused = world.client_for(world.other_admin).post(
         "/feedback/admin/departments", data={"user_id": world.clerk.id,

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from app import jobs
 from app.auth.models import User
 from app.booking.models import Booking, Slot, SlotRule
+from app.core import logcontext as context
 from app.core.timeutil import to_local, utcnow
 from app.extensions import db, limiter
-from app.ops import context
 from app.ops.logs import JsonFormatter, TextFormatter, WerkzeugRequestFilter, served_by
 from app.ops.middleware import request_id_from
 from app.ratings.models import RatingInvite
@@ -110,7 +110,7 @@ def test_request_id_comes_back_and_a_bad_one_is_replaced(client, captured):
     made_ids = [e["request_id"] for e in lines[1:]]
     assert len(set(made_ids)) == 6 and all(re.fullmatch(r"[0-9a-f]{32}", i) for i in made_ids)
     assert lines[0]["method"] == "GET" and lines[0]["path"] == "/offline"
-    assert lines[0]["status"] == 200 and lines[0]["endpoint"] == "core.offline"
+    assert lines[0]["status"] == 200 and lines[0]["endpoint"] == "pages.offline"
     assert isinstance(lines[0]["duration_ms"], float)
     assert request_id_from(None) != request_id_from(None)
 

@@ -92,7 +92,7 @@ def test_request_latency_by_endpoint_and_status(client):
         client.get("/offline")
     client.get("/no/such/page/13800138000")
     after = _scrape(client)
-    labels = {"endpoint": "core.offline", "method": "GET", "status": "200"}
+    labels = {"endpoint": "pages.offline", "method": "GET", "status": "200"}
     count = "palm_request_duration_seconds_count"
     assert (_value(after, count, **labels) or 0) - (_value(before, count, **labels) or 0) == 3
     assert _value(after, count, endpoint="none", method="GET", status="404") >= 1
@@ -200,7 +200,7 @@ def test_gunicorn_workers_add_up_and_log_json(app, tmp_path):
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(15)
-    labels = {"endpoint": "core.offline", "method": "GET", "status": "200"}
+    labels = {"endpoint": "pages.offline", "method": "GET", "status": "200"}
     assert len(_pids(log)) == 2
     assert _value(text, "palm_request_duration_seconds_count", **labels) == sent
     entries = [json.loads(line) for line in log.read_text().splitlines()]  # all JSON

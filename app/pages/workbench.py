@@ -6,9 +6,20 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from app.applications.models import Application
+from app.applications.states import Status
+from app.auth.models import StaffDepartment
+from app.booking.models import Booking, Ticket
+from app.booking.states import BookingStatus, TicketStatus
 from app.core.access import ADMINS, DESK, STAFF, scope, staff_role
-from app.core.timeutil import utcnow
+from app.core.timeutil import local_today, utcnow
 from app.extensions import db
+from app.feedback.models import Question, UnresolvedReport
+from app.feedback.states import QuestionStatus, ReportStatus
+from app.help.models import HelpRequest
+from app.help.states import OPEN
+from app.ratings.models import Rectification
+from app.ratings.states import CLOCKED
 
 
 @dataclass(frozen=True)
@@ -88,9 +99,6 @@ def waited(since: datetime | None, now: datetime) -> str:
 
 
 def _review(user, now):
-    from app.applications.models import Application
-    from app.applications.states import Status
-
     waiting = (Application.status.in_([Status.SUBMITTED, Status.REVIEWING]),
                scope().limit(Application.hall_id))
     return {"n": _count(Application, *waiting),
@@ -104,10 +112,6 @@ def _say_review(f, now):
 
 
 def _today(user, now):
-    from app.booking.models import Booking
-    from app.booking.services import local_today
-    from app.booking.states import BookingStatus
-
     today = (Booking.day == local_today(), scope().limit(Booking.hall_id))
     return {"n": _count(Booking, *today, Booking.status != BookingStatus.CANCELLED),
             "in": _count(Booking, *today, Booking.checked_in_at.is_not(None))}
@@ -118,10 +122,6 @@ def _say_today(f, now):
 
 
 def _queue(user, now):
-    from app.booking.models import Ticket
-    from app.booking.services import local_today
-    from app.booking.states import TicketStatus
-
     return {"n": _count(Ticket, Ticket.day == local_today(), scope().limit(Ticket.hall_id),
                         Ticket.status == TicketStatus.WAITING)}
 
@@ -131,9 +131,6 @@ def _say_queue(f, now):
 
 
 def _cases(user, now):
-    from app.ratings.models import Rectification
-    from app.ratings.states import CLOCKED
-
     active = (Rectification.status.in_([str(s) for s in CLOCKED]),
               Rectification.due_at.is_not(None), scope().limit(Rectification.hall_id))
     return {"n": _count(Rectification, *active),
@@ -147,9 +144,6 @@ def _say_cases(f, now):
 
 
 def _help(user, now):
-    from app.help.models import HelpRequest
-    from app.help.states import OPEN
-
     open_ = (HelpRequest.status.in_(OPEN), scope().limit(HelpRequest.hall_id))
     return {"n": _count(HelpRequest, *open_),
             "free": _count(HelpRequest, *open_, HelpRequest.helper_id.is_(None)),
@@ -164,9 +158,6 @@ def _say_help(f, now):
 
 
 def _reports(user, now):
-    from app.feedback.models import UnresolvedReport
-    from app.feedback.states import ReportStatus
-
     return {"n": _count(UnresolvedReport, UnresolvedReport.status != ReportStatus.RESOLVED,
                         scope().limit(UnresolvedReport.hall_id))}
 
@@ -176,9 +167,6 @@ def _say_reports(f, now):
 
 
 def _questions(user, now):
-    from app.feedback.models import Question, StaffDepartment
-    from app.feedback.states import QuestionStatus
-
     mine = select(StaffDepartment.department).where(StaffDepartment.user_id == user.id)
     return {"n": _count(Question, Question.status == QuestionStatus.OPEN,
                         Question.department.in_(mine))}

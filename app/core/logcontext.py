@@ -1,7 +1,7 @@
 """What every log line of the current request or job carries: request id, path, user, job.
 
-A plain ContextVar, so jobs.py can bind a job's fields without importing Flask's request, and
-jobs enqueued while it is bound inherit the request id.
+A plain ContextVar in core, so jobs.py can bind a job's fields without importing Flask's
+request, and jobs enqueued while it is bound inherit the request id.
 """
 
 import contextvars
