@@ -16,11 +16,13 @@ from app.applications import routes as applications_routes
 from app.auth import cli as auth_cli
 from app.auth import models as auth_models
 from app.auth import routes as auth_routes
+from app.booking import admin as booking_admin
 from app.booking import cli as booking_cli
 from app.booking import demo as booking_demo
 from app.booking import jobs as booking_jobs
 from app.booking import models as booking_models
 from app.booking import routes as booking_routes
+from app.booking import staff as booking_staff
 from app.catalog import admin as catalog_admin
 from app.catalog import models as catalog_models
 from app.catalog import places as catalog_places
@@ -58,8 +60,8 @@ from app.sso import models as sso_models
 from app.sso import routes as sso_routes
 
 VIEWS = (core_routes, pages_routes, auth_routes, auth_cli, catalog_routes, catalog_admin,
-         catalog_places, sms_routes, booking_routes, booking_cli, applications_routes,
-         progress_routes, ratings_routes, help_routes, feedback_routes, sso_routes,
+         catalog_places, sms_routes, booking_routes, booking_staff, booking_admin, booking_cli,
+         applications_routes, progress_routes, ratings_routes, help_routes, feedback_routes, sso_routes,
          reading_routes, licences_routes, ops_routes)
 
 MODELS = (outbox, links, workdays, core_models, auth_models, catalog_models, sms_models,

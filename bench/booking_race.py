@@ -59,7 +59,7 @@ def prepare(url: str) -> tuple[int, list[tuple[str, str]]]:
 
     from app import create_app
     from app.auth.models import User
-    from app.booking import services
+    from app.booking import opening, services
     from app.booking.models import SlotRule
     from app.catalog.models import Hall, ServiceItem, Window
     from app.config import database_url
@@ -85,7 +85,7 @@ def prepare(url: str) -> tuple[int, list[tuple[str, str]]]:
         db.session.add_all(people)
         db.session.commit()
         with app.test_request_context():
-            slot = services.ensure_slots(hall.id, item.id,
+            slot = opening.ensure_slots(hall.id, item.id,
                                          services.local_today() + timedelta(days=1))[0]
         slot_id = slot.id
         serializer = app.session_interface.get_signing_serializer(app)

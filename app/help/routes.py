@@ -6,6 +6,7 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from app.booking import opening
 from app.booking import services as booking
 from app.catalog.models import Hall, ServiceItem
 from app.core.access import ADMINS, Scope, own_view, scope, staff_view
@@ -149,7 +150,7 @@ def _slots(row: HelpRequest):
     item = next((i for i in hall_items if i.code == code), None)
     days, day, slots = [], None, []
     if item is not None and item.bookable:
-        days = booking.bookable_days(row.hall_id, item.id)
+        days = opening.bookable_days(row.hall_id, item.id)
         try:
             day = date.fromisoformat(request.args.get("day", ""))
         except ValueError:
@@ -157,7 +158,7 @@ def _slots(row: HelpRequest):
         now = utcnow()
 
         def open_slots(d):
-            return [s for s in booking.ensure_slots(row.hall_id, item.id, d)
+            return [s for s in opening.ensure_slots(row.hall_id, item.id, d)
                     if s.left and booking.slot_open(s, now)]
 
         if day not in days:  # the first day with a place left

@@ -13,7 +13,7 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app.booking.services import booking_record
+from app.booking.record import booking_record
 from app.catalog.httpcache import public_page
 from app.catalog.models import Hall
 from app.catalog.services import RECENT_COOKIE, active_bundles, popular_items, recently_viewed

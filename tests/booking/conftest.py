@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.auth.models import User
-from app.booking import services
+from app.booking import opening, services
 from app.booking.models import Booking, Slot, SlotRule
 from app.catalog.models import Window
 from app.core.timeutil import utcnow
@@ -53,7 +53,7 @@ class World:
 
     def slots(self, day: date | None = None) -> list[Slot]:
         with self.app.test_request_context():
-            return services.ensure_slots(self.hall.id, self.item.id, day or self.tomorrow)
+            return opening.ensure_slots(self.hall.id, self.item.id, day or self.tomorrow)
 
     def slot(self, n: int = 0, day: date | None = None) -> Slot:
         return self.slots(day)[n]

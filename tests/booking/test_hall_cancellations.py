@@ -8,7 +8,7 @@ import pytest
 from conftest import shanghai
 from sqlalchemy import select
 
-from app.booking import services
+from app.booking import record
 from app.booking.models import Booking, Slot
 from app.core.workdays import CalendarDay
 from app.extensions import db
@@ -58,7 +58,7 @@ def test_a_closed_day_asks_then_cancels_for_the_hall(app, client, auth, world, m
     assert "因设备检修闭厅" in messages[0].text and "不计爽约" in messages[0].text
     assert "/t/" in messages[0].text
     with app.test_request_context():  # not the citizen's cancel: no bar
-        assert services.barred_until(world.citizen.id) == (None, "")
+        assert record.barred_until(world.citizen.id) == (None, "")
     admin = client.get("/admin/booking").get_data(as_text=True)
     assert f'id="hall-cancelled-{first.id}"' in admin and first.number in admin
     assert "已取消 2 个预约" in admin  # the flash

@@ -4,7 +4,7 @@ from conftest import Auth
 from html_kit import errors
 from sqlalchemy import select
 
-from app.booking import services
+from app.booking import tickets
 from app.booking.models import Booking, Ticket
 from app.core.models import AuditLog
 from app.extensions import db
@@ -161,5 +161,5 @@ def test_display_page_is_public_and_polls(client, world):
 
 def test_ticket_numbers_are_per_group_and_day(app, world):
     with app.test_request_context():
-        codes = [services.walk_in(world.clerk, g, False).code for g in "AABA"]
+        codes = [tickets.walk_in(world.clerk, g, False).code for g in "AABA"]
     assert codes == ["A001", "A002", "B001", "A003"]

@@ -7,7 +7,7 @@ import pytest
 from conftest import shanghai
 from sqlalchemy import select
 
-from app.booking import services
+from app.booking import record as booking_records
 from app.booking.models import Booking
 from app.extensions import db
 
@@ -64,12 +64,12 @@ def test_me_says_until_when_a_citizen_is_barred(client, auth, world):
 def test_record_counts_with_the_bar_rules_own_function(app, world, monkeypatch):
     _past(world, 3, "cancelled")
     calls = []
-    real = services.counted_events
-    monkeypatch.setattr(services, "counted_events",
+    real = booking_records.counted_events
+    monkeypatch.setattr(booking_records, "counted_events",
                         lambda *a: calls.append(a) or real(*a))
     with app.test_request_context():
-        record = services.booking_record(world.citizen.id)
-        services.barred_until(world.citizen.id)
+        record = booking_records.booking_record(world.citizen.id)
+        booking_records.barred_until(world.citizen.id)
     assert (record.cancels, record.no_shows, record.barred_until) == (1, 0, None)
     assert len(calls) == 2
 
@@ -94,7 +94,7 @@ def test_cancel_page_warns_when_this_cancel_would_bar(client, auth, world):
     assert "这次取消后,您30 天内取消预约 5 次,将暂停网上预约至 2027年03月03日" in page
     assert "确定取消" in page  # the warning comes before the confirmation, which stays
     assert client.post(f"/bookings/{booking.id}/cancel").status_code == 303
-    assert services.barred_until(world.citizen.id)[0].isoformat() == "2027-03-03"
+    assert booking_records.barred_until(world.citizen.id)[0].isoformat() == "2027-03-03"
 
 
 @pytest.mark.time_machine(WEDNESDAY, tick=False)

@@ -7,7 +7,7 @@ from conftest import shanghai
 from html_kit import errors
 from sqlalchemy import select
 
-from app.booking import services
+from app.booking import opening, record, services
 from app.booking.models import Booking, SlotRule
 from app.core.timeutil import to_local, utcnow
 from app.core.workdays import CalendarDay
@@ -83,7 +83,7 @@ def test_two_no_shows_bar_online_booking_until_a_date(app, client, auth, world):
     refusal = errors(response)
     assert response.status_code == 403 and "暂停网上预约至" in refusal and "爽约 2 次" in refusal
     with app.test_request_context():
-        until, _ = services.barred_until(world.citizen.id)
+        until, _ = record.barred_until(world.citizen.id)
     assert until is not None and until > to_local(utcnow()).date() + timedelta(days=85)
     assert "暂停网上预约至" in client.get("/bookings").get_data(as_text=True)
 
@@ -105,14 +105,14 @@ def test_five_cancellations_bar_but_changes_do_not_count(app, client, auth, worl
 def test_holiday_closes_and_swapped_weekend_opens(app, world):
     day = world.tomorrow
     with app.test_request_context():
-        assert services.ensure_slots(world.hall.id, world.item.id, day)
+        assert opening.ensure_slots(world.hall.id, world.item.id, day)
         db.session.add(CalendarDay(hall_id=None, day=day, is_workday=False, name="全市假日"))
         db.session.commit()
-        assert services.ensure_slots(world.hall.id, world.item.id, day) == []
+        assert opening.ensure_slots(world.hall.id, world.item.id, day) == []
         # The hall's own row overrides the city-wide one.
         db.session.add(CalendarDay(hall_id=world.hall.id, day=day, is_workday=True, name="值班"))
         db.session.commit()
-        assert services.ensure_slots(world.hall.id, world.item.id, day)
+        assert opening.ensure_slots(world.hall.id, world.item.id, day)
 
 
 def test_swapped_workday_on_a_weekend_uses_mondays_rules(app, world):
@@ -123,17 +123,17 @@ def test_swapped_workday_on_a_weekend_uses_mondays_rules(app, world):
     with app.test_request_context():
         today = services.local_today()
         saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
-        assert services.ensure_slots(world.hall.id, world.item.id, saturday) == []
+        assert opening.ensure_slots(world.hall.id, world.item.id, saturday) == []
         db.session.add(CalendarDay(hall_id=None, day=saturday, is_workday=True, name="调休"))
         db.session.commit()
-        slots = services.ensure_slots(world.hall.id, world.item.id, saturday)
+        slots = opening.ensure_slots(world.hall.id, world.item.id, saturday)
     assert [to_local(s.starts_at).time() for s in slots][:1] == [time(9, 0)]
 
 
 def test_works_for_years_without_calendar_data(app, world):
     with app.test_request_context():
         far = services.local_today().replace(year=services.local_today().year + 10)
-        assert len(services.ensure_slots(world.hall.id, world.item.id, far)) == 4
+        assert len(opening.ensure_slots(world.hall.id, world.item.id, far)) == 4
 
 
 def test_no_booking_beyond_the_horizon(client, auth, world):

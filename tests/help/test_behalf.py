@@ -6,6 +6,7 @@ from html_kit import errors
 from sqlalchemy import func, select
 
 from app.applications.models import Application
+from app.booking import opening
 from app.booking import services as booking
 from app.booking.models import Booking
 from app.core.timeutil import utcnow
@@ -26,7 +27,7 @@ def _ready(world, auth, as_staff):
 def _slot(world):
     with world.app.test_request_context():
         day = booking.local_today() + timedelta(days=1)
-        return booking.ensure_slots(world.hall.id, world.item.id, day)[0]
+        return opening.ensure_slots(world.hall.id, world.item.id, day)[0]
 
 
 def _code(world) -> str:

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from bs4 import BeautifulSoup
 
+from app.booking import opening
 from app.booking import services as booking
 
 
@@ -27,7 +28,7 @@ def test_every_help_page_keeps_the_house_rules(world, client, auth, as_staff):
     sc.post(f"/staff/help/{row.id}/review", data={"text": "已联系"})
     with world.app.test_request_context():
         day = booking.local_today() + timedelta(days=1)
-        slot = booking.ensure_slots(world.hall.id, world.item.id, day)[0]
+        slot = opening.ensure_slots(world.hall.id, world.item.id, day)[0]
     sc.post(f"/staff/help/{row.id}/behalf/booking", data={"slot_id": slot.id})
     for path in ("/help/new", f"/help/new?item={world.item.code}", "/help/mine",
                  f"/help/{row.id}", f"/book/slot/{slot.id}"):

@@ -5,6 +5,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.applications.models import Application
+from app.booking import opening
 from app.booking import services as booking
 from app.booking.models import Booking
 from app.extensions import db
@@ -16,7 +17,7 @@ RELATIVE = {"relative_name": "张秀英", "relative_relation": "父母",
 def _slot(world):
     with world.app.test_request_context():
         day = booking.local_today() + timedelta(days=1)
-        return booking.ensure_slots(world.hall.id, world.item.id, day)[0]
+        return opening.ensure_slots(world.hall.id, world.item.id, day)[0]
 
 
 def test_booking_for_a_parent_names_them_and_texts_them(world, client, auth):
@@ -110,7 +111,7 @@ def test_changing_the_time_keeps_the_family_member(world, client, auth):
     auth.login_citizen("13800138000")
     with world.app.test_request_context():
         day = booking.local_today() + timedelta(days=1)
-        first, later = booking.ensure_slots(world.hall.id, world.item.id, day)[:2]
+        first, later = opening.ensure_slots(world.hall.id, world.item.id, day)[:2]
     client.post(f"/book/slot/{first.id}", data={"idem": "k1", **RELATIVE})
     old = db.session.scalar(select(Booking))
     page = client.get(f"/book/slot/{later.id}?change={old.id}").get_data(as_text=True)

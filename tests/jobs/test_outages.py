@@ -22,6 +22,7 @@ from rq.suspension import suspend
 from sqlalchemy import func, select
 
 from app.applications.models import Application, AppMaterial, Upload
+from app.booking import opening
 from app.booking import services as booking
 from app.booking.models import Booking, SlotRule
 from app.core.timeutil import utcnow
@@ -94,7 +95,7 @@ def hall_open_every_day(app):
     with app.test_request_context():
         today = booking.local_today()
         slots = next(found for n in range(1, 15)
-                     if (found := booking.ensure_slots(place.id, service.id,
+                     if (found := opening.ensure_slots(place.id, service.id,
                                                        today + timedelta(days=n))))
     db.session.commit()
     return service.code, [slot.id for slot in slots]
