@@ -61,8 +61,8 @@ from app.sso import routes as sso_routes
 
 VIEWS = (core_routes, pages_routes, auth_routes, auth_cli, catalog_routes, catalog_admin,
          catalog_places, sms_routes, booking_routes, booking_staff, booking_admin, booking_cli,
-         applications_routes, progress_routes, ratings_routes, help_routes, feedback_routes, sso_routes,
-         reading_routes, licences_routes, ops_routes)
+         applications_routes, progress_routes, ratings_routes, help_routes, feedback_routes,
+         sso_routes, reading_routes, licences_routes, ops_routes)
 
 MODELS = (outbox, links, workdays, core_models, auth_models, catalog_models, sms_models,
           booking_models, applications_models, progress_models, ratings_models, help_models,
