@@ -11,8 +11,10 @@ none of its views, so that importing a feature's models never loads its views an
 
 from app import jobs as outbox  # the outbox table
 from app.applications import jobs as applications_jobs
+from app.applications import material_pages as applications_materials
 from app.applications import models as applications_models
 from app.applications import routes as applications_routes
+from app.applications import staff as applications_staff
 from app.auth import cli as auth_cli
 from app.auth import models as auth_models
 from app.auth import routes as auth_routes
@@ -61,8 +63,9 @@ from app.sso import routes as sso_routes
 
 VIEWS = (core_routes, pages_routes, auth_routes, auth_cli, catalog_routes, catalog_admin,
          catalog_places, sms_routes, booking_routes, booking_staff, booking_admin, booking_cli,
-         applications_routes, progress_routes, ratings_routes, help_routes, feedback_routes,
-         sso_routes, reading_routes, licences_routes, ops_routes)
+         applications_routes, applications_materials, applications_staff, progress_routes,
+         ratings_routes, help_routes, feedback_routes, sso_routes, reading_routes,
+         licences_routes, ops_routes)
 
 MODELS = (outbox, links, workdays, core_models, auth_models, catalog_models, sms_models,
           booking_models, applications_models, progress_models, ratings_models, help_models,

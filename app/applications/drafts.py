@@ -3,6 +3,8 @@ whether (and which of) its materials may still change. Shared by the features th
 application (photos here, licences in place of photos, values read from the photos).
 """
 
+from flask import current_app
+
 from app.applications.models import Application, AppMaterial
 from app.applications.states import LABELS, VERDICT_FIX, VERDICT_MISSING, Status
 from app.catalog import fields as form_fields
@@ -49,3 +51,7 @@ def material_of(row: Application, material_id: int) -> AppMaterial:
     if row.status == Status.SUPPLEMENT_REQUESTED and material.verdict != VERDICT_FIX:
         raise AppError("这项材料已审核合格,无需补正", 409)
     return material
+
+
+def cfg(name: str):
+    return current_app.config[name]

@@ -15,6 +15,7 @@ from app.catalog.models import Hall, ServiceItem
 from app.core import workdays
 from app.core.links import make_link
 from app.core.models import audit
+from app.core.refusals import rolls_back
 from app.core.states import move
 from app.core.timeutil import local_today, to_local, utcnow
 from app.extensions import db
@@ -49,6 +50,7 @@ def parse_rule(form) -> dict:
                 window_group=(form.get("window_group") or "A").strip()[:4] or "A")
 
 
+@rolls_back
 def add_rules(hall: Hall, data: dict, actor_id: int) -> list[SlotRule]:
     item = db.session.get(ServiceItem, data["item_id"])
     if item is None or hall not in item.halls:
@@ -168,6 +170,7 @@ def retire_rule(rule: SlotRule, actor_id: int) -> None:
     db.session.commit()
 
 
+@rolls_back
 def save_day(hall_id: int | None, raw_day: str, is_workday: bool, name: str,
              actor_id: int, confirmed: int | None = None
              ) -> tuple[workdays.CalendarDay, list[Booking]]:

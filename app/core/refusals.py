@@ -6,7 +6,11 @@ re-render a form with what the person typed catch it (usually by a feature's sub
 page, or its fragment for htmx.
 """
 
+from functools import wraps
+
 from flask import url_for
+
+from app.extensions import db
 
 # The page's title for a status, unless the feature or the raise says otherwise.
 TITLES = {400: "请检查", 403: "没有权限", 404: "没有找到", 409: "不能这样操作", 410: "已失效",
@@ -43,3 +47,18 @@ class Refusal(Exception):
         if self.back_url:
             return self.back_url
         return url_for(self.back_endpoint) if self.back_endpoint else None
+
+
+def rolls_back(service):
+    """A service that refuses leaves nothing behind: when it raises a Refusal, its transaction is
+    rolled back before the route shows the refusal (so a route never rolls back itself)."""
+
+    @wraps(service)
+    def wrapper(*args, **kwargs):
+        try:
+            return service(*args, **kwargs)
+        except Refusal:
+            db.session.rollback()
+            raise
+
+    return wrapper

@@ -22,7 +22,7 @@ from app.core.access import scope
 from app.core.links import ShortLink
 from app.core.links import sign as link_mac
 from app.core.models import audit
-from app.core.refusals import Refusal
+from app.core.refusals import Refusal, rolls_back
 from app.core.states import machine, move
 from app.core.timeutil import local_now, utcnow
 from app.extensions import db
@@ -407,6 +407,7 @@ def refusal(row: Licence | None, material, user_id: int) -> str | None:
     return REFUSALS.get(status)
 
 
+@rolls_back
 def attach(application, material_id: int, licence_id: int | None, user_id: int):
     """The citizen offers one of their licences for a material (免提交)."""
     check_editable(application)
@@ -423,6 +424,7 @@ def attach(application, material_id: int, licence_id: int | None, user_id: int):
     return material
 
 
+@rolls_back
 def detach(application, material_id: int):
     """Use a photo instead of the licence."""
     check_editable(application)

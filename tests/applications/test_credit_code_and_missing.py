@@ -7,7 +7,7 @@ from applications.application_kit import VALID_ID, photo
 from conftest import shanghai
 from html_kit import errors, values
 
-from app.applications import services
+from app.applications import decisions
 from app.applications.models import Application
 from app.applications.states import Status
 from app.catalog import fields as form_fields
@@ -70,7 +70,7 @@ def _accepted_with_missing(world) -> Application:
     world.client.post(f"/review/{row.id}/claim")
     data = {f"verdict-{m.id}": "ok" for m in row.materials}
     data.update({f"verdict-{row.materials[2].id}": "missing", "decision": "accept_missing",
-                 "due": services.max_due(row).isoformat()})
+                 "due": decisions.max_due(row).isoformat()})
     assert world.client.post(f"/review/{row.id}/decide", data=data).status_code == 303
     db.session.refresh(row)
     assert row.status == Status.ACCEPTED_WITH_MISSING

@@ -7,7 +7,7 @@ from applications.application_kit import VALID_ID, photo
 from html_kit import errors
 from sqlalchemy import select
 
-from app.applications import services
+from app.applications import deadlines, decisions, services
 from app.applications.drafts import AppError
 from app.applications.models import Application
 from app.applications.states import Status
@@ -105,16 +105,17 @@ def test_submit_review_supplement_and_accept_with_missing(world, client, auth):
     client.post(f"/review/{row.id}/claim")
     review = client.get(f"/review/{row.id}").get_data(as_text=True)
     assert "历史版本 1 张" in review
-    too_late = (services.max_due(row) + timedelta(days=1)).isoformat()
+    too_late = (decisions.max_due(row) + timedelta(days=1)).isoformat()
     missing = row.materials[2]
     response = _decide(world, row, decision="accept_missing", due=too_late,
                        **{f"verdict-{missing.id}": "missing"})
     assert response.status_code == 400 and "期限不能晚于承诺时限" in errors(response)
-    response = _decide(world, row, decision="accept_missing", due=services.max_due(row).isoformat(),
+    response = _decide(world, row, decision="accept_missing",
+                       due=decisions.max_due(row).isoformat(),
                        **{f"verdict-{missing.id}": "missing"})
     assert response.status_code == 303
     db.session.refresh(row)
-    assert row.status == Status.ACCEPTED_WITH_MISSING and row.missing_due == services.max_due(row)
+    assert row.status == Status.ACCEPTED_WITH_MISSING and row.missing_due == decisions.max_due(row)
     assert len(world.sms("app_accepted_missing")) == 1
     assert {u.trust for u in row.materials[0].current} == {"B"}
 
@@ -155,7 +156,7 @@ def test_decisions_without_reasons_are_refused_and_nothing_changes(world, client
 
 def test_two_clerks_never_claim_the_same_application(world, client, app):
     row = world.submitted()
-    services.claim(row, world.clerk)
+    decisions.claim(row, world.clerk)
     other = app.test_client()
     other.post("/staff/login", data={"username": "clerk2", "password": "secret-pass-1"})
     response = other.post(f"/review/{row.id}/claim")
@@ -205,7 +206,7 @@ def test_accept_with_missing_lapses_after_the_deadline(world, client):
     assert response.status_code == 303
     db.session.refresh(row)
     later = services.utcnow() + timedelta(days=3)
-    assert services.housekeeping(later)["lapsed"] == 1
+    assert deadlines.housekeeping(later)["lapsed"] == 1
     db.session.refresh(row)
     assert row.status == Status.LAPSED and len(world.sms("app_lapsed")) == 1
 
@@ -250,7 +251,7 @@ def test_after_pre_review_the_counter_starts_and_completes_it(world, client):
     world.as_clerk()
     client.post(f"/review/{row.id}/claim")
     response = _decide(world, row, decision="accept_missing",
-                       due=services.max_due(row).isoformat(),
+                       due=decisions.max_due(row).isoformat(),
                        **{f"verdict-{row.materials[2].id}": "missing"})
     assert response.status_code == 303
     assert client.post(f"/review/{row.id}/completed").status_code == 409  # not yet processing

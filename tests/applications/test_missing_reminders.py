@@ -8,7 +8,7 @@ import pytest
 from conftest import shanghai
 
 from app import jobs
-from app.applications import services
+from app.applications import deadlines
 from app.applications.models import Application
 from app.applications.states import Status
 from app.core.timeutil import utcnow
@@ -51,27 +51,27 @@ def test_reminders_three_working_days_before_and_on_the_last_day(world, client, 
 
     for day in ("2026-12-01", "2026-12-04"):  # too early
         time_machine.move_to(shanghai(f"{day} 09:00"), tick=False)
-        assert services.remind_missing() == {"soon": 0, "last_day": 0}
+        assert deadlines.remind_missing() == {"soon": 0, "last_day": 0}
     # Monday 12-07: Tue 8, Thu 10, Fri 11 are the 3 working days left (Wed 9 is a holiday)
     time_machine.move_to(shanghai("2026-12-07 09:00"), tick=False)
-    assert services.remind_missing() == {"soon": 1, "last_day": 0}
+    assert deadlines.remind_missing() == {"soon": 1, "last_day": 0}
     time_machine.move_to(shanghai("2026-12-07 15:00"), tick=False)
-    assert services.remind_missing() == {"soon": 0, "last_day": 0}  # never twice
+    assert deadlines.remind_missing() == {"soon": 0, "last_day": 0}  # never twice
     for day in ("2026-12-08", "2026-12-10"):
         time_machine.move_to(shanghai(f"{day} 09:00"), tick=False)
-        assert services.remind_missing() == {"soon": 0, "last_day": 0}
+        assert deadlines.remind_missing() == {"soon": 0, "last_day": 0}
     [soon] = _texts(world, "app_missing_soon")
     assert f"办件{row.number}的容缺材料请于12月11日前补齐,还剩3个工作日" in soon and "/t/" in soon
 
     time_machine.move_to(shanghai("2026-12-11 09:00"), tick=False)
-    assert services.remind_missing() == {"soon": 0, "last_day": 1}
-    assert services.remind_missing() == {"soon": 0, "last_day": 0}
+    assert deadlines.remind_missing() == {"soon": 0, "last_day": 1}
+    assert deadlines.remind_missing() == {"soon": 0, "last_day": 0}
     [last] = _texts(world, "app_missing_last_day")
     assert f"今天是办件{row.number}补齐容缺材料的最后一天" in last
     # the next night the acceptance lapses, and no reminder follows
     time_machine.move_to(shanghai("2026-12-12 09:00"), tick=False)
-    assert services.housekeeping()["lapsed"] == 1
-    assert services.remind_missing() == {"soon": 0, "last_day": 0}
+    assert deadlines.housekeeping()["lapsed"] == 1
+    assert deadlines.remind_missing() == {"soon": 0, "last_day": 0}
     assert len(world.sms("app_missing_soon")) == len(world.sms("app_missing_last_day")) == 1
 
 
@@ -85,8 +85,8 @@ def test_the_scheduler_sends_them_and_a_missed_day_is_made_up(world, client, tim
     run_jobs()
     jobs.tick()
     run_jobs()
-    daily = db.session.query(jobs.OutboxJob).filter_by(name=services.MISSING_REMINDERS).all()
-    assert len(daily) == 1 and daily[0].key == f"{services.MISSING_REMINDERS}@2026-12-08"
+    daily = db.session.query(jobs.OutboxJob).filter_by(name=deadlines.MISSING_REMINDERS).all()
+    assert len(daily) == 1 and daily[0].key == f"{deadlines.MISSING_REMINDERS}@2026-12-08"
     assert daily[0].status == jobs.JobStatus.DONE
     [soon] = _texts(world, "app_missing_soon")
     assert "还剩2个工作日" in soon
@@ -96,9 +96,9 @@ def test_the_scheduler_sends_them_and_a_missed_day_is_made_up(world, client, tim
 def test_a_short_deadline_gets_only_the_last_day_reminder(world, client, time_machine):
     _accepted_with_missing(world, client, date(2026, 12, 2))  # Wednesday: 2 working days
     time_machine.move_to(shanghai("2026-12-01 09:00"), tick=False)
-    assert services.remind_missing() == {"soon": 0, "last_day": 0}
+    assert deadlines.remind_missing() == {"soon": 0, "last_day": 0}
     time_machine.move_to(shanghai("2026-12-02 09:00"), tick=False)
-    assert services.remind_missing() == {"soon": 0, "last_day": 1}
+    assert deadlines.remind_missing() == {"soon": 0, "last_day": 1}
 
 
 @pytest.mark.time_machine(START, tick=False)
@@ -107,7 +107,7 @@ def test_quiet_hours_hold_the_reminder(app, world, client, time_machine):
     time_machine.move_to(shanghai("2026-12-11 06:30"), tick=False)  # a late or early run
     app.config["QUIET_HOURS"] = "22-8"
     try:
-        assert services.remind_missing()["last_day"] == 1
+        assert deadlines.remind_missing()["last_day"] == 1
     finally:
         app.config["QUIET_HOURS"] = "0-0"
     [message] = world.sms("app_missing_last_day")

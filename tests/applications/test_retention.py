@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.applications import services
+from app.applications import deadlines, decisions, photos
 from app.applications.states import Status
 from app.core.models import AuditLog
 from app.core.timeutil import utcnow
@@ -19,7 +19,7 @@ def _accepted(world):
     world.client.post(f"/review/{row.id}/claim")
     data = {f"verdict-{m.id}": "ok" for m in row.materials[:2]}
     data[f"verdict-{row.materials[2].id}"] = "missing"
-    data.update(decision="accept_missing", due=services.max_due(row).isoformat())
+    data.update(decision="accept_missing", due=decisions.max_due(row).isoformat())
     assert world.client.post(f"/review/{row.id}/decide", data=data).status_code == 303
     world.client.post(f"/review/{row.id}/supplied")
     db.session.refresh(row)
@@ -32,9 +32,9 @@ def test_photos_of_long_closed_applications_are_purged_and_the_audit_kept(world,
     keys = [k for u in world.uploads(row) for k in (u.image_key, u.thumb_key)]
     audits = db.session.scalar(select(db.func.count()).select_from(AuditLog).where(
         AuditLog.entity == "application", AuditLog.entity_id == row.id))
-    assert services.housekeeping(utcnow() + timedelta(days=179))["purged"] == 0
+    assert deadlines.housekeeping(utcnow() + timedelta(days=179))["purged"] == 0
     assert all(get_storage().exists(k) for k in keys)
-    assert services.housekeeping(utcnow() + timedelta(days=181))["purged"] == 1
+    assert deadlines.housekeeping(utcnow() + timedelta(days=181))["purged"] == 1
     assert not any(get_storage().exists(k) for k in keys)
     db.session.refresh(row)
     assert row.photos_purged_at is not None
@@ -44,7 +44,7 @@ def test_photos_of_long_closed_applications_are_purged_and_the_audit_kept(world,
     assert after == audits + 1  # the purge itself is recorded; nothing was removed
     page = client.get(f"/review/{row.id}").get_data(as_text=True)
     assert "已按保存期限删除" in page
-    assert services.housekeeping(utcnow() + timedelta(days=182))["purged"] == 0
+    assert deadlines.housekeeping(utcnow() + timedelta(days=182))["purged"] == 0
 
 
 def test_a_checked_material_is_offered_for_reuse_with_its_date(world, client, auth):
@@ -82,4 +82,4 @@ def test_a_reuse_older_than_the_setting_is_not_offered(world, client, auth, app)
         upload.checked_at = utcnow() - timedelta(days=app.config["MATERIAL_REUSE_DAYS"] + 1)
     db.session.commit()
     row = world.draft()
-    assert services.reusable(row.citizen_id, row.materials[1]) is None
+    assert photos.reusable(row.citizen_id, row.materials[1]) is None

@@ -14,7 +14,7 @@ from applications.application_kit import photo
 from PIL import Image
 from time_machine import travel
 
-from app.applications import services
+from app.applications import deadlines, decisions
 from app.applications.states import Status
 from app.core.timeutil import utcnow
 from app.extensions import db
@@ -50,7 +50,7 @@ def _decide_accept(world, row):
     assert world.client.post(f"/review/{row.id}/claim").status_code == 303
     data = {f"verdict-{m.id}": "ok" for m in row.materials[:2]}
     data[f"verdict-{row.materials[2].id}"] = "missing"
-    data.update(decision="accept_missing", due=services.max_due(row).isoformat())
+    data.update(decision="accept_missing", due=decisions.max_due(row).isoformat())
     assert world.client.post(f"/review/{row.id}/decide", data=data).status_code == 303
     db.session.refresh(row)
 
@@ -109,7 +109,7 @@ def test_removing_and_purging_delete_the_objects(world, client, bucket, s3_serve
     _decide_accept(world, row)
     world.client.post(f"/review/{row.id}/supplied")
     assert s3_server.objects(bucket)
-    assert services.housekeeping(utcnow() + timedelta(days=181))["purged"] == 1
+    assert deadlines.housekeeping(utcnow() + timedelta(days=181))["purged"] == 1
     assert s3_server.objects(bucket) == []
 
 

@@ -9,7 +9,7 @@ from applications.application_kit import photo
 from html_kit import errors
 from PIL import Image
 
-from app.applications import services
+from app.applications import photos
 from app.applications.models import Upload
 from app.extensions import db
 from app.uploads.storage import get_storage
@@ -107,7 +107,7 @@ def test_the_original_is_never_served(world, row):
 def test_compression_runs_twice_safely(world, row):
     upload = world.uploads(row)[0]
     keys = (upload.image_key, upload.thumb_key)
-    assert services.compress_photo(upload.id) == "skipped"
+    assert photos.compress_photo(upload.id) == "skipped"
     db.session.refresh(upload)
     assert (upload.image_key, upload.thumb_key) == keys
     assert get_storage().exists(keys[0]) and get_storage().exists(keys[1])
@@ -125,7 +125,7 @@ def test_status_fragment_polls_until_ready(world, row, app):
     db.session.commit()
     fragment = world.client.get(f"/applications/photos/{pending.id}/status").get_data(as_text=True)
     assert 'hx-trigger="load delay:5s"' in fragment
-    assert services.compress_photo(pending.id) == "ready"
+    assert photos.compress_photo(pending.id) == "ready"
     fragment = world.client.get(f"/applications/photos/{pending.id}/status").get_data(as_text=True)
     assert "hx-trigger" not in fragment and "<img" in fragment
 

@@ -19,7 +19,7 @@ from applications.application_kit import photo
 from sqlalchemy import select, text
 
 from app import jobs
-from app.applications import services
+from app.applications import photos, services
 from app.applications.models import Application, Upload
 from app.config import database_url
 from app.extensions import db
@@ -79,7 +79,7 @@ def _application_with_photos(run_jobs) -> tuple[Application, dict[str, bytes]]:
     user = citizen("13800138000", "张三")
     row = services.start(user, item=service)
     for material in row.materials:
-        services.add_photo(row, material.id, photo(), user.id)
+        photos.add_photo(row, material.id, photo(), user.id)
     jobs.flush()  # no request here to flush the outbox: run (or push) the compression now
     run_jobs()
     uploads = db.session.scalars(select(Upload)).all()

@@ -9,7 +9,7 @@ from e2e.browser import sign_in
 from sqlalchemy import select
 
 import factories
-from app.applications import services
+from app.applications import deadlines, services
 from app.applications.states import Status
 from app.auth.models import User
 from app.catalog.models import ServiceItem
@@ -30,7 +30,7 @@ def test_deadline_on_my_matters_and_the_reminder_link(app, make_phone):
         row.status, row.missing_due = Status.ACCEPTED_WITH_MISSING, date(2026, 12, 11)
         row.submitted_at = row.decided_at = utcnow()
         db.session.commit()
-    assert services.remind_missing()["last_day"] == 1
+    assert deadlines.remind_missing()["last_day"] == 1
 
     page = phone.page
     sign_in(phone, "13800138000", "/progress/mine")

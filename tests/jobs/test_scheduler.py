@@ -8,7 +8,7 @@ from rq import Queue
 from sqlalchemy import select
 
 from app import jobs
-from app.applications.services import HOUSEKEEPING
+from app.applications.deadlines import HOUSEKEEPING
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.jobs import JobStatus, OutboxJob
@@ -85,7 +85,7 @@ def test_a_daily_job_gets_one_row_a_day_at_its_local_time(app, monkeypatch):
 
 def test_a_daily_row_that_fails_is_retried_and_not_written_again(app, monkeypatch):
     monkeypatch.setitem(app.config, "REDIS_URL", None)
-    monkeypatch.setattr("app.applications.services.purge_photos",
+    monkeypatch.setattr("app.applications.deadlines.purge_photos",
                         lambda now: (_ for _ in ()).throw(OSError("store away")))
     now = datetime(2026, 3, 10, 3, 0)
     jobs.tick(now)

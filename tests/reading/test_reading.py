@@ -10,7 +10,7 @@ import pytest
 from reading.conftest import ID, NAME, OTHER, id_photo
 from sqlalchemy import select
 
-from app.applications import services as applications
+from app.applications import deadlines, decisions
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.jobs import JobStatus, OutboxJob
@@ -189,12 +189,12 @@ def test_retention_deletes_what_was_read_with_the_photo(world, client):
     world.client.post(f"/review/{row.id}/claim")
     data = {f"verdict-{m.id}": "ok" for m in row.materials[:2]}
     data[f"verdict-{row.materials[2].id}"] = "missing"
-    data.update(decision="accept_missing", due=applications.max_due(row).isoformat())
+    data.update(decision="accept_missing", due=decisions.max_due(row).isoformat())
     assert world.client.post(f"/review/{row.id}/decide", data=data).status_code == 303
     world.client.post(f"/review/{row.id}/supplied")
     read = [c for c in checks() if c.kind]
     assert read and read[0].fields
-    applications.housekeeping(utcnow() + timedelta(days=181))
+    deadlines.housekeeping(utcnow() + timedelta(days=181))
     for check in checks():
         assert check.fields is None and check.issues is None
         assert check.status in (ReadingStatus.PURGED, ReadingStatus.NONE)

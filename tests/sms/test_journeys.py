@@ -34,7 +34,7 @@ def test_online_pre_review_supplement_missing_supplied_completed(client, auth, r
     from applications.application_kit import photo
     from applications.conftest import World
 
-    from app.applications import services
+    from app.applications import decisions
 
     world = World(client, auth, run_jobs)
     row = world.submitted()
@@ -53,7 +53,7 @@ def test_online_pre_review_supplement_missing_supplied_completed(client, auth, r
     client.post(f"/review/{row.id}/claim")
     assert client.post(f"/review/{row.id}/decide", data={
         **data, "decision": "accept_missing",
-        "due": services.max_due(row).isoformat()}).status_code == 303
+        "due": decisions.max_due(row).isoformat()}).status_code == 303
     for step in ("supplied", "processing", "completed"):
         assert client.post(f"/review/{row.id}/{step}").status_code == 303, step
     run_jobs()
