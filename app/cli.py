@@ -167,7 +167,8 @@ def catalog_group():
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def catalog_import(path: str):
     """Import a YAML or .csv catalog file; a bad file changes nothing and names each bad row."""
-    from app.catalog.io import CatalogError, import_file
+    from app.catalog.filecheck import CatalogError
+    from app.catalog.io import import_file
 
     try:
         report = import_file(Path(path).read_bytes(), path)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from app.catalog import bp, io
 from app.catalog import fields as form_fields
+from app.catalog.filecheck import CatalogError
 from app.catalog.forms import bundle_form, item_form, material_form
 from app.catalog.models import AUDIENCES, Bundle, BundleItem, Hall, Material, ServiceItem
 from app.catalog.services import (
@@ -405,7 +406,8 @@ def admin_export(fmt: str):
 def admin_import():
     """Import an uploaded YAML or CSV file; a bad file changes nothing and lists every bad row.
 
-    A hall admin's file may change only what they could change by hand (see io.scope_errors)."""
+    A hall admin's file may change only what they could change by hand (see
+    importscope.scope_errors)."""
     upload = request.files.get("file")
     if not upload or not upload.filename:
         return _transfer_page(["请选择要导入的文件"], status=400)
@@ -416,7 +418,7 @@ def admin_import():
     else:
         try:
             report = io.import_file(raw, upload.filename, hall_id=_scope())
-        except io.CatalogError as err:
+        except CatalogError as err:
             errors = err.errors
     if errors:
         return _transfer_page(errors, upload.filename, 400)
