@@ -4,6 +4,6 @@ from flask import Blueprint
 
 bp = Blueprint("catalog", __name__)
 
-from app.catalog import admin, cache, places, routes  # noqa: E402,F401
+from app.catalog import admin, admin_bundles, admin_transfer, cache, places, routes  # noqa: E402,F401
 
 bp.record_once(lambda state: cache.init_app(state.app))
