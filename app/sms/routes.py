@@ -37,7 +37,7 @@ def _answer(code: int, msg: str, status: int, **extra):
 @csrf.exempt
 def receipts():
     """Delivery receipts pushed by the provider, authenticated by the shared SMS_RECEIPT_TOKEN."""
-    from app.sms.providers import parse_receipts
+    from app.sms.providers.aliyun_receipts import parse_receipts
 
     token = request.headers.get("X-Receipt-Token") or request.args.get("token")
     if not current_app.config.get("SMS_RECEIPT_TOKEN"):

@@ -239,7 +239,7 @@ def _claim_more(own_id: int | None, now: datetime) -> list[SmsMessage]:
 
 
 def _items(batch: list[SmsMessage]) -> list:
-    from app.sms.providers import SmsItem
+    from app.sms.providers.base import SmsItem
 
     return [SmsItem(phone=m.phone, template=m.template, params=m.params, text=m.text,
                     out_id=m.idempotency_key) for m in batch]
@@ -268,7 +268,7 @@ def _call_provider(items: list, earlier: list | None = None) -> list:
     A message in `earlier` (a retry after an unclear answer) is first looked up where the
     provider can tell, and sent only when the provider does not have it.
     """
-    from app.sms.providers import SendResult
+    from app.sms.providers.base import SendResult
 
     try:
         chosen = provider()
@@ -413,7 +413,7 @@ def _apply_receipt(receipt) -> bool:
 def _by_out_id(receipt) -> SmsMessage | None:
     """A message a retry found already sent has no provider id yet: its receipt names it by the
     call's OutId (our key alone; the batch's OutId and the number in a batch)."""
-    from app.sms.providers import BATCH_OUT_ID_PREFIX
+    from app.sms.providers.aliyun import BATCH_OUT_ID_PREFIX
 
     if not receipt.out_id:
         return None

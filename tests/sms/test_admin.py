@@ -109,7 +109,7 @@ def test_daily_figures(client, admin):
 
 def test_a_whole_life_is_visible_queued_sending_delivered(app, client, admin, monkeypatch):
     """Sent through the provider, then delivered by a receipt: each step on the page."""
-    from app.sms.providers import SendResult
+    from app.sms.providers.base import SendResult
 
     monkeypatch.setattr(services, "provider", lambda: type("P", (), {
         "name": "aliyun", "send_batch": lambda self, items: [SendResult("sent", "777", None)]})())

@@ -11,7 +11,7 @@ from app.auth import services as auth_services
 from app.extensions import db, limiter
 from app.sms import services
 from app.sms.models import SmsMessage, SmsStatus
-from app.sms.providers import SendResult
+from app.sms.providers.base import SendResult
 
 START = datetime(2026, 3, 10, 2, 0)  # 10:00 in Shanghai, a Tuesday
 

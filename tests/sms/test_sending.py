@@ -13,7 +13,7 @@ from app.extensions import db
 from app.jobs import JobStatus, OutboxJob
 from app.sms import services
 from app.sms.models import SmsMessage, SmsStatus
-from app.sms.providers import SendResult
+from app.sms.providers.base import SendResult
 
 
 class ScriptedProvider:
