@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from app import features, jobs
 from app.auth import demo as auth_demo
 from app.auth.demo import DEMO_CITIZEN
-from app.catalog.io import CatalogError, export_catalog, export_csv, import_catalog, import_file
+from app.catalog.filecheck import CatalogError
+from app.catalog.io import export_catalog, export_csv, import_catalog, import_file
 from app.catalog.models import ServiceItem
 from app.extensions import db
 

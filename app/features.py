@@ -26,6 +26,8 @@ from app.booking import models as booking_models
 from app.booking import routes as booking_routes
 from app.booking import staff as booking_staff
 from app.catalog import admin as catalog_admin
+from app.catalog import admin_bundles as catalog_bundles
+from app.catalog import admin_transfer as catalog_transfer
 from app.catalog import models as catalog_models
 from app.catalog import places as catalog_places
 from app.catalog import routes as catalog_routes
@@ -62,10 +64,10 @@ from app.sso import models as sso_models
 from app.sso import routes as sso_routes
 
 VIEWS = (core_routes, pages_routes, auth_routes, auth_cli, catalog_routes, catalog_admin,
-         catalog_places, sms_routes, booking_routes, booking_staff, booking_admin, booking_cli,
-         applications_routes, applications_materials, applications_staff, progress_routes,
-         ratings_routes, help_routes, feedback_routes, sso_routes, reading_routes,
-         licences_routes, ops_routes)
+         catalog_bundles, catalog_transfer, catalog_places, sms_routes, booking_routes,
+         booking_staff, booking_admin, booking_cli, applications_routes, applications_materials,
+         applications_staff, progress_routes, ratings_routes, help_routes, feedback_routes,
+         sso_routes, reading_routes, licences_routes, ops_routes)
 
 MODELS = (outbox, links, workdays, core_models, auth_models, catalog_models, sms_models,
           booking_models, applications_models, progress_models, ratings_models, help_models,

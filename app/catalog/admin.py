@@ -1,5 +1,6 @@
-"""事项管理: admins create, edit and retire items, materials and bundles, and move the catalog in
-and out as YAML or CSV. Pages work on a phone.
+"""事项管理: admins create, edit and retire items and their materials. Pages work on a phone.
+Bundles (一件事) are in admin_bundles.py, moving the catalog in and out as YAML or CSV in
+admin_transfer.py: all three are routes of the catalog blueprint.
 
 The catalog is city-wide (Scope.CITY, app/core/access.py): every admin sees all of it. A hall
 admin changes only what belongs to their hall alone: the items only their hall handles and the
@@ -7,22 +8,21 @@ bundles made of such items. Another hall's item, an item several halls share and
 either are changed by a city-wide admin; for a hall admin they are read-only and 403 on change.
 """
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from app.catalog import bp, io
+from app.catalog import bp
 from app.catalog import fields as form_fields
-from app.catalog.forms import bundle_form, item_form, material_form
-from app.catalog.models import AUDIENCES, Bundle, BundleItem, Hall, Material, ServiceItem
+from app.catalog.forms import item_form, material_form
+from app.catalog.models import AUDIENCES, Hall, Material, ServiceItem
 from app.catalog.services import (
+    ITEM_COLUMNS,
     CodeTaken,
     all_topics,
     hall_places,
     list_admin_items,
     move_material,
-    save_bundle,
     save_item,
     save_material,
     set_retired,
@@ -31,11 +31,10 @@ from app.core.access import ADMINS, Scope, scope, staff_view
 from app.extensions import db
 from app.reading import examples
 
-MAX_IMPORT_BYTES = 2 * 1024 * 1024
 OTHER_HALL, SHARED = "其他大厅", "多馆共用"
 
 
-def _scope() -> int | None:
+def own_hall_id() -> int | None:
     """The hall this admin runs, or None for a city-wide admin."""
     return None if scope().city_wide else current_user.hall_id
 
@@ -44,24 +43,11 @@ def item_halls(item: ServiceItem) -> list[int]:
     return [h.id for h in item.halls]
 
 
-def bundle_halls(bundle: Bundle) -> set[int]:
-    """A bundle belongs to every hall of its items: one alone makes it that hall's."""
-    return {h.id for i in bundle.items for h in i.halls}
-
-
-def _locked(halls) -> str | None:
+def lock_reason(halls) -> str | None:
     """Why this admin may only look at a record of these halls (a badge), or None."""
     if scope().may_change(halls):
         return None
     return SHARED if current_user.hall_id in halls else OTHER_HALL
-
-
-def _bundle_locked(bundle: Bundle) -> str | None:
-    """Like _locked: "其他大厅" when an item is not handled here at all, else "多馆共用"."""
-    if _locked(bundle_halls(bundle)) is None:
-        return None
-    mine = all(current_user.hall_id in item_halls(i) for i in bundle.items)
-    return SHARED if mine else OTHER_HALL
 
 
 def _item(item_id: int) -> ServiceItem:
@@ -75,7 +61,7 @@ def _changeable(item: ServiceItem) -> ServiceItem:
 
 
 def _form_context(data: dict, **ctx) -> dict:
-    own = _scope()
+    own = own_hall_id()
     halls = db.session.scalars(select(Hall).order_by(Hall.id)).all()
     if own is not None:  # their own hall only (shown, locked)
         halls = [h for h in halls if h.id in data.get("hall_ids", [])]
@@ -90,7 +76,7 @@ def admin_items():
     q = request.args.get("q", "").strip()[:40]
     show = request.args.get("show", "active")
     items = list_admin_items(q, show)
-    others = {i.id: why for i in items if (why := _locked(item_halls(i)))}
+    others = {i.id: why for i in items if (why := lock_reason(item_halls(i)))}
     return render_template("catalog/admin/items.html", items=items, others=others, q=q,
                            show=show)
 
@@ -110,7 +96,7 @@ def admin_item_edit(item_id: int):
 
 
 def _item_form(item: ServiceItem | None):
-    own = _scope()
+    own = own_hall_id()
     if request.method == "GET":
         data = _item_values(item) if item else {"audience": "individual", "legal_days": 20,
                                                  "promised_days": 5, "visits": 1, "fee": "不收费",
@@ -137,8 +123,6 @@ def _item_form(item: ServiceItem | None):
 
 
 def _item_values(item: ServiceItem) -> dict:
-    from app.catalog.services import ITEM_COLUMNS
-
     data = {key: getattr(item, key) for key in ITEM_COLUMNS}
     data["steps"] = "\n".join(item.steps or [])
     data["hall_ids"] = [h.id for h in item.halls]
@@ -159,7 +143,7 @@ def _item_page(item: ServiceItem, material: dict, errors: dict, status: int = 20
     if fields_text is None:
         fields_text = form_fields.to_lines(item.form_fields)
     return render_template("catalog/admin/item.html", item=item, data=material,
-                           locked=_locked(item_halls(item)),
+                           locked=lock_reason(item_halls(item)),
                            errors=errors, fields_text=fields_text,
                            fields_errors=fields_errors or [],
                            line_help=form_fields.LINE_HELP), status
@@ -282,143 +266,3 @@ def admin_material_move(material_id: int):
     move_material(material, -1 if request.form.get("direction") == "up" else 1)
     return redirect(url_for("catalog.admin_item", item_id=material.item_id) + "#materials",
                     code=303)
-
-
-@bp.get("/admin/catalog/bundles")
-@staff_view(Scope.CITY, roles=ADMINS)
-def admin_bundles():
-    """一件事管理."""
-    bundles = db.session.scalars(select(Bundle).options(
-        selectinload(Bundle.entries).selectinload(BundleItem.item)
-        .selectinload(ServiceItem.halls)).order_by(Bundle.retired_at.is_not(None),
-                                                   Bundle.id)).all()
-    others = {b.id: why for b in bundles if (why := _bundle_locked(b))}
-    return render_template("catalog/admin/bundles.html", bundles=bundles, others=others)
-
-
-def _bundle(bundle_id: int) -> Bundle:
-    """A bundle this admin may change: a hall admin's hall handles every item in it; else 403."""
-    bundle = db.session.get(Bundle, bundle_id) or abort(404)
-    scope().change(bundle_halls(bundle))
-    return bundle
-
-
-@bp.route("/admin/catalog/bundles/new", methods=["GET", "POST"])
-@staff_view(Scope.CITY, roles=ADMINS)
-def admin_bundle_new():
-    """新增一件事."""
-    return _bundle_form(None)
-
-
-@bp.route("/admin/catalog/bundles/<int:bundle_id>/edit", methods=["GET", "POST"])
-@staff_view(Scope.CITY, roles=ADMINS)
-def admin_bundle_edit(bundle_id: int):
-    """修改一件事."""
-    return _bundle_form(_bundle(bundle_id))
-
-
-def _bundle_form(bundle: Bundle | None):
-    items = _bundle_choices()  # a hall admin is offered their hall's own items only
-    if request.method == "GET":
-        data = ({"code": bundle.code, "name": bundle.name, "summary": bundle.summary,
-                 "keywords": bundle.keywords, "audience": bundle.audience,
-                 "item_ids": [i.id for i in bundle.items]} if bundle
-                else {"audience": "individual", "item_ids": []})
-        return render_template("catalog/admin/bundle_form.html", bundle=bundle, data=data,
-                               errors={}, items=items, audiences=AUDIENCES)
-    data, errors = bundle_form(request.form)
-    foreign = _foreign_items(data["item_ids"], items)
-    if foreign:
-        errors["item_ids"] = foreign
-    if not errors:
-        try:
-            saved = save_bundle(bundle, data, current_user.id)
-        except CodeTaken:
-            db.session.rollback()
-            errors["code"] = "这个编码已被其他一件事使用"
-        else:
-            flash(f"已保存一件事:{saved.name}", "success")
-            return redirect(url_for("catalog.admin_bundles"), code=303)
-    return render_template("catalog/admin/bundle_form.html", bundle=bundle, data=data,
-                           errors=errors, items=items, audiences=AUDIENCES), 400
-
-
-def _bundle_choices() -> list[ServiceItem]:
-    """The active items this admin may put into a bundle: the ones they may change."""
-    items = db.session.scalars(select(ServiceItem).options(selectinload(ServiceItem.halls)).where(
-        ServiceItem.retired_at.is_(None)).order_by(ServiceItem.topic, ServiceItem.code)).all()
-    return [i for i in items if scope().may_change(item_halls(i))]
-
-
-def _foreign_items(item_ids: list[int], offered: list[ServiceItem]) -> str:
-    """Why a hall admin may not bundle the chosen items (only a forged form offers them), or ''."""
-    allowed = {i.id for i in offered}
-    foreign = [i for i in item_ids if i not in allowed]
-    if scope().city_wide or not foreign:
-        return ""
-    found = db.session.scalars(select(ServiceItem).where(ServiceItem.id.in_(foreign))).all()
-    shared = "由几个大厅共用"
-    names = [i.name + (shared if current_user.hall_id in item_halls(i) else "不由本大厅办理")
-             for i in found]
-    return "只能选择本大厅办理的事项" + (f":{'、'.join(names)}" if names else "")
-
-
-@bp.post("/admin/catalog/bundles/<int:bundle_id>/retire")
-@staff_view(Scope.CITY, roles=ADMINS)
-def admin_bundle_retire(bundle_id: int):
-    """停用 or 恢复 a bundle."""
-    bundle = _bundle(bundle_id)
-    retire = request.form.get("action") != "restore"
-    set_retired(bundle, retire, current_user.id, "bundle")
-    flash(f"已停用:{bundle.name}" if retire else f"已恢复:{bundle.name}", "success")
-    return redirect(url_for("catalog.admin_bundles"), code=303)
-
-
-@bp.get("/admin/catalog/transfer")
-@staff_view(Scope.CITY, roles=ADMINS)
-def admin_transfer():
-    """导入导出: download the catalog, or upload a file that replaces matching rows."""
-    return _transfer_page([])
-
-
-def _transfer_page(errors: list[str], filename: str = "", status: int = 200):
-    return render_template("catalog/admin/transfer.html", errors=errors, filename=filename,
-                           own_hall=current_user.hall), status
-
-
-@bp.get("/admin/catalog/export.<fmt>")
-@staff_view(Scope.CITY, roles=ADMINS)
-def admin_export(fmt: str):
-    """The whole active catalog as a YAML or CSV file."""
-    if fmt not in ("yaml", "csv"):
-        abort(404)
-    body = io.export_catalog() if fmt == "yaml" else io.export_csv()
-    response = make_response(body)
-    response.mimetype = "text/csv" if fmt == "csv" else "application/x-yaml"
-    response.charset = "utf-8"
-    response.headers["Content-Disposition"] = f"attachment; filename=catalog.{fmt}"
-    return response
-
-
-@bp.post("/admin/catalog/import")
-@staff_view(Scope.CITY, roles=ADMINS)
-def admin_import():
-    """Import an uploaded YAML or CSV file; a bad file changes nothing and lists every bad row.
-
-    A hall admin's file may change only what they could change by hand (see io.scope_errors)."""
-    upload = request.files.get("file")
-    if not upload or not upload.filename:
-        return _transfer_page(["请选择要导入的文件"], status=400)
-    raw = upload.read(MAX_IMPORT_BYTES + 1)
-    errors: list[str] = []
-    if len(raw) > MAX_IMPORT_BYTES:
-        errors = ["文件不能超过 2MB"]
-    else:
-        try:
-            report = io.import_file(raw, upload.filename, hall_id=_scope())
-        except io.CatalogError as err:
-            errors = err.errors
-    if errors:
-        return _transfer_page(errors, upload.filename, 400)
-    flash(f"导入完成:新增 {report.created} 条,更新 {report.updated} 条。", "success")
-    return redirect(url_for("catalog.admin_transfer"), code=303)

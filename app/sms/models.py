@@ -51,7 +51,7 @@ class SmsMessage(db.Model):
     send_after: Mapped[datetime | None]  # quiet hours: not before this (UTC)
     expires_at: Mapped[datetime | None]  # a code's end of life: never sent after it (UTC)
     sending_at: Mapped[datetime | None]  # when a job claimed it for the provider
-    claim_job_id: Mapped[int | None]  # the outbox job that claimed it (see services.send)
+    claim_job_id: Mapped[int | None]  # the outbox job that claimed it (see sending.send)
     send_job_id: Mapped[int | None]  # its own pending `sms.send` job, done early when batched
     next_retry_at: Mapped[datetime | None]  # the automatic retry due, if one is
     retries: Mapped[int] = mapped_column(default=0)  # automatic retries in this round
@@ -59,7 +59,7 @@ class SmsMessage(db.Model):
     error_code: Mapped[str | None] = mapped_column(String(40))
     receipt_at: Mapped[datetime | None]  # the provider's time of the receipt last applied
     # The OutId of the batch call that carried it this round (alone, its idempotency key is the
-    # OutId): what a retry asks the provider about before sending again (services._earlier).
+    # OutId): what a retry asks the provider about before sending again (sending._earlier).
     batch_out_id: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_sms_message_status_created", "status", "created_at"),

@@ -12,6 +12,8 @@ from app.extensions import csrf, db
 from app.htmx import render
 from app.sms import bp, services
 from app.sms.models import SMS_STATUS_LABELS, SmsMessage, SmsStatus
+from app.sms.providers.aliyun_receipts import parse_receipts
+from app.sms.receipts import apply_receipts, receipt_token_ok
 from app.sms.states import FAILED, TONES
 
 
@@ -37,18 +39,16 @@ def _answer(code: int, msg: str, status: int, **extra):
 @csrf.exempt
 def receipts():
     """Delivery receipts pushed by the provider, authenticated by the shared SMS_RECEIPT_TOKEN."""
-    from app.sms.providers import parse_receipts
-
     token = request.headers.get("X-Receipt-Token") or request.args.get("token")
     if not current_app.config.get("SMS_RECEIPT_TOKEN"):
         return _answer(1, "receipts are not enabled: SMS_RECEIPT_TOKEN is not set", 403)
-    if not services.receipt_token_ok(token):
+    if not receipt_token_ok(token):
         return _answer(1, "missing or wrong receipt token", 403)
     try:
         parsed = parse_receipts(request.get_data(cache=False))
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         return _answer(1, f"malformed receipt body: {exc}", 400)
-    report = services.apply_receipts(parsed)
+    report = apply_receipts(parsed)
     return _answer(0, "成功", 200, applied=report.applied, ignored=report.ignored)
 
 

@@ -7,6 +7,8 @@ from sqlalchemy import func, select
 
 import factories
 from app.catalog import io as catalog_io
+from app.catalog.csvfile import CSV_COLUMNS
+from app.catalog.filecheck import CatalogError, parse, validate
 from app.catalog.models import Bundle, Hall, Material, ServiceItem
 from app.cli import DEMO_CATALOG
 from app.extensions import db
@@ -52,8 +54,8 @@ def test_demo_catalog_imports_and_round_trips_through_yaml_and_csv(runner):
     csv_text = runner.invoke(args=["catalog", "export", "--format", "csv"]).output
     assert csv_text.startswith("type,parent,code,name")
     assert "item,,SC-003,食品经营许可" in csv_text
-    data = catalog_io.parse(yaml_text)
-    assert catalog_io.validate(data) == []
+    data = parse(yaml_text)
+    assert validate(data) == []
     report = catalog_io.import_catalog(csv_text, "csv")
     assert report.created == 0 and report.updated > 0
     assert _counts() == before
@@ -80,7 +82,7 @@ def test_every_bad_row_is_named_with_its_line(app):
               .replace("{name: 身份证}", "{copies: 0}") \
               .replace("items: [T-1, T-2]", "items: [T-1, T-9]") \
               .replace("windows: [测试大厅/A01]", "windows: [测试大厅/Z99]")
-    with pytest.raises(catalog_io.CatalogError) as caught:
+    with pytest.raises(CatalogError) as caught:
         catalog_io.import_catalog(bad)
     errors = caught.value.errors
     assert "第 10 行(事项 T-1):窗口 测试大厅/Z99 不存在" in errors
@@ -116,19 +118,19 @@ def test_a_database_error_midway_rolls_everything_back(app, monkeypatch):
      "  - {code: T-1, name: 乙, department: 局, topic: 户籍}", "事项编码 T-1 重复"),
 ])
 def test_malformed_files_are_refused_with_a_reason(app, text, message):
-    with pytest.raises(catalog_io.CatalogError) as caught:
+    with pytest.raises(CatalogError) as caught:
         catalog_io.import_catalog(text)
     assert any(message in e for e in caught.value.errors), caught.value.errors
 
 
-CSV_HEAD = ",".join(catalog_io.CSV_COLUMNS)
+CSV_HEAD = ",".join(CSV_COLUMNS)
 
 
 def _csv(*rows):
     out = io.StringIO()
     import csv
 
-    writer = csv.DictWriter(out, catalog_io.CSV_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(out, CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow(row)
@@ -159,7 +161,7 @@ def test_csv_bad_rows_are_named_by_line_and_nothing_is_imported(app):
         {"type": "thing", "name": "?"},
         {"type": "bundle", "code": "CB", "name": "甲乙", "items": "C-1|C-3"},
     )
-    with pytest.raises(catalog_io.CatalogError) as caught:
+    with pytest.raises(CatalogError) as caught:
         catalog_io.import_catalog(text, "csv")
     errors = caught.value.errors
     assert any(e.startswith("第 3 行:parent 应为本文件中前面出现过的事项") for e in errors)
@@ -176,15 +178,15 @@ def test_csv_line_numbers_count_multi_line_cells(app):
         {"type": "item", "code": "C-2", "name": "乙", "department": "局", "topic": "户籍",
          "visits": "3"},
     )
-    with pytest.raises(catalog_io.CatalogError) as caught:
+    with pytest.raises(CatalogError) as caught:
         catalog_io.import_catalog(text, "csv")
     assert caught.value.errors == ["第 4 行(事项 C-2):跑动次数(visits) 应在 0 到 1 之间"]
 
 
 def test_csv_with_unknown_columns_or_not_utf8_is_refused(app):
-    with pytest.raises(catalog_io.CatalogError, match="未知列 colour"):
+    with pytest.raises(CatalogError, match="未知列 colour"):
         catalog_io.import_catalog("type,code,colour\nitem,A,red\n", "csv")
-    with pytest.raises(catalog_io.CatalogError, match="UTF-8"):
+    with pytest.raises(CatalogError, match="UTF-8"):
         catalog_io.import_file("type,code\n".encode("gbk") + "事项".encode("gbk"), "a.csv")
 
 

@@ -10,6 +10,8 @@ from sqlalchemy import select
 import factories
 from app.catalog import fields as form_fields
 from app.catalog import io as catalog_io
+from app.catalog.csvfile import CSV_COLUMNS
+from app.catalog.filecheck import CatalogError
 from app.catalog.models import CatalogRevision, ServiceItem
 from app.cli import DEMO_CATALOG
 from app.core.models import AuditLog
@@ -157,15 +159,15 @@ def test_import_and_export_round_trip_with_fields_in_yaml_and_csv(app):
 def test_bad_fields_in_a_file_are_named_and_nothing_is_imported(app):
     bad = FIELDS_YAML.replace("options: [名称, 住所]", "options: [名称]").replace(
         "kind: date", "kind: colour")
-    with pytest.raises(catalog_io.CatalogError) as err:
+    with pytest.raises(CatalogError) as err:
         catalog_io.import_catalog(bad)
     assert ("第 4 行(事项 T-1):申请表字段第 1 个:选择题至少要有两个选项,用逗号分隔"
             in err.value.errors)
     assert any("申请表字段第 3 个:类型“colour”不认识" in e for e in err.value.errors)
     assert db.session.scalar(select(ServiceItem)) is None
-    head = ",".join(catalog_io.CSV_COLUMNS)
-    line = "item,,T-9,事项九,甲局,,户籍" + "," * (len(catalog_io.CSV_COLUMNS) - 7) + "[not json"
-    with pytest.raises(catalog_io.CatalogError) as err:
+    head = ",".join(CSV_COLUMNS)
+    line = "item,,T-9,事项九,甲局,,户籍" + "," * (len(CSV_COLUMNS) - 7) + "[not json"
+    with pytest.raises(CatalogError) as err:
         catalog_io.import_catalog(f"{head}\n{line}\n", "csv")
     assert any(e.startswith("第 2 行:申请表字段(fields) 应为 JSON 列表") for e in err.value.errors)
 

@@ -143,18 +143,22 @@ def test_care_toggle_refuses_offsite_next(client):
 
 def test_every_rate_limit_guards_an_unsafe_request(app):
     """The limiter skips GET/HEAD/OPTIONS through its request filter
-    (app.extensions._safe_request), which is only right while no limit applies to a safe request."""
+    (app.extensions._safe_request), which is only right while no limit applies to a safe request:
+    for every rule, each limit on its view is exempt in a request of each safe method it takes."""
     from flask_limiter.util import get_qualified_name
 
     from app.extensions import SAFE_METHODS, limiter
 
-    decorated = limiter.limit_manager._decorated_limits
     limited = []
     for rule in app.url_map.iter_rules():
-        view = app.view_functions[rule.endpoint]
-        for limit in decorated.get(get_qualified_name(view), ()):
-            methods = {m.upper() for m in limit.methods} if limit.methods else set(rule.methods)
-            assert not methods & SAFE_METHODS - {"OPTIONS"}, (rule.rule, methods)
-            limited.append(rule.rule)
+        name = get_qualified_name(app.view_functions[rule.endpoint])
+        for method in sorted(rule.methods & SAFE_METHODS - {"OPTIONS"}):
+            with app.test_request_context(method=method):
+                limits = limiter.limit_manager.decorated_limits(name)
+                applied = [str(limit.limit) for limit in limits if not limit.method_exempt]
+            assert not applied, (rule.rule, method, applied)
+        with app.test_request_context(method="POST"):
+            if limiter.limit_manager.decorated_limits(name):
+                limited.append(rule.rule)
     assert {"/login/code", "/progress/lookup", "/progress/lookup/code"} <= set(limited)
 

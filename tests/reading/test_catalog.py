@@ -11,6 +11,7 @@ from sqlalchemy import select
 import factories
 from app.applications.models import Application
 from app.catalog import io as catalog_io
+from app.catalog.filecheck import CatalogError
 from app.catalog.models import Material
 from app.core.timeutil import utcnow
 from app.extensions import db
@@ -108,7 +109,7 @@ def test_a_bad_kind_or_example_in_a_file_is_named(app):
       - {name: 身份证, document_kind: passport}
       - {name: 执照, example_photo: "data:image/jpeg;base64,bm90IGEgcGhvdG8="}
 """
-    with pytest.raises(catalog_io.CatalogError) as err:
+    with pytest.raises(CatalogError) as err:
         catalog_io.import_catalog(text)
     assert any("证件识别(document_kind) 只能是" in e for e in err.value.errors)
     assert any("示例图:" in e for e in err.value.errors)

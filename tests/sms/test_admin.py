@@ -11,7 +11,7 @@ from app import jobs
 from app.auth.models import Role
 from app.core.timeutil import to_local, utcnow
 from app.extensions import db
-from app.sms import services
+from app.sms import sending, services
 from app.sms.models import SmsMessage, SmsStatus
 
 
@@ -109,9 +109,9 @@ def test_daily_figures(client, admin):
 
 def test_a_whole_life_is_visible_queued_sending_delivered(app, client, admin, monkeypatch):
     """Sent through the provider, then delivered by a receipt: each step on the page."""
-    from app.sms.providers import SendResult
+    from app.sms.providers.base import SendResult
 
-    monkeypatch.setattr(services, "provider", lambda: type("P", (), {
+    monkeypatch.setattr(sending, "provider", lambda: type("P", (), {
         "name": "aliyun", "send_batch": lambda self, items: [SendResult("sent", "777", None)]})())
     monkeypatch.setitem(app.config, "SMS_RECEIPT_TOKEN", "t")
     message = services.queue_sms("13812345678", "rating_reply", {"link": "https://x.cn/t/a"},

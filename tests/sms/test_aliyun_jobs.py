@@ -10,7 +10,7 @@ from app import jobs
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.jobs import JobStatus, OutboxJob
-from app.sms import services
+from app.sms import sending, services
 from app.sms.models import SmsMessage, SmsStatus
 
 TOKEN = "receipt-token-aliyun"
@@ -34,12 +34,13 @@ def fake(server, app, monkeypatch):
     monkeypatch.setitem(app.config, "SMS_RECEIPT_TOKEN", TOKEN)
     for key, value in provider_settings(server.url).items():
         monkeypatch.setitem(app.config, key, value)
-    monkeypatch.setattr(services, "_provider", None)  # built again from these settings
+    monkeypatch.setattr(sending, "_provider", None)  # built again from these settings
     monkeypatch.setattr(services, "utcnow", lambda: CLOCK[0])
+    monkeypatch.setattr(sending, "utcnow", lambda: CLOCK[0])
     monkeypatch.setattr(jobs, "utcnow", lambda: CLOCK[0])
     CLOCK[0] = utcnow()
     yield server
-    services._provider = None
+    sending._provider = None
 
 
 def _queue(phone="13800138000", template="rating_reply", key="k1", params=None):
@@ -83,7 +84,7 @@ def test_an_undeliverable_receipt_is_a_permanent_failure(client, fake):
 def test_the_job_run_twice_sends_once(fake):
     message = _queue()
     job = db.session.scalar(select(OutboxJob))
-    services.send(message.id)  # RQ delivering the same job again
+    sending.send(message.id)  # RQ delivering the same job again
     db.session.get(OutboxJob, job.id).status = JobStatus.PENDING  # the sweep pushing it again
     db.session.commit()
     _later(1)
@@ -211,7 +212,7 @@ def test_a_batch_that_timed_out_is_not_sent_again_message_by_message(app, fake, 
     ids = [row.id for row in rows]
     fake.script("slow")
     locked = [db.session.get(SmsMessage, i, with_for_update=True) for i in ids]
-    services._send_batch(locked, CLOCK[0])  # what a job does with a claimed batch
+    sending._send_batch(locked, CLOCK[0])  # what a job does with a claimed batch
     fake.wait_held()
     fake.release()
     fake.settle()
@@ -260,7 +261,7 @@ def test_a_batch_goes_in_one_call_and_receipts_find_each_message(client, fake):
     db.session.commit()
     db.session.info.pop("outbox_new", None)
     jobs.g.pop("outbox_ready", None)  # hold the pushes, as when a worker is busy
-    services.send(ids[0])
+    sending.send(ids[0])
     batched = db.session.get_bind().dialect.name == "postgresql"
     if batched:
         assert [(c["action"], c["count"]) for c in fake.calls] == [("SendBatchSms", 4)]

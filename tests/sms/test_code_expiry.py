@@ -9,9 +9,9 @@ from sqlalchemy import select
 from app import jobs
 from app.auth import services as auth_services
 from app.extensions import db, limiter
-from app.sms import services
+from app.sms import sending, services
 from app.sms.models import SmsMessage, SmsStatus
-from app.sms.providers import SendResult
+from app.sms.providers.base import SendResult
 
 START = datetime(2026, 3, 10, 2, 0)  # 10:00 in Shanghai, a Tuesday
 
@@ -32,7 +32,7 @@ class Provider:
 def clock(monkeypatch):
     """One moved clock for the codes, the messages and the outbox."""
     now = [START]
-    for module in (services, jobs, auth_services):
+    for module in (services, sending, jobs, auth_services):
         monkeypatch.setattr(module, "utcnow", lambda: now[0])
     return now
 
@@ -41,7 +41,7 @@ def clock(monkeypatch):
 def provider(monkeypatch):
     def install(outcome: str = "sent") -> Provider:
         fake = Provider(outcome)
-        monkeypatch.setattr(services, "provider", lambda: fake)
+        monkeypatch.setattr(sending, "provider", lambda: fake)
         return fake
 
     return install

@@ -17,17 +17,12 @@ from fakes.aliyun_sms import (
     template_code,
 )
 
-from app.sms import providers
-from app.sms.providers import (
-    AliyunProvider,
-    ConsoleProvider,
-    SmsItem,
-    canonical_query,
-    make_provider,
-    parse_receipts,
-    percent_encode,
-    sign_rpc,
-)
+from app.sms.providers import aliyun as aliyun_module
+from app.sms.providers import make_provider
+from app.sms.providers.aliyun import AliyunProvider, canonical_query, percent_encode, sign_rpc
+from app.sms.providers.aliyun_receipts import parse_receipts
+from app.sms.providers.base import SmsItem
+from app.sms.providers.console import ConsoleProvider
 
 CODES = {"login_code": template_code("login_code"), "rating_reply": template_code("rating_reply")}
 
@@ -218,7 +213,7 @@ def test_nobody_listening_is_technical():
 def test_a_forked_worker_opens_its_own_connections(aliyun, monkeypatch):
     first = aliyun.session
     assert aliyun.session is first  # keep-alive within a process
-    monkeypatch.setattr(providers.os, "getpid", lambda: -1)
+    monkeypatch.setattr(aliyun_module.os, "getpid", lambda: -1)
     assert aliyun.session is not first
 
 

@@ -11,9 +11,9 @@ from app.core.states import move
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.jobs import JobStatus, OutboxJob
-from app.sms import services
+from app.sms import sending, services
 from app.sms.models import SmsMessage, SmsStatus
-from app.sms.providers import SendResult
+from app.sms.providers.base import SendResult
 
 
 class ScriptedProvider:
@@ -44,7 +44,7 @@ def _inline(app, monkeypatch):
 def scripted(monkeypatch):
     def install(*outcomes):
         fake = ScriptedProvider(*outcomes)
-        monkeypatch.setattr(services, "provider", lambda: fake)
+        monkeypatch.setattr(sending, "provider", lambda: fake)
         return fake
 
     return install
@@ -62,6 +62,7 @@ def clock(monkeypatch):
 
     c = Clock()
     monkeypatch.setattr(services, "utcnow", lambda: c.now)
+    monkeypatch.setattr(sending, "utcnow", lambda: c.now)
     monkeypatch.setattr(jobs, "utcnow", lambda: c.now)
     return c
 
@@ -106,7 +107,7 @@ def test_job_run_twice_never_sends_twice(scripted):
     message = _queue()
     assert message.status == SmsStatus.SENDING and message.provider_id == "biz-1-0"
     job = db.session.scalar(select(OutboxJob))
-    assert services.send(message.id) == SmsStatus.SENDING  # RQ delivering the job twice
+    assert sending.send(message.id) == SmsStatus.SENDING  # RQ delivering the job twice
     db.session.get(OutboxJob, job.id).status = JobStatus.PENDING  # or the sweep re-pushing it
     db.session.commit()
     jobs.sweep()
@@ -222,7 +223,7 @@ def test_a_send_cut_off_by_a_dead_worker_becomes_a_technical_failure(scripted, c
                        attempts=1) for n in range(2)]
     db.session.add_all(rows)
     db.session.commit()
-    services.send(rows[0].id)  # the dead job's row, handed out again by the sweep
+    sending.send(rows[0].id)  # the dead job's row, handed out again by the sweep
     for row in rows:
         row = db.session.get(SmsMessage, row.id)
         assert row.status == SmsStatus.TECHNICAL_FAILURE and "中断" in row.reason
@@ -237,7 +238,7 @@ def test_a_fresh_claim_by_a_live_job_is_left_alone(scripted):
                      attempts=1)
     db.session.add(row)
     db.session.commit()
-    assert services.send(row.id) == SmsStatus.SENDING and fake.calls == 0
+    assert sending.send(row.id) == SmsStatus.SENDING and fake.calls == 0
 
 
 def test_transition_refuses_a_move_the_table_does_not_allow():
@@ -254,7 +255,7 @@ def test_a_job_sends_a_batch_and_each_message_still_goes_once(scripted):
     db.session.commit()
     db.session.info.pop("outbox_new", None)
     jobs.g.pop("outbox_ready", None)  # hold the pushes: one job will find the rest queued
-    services.send(ids[0])
+    sending.send(ids[0])
     batched = db.session.get_bind().dialect.name == "postgresql"  # SKIP LOCKED claims
     assert fake.calls == 1 and len(fake.sent) == (6 if batched else 1)
     for job in db.session.scalars(select(OutboxJob).order_by(OutboxJob.id)).all():
@@ -278,7 +279,7 @@ def test_a_batch_mate_is_left_to_its_claimer_unless_the_claimer_is_gone(
                      claim_job_id=claimer.id, attempts=1)
     db.session.add(row)
     db.session.commit()
-    services.send(row.id)
+    sending.send(row.id)
     row = db.session.get(SmsMessage, row.id)
     assert row.status == (SmsStatus.TECHNICAL_FAILURE if recovered else SmsStatus.SENDING)
     assert fake.calls == 0

@@ -31,6 +31,15 @@ from urllib.parse import quote
 
 import requests
 
+from app.sms.providers.base import (
+    PERMANENT,
+    SENT,
+    TECHNICAL,
+    TEMPORARY,
+    SendResult,
+    SmsItem,
+)
+
 log = logging.getLogger(__name__)
 
 API_VERSION = "2017-05-25"
@@ -38,8 +47,6 @@ BATCH_LIMIT = 100  # SendBatchSms: "单次调用最多支持 100 个手机号"
 BATCH_OUT_ID_PREFIX = "batch-"
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
-SENT, TEMPORARY, PERMANENT, TECHNICAL = (
-    "sent", "temporary_failure", "permanent_failure", "technical_failure")
 
 # Aliyun's codes by what a retry can change. Codes not listed: isv.* (a refusal of this request)
 # is permanent, anything else (gateway, auth, our own bug) is technical.
@@ -94,70 +101,6 @@ PER_MESSAGE_CODES = {
     "isv.PARAM_NOT_SUPPORT_URL", "isv.INVALID_PARAMETERS", "isv.SMS_CONTENT_ILLEGAL",
     "isv.BLACK_KEY_CONTROL_LIMIT",
 }
-
-
-@dataclass
-class SmsItem:
-    phone: str
-    template: str  # our template key, e.g. "login_code"
-    params: dict[str, str]
-    text: str  # the rendered text, shown by the console provider
-    out_id: str  # our idempotency key, at most 64 characters
-
-
-@dataclass
-class SendResult:
-    outcome: str  # sent | temporary_failure | permanent_failure | technical_failure
-    provider_id: str | None = None
-    reason: str | None = None
-    delivered: bool = False  # found by earlier_send() with the operator's receipt already in
-
-
-@dataclass
-class Receipt:
-    provider_id: str
-    out_id: str | None
-    delivered: bool
-    error_code: str | None
-    reported_at: datetime  # aware, in Beijing time as Aliyun reports it
-    phone: str | None = None  # without +86
-
-
-def mask_phone(phone: str) -> str:
-    """The first 3 and last 4 digits, the rest starred."""
-    if len(phone) < 8:
-        return "*" * len(phone)
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
-
-
-class ConsoleProvider:
-    """Prints each message for developers, who need the code; the phone is masked."""
-
-    name = "console"
-
-    def send_batch(self, items: list[SmsItem]) -> list[SendResult]:
-        """One stdout line per message; always sent.
-
-        With LOG_FORMAT=json stdout is the structured log stream (journald, docker), so the text,
-        which may hold a code, stays out of it: a log line names the message and the developer
-        reads the text at /dev/outbox.
-        """
-        structured = _structured_logs()
-        results = []
-        for item in items:
-            if structured:
-                log.info("console sms %s to %s: text at /dev/outbox", item.template,
-                         mask_phone(item.phone))
-            else:
-                print(f"[短信] {mask_phone(item.phone)} ← {item.text}", flush=True)
-            results.append(SendResult(SENT, f"console-{item.out_id}"))
-        return results
-
-
-def _structured_logs() -> bool:
-    from flask import current_app, has_app_context
-
-    return has_app_context() and current_app.config.get("LOG_FORMAT") == "json"
 
 
 # -- signing -----------------------------------------------------------------------------------
@@ -431,88 +374,3 @@ def _string_values(params: dict) -> dict[str, str]:
 
 def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-# -- receipts ----------------------------------------------------------------------------------
-
-def parse_receipts(body: bytes) -> list[Receipt]:
-    """Aliyun's SmsReport push; ValueError with a readable message when it is malformed."""
-    try:
-        data = json.loads(body.decode("utf-8") if isinstance(body, bytes) else body)
-    except UnicodeDecodeError as exc:
-        raise ValueError("body is not UTF-8 text") from exc
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"body is not JSON ({exc.msg} at position {exc.pos})") from exc
-    if not isinstance(data, list):
-        raise ValueError("body must be a JSON array of reports")
-    return [_receipt(n, entry) for n, entry in enumerate(data)]
-
-
-def _receipt(n: int, entry) -> Receipt:
-    if not isinstance(entry, dict):
-        raise ValueError(f"report {n} is not an object")
-    biz_id = _field(n, entry, "biz_id")
-    success = entry.get("success")
-    if isinstance(success, str) and success.lower() in ("true", "false"):
-        success = success.lower() == "true"
-    if not isinstance(success, bool):
-        raise ValueError(f"report {n}: success must be true or false")
-    out_id = str(entry["out_id"]) if entry.get("out_id") not in (None, "") else None
-    provider_id = biz_id
-    if out_id and out_id.startswith(BATCH_OUT_ID_PREFIX):  # see the module docstring
-        provider_id = f"{biz_id}:{normalize_phone(_field(n, entry, 'phone_number'))}"
-    error_code = entry.get("err_code")
-    phone = entry.get("phone_number")
-    return Receipt(provider_id=provider_id, out_id=out_id, delivered=success,
-                   error_code=None if success or not error_code else str(error_code),
-                   reported_at=_beijing_time(n, _field(n, entry, "report_time")),
-                   phone=normalize_phone(str(phone)) if phone else None)
-
-
-def _field(n: int, entry: dict, key: str) -> str:
-    value = entry.get(key)
-    if value is None or isinstance(value, bool | dict | list) or str(value).strip() == "":
-        raise ValueError(f"report {n}: {key} is missing")
-    return str(value).strip()
-
-
-def _beijing_time(n: int, text: str) -> datetime:
-    try:
-        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING)
-    except ValueError:
-        raise ValueError(f"report {n}: report_time {text[:30]!r} is not "
-                         "YYYY-MM-DD HH:MM:SS") from None
-
-
-# -- configuration -----------------------------------------------------------------------------
-
-def make_provider(config):
-    """The provider SMS_BACKEND names, built from the app's settings."""
-    backend = config.get("SMS_BACKEND") or "console"
-    if backend == "console":
-        return ConsoleProvider()
-    if backend != "aliyun":
-        raise ValueError(f"SMS_BACKEND must be 'console' or 'aliyun', not {backend!r}")
-    keys = ["ALIYUN_ACCESS_KEY_ID", "ALIYUN_ACCESS_KEY_SECRET", "ALIYUN_SMS_SIGN_NAME",
-            "ALIYUN_SMS_TEMPLATES"]
-    missing = [key for key in keys if not config.get(key)]
-    if missing:
-        raise ValueError(f"SMS_BACKEND=aliyun needs {', '.join(missing)}")
-    return AliyunProvider(
-        config["ALIYUN_ACCESS_KEY_ID"], config["ALIYUN_ACCESS_KEY_SECRET"],
-        config["ALIYUN_SMS_SIGN_NAME"], _template_codes(config["ALIYUN_SMS_TEMPLATES"]),
-        endpoint=config.get("ALIYUN_SMS_ENDPOINT") or "https://dysmsapi.aliyuncs.com/",
-        timeout=float(config.get("SMS_TIMEOUT") or 5.0))
-
-
-def _template_codes(value) -> dict[str, str]:
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"ALIYUN_SMS_TEMPLATES is not JSON: {exc.msg}") from exc
-    if not isinstance(value, dict) or not value or not all(
-            isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()):
-        raise ValueError('ALIYUN_SMS_TEMPLATES must map template keys to Aliyun template codes, '
-                         'e.g. {"login_code": "SMS_123456789"}')
-    return value
