@@ -130,6 +130,23 @@ def _say_queue(f, now):
     return (f"等候 {f['n']} 人" if f["n"] else "暂无等候"), False
 
 
+def _deliveries(user, now):
+    from app.progress.models import DeliveryMethod, ResultDelivery
+
+    waiting = (ResultDelivery.method == DeliveryMethod.COURIER, ResultDelivery.sent_at.is_(None),
+               scope().limit(ResultDelivery.hall_id))
+    return {"n": _count(ResultDelivery, *waiting),
+            "oldest": select(func.min(ResultDelivery.updated_at)).where(*waiting)
+            .scalar_subquery()}
+
+
+def _say_deliveries(f, now):
+    # a parcel waits from the citizen's choice (updated_at), as the page lists them
+    if not f["n"]:
+        return "暂无待寄出", False
+    return f"{f['n']} 件待寄出,最久 {waited(f['oldest'], now)}", False
+
+
 def _cases(user, now):
     active = (Rectification.status.in_([str(s) for s in CLOCKED]),
               Rectification.due_at.is_not(None), scope().limit(Rectification.hall_id))
@@ -180,6 +197,7 @@ COUNTERS = {
     "applications.review_queue": Counter(_review, _say_review),
     "booking.clerk_day": Counter(_today, _say_today),
     "booking.queue": Counter(_queue, _say_queue),
+    "progress.staff_deliveries": Counter(_deliveries, _say_deliveries),
     "ratings.cases": Counter(_cases, _say_cases),
     "help.staff_requests": Counter(_help, _say_help),
     "feedback.staff_reports": Counter(_reports, _say_reports),

@@ -15,6 +15,7 @@ from app.auth.models import Role, User
 from app.booking.models import Ticket
 from app.catalog.models import Window
 from app.extensions import db
+from app.progress.models import ResultDelivery
 
 WEDNESDAY = shanghai("2026-12-02 10:00")
 
@@ -85,10 +86,19 @@ def test_each_entry_says_what_waits(client, clerk, hall):
     for seq in (1, 2):
         db.session.add(Ticket(hall_id=hall.id, window_group="A", day=WEDNESDAY.date(), seq=seq,
                               status="waiting"))
+    for n, hours in enumerate((3, 1)):  # courier chosen, not yet posted
+        db.session.add(ResultDelivery(kind="application", entity_id=n + 1, method="courier",
+                                      hall_id=hall.id,
+                                      updated_at=_utc(WEDNESDAY - timedelta(hours=hours))))
+    db.session.add(ResultDelivery(kind="application", entity_id=9, method="courier",
+                                  hall_id=hall.id, sent_at=_utc(WEDNESDAY)))  # posted
+    db.session.add(ResultDelivery(kind="application", entity_id=8, method="pickup",
+                                  hall_id=hall.id))
     db.session.commit()
     factories.sign_in(client, clerk)
     entries = _entries(client.get("/staff").get_data(as_text=True))
     assert entries["预审队列"] == "3 件,最久 2 小时"
+    assert entries["快递寄送"] == "2 件待寄出,最久 3 小时"
     assert entries["取号叫号"] == "等候 2 人"
     assert entries["今日预约"] == "今天没有预约"
 
