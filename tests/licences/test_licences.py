@@ -183,6 +183,31 @@ def test_an_expired_token_shows_nothing(world, time_machine):
     assert db.session.get(LicenceShow, show.id).used_at is None
 
 
+def test_a_token_lives_five_minutes(world, time_machine):
+    time_machine.move_to(WHEN, tick=False)
+    licence = _licence(world)
+    citizen, clerk = world.client(world.citizen), world.client(world.clerk)
+    show = _show(world, licence, citizen)
+    time_machine.move_to(WHEN + timedelta(minutes=4, seconds=59), tick=False)
+    response = clerk.post("/licences/verify", data={"code": show.code})
+    assert response.status_code == 200 and licence.number in response.get_data(as_text=True)
+
+
+def test_a_signed_link_of_another_purpose_is_no_licence_token(world, app):
+    """Purpose-bound: a genuine /t/ link made for something else (its MAC is good) opens no
+    licence at the check."""
+    from app.core.links import make_link
+
+    _licence(world)
+    with app.test_request_context():
+        url = make_link("supplement", "application", 1)
+    db.session.commit()
+    clerk = world.client(world.clerk)
+    response = clerk.post("/licences/verify", data={"code": url})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 404 and "亮证码无效" in text and "JZ-TEST-1" not in text
+
+
 def test_only_staff_at_a_hall_counter_verify(world):
     licence = _licence(world)
     show = _show(world, licence, world.client(world.citizen))
