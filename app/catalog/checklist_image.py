@@ -39,6 +39,14 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> list[str]:
     return lines + [line] if line else lines or [""]
 
 
+def _licence_mark(m) -> str:
+    """免提交, in the words of the printable checklist: the picture is the same 一次告知单."""
+    from app.licences.types import TYPES
+
+    kind = TYPES.get(m.licence_type or "")
+    return f" · 有{kind.name}电子证照的可免提交" if kind else ""
+
+
 def _blocks(title, items, materials, departments, today) -> list[tuple[str, str, int]]:
     """What to draw, top to bottom: (text, style, indent)."""
     out = [("一次性告知单", "muted", 0), (title, "title", 0)]
@@ -49,7 +57,7 @@ def _blocks(title, items, materials, departments, today) -> list[tuple[str, str,
     for n, m in enumerate(materials, 1):
         out.append((f"{n}. {m.name}", "body", 0))
         meta = m.form_label + (" · 可容缺" if m.may_be_missing else "") + (
-            "" if m.photo_ok else " · 需现场提交")
+            "" if m.photo_ok else " · 需现场提交") + _licence_mark(m)
         out.append((meta, "muted", 1))
         out.extend((note, "muted", 1) for note in m.notes)
     if not materials:

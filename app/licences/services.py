@@ -355,6 +355,7 @@ def lookup(application) -> None:
     if not wanted:
         return
     holder = holder_of(application)
+    holder.deadline = sources.deadline()  # one 2 s for every material on the page
     for material in wanted:
         found, failed = find(holder, material.licence_type)
         valid = [r for r in found if r.valid_now]

@@ -37,6 +37,14 @@ class Holder:
     name: str = ""
     id_number: str | None = None
     companies: list[Company] = field(default_factory=list)
+    # When the page's lookup must be over (time.monotonic()): one page asks per material, and
+    # the 2 s is for all of them, not 2 s each.
+    deadline: float | None = None
+
+
+def deadline() -> float:
+    """The end of a lookup starting now."""
+    return time.monotonic() + current_app.config["LICENCE_LOOKUP_SECONDS"]
 
 
 class LicenceSource(Protocol):
@@ -82,17 +90,20 @@ class HttpSource:
         return response.json().get("licences", [])
 
     def find(self, holder: Holder, licence_type: str) -> list[Licence]:
-        seconds = current_app.config["LICENCE_LOOKUP_SECONDS"]
+        end = holder.deadline or deadline()
+        seconds = end - time.monotonic()
+        if seconds <= 0:
+            raise LookupFailed("timeout (the lookup's time was spent on another material)")
         keys = ([(holder.id_number, None)] if holder.id_number else []) + [
             (c.credit_code, c) for c in holder.companies]
         futures = [(company, _POOL.submit(self._fetch, key, licence_type, seconds))
                    for key, company in keys]
-        found, deadline = [], time.monotonic() + seconds
+        found = []
         for company, future in futures:
             try:
                 # One clock for the whole lookup: never longer than the setting, however slow
                 # the platform's socket is to give up.
-                rows = future.result(timeout=max(0.0, deadline - time.monotonic()))
+                rows = future.result(timeout=max(0.0, end - time.monotonic()))
             except FutureTimeout as exc:
                 raise LookupFailed("timeout") from exc
             except (requests.RequestException, ValueError, AttributeError) as exc:

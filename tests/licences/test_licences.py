@@ -183,6 +183,31 @@ def test_an_expired_token_shows_nothing(world, time_machine):
     assert db.session.get(LicenceShow, show.id).used_at is None
 
 
+def test_a_token_lives_five_minutes(world, time_machine):
+    time_machine.move_to(WHEN, tick=False)
+    licence = _licence(world)
+    citizen, clerk = world.client(world.citizen), world.client(world.clerk)
+    show = _show(world, licence, citizen)
+    time_machine.move_to(WHEN + timedelta(minutes=4, seconds=59), tick=False)
+    response = clerk.post("/licences/verify", data={"code": show.code})
+    assert response.status_code == 200 and licence.number in response.get_data(as_text=True)
+
+
+def test_a_signed_link_of_another_purpose_is_no_licence_token(world, app):
+    """Purpose-bound: a genuine /t/ link made for something else (its MAC is good) opens no
+    licence at the check."""
+    from app.core.links import make_link
+
+    _licence(world)
+    with app.test_request_context():
+        url = make_link("supplement", "application", 1)
+    db.session.commit()
+    clerk = world.client(world.clerk)
+    response = clerk.post("/licences/verify", data={"code": url})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 404 and "亮证码无效" in text and "JZ-TEST-1" not in text
+
+
 def test_only_staff_at_a_hall_counter_verify(world):
     licence = _licence(world)
     show = _show(world, licence, world.client(world.citizen))
@@ -236,6 +261,13 @@ def test_company_licences_reach_the_people_linked_to_the_company(world):
 def test_the_checklist_marks_a_material_a_licence_stands_in_for(world, client):
     page = client.get(f"/services/{world.user_item.code}/checklist").get_data(as_text=True)
     assert "有居住证电子证照的可免提交" in page
+    # ...and so does its picture, the 一次告知单 saved inside WeChat (drawn from these lines).
+    from app.catalog.checklist_image import _blocks
+    from app.catalog.services import merge_materials
+
+    lines = [text for text, _, _ in _blocks("公租房申请", [world.user_item],
+                                            merge_materials([world.user_item]), None, WHEN)]
+    assert [t for t in lines if "可免提交" in t] == ["原件 1 份 · 有居住证电子证照的可免提交"]
 
 
 def test_a_company_licence_goes_to_the_company_named_by_its_credit_code(world):

@@ -76,6 +76,24 @@ def test_a_slow_or_failing_platform_falls_back_to_a_photo_with_a_note(world, pla
     assert len(platform.calls) == 1
 
 
+def test_a_slow_platform_is_waited_for_once_however_many_materials_name_a_licence(
+        world, platform):
+    """The 2 s is for the whole page: each material that names a licence type must not wait its
+    own 2 s, or an item with three such materials would hold the page for 6 s."""
+    world.user_item.materials[1].licence_type = "marriage_cert"
+    db.session.commit()
+    platform.mode = "slow"
+    citizen = world.client(world.citizen)
+    row = world.draft(citizen, world.user_item)
+    page = citizen.get(f"/applications/{row.id}/materials").get_data(as_text=True)
+    platform.release()
+    assert page.count("电子证照查询暂时不可用,请拍照上传本材料") == 2
+    # The second material found the lookup's time already spent and did not ask again.
+    assert len(platform.calls) == 1
+    notes = [m.licence_note for m in db.session.get(Application, row.id).materials]
+    assert notes == [services.LOOKUP_FAILED, services.LOOKUP_FAILED]
+
+
 def test_own_records_still_count_when_the_platform_is_down(world, platform):
     from datetime import date
 
