@@ -216,7 +216,8 @@ class Phone:
         await self.get("/login")
         await self.post("/login/code", {"phone": self.number})
         code = await asyncio.to_thread(latest_code, self.database, self.number)
-        r = await self.post("/login/verify", {"code": code})
+        # Signing in ticks the 《用户服务协议》/《隐私政策》 box, as a person must.
+        r = await self.post("/login/verify", {"code": code, "agree": "1"})
         if "/login" in str(r.url):
             raise Unexpected("sign-in did not take")
 
@@ -252,6 +253,11 @@ class Phone:
             "field-change_detail": "乌兰浩特市兴安北大路 68 号"})
         if not str(r.url).endswith("/materials"):
             raise Unexpected("applicant form refused")
+        # Before the first photo, the consent to sensitive personal information (asked once per
+        # application): without it the materials page is that question, with no upload forms.
+        r = await self.post(f"{app_path}/consent", {"agree": "1"})
+        if not str(r.url).endswith("/materials"):
+            raise Unexpected("the sensitive-information consent was refused")
         materials = await self.get(f"{app_path}/materials")
         actions = re.findall(r'action="(/applications/\d+/materials/\d+/photos)"', materials)
         self.uploads = []

@@ -405,7 +405,7 @@ def sign_in(port: int, database: str) -> str:
                               "LIMIT 1", (CITIZEN,)).fetchone()[0]
     code = (params if isinstance(params, dict) else json.loads(params))["code"]
     opener.open(base + "/login/verify", urllib.parse.urlencode(
-        {"csrf_token": token, "code": code}).encode())
+        {"csrf_token": token, "code": code, "agree": "1"}).encode())  # the consent box, ticked
     cookie = next(c for c in jar if c.name == "session")
     mine = opener.open(base + "/progress/mine").read().decode()
     listed = mine.count('class="row-link"')
