@@ -143,7 +143,7 @@ def verify():
     if request.method == "GET":
         return _verify_page(phone, next_url, code_not_sent(phone))
     try:
-        if not (len(code) == 6 and code.isdigit()):
+        if not (len(code) == 6 and code.isdecimal()):
             raise AuthError("请输入 6 位数字验证码")
     except AuthError as err:
         return _refused(one_screen, raw_phone, phone, next_url, code, code_error=str(err))

@@ -65,7 +65,7 @@ def _rule(rule_id: int) -> SlotRule:
 def admin_capacity(rule_id: int):
     rule = _rule(rule_id)
     raw = request.form.get("capacity", "").strip()
-    if not raw.isdigit() or int(raw) > 500:
+    if not raw.isdecimal() or int(raw) > 500:
         return _admin_page(BookingError("名额应为 0-500 的整数", 400, field=f"cap-{rule.id}"))
     try:
         over = schedule.set_capacity(rule, int(raw), current_user.id, _confirmed_count())
@@ -78,7 +78,7 @@ def admin_capacity(rule_id: int):
 
 def _confirmed_count() -> int | None:
     raw = request.form.get("confirm", "")
-    return int(raw) if raw.isdigit() else None
+    return int(raw) if raw.isdecimal() else None
 
 
 def _confirm_page(ask, action: str):

@@ -33,12 +33,12 @@ def parse_rule(form) -> dict:
 
     def number(name, label, low, high):
         raw = (form.get(name) or "").strip()
-        if not raw.isdigit() or not low <= int(raw) <= high:
+        if not raw.isdecimal() or not low <= int(raw) <= high:
             raise BookingError(f"{label}应为 {low}-{high} 的整数", 400, field=name)
         return int(raw)
 
     item_id = number("item_id", "事项", 1, 10**9)
-    weekdays = sorted({int(d) for d in form.getlist("weekday") if d.isdigit() and int(d) < 7})
+    weekdays = sorted({int(d) for d in form.getlist("weekday") if d.isdecimal() and int(d) < 7})
     if not weekdays:
         raise BookingError("请至少选择一天", 400, field="weekday")
     start, end = clock("start", "开始时间"), clock("end", "结束时间")

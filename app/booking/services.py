@@ -105,7 +105,7 @@ def check_birth_year(raw: str | None) -> int | None:
     if not raw:
         return None
     year = local_today().year
-    if not (raw.isdigit() and 1900 <= int(raw) <= year):
+    if not (raw.isdecimal() and 1900 <= int(raw) <= year):
         raise BookingError("请输入 4 位出生年份,例如 1958,或留空", 400, field="birth_year")
     return int(raw)
 

@@ -59,7 +59,7 @@ def is_senior(birth_year: int | None) -> bool:
 
 
 def find_number(raw: str) -> str:
-    digits = "".join(ch for ch in (raw or "") if ch.isdigit())
+    digits = "".join(ch for ch in (raw or "") if ch.isdecimal())
     if len(digits) != 8:
         raise BookingError("请输入 8 位预约号", 400, field="number")
     return digits

@@ -47,7 +47,7 @@ def _csv_value(raw: str, kind, key: str, line: int, errors: list[str]):
     if kind is list:
         return [part.strip() for part in raw.split(CSV_LIST_SEP) if part.strip()]
     if kind is int:
-        if raw.lstrip("-").isdigit():
+        if raw.lstrip("-").isdecimal():
             return int(raw)
         errors.append(f"第 {line} 行:{field_label(key)} 应为整数")
     elif kind is bool:

@@ -112,7 +112,7 @@ def parse_lines(text: str, existing: list[dict] | None = None) -> tuple[list[dic
             line_errors.append(f"类型“{kind}”不认识,应为 {KIND_LIST}")
         if required not in REQUIRED_WORDS:
             line_errors.append(f"第三栏应为“必填”或“选填”,不是“{required}”")
-        if max_length and not max_length.isdigit():
+        if max_length and not max_length.isdecimal():
             line_errors.append("最多字数只能填数字")
         kind = KIND_WORDS.get(kind or "text", "text")
         if max_length and kind not in DEFAULT_MAX:
@@ -123,7 +123,7 @@ def parse_lines(text: str, existing: list[dict] | None = None) -> tuple[list[dic
         field = clean({"key": keys.get(label), "label": label, "kind": kind,
                        "required": REQUIRED_WORDS.get(required, True),
                        "options": [o for o in OPTION_SEPARATOR.split(options) if o.strip()],
-                       "hint": hint, "max_length": int(max_length) if max_length.isdigit()
+                       "hint": hint, "max_length": int(max_length) if max_length.isdecimal()
                        else None})
         line_errors = problems(field)
         if field["key"] in seen:

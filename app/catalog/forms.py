@@ -24,7 +24,7 @@ def _int(form, name: str, label: str, errors: dict, low: int, high: int):
     if not raw:
         errors[name] = f"请输入{label}"
         return raw
-    if not raw.isdigit():
+    if not raw.isdecimal():
         errors[name] = f"{label}只能填数字"
         return raw
     if not low <= int(raw) <= high:

@@ -54,7 +54,7 @@ def _list_reports(user_id: int):
 
 
 def _find_report(number: str):
-    if not (number.startswith("BC") and number[2:].isdigit() and len(number) > 10):
+    if not (number.startswith("BC") and number[2:].isdecimal() and len(number) > 10):
         return None
     row = db.session.get(UnresolvedReport, parse_id(number[10:]) or 0)
     return report_summary(row) if row and row.number == number else None
@@ -72,7 +72,7 @@ def _list_questions(user_id: int):
 
 
 def _find_question(number: str):
-    if not (number.startswith("WT") and number[2:].isdigit() and len(number) > 10):
+    if not (number.startswith("WT") and number[2:].isdecimal() and len(number) > 10):
         return None
     row = db.session.get(Question, parse_id(number[10:]) or 0)
     return question_summary(row) if row and row.number == number else None

@@ -216,7 +216,7 @@ def lookup_code():
     if request.method == "GET":
         return render_template("progress/lookup_code.html")
     try:
-        if not (len(code) == 6 and code.isdigit()):
+        if not (len(code) == 6 and code.isdecimal()):
             raise ProgressError("请输入 6 位数字验证码", "code")
         summary = services.finish_lookup(state, code)
     except ProgressError as err:

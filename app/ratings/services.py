@@ -224,7 +224,7 @@ def submit_rating(invite_id: int, user, form: RatingForm, source: str = "app") -
     score = parse_score(form.score)
     names = INDICATORS[row.channel]
     scores = {k: int(v) for k, v in (form.scores or {}).items()
-              if k in names and str(v).isdigit() and int(v) in LEVELS}
+              if k in names and str(v).isdecimal() and int(v) in LEVELS}
     reasons, text = [], None
     if not is_good(score):
         chosen = form.reasons or ([form.reason] if form.reason else [])
@@ -364,7 +364,7 @@ def say_more(rating_id: int, user, scores: dict, text: str) -> Rating:
         raise RatingError("这条评价已经补充过了,感谢您的反馈。", 409)
     names = INDICATORS[row.channel]
     rating.scores = {k: int(v) for k, v in scores.items()
-                     if k in names and str(v).isdigit() and int(v) in LEVELS}
+                     if k in names and str(v).isdecimal() and int(v) in LEVELS}
     text = (text or "").strip()
     if len(text) > TEXT_MAX:
         raise RatingError(f"补充说明不能超过 {TEXT_MAX} 字", 400, "reason_text")

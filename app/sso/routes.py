@@ -216,7 +216,7 @@ def link_verify():
         return _link_page("sso/link_verify.html", masked=mask_phone(phone))
     code = request.form.get("code", "").strip()
     try:
-        if not (len(code) == 6 and code.isdigit()):
+        if not (len(code) == 6 and code.isdecimal()):
             raise AuthError("请输入 6 位数字验证码")
         check_code(phone, code, "link")
         user = services.link_with_phone(pending, phone)

@@ -60,3 +60,27 @@ def test_huge_ids_in_forms_and_query_strings_are_refused_cleanly(app):
                                                     "description": "窗口说还要社区证明"}, 400)]:
         response = client.open(path, method=method, data=data or {})
         assert response.status_code == status, (path, response.status_code)
+
+
+def test_a_number_field_with_a_digit_that_is_no_number_is_a_form_error(app):
+    """'²' passes str.isdigit() but not int(): number fields check isdecimal(), so an admin
+    typing it gets the field's message (400), not a 500."""
+    hall = factories.hall()
+    item = factories.item(code="X-1", halls=[hall])
+    admin = _signed_in(app, factories.staff("admin1", "x", Role.ADMIN, hall))
+    from datetime import time
+
+    from app.booking.models import SlotRule
+
+    rule = SlotRule(hall_id=hall.id, item_id=item.id, weekday=0, start=time(9), end=time(10),
+                    capacity=4, window_group="A")
+    db.session.add(rule)
+    db.session.commit()
+    for path, data in [
+            (f"/admin/booking/rules/{rule.id}/capacity", {"capacity": "²"}),
+            (f"/admin/booking/rules/{rule.id}/capacity", {"capacity": "1", "confirm": "²"}),
+            ("/admin/booking/rules", {"item_id": str(item.id), "weekday": "0", "start": "09:00",
+                                      "end": "10:00", "slot_minutes": "²", "capacity": "²"}),
+            (f"/admin/catalog/items/{item.id}/edit", {"name": "x", "legal_days": "²"})]:
+        response = admin.post(path, data=data)
+        assert response.status_code < 500, (path, data, response.status_code)
