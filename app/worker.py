@@ -7,7 +7,8 @@ job builds one with create_app(), from the same settings.
 
 from flask import Flask, current_app, has_app_context
 
-from app import create_app, jobs
+from app import jobs
+from app.factory import create_app
 
 _app: Flask | None = None
 

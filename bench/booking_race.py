@@ -57,13 +57,13 @@ def prepare(url: str) -> tuple[int, list[tuple[str, str]]]:
     from flask_migrate import upgrade
     from flask_wtf.csrf import generate_csrf
 
-    from app import create_app
     from app.auth.models import User
     from app.booking import opening, services
     from app.booking.models import SlotRule
     from app.catalog.models import Hall, ServiceItem, Window
     from app.config import database_url
     from app.extensions import db
+    from app.factory import create_app
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(url), "SECRET_KEY": SECRET,
                       "REDIS_URL": None, "TESTING": False, "DEBUG": False})

@@ -379,8 +379,8 @@ def profile_step(step: str, env: dict, photos: list[bytes]) -> str:
     os.environ.pop("REDIS_URL", None)
     import logging
 
-    from app import create_app
     from app import jobs as app_jobs
+    from app.factory import create_app
 
     app = create_app()
     app.config["RATELIMIT_ENABLED"] = False

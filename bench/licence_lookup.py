@@ -34,7 +34,7 @@ CARRIED = "已有电子证照,无需提交"
 
 
 def make_app(platform_url: str):
-    from app import create_app
+    from app.factory import create_app
 
     uri = f"sqlite:///{tempfile.mkdtemp(prefix='palm-bench-')}/bench.db"
     app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "REDIS_URL": None, "TESTING": False,

@@ -33,7 +33,7 @@ TOLERANCE = 0.25
 
 
 def make_app(real: bool):
-    from app import create_app
+    from app.factory import create_app
 
     if real:
         import psycopg

@@ -328,7 +328,6 @@ def seed_applications() -> None:
 
     from sqlalchemy import insert, select
 
-    from app import create_app
     from app.applications.models import Application
     from app.applications.states import Status
     from app.auth.models import User
@@ -336,6 +335,7 @@ def seed_applications() -> None:
     from app.core.models import AuditLog
     from app.core.timeutil import utcnow
     from app.extensions import db
+    from app.factory import create_app
     from app.progress.models import ResultDelivery
 
     app = create_app()

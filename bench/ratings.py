@@ -33,7 +33,7 @@ def fresh_database() -> None:
 
 
 def make_app():
-    from app import create_app
+    from app.factory import create_app
 
     return create_app({"SQLALCHEMY_DATABASE_URI": f"{PG}/{DB}".replace(
         "postgresql://", "postgresql+psycopg://"), "REDIS_URL": None, "TESTING": False,

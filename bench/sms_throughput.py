@@ -85,8 +85,9 @@ def wait_for_workers(count: int) -> None:
 
 def produce(part: int, parts: int, total: int, rate: float, chunk: int, start: float) -> None:
     """One web process's share: create messages at rate/parts, `chunk` per transaction."""
-    from app import create_app, jobs
+    from app import jobs
     from app.extensions import db
+    from app.factory import create_app
     from app.sms.services import queue_sms
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": DB_URL, "TESTING": False})
@@ -198,7 +199,7 @@ def main() -> int:
     os.environ.update(env)
     from flask_migrate import upgrade
 
-    from app import create_app
+    from app.factory import create_app
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": DB_URL, "TESTING": False})
     with app.app_context():

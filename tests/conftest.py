@@ -14,8 +14,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from app import create_app, jobs, worker
+from app import jobs, worker
 from app.extensions import db, limiter
+from app.factory import create_app
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TEST_DB = os.environ.get("TEST_DATABASE_URL")

@@ -4,7 +4,6 @@ or a staff view without a scope, fails here."""
 import pytest
 from flask import Blueprint
 
-from app import create_app
 from app.core.access import (
     ADMINS,
     STAFF,
@@ -15,6 +14,7 @@ from app.core.access import (
     staff_view,
     undeclared,
 )
+from app.factory import create_app
 
 
 def test_every_route_declares_who_it_serves(app):

@@ -391,7 +391,7 @@ def test_every_route_that_names_something_is_in_the_matrix(app):
 
 
 def _route_ids():
-    from app import create_app
+    from app.factory import create_app
 
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"})
     return sorted({(e, m) for e, m, _ in _rules(app) if e != "static"})

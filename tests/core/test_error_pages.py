@@ -8,8 +8,8 @@ from bs4 import BeautifulSoup
 from conftest import TOKEN_RE
 from sqlalchemy import text
 
-from app import create_app
 from app.extensions import db
+from app.factory import create_app
 
 BUSY = "系统繁忙,请稍后再试"
 

@@ -6,7 +6,7 @@ import pytest
 from html_kit import errors
 
 import factories
-from app import create_app
+from app.factory import create_app
 
 
 @pytest.mark.parametrize("path", ["/me"])  # /progress: tests/progress/test_choose.py

@@ -3,10 +3,10 @@
 import pytest
 from flask import url_for
 
-from app import create_app
 from app.booking.services import BookingError
 from app.core.access import public_view
 from app.core.refusals import Refusal
+from app.factory import create_app
 from app.feedback.services import FeedbackError
 
 

@@ -202,7 +202,7 @@ def test_the_development_server_logs_one_json_line_per_request(app, captured):
 
 
 def test_a_wrong_log_format_stops_the_start():
-    from app import create_app
+    from app.factory import create_app
 
     with pytest.raises(RuntimeError, match="LOG_FORMAT"):
         create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://",

@@ -229,7 +229,7 @@ def test_limits_switched_off_leave_pages_working():
     the check for a Redis outage must not take that for one, nor fail the request. In a process
     of its own: the limiter is one object per process, and this session's app has set it up."""
     script = (
-        "from app import create_app\n"
+        "from app.factory import create_app\n"
         "app = create_app({'TESTING': False, 'PROPAGATE_EXCEPTIONS': False, 'SECRET_KEY': 'x',"
         " 'SQLALCHEMY_DATABASE_URI': 'sqlite://', 'RATELIMIT_ENABLED': False})\n"
         "print(app.test_client().get('/offline').status_code)\n")
