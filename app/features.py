@@ -52,6 +52,7 @@ from app.ratings import demo as ratings_demo
 from app.ratings import jobs as ratings_jobs
 from app.ratings import models as ratings_models
 from app.ratings import routes as ratings_routes
+from app.ratings import staff as ratings_staff
 from app.reading import demo as reading_demo
 from app.reading import jobs as reading_jobs
 from app.reading import models as reading_models
@@ -66,8 +67,8 @@ from app.sso import routes as sso_routes
 VIEWS = (core_routes, pages_routes, auth_routes, auth_cli, catalog_routes, catalog_admin,
          catalog_bundles, catalog_transfer, catalog_places, sms_routes, booking_routes,
          booking_staff, booking_admin, booking_cli, applications_routes, applications_materials,
-         applications_staff, progress_routes, ratings_routes, help_routes, feedback_routes,
-         sso_routes, reading_routes, licences_routes, ops_routes)
+         applications_staff, progress_routes, ratings_routes, ratings_staff, help_routes,
+         feedback_routes, sso_routes, reading_routes, licences_routes, ops_routes)
 
 MODELS = (outbox, links, workdays, core_models, auth_models, catalog_models, sms_models,
           booking_models, applications_models, progress_models, ratings_models, help_models,

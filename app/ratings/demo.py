@@ -12,7 +12,8 @@ from app.core.models import audit
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.ratings.models import Rating, Rectification
-from app.ratings.services import new_invite, refresh_figures, workday_deadline
+from app.ratings.rules import refresh_figures, workday_deadline
+from app.ratings.services import new_invite
 from app.ratings.states import INDICATORS, CaseStatus
 
 HALL = "乌兰浩特市政务服务中心"

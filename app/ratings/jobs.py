@@ -5,9 +5,10 @@ from datetime import datetime
 from app.core.timeutil import format_local, utcnow
 from app.extensions import db
 from app.jobs import job
-from app.ratings import services
+from app.ratings import photos
 from app.ratings.models import Rectification
-from app.ratings.services import refresh_figures, staff_to_remind
+from app.ratings.rectify import staff_to_remind
+from app.ratings.rules import refresh_figures
 from app.ratings.states import CLOCKED, STEP_LABELS, CaseStatus
 from app.sms.services import queue_sms
 
@@ -41,7 +42,7 @@ def _notify(case: Rectification, template: str, due: str) -> int:
 @job("ratings.compress_photo", queue="default")
 def compress_photo(rating_id: int) -> str:
     """Make the served copy of a bad rating's photo."""
-    return services.compress_photo(rating_id)
+    return photos.compress_photo(rating_id)
 
 
 @job("ratings.case_reminder", queue="low")

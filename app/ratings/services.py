@@ -22,73 +22,38 @@ It returns the RatingInvite. Nothing else of this package needs to be known by o
 """
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
-from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from app import jobs
-from app.auth.models import Role, User
+from app.auth.models import User
 from app.catalog.models import ServiceItem
-from app.core.access import RATE, scope, staff_scope_or_none
-from app.core.links import allows, make_link
+from app.core.access import RATE
+from app.core.links import allows
 from app.core.models import AuditLog, audit
-from app.core.refusals import Refusal
-from app.core.states import Step, machine, move
-from app.core.timeutil import end_of_local_day, local_day, to_utc, utcnow
-from app.core.workdays import add_working_days
+from app.core.timeutil import local_day, utcnow
 from app.extensions import db
-from app.progress.notify import push_along
 from app.ratings.models import Rating, RatingInvite, Rectification
+from app.ratings.photos import check_photo, store_photo
+from app.ratings.rectify import set_clock
+from app.ratings.rules import (
+    TEXT_MAX,
+    RatingError,
+    S,
+    absolute_link,
+    refresh_figures,
+    setting,
+    workday_deadline,
+)
 from app.ratings.states import (
-    ALLOWED,
-    APPEAL_REASONS,
     CHANNELS,
-    CLOCKED,
-    CONTACT_METHODS,
     ENTITIES,
     INDICATORS,
-    LABELS,
     LEVELS,
-    PLANS,
     REASONS,
-    SMS,
-    STAMPS,
-    CaseStatus,
-    allowed_moves,
     is_good,
 )
 from app.sms.services import queue_sms
-from app.uploads.imaging import ImageRejected, compress, inspect_upload
-from app.uploads.storage import get_storage
-
-S = CaseStatus
-TEXT_MAX = 500
-
-
-def setting(name: str) -> int:
-    """A deadline setting (app/config.py holds the national defaults)."""
-    return int(current_app.config[name])
-
-
-class RatingError(Refusal):
-    """A rule the person ran into (a Refusal), with a status and the field it concerns."""
-
-    default_status = 400
-    titles = {409: "已经处理过", 410: "评价期已结束"}
-    rule = "ratings"
-
-
-def workday_deadline(start: datetime, days: int, hall_id: int | None) -> datetime:
-    """The end of the local day `days` working days after `start`."""
-    return end_of_local_day(add_working_days(local_day(start), days, hall_id))
-
-
-def _absolute_link(purpose: str, entity: str, entity_id: int, days: int,
-                   expires_at: datetime | None = None) -> str:
-    """A short link; outside a request (a job) it is built against SERVER_NAME."""
-    return make_link(purpose, entity, entity_id, days=days, expires_at=expires_at)
-
 
 # ---- inviting ----
 
@@ -135,7 +100,7 @@ def is_open(row: RatingInvite) -> bool:
 def rate_link(row: RatingInvite) -> str:
     """The short link (purpose "rate") that opens this one invitation until its window closes."""
     days = (row.closes_at - utcnow()).days + 2
-    return _absolute_link("rate", "rating_invite", row.id, max(days, 1),
+    return absolute_link("rate", "rating_invite", row.id, max(days, 1),
                           expires_at=row.closes_at)  # the link ends with the window
 
 
@@ -235,7 +200,7 @@ def submit_rating(invite_id: int, user, form: RatingForm, source: str = "app") -
         if text and len(text) > TEXT_MAX:
             raise RatingError(f"补充说明不能超过 {TEXT_MAX} 字", 400, "reason_text")
         if form.photo:
-            _check_photo(form.photo)
+            check_photo(form.photo)
     source = "sms" if row.link_opened_at else (source if source in ("qr", "app") else "app")
     rating = Rating(invite=row, score=score, scores=scores, source=source,
                     self_initiated=source != "sms", reason=reasons[0] if reasons else None,
@@ -244,7 +209,7 @@ def submit_rating(invite_id: int, user, form: RatingForm, source: str = "app") -
     db.session.add(rating)
     db.session.flush()
     if reasons and form.photo:
-        _store_photo(rating, form.photo)
+        store_photo(rating, form.photo)
     audit("rating_invite", row.id, "rated", actor_id=row.citizen_id, from_status="invited",
           public_note=f"您评价了这次服务:{LEVELS[score]}。")
     if not is_good(score):
@@ -255,84 +220,13 @@ def submit_rating(invite_id: int, user, form: RatingForm, source: str = "app") -
     return rating
 
 
-def refresh_figures(row: RatingInvite) -> None:
-    """Copy the rating's and the case's outcome onto the invite, which the figures scan."""
-    rating = row.rating
-    case = rating.case if rating else None
-    row.score = rating.score if rating else None
-    row.self_initiated = rating.self_initiated if rating else None
-    row.excluded = bool(rating and rating.excluded)
-    row.case_status = case.status if case else None
-    row.case_due_at = case.due_at if case else None
-    row.case_overdue_at = case.overdue_at if case else None
-    row.case_replied = bool(case and case.replied_at)
-    row.case_verified = bool(case and case.verified_at)
-    row.case_outcome_good = None
-    if case and case.outcome_score is not None:
-        row.case_outcome_good = is_good(case.outcome_score)
-    elif case and case.follow_up_satisfied is not None:
-        row.case_outcome_good = case.follow_up_satisfied
-
-
-def _check_photo(data: bytes) -> None:
-    """Only a whole JPEG, PNG, WebP or HEIC photo within the limits (app/uploads/imaging.py)."""
-    try:
-        inspect_upload(data, max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
-    except ImageRejected as exc:
-        raise RatingError(exc.message, 413 if exc.code == "too_large" else 400, "photo") from exc
-
-
-def _store_photo(rating: Rating, data: bytes) -> None:
-    """Keep the original privately until the worker has made the served copy."""
-    rating.photo_original = get_storage().save(data)
-    jobs.enqueue("ratings.compress_photo", rating.id)
-
-
-def compress_photo(rating_id: int) -> str:
-    """The worker's part: a 1600 px copy without metadata; the original is then deleted."""
-    rating = db.session.get(Rating, rating_id)
-    if rating is None or not rating.photo_original:
-        return "skipped"  # done already: safe to run twice
-    storage, original = get_storage(), rating.photo_original
-    try:
-        result = compress(storage.open(original))
-    except (ImageRejected, FileNotFoundError):
-        rating.photo_original = None
-        db.session.commit()
-        storage.delete(original)
-        return "failed"
-    key = storage.save(result.image_bytes)
-    done = db.session.execute(update(Rating).where(
-        Rating.id == rating_id, Rating.photo_original == original).values(
-        photo_path=key, photo_original=None))
-    db.session.commit()
-    if done.rowcount != 1:  # a concurrent run won: keep only its copy
-        storage.delete(key)
-        return "skipped"
-    storage.delete(original)
-    return "done"
-
-
-def photo_for(rating_id: int, user) -> bytes:
-    """The served copy, for the person who rated and the staff of the hall only."""
-    rating = db.session.get(Rating, rating_id)
-    if rating is None or not rating.photo_path or not user.is_authenticated:
-        raise RatingError("没有找到这张照片。", 404)
-    staff = staff_scope_or_none()
-    if staff is not None:
-        staff.read(rating.invite.hall_id)  # another hall's is refused (403)
-    elif rating.invite.citizen_id != user.id:
-        raise RatingError("没有找到这张照片。", 404)
-    return get_storage().open(rating.photo_path)
-
-
 def _open_case(rating: Rating, citizen_id: int) -> Rectification:
     row = rating.invite
     case = Rectification(rating=rating, hall_id=row.hall_id, department=row.department,
                          clerk_id=row.clerk_id, status=S.OPEN)
     db.session.add(case)
     db.session.flush()
-    _set_clock(case, S.OPEN, utcnow())
+    set_clock(case, S.OPEN, utcnow())
     days = setting("RATING_CONTACT_WORKDAYS")
     audit("rectification", case.id, S.OPEN, actor_id=citizen_id,
           note=f"差评:{rating.reason_label}",
@@ -405,169 +299,3 @@ def timeline(case: Rectification, public: bool = True) -> list[AuditLog]:
         query = query.where(AuditLog.public_note.is_not(None))
     return list(db.session.scalars(query.order_by(AuditLog.created_at.desc(),
                                                   AuditLog.id.desc())))
-
-
-# ---- rectification ----
-
-def _step_days(status: str, plan: str | None) -> int | None:
-    if status == S.OPEN:
-        return setting("RATING_CONTACT_WORKDAYS")
-    if status == S.CONTACTED:
-        return setting("RATING_FIX_COMPLEX_WORKDAYS" if plan == "complex"
-                       else "RATING_FIX_SIMPLE_WORKDAYS")
-    if status == S.RECTIFIED:
-        return setting("RATING_VERIFY_WORKDAYS")
-    return None
-
-
-def _set_clock(case: Rectification, status: str, now: datetime) -> None:
-    """Start the clock of the step the case enters, and schedule its reminders."""
-    step = case.appeal_from if status == S.UPHELD else status
-    days = _step_days(step, case.plan) if status in CLOCKED else None
-    case.due_at = workday_deadline(now, days, case.hall_id) if days is not None else None
-    if case.due_at is None:
-        return
-
-    due = case.due_at.isoformat()
-    remind_at = to_utc(local_day(case.due_at), time(setting("RATING_REMIND_HOUR")))
-    if remind_at > now:
-        jobs.enqueue("ratings.case_reminder", case.id, due, run_at=remind_at)
-    jobs.enqueue("ratings.case_overdue", case.id, due, run_at=case.due_at + timedelta(seconds=1))
-
-
-def _effects(step: Step) -> None:
-    """What a case's move changes besides its status: lateness, appeal, figures, its clock."""
-    case = step.record
-    if case.due_at is not None and case.due_at < step.now and case.overdue_at is None:
-        case.overdue_at = case.due_at  # it moved, but late: the figures keep that it was overdue
-    if step.to == S.UNDER_APPEAL:
-        case.appeal_from = step.current
-    if step.to == S.DISMISSED:
-        case.rating.excluded = True
-    _set_clock(case, step.to, step.now)
-    refresh_figures(case.rating.invite)
-
-
-def _tell_citizen(step: Step, template: str) -> None:
-    case = step.record
-    citizen = case.rating.invite.citizen
-    if not citizen or not citizen.phone:
-        return
-    link = _absolute_link("rate", "rating", case.rating_id, 30)
-    message = queue_sms(citizen.phone, template, {"link": link},
-                        key=f"rating-reply-{case.id}-{step.to}")
-    push_along(message, citizen.id)
-
-
-CASES = machine(
-    Rectification, entity="rectification", allowed=ALLOWED, stamps=STAMPS, sms=SMS,
-    moves=lambda case: allowed_moves(case.status, case.appeal_from),
-    refused=lambda case, current, to: RatingError(
-        f"整改记录当前为“{LABELS[current]}”,不能改为“{LABELS[to]}”。请刷新页面查看最新状态。", 409),
-    notify=_tell_citizen, apply=_effects)
-
-
-def case_for_staff(case_id: int, user) -> Rectification:
-    """A case of a hall in the staff member's scope; another hall's is refused (403)."""
-    case = db.session.get(Rectification, case_id)
-    if case is None:
-        raise RatingError("没有找到这条整改记录。", 404)
-    scope(user).read(case.hall_id)
-    return case
-
-
-def _require_admin(user) -> None:
-    if user.role != Role.ADMIN:
-        raise RatingError("只有大厅管理员可以做这一步。", 403)
-
-
-def _text(raw: str | None, field: str, message: str, required: bool = True) -> str | None:
-    value = (raw or "").strip()
-    if required and not value:
-        raise RatingError(message, 400, field)
-    if len(value) > TEXT_MAX:
-        raise RatingError(f"不能超过 {TEXT_MAX} 字", 400, field)
-    return value or None
-
-
-def log_contact(case_id: int, user, method: str, plan: str, note: str, reply: str):
-    """The responsible staff reached the citizen: how, what was said, and the plan."""
-    case = case_for_staff(case_id, user)
-    if method not in CONTACT_METHODS:
-        raise RatingError("请选择联系方式", 400, "method")
-    if plan not in PLANS:
-        raise RatingError("请选择整改安排", 400, "plan")
-    note = _text(note, "note", "请写下沟通的情况")
-    reply = _text(reply, "reply", "请写下给群众看的答复")
-    move(case, S.CONTACTED, user.id,
-         note=f"{CONTACT_METHODS[method]}联系:{note}", public_note=reply, plan=plan)
-    db.session.commit()
-    return case
-
-
-def log_fix(case_id: int, user, note: str, reply: str):
-    """The problem was put right: what was done."""
-    case = case_for_staff(case_id, user)
-    note = _text(note, "note", "请写下整改的措施")
-    reply = _text(reply, "reply", "请写下给群众看的答复")
-    move(case, S.RECTIFIED, user.id, note=note, public_note=reply)
-    db.session.commit()
-    return case
-
-
-def explain(case_id: int, user, reply: str):
-    """The law gives no basis to change it: the reason, told to the citizen."""
-    case = case_for_staff(case_id, user)
-    reply = _text(reply, "reply", "请写明不能整改的原因和依据")
-    move(case, S.EXPLAINED, user.id, note="依法解释说明", public_note=reply)
-    db.session.commit()
-    return case
-
-
-def verify(case_id: int, user, satisfied: str, note: str):
-    """The admin followed up with the citizen after the fix."""
-    case = case_for_staff(case_id, user)
-    _require_admin(user)
-    if satisfied not in ("yes", "no"):
-        raise RatingError("请选择群众对整改是否满意", 400, "satisfied")
-    note = _text(note, "note", "请写下回访的情况")
-    move(case, S.VERIFIED, user.id, note=note, follow_up_satisfied=satisfied == "yes",
-         public_note="大厅管理员已回访,整改结束。感谢您的监督。")
-    db.session.commit()
-    return case
-
-
-def appeal(case_id: int, user, reason: str, evidence: str):
-    """A clerk says the rating is mistaken or malicious, with evidence; an admin decides."""
-    case = case_for_staff(case_id, user)
-    if user.role != Role.CLERK:
-        raise RatingError("申诉由被评价的窗口工作人员提出。", 403)
-    if reason not in APPEAL_REASONS:
-        raise RatingError("请选择申诉理由", 400, "appeal_reason")
-    evidence = _text(evidence, "evidence", "请写明申诉的依据(如监控、录音、办件记录)")
-    move(case, S.UNDER_APPEAL, user.id, note=f"申诉:{APPEAL_REASONS[reason]}",
-         appeal_reason=reason, appeal_evidence=evidence, appeal_by_id=user.id)
-    db.session.commit()
-    return case
-
-
-def decide_appeal(case_id: int, user, decision: str, note: str):
-    """The admin upholds the rating (the case resumes) or dismisses it (it leaves the figures)."""
-    case = case_for_staff(case_id, user)
-    _require_admin(user)
-    if decision not in ("upheld", "dismissed"):
-        raise RatingError("请选择审核结果", 400, "decision")
-    note = _text(note, "note", "请写明审核意见")
-    public = ("经核实,这条评价不计入统计。如有异议,请拨打大厅咨询电话。"
-              if decision == "dismissed" else None)
-    move(case, decision, user.id, note=note, public_note=public)
-    db.session.commit()
-    return case
-
-
-def staff_to_remind(case: Rectification) -> list[User]:
-    """Who answers for a case: the clerk who served and the hall's admins."""
-    admins = db.session.scalars(select(User).where(
-        User.role == Role.ADMIN, User.hall_id == case.hall_id, User.active.is_(True))).all()
-    people = ([case.clerk] if case.clerk else []) + list(admins)
-    return list({p.id: p for p in people}.values())
