@@ -60,7 +60,6 @@ def worker(burst: bool, worker_ttl: int | None, maintenance_interval: int | None
     """Run the jobs RQ brings from every queue; `flask scheduler` keeps their time."""
     from redis.exceptions import RedisError
 
-
     config = current_app.config
     conn = _redis_or_exit(strict=True)
     if config.get("PHOTO_READING"):  # the OCR engine once, before work horses fork (智能预审)
@@ -68,17 +67,18 @@ def worker(burst: bool, worker_ttl: int | None, maintenance_interval: int | None
 
         engine.preload(config["OCR_THREADS"])
     while True:  # RQ quits on some Redis errors; only a stop request or a burst ends us
-        rq_worker = _worker_class(fork)(
-            list(jobs.QUEUES), connection=conn, job_monitoring_interval=10,
-            worker_ttl=worker_ttl or config["WORKER_TTL"],
-            maintenance_interval=maintenance_interval or config["WORKER_MAINTENANCE_SECONDS"])
-        try:
+        rq_worker = None
+        try:  # building the worker talks to Redis too (it names its connection)
+            rq_worker = _worker_class(fork)(
+                list(jobs.QUEUES), connection=conn, job_monitoring_interval=10,
+                worker_ttl=worker_ttl or config["WORKER_TTL"],
+                maintenance_interval=maintenance_interval or config["WORKER_MAINTENANCE_SECONDS"])
             rq_worker.work(burst=burst, with_scheduler=False)
         except RedisError as exc:
             if burst:
                 raise
             click.echo(f"worker lost Redis ({exc})", err=True)
-        if burst or rq_worker.stop_requested:
+        if burst or (rq_worker is not None and rq_worker.stop_requested):
             return
         click.echo("worker loop ended; starting again in 2 s", err=True)
         time.sleep(2)
@@ -123,7 +123,6 @@ def scheduler(once: bool):
 def _redis_or_exit(strict: bool):
     """Redis, refused when it evicts; unreachable is fatal only when strict."""
     from redis.exceptions import RedisError
-
 
     if strict and not current_app.config.get("REDIS_URL"):
         sys.exit("REDIS_URL is not set: without Redis, jobs run inline in the web app.")
