@@ -31,14 +31,11 @@ run: $(VENV)/.runtime
 	@$(PY) -c "from app.cli import banner; banner($(PORT))"
 	$(FLASK) run --host 127.0.0.1 --port $(PORT) --debug
 
-## Every test: on SQLite with inline jobs, then on PostgreSQL + Redis when TEST_DATABASE_URL / REDIS_URL are set
+## Every test: on SQLite with inline jobs, and on PostgreSQL + Redis beside it when
+## TEST_DATABASE_URL / REDIS_URL are set (scripts/test-all.sh)
 test: $(VENV)/.dev
 	scripts/ensure-chromium.sh
-	env -u TEST_DATABASE_URL -u REDIS_URL $(PY) -m pytest -q
-	@if [ -n "$$TEST_DATABASE_URL$$REDIS_URL" ]; then \
-		echo "== again on PostgreSQL ($${TEST_DATABASE_URL:-unset}) and Redis ($${REDIS_URL:-unset}) =="; \
-		$(PY) -m pytest -q; \
-	fi
+	scripts/test-all.sh
 
 ## The RQ worker with the scheduler and the outbox sweep (needs REDIS_URL)
 worker: $(VENV)/.runtime
