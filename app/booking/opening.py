@@ -8,7 +8,7 @@ from sqlalchemy import select, text
 
 from app.booking.models import Slot, SlotRule
 from app.core import workdays
-from app.core.timeutil import local_today, to_utc, utcnow
+from app.core.timeutil import local_today, to_local, to_utc, utcnow
 from app.extensions import db
 
 
@@ -66,32 +66,90 @@ def _times(rule: SlotRule):
         start += step
 
 
-def ensure_slots(hall_id: int, item_id: int, day: date) -> list[Slot]:
-    """The day's slots, created from the rules the first time anyone looks (race-safe)."""
-    rules = rules_for(hall_id, item_id, day)
+def _wanted(hall_id: int, item_id: int, day: date, rules: list[SlotRule]) -> dict:
+    """The times the rules open that day: start (UTC) -> a row not yet in the database."""
     wanted = {}
     for rule in rules:
         for begin, end in _times(rule):
-            wanted[to_utc(day, begin)] = (rule, to_utc(day, end))
-    have = set(db.session.scalars(select(Slot.starts_at).where(
-        Slot.hall_id == hall_id, Slot.item_id == item_id, Slot.day == day)).all())
-    missing = [dict(rule_id=rule.id, hall_id=hall_id, item_id=item_id, day=day,
-                    window_group=rule.window_group, starts_at=start, ends_at=end,
-                    capacity=rule.capacity, booked=0)
-               for start, (rule, end) in wanted.items() if start not in have]
-    if missing:
-        dialect = db.session.get_bind().dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        db.session.execute(insert(Slot).values(missing).on_conflict_do_nothing())
-        db.session.commit()
+            start = to_utc(day, begin)
+            wanted[start] = dict(rule_id=rule.id, hall_id=hall_id, item_id=item_id, day=day,
+                                 window_group=rule.window_group, starts_at=start,
+                                 ends_at=to_utc(day, end), capacity=rule.capacity, booked=0)
+    return wanted
+
+
+def day_slots(hall_id: int, item_id: int, day: date) -> list[Slot]:
+    """The day's slots, read only: the rows made so far and, for times nobody has booked yet,
+    unsaved Slot objects (id None) made from the rules. A page that lists slots writes nothing;
+    the row is made when someone books it (made_slot)."""
+    rules = rules_for(hall_id, item_id, day)
     rule_ids = {r.id for r in rules}
-    slots = db.session.scalars(select(Slot).where(
-        Slot.hall_id == hall_id, Slot.item_id == item_id, Slot.day == day)
-        .order_by(Slot.starts_at)).all()
-    return [s for s in slots if s.rule_id in rule_ids]
+    wanted = _wanted(hall_id, item_id, day, rules)
+    made = {s.starts_at: s for s in db.session.scalars(select(Slot).where(
+        Slot.hall_id == hall_id, Slot.item_id == item_id, Slot.day == day))}
+    unsaved = [Slot(**row) for start, row in wanted.items() if start not in made]
+    return sorted([*(s for s in made.values() if s.rule_id in rule_ids), *unsaved],
+                  key=lambda s: s.starts_at)
+
+
+def slot_key(slot: Slot) -> str:
+    """How a page names a slot: its id, or for one not yet made, its rule and UTC start."""
+    return str(slot.id) if slot.id else f"{slot.rule_id}-{slot.starts_at:%Y%m%d%H%M}"
+
+
+def unsaved_slot(rule_id: int, stamp: str) -> Slot | None:
+    """The slot a key names (`rule-YYYYmmddHHMM`, see slot_key), read only: the row when it
+    exists, else an unsaved one, or None when the rule does not open that time."""
+    try:
+        starts_at = datetime.strptime(stamp, "%Y%m%d%H%M")
+    except ValueError:
+        return None
+    rule = db.session.get(SlotRule, rule_id)
+    if rule is None or not rule.active:
+        return None
+    day = to_local(starts_at).date()
+    if rule not in rules_for(rule.hall_id, rule.item_id, day):
+        return None
+    row = _wanted(rule.hall_id, rule.item_id, day, [rule]).get(starts_at)
+    if row is None:
+        return None
+    made = db.session.scalar(select(Slot).where(
+        Slot.hall_id == rule.hall_id, Slot.item_id == rule.item_id, Slot.starts_at == starts_at))
+    return made or Slot(**row, hall=rule.hall, item=rule.item)
+
+
+def made_slot(slot: Slot) -> Slot:
+    """The row of a slot from day_slots/unsaved_slot, made now if it is not yet (race-safe:
+    two people booking the first place at once make one row). Part of the caller's write."""
+    if slot.id:
+        return slot
+    row = {key: getattr(slot, key) for key in (
+        "rule_id", "hall_id", "item_id", "day", "window_group", "starts_at", "ends_at",
+        "capacity", "booked")}
+    _insert_missing([row])
+    return db.session.scalar(select(Slot).where(
+        Slot.hall_id == slot.hall_id, Slot.item_id == slot.item_id,
+        Slot.starts_at == slot.starts_at))
+
+
+def _insert_missing(rows: list[dict]) -> None:
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.session.execute(insert(Slot).values(rows).on_conflict_do_nothing())
+
+
+def ensure_slots(hall_id: int, item_id: int, day: date) -> list[Slot]:
+    """The day's slots as rows, made now where missing, and committed (tests, demo data and
+    benchmarks; pages use day_slots, which writes nothing)."""
+    missing = [{key: getattr(s, key) for key in (
+        "rule_id", "hall_id", "item_id", "day", "window_group", "starts_at", "ends_at",
+        "capacity", "booked")} for s in day_slots(hall_id, item_id, day) if not s.id]
+    if missing:
+        _insert_missing(missing)
+        db.session.commit()
+    return day_slots(hall_id, item_id, day)
 
 
 def slot_open(slot: Slot, now: datetime | None = None) -> bool:

@@ -36,7 +36,16 @@ RELATIVE_FIELDS = ("relative_name", "relative_relation", "relative_phone")
 
 @bp.app_context_processor
 def _labels():
-    return {"booking_labels": LABELS, "ticket_labels": TICKET_LABELS, "weekdays": WEEKDAYS}
+    return {"booking_labels": LABELS, "ticket_labels": TICKET_LABELS, "weekdays": WEEKDAYS,
+            "slot_url": slot_url}
+
+
+def slot_url(slot, **args) -> str:
+    """The confirm page of a slot, whether or not its row is made yet (opening.day_slots)."""
+    if slot.id:
+        return url_for("booking.confirm", slot_id=slot.id, **args)
+    rule_id, stamp = opening.slot_key(slot).split("-")
+    return url_for("booking.confirm_unsaved", rule_id=int(rule_id), stamp=stamp, **args)
 
 
 def _item(code: str) -> ServiceItem:
@@ -139,7 +148,7 @@ def slots(code: str, hall_id: int):
         day = None
     if day is None:
         day = next((d for d in days if _has_open(hall.id, item.id, d)), days[0] if days else None)
-    day_slots = opening.ensure_slots(hall.id, item.id, day) if day else []
+    day_slots = opening.day_slots(hall.id, item.id, day) if day else []
     now = utcnow()
     bar = services.bar_message(current_user.id) if current_user.is_authenticated else None
     return render("booking/slots.html", "booking/_slots.html", item=item, hall=hall,
@@ -150,7 +159,7 @@ def slots(code: str, hall_id: int):
 
 def _has_open(hall_id: int, item_id: int, day: date) -> bool:
     return any(s.left and services.slot_open(s) for s in
-               opening.ensure_slots(hall_id, item_id, day))
+               opening.day_slots(hall_id, item_id, day))
 
 
 @bp.route("/book/slot/<int:slot_id>", methods=["GET", "POST"])
@@ -158,7 +167,18 @@ def _has_open(hall_id: int, item_id: int, day: date) -> bool:
 @login_required
 def confirm(slot_id: int):
     """Step 3: 核对信息, then book (a double submit gets the first result)."""
-    slot = services.slot_to_confirm(slot_id)
+    return _confirm(services.slot_to_confirm(slot_id))
+
+
+@bp.route("/book/slot/<int:rule_id>-<stamp>", methods=["GET", "POST"])
+@own_view()
+@login_required
+def confirm_unsaved(rule_id: int, stamp: str):
+    """Step 3 for a time nobody has booked yet: its slot row is made only when it is booked."""
+    return _confirm(opening.unsaved_slot(rule_id, stamp))
+
+
+def _confirm(slot):
     bundle = _flow_bundle()
     change = _change_of(request.values.get("change"))
     if slot is None:
@@ -173,6 +193,7 @@ def confirm(slot_id: int):
         try:
             birth_year = services.check_birth_year(form["birth_year"])
             relative = _relative(form)
+            slot = opening.made_slot(slot)  # a time nobody had booked: its row, now
             booking = services.book(current_user, slot.id, request.form.get("idem", ""),
                                     birth_year, bundle, change, relative)
             return redirect(url_for("booking.view", booking_id=booking.id), code=303)
