@@ -118,6 +118,17 @@ def unsaved_slot(rule_id: int, stamp: str) -> Slot | None:
     return made or Slot(**row, hall=rule.hall, item=rule.item)
 
 
+def slot_by_key(key: str) -> Slot | None:
+    """The slot a form names with slot_key: an id, or `rule-YYYYmmddHHMM`; None if neither."""
+    key = (key or "").strip()
+    if key.isdecimal() and len(key) <= 18:
+        return db.session.get(Slot, int(key))
+    rule_id, _, stamp = key.partition("-")
+    if rule_id.isdecimal() and len(rule_id) <= 18 and stamp.isdecimal():
+        return unsaved_slot(int(rule_id), stamp)
+    return None
+
+
 def made_slot(slot: Slot) -> Slot:
     """The row of a slot from day_slots/unsaved_slot, made now if it is not yet (race-safe:
     two people booking the first place at once make one row). Part of the caller's write."""

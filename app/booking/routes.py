@@ -37,7 +37,7 @@ RELATIVE_FIELDS = ("relative_name", "relative_relation", "relative_phone")
 @bp.app_context_processor
 def _labels():
     return {"booking_labels": LABELS, "ticket_labels": TICKET_LABELS, "weekdays": WEEKDAYS,
-            "slot_url": slot_url}
+            "slot_url": slot_url, "slot_key": opening.slot_key}
 
 
 def slot_url(slot, **args) -> str:

@@ -158,7 +158,7 @@ def _slots(row: HelpRequest):
         now = utcnow()
 
         def open_slots(d):
-            return [s for s in opening.ensure_slots(row.hall_id, item.id, d)
+            return [s for s in opening.day_slots(row.hall_id, item.id, d)
                     if s.left and booking.slot_open(s, now)]
 
         if day not in days:  # the first day with a place left
@@ -220,12 +220,10 @@ def staff_step(request_id: int, action: str):
 def staff_behalf(request_id: int, kind: str):
     """Start a booking or an application for the citizen; they confirm it with an SMS code."""
     row = services.for_staff(request_id, current_user)
-    raw = request.form.get("slot_id" if kind == "booking" else "item_id", "")
-    number = parse_id(raw)
     if kind == "booking":
-        services.start_booking(row, current_user, number)
+        services.start_booking(row, current_user, request.form.get("slot_id", ""))
     elif kind == "application":
-        services.start_application(row, current_user, number)
+        services.start_application(row, current_user, parse_id(request.form.get("item_id", "")))
     else:
         abort(404)
     return redirect(url_for("help.staff_request", request_id=row.id), 303)

@@ -20,8 +20,8 @@ from sqlalchemy import select
 from app.applications import services as applications
 from app.applications.drafts import AppError
 from app.auth.models import Role, User
+from app.booking import opening
 from app.booking import services as booking
-from app.booking.models import Slot
 from app.catalog.models import Hall, ServiceItem
 from app.core.access import scope
 from app.core.links import make_link
@@ -402,14 +402,16 @@ def _can_act_for(row: HelpRequest, actor: User) -> None:
         raise HelpError("群众账号没有手机号,无法发送确认验证码", 409)
 
 
-def start_booking(row: HelpRequest, actor: User, slot_id: int | None) -> OnBehalf:
-    """Choose a slot for the citizen; nothing is booked until they confirm with the code."""
+def start_booking(row: HelpRequest, actor: User, slot_key: str) -> OnBehalf:
+    """Choose a slot for the citizen (a key from opening.slot_key: the page lists slots whose
+    rows may not be made yet); nothing is booked until they confirm with the code."""
     _can_act_for(row, actor)
-    slot = db.session.get(Slot, slot_id) if slot_id else None
+    slot = opening.slot_by_key(slot_key)
     if slot is None or slot.hall_id != row.hall_id:
         raise HelpError("请选择本大厅的一个预约时段", 400, field="slot_id")
     if not slot.left or not booking.slot_open(slot):
         raise HelpError("这个时段已约满或已过,请选择其他时段", 409, field="slot_id")
+    slot = opening.made_slot(slot)
     item = db.session.get(ServiceItem, slot.item_id)
     what = f"预约{to_local(slot.starts_at):%m月%d日 %H:%M}办理{item.name}"
     return _pending(row, actor, "booking", item, slot.id, what)

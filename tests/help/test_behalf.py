@@ -2,13 +2,13 @@
 
 from datetime import timedelta
 
-from html_kit import errors
-from sqlalchemy import func, select
+from html_kit import errors, soup
+from sqlalchemy import event, func, select
 
 from app.applications.models import Application
 from app.booking import opening
 from app.booking import services as booking
-from app.booking.models import Booking
+from app.booking.models import Booking, Slot
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.help.models import OnBehalf
@@ -141,3 +141,34 @@ def test_on_behalf_needs_a_slot_of_the_hall_and_a_reviewed_request(world, client
     assert missing.status_code == 400
     assert "请选择本大厅的一个预约时段" in missing.get_data(as_text=True)
     assert world.sms("help_confirm_code") == []
+
+
+def test_the_helpers_slot_picker_writes_nothing_and_choosing_makes_the_row(world, auth,
+                                                                           as_staff):
+    """The 代为预约 picker lists slots computed from the rules (issue 19: no GET writes); the
+    slot's row is made when the helper chooses it, and the citizen's code books that row."""
+    row, sc = _ready(world, auth, as_staff)
+    seen = []
+
+    def record(conn, cursor, statement, *args):
+        if statement.lstrip().split(None, 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
+            seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        page = sc.get(f"/staff/help/{row.id}?item={world.item.code}")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert page.status_code == 200 and seen == []
+    assert db.session.scalar(select(func.count()).select_from(Slot)) == 0
+    first = soup(page.get_data(as_text=True)).select_one("input[name=slot_id]")["value"]
+    assert "-" in first  # a rule and a time, not yet a row
+
+    assert sc.post(f"/staff/help/{row.id}/behalf/booking",
+                   data={"slot_id": first}).status_code == 303
+    made = db.session.scalar(select(Slot))
+    assert made is not None and made.booked == 0
+    assert db.session.scalar(select(OnBehalf)).slot_id == made.id
+    for bad in ("1-nonsense", "x-202612021000", "99999-202612021000", "-", ""):
+        assert sc.post(f"/staff/help/{row.id}/behalf/booking",
+                       data={"slot_id": bad}).status_code == 400
