@@ -24,7 +24,7 @@ from app.auth.models import Role, StaffDepartment, User
 from app.booking.models import Booking, Slot, SlotRule, Ticket
 from app.catalog.models import Material
 from app.core.links import make_link
-from app.core.timeutil import utcnow
+from app.core.timeutil import local_today, to_utc, utcnow
 from app.core.workdays import CalendarDay
 from app.extensions import db
 from app.help.models import OnBehalf
@@ -74,7 +74,7 @@ EXPECT = {
     "applications.advance": HALL_STAFF,
     # booking
     "booking.start": PUBLIC, "booking.start_bundle": PUBLIC, "booking.slots": PUBLIC,
-    "booking.display": PUBLIC, "booking.confirm": SIGNED_IN,
+    "booking.display": PUBLIC, "booking.confirm": SIGNED_IN, "booking.confirm_unsaved": SIGNED_IN,
     "booking.view": OWNER_OR_VIEW, "booking.ics": OWNER_OR_VIEW, "booking.ticket": OWNER_OR_VIEW,
     "booking.cancel": OWNER_ONLY, "booking.change": OWNER_ONLY,
     "booking.queue_act": DESK,
@@ -226,6 +226,8 @@ class World:
                                name="大厅检修")
         db.session.add_all([self.rule, self.day])
         db.session.flush()
+        monday = local_today() + timedelta(days=7 - local_today().weekday())
+        self.unmade_slot = f"{to_utc(monday, time(9)):%Y%m%d%H%M}"  # the rule's, no row yet
         starts = utcnow() + timedelta(days=3)
         slot = Slot(rule_id=self.rule.id, hall_id=self.hall.id, item_id=self.item.id,
                     day=starts.date(), starts_at=starts, ends_at=starts + timedelta(minutes=30),
@@ -318,7 +320,8 @@ class World:
 
     def words(self, endpoint: str) -> dict:
         code = "YJS-A" if "bundle" in endpoint else "A-1"
-        return {"code": code, "token": self.token, **WORDS.get(endpoint, {})}
+        return {"code": code, "token": self.token, "stamp": self.unmade_slot,
+                **WORDS.get(endpoint, {})}
 
     def markers(self) -> list[str]:
         """What no refused answer may show."""
