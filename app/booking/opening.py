@@ -1,6 +1,7 @@
 """Opening hours and slots: which days and times a hall opens an item for booking, the slot rows
 made from its rules, and the booking settings (BOOKING_* in app/config.py)."""
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
@@ -25,19 +26,29 @@ def begin_write() -> None:
         db.session.execute(text("BEGIN IMMEDIATE"))
 
 
-def rules_for(hall_id: int, item_id: int, day: date, known: dict | None = None) -> list[SlotRule]:
-    """The active rules that open this day. A holiday closes it; a swapped workday (调休) on a
-    weekend follows its own weekday's rules if it has any, else Monday's."""
-    known = workdays.exceptions(day, day, hall_id) if known is None else known
-    if known.get(day) is False:
-        return []
-    rules = db.session.scalars(select(SlotRule).where(
+def active_rules(hall_id: int, item_id: int) -> list[SlotRule]:
+    return db.session.scalars(select(SlotRule).where(
         SlotRule.hall_id == hall_id, SlotRule.item_id == item_id, SlotRule.active.is_(True))
         .order_by(SlotRule.start)).all()
+
+
+def _rules_on(rules: list[SlotRule], day: date, known: dict) -> list[SlotRule]:
+    """Of an item's active rules, those that open this day. A holiday closes it; a swapped
+    workday (调休) on a weekend follows its own weekday's rules if it has any, else Monday's."""
+    if known.get(day) is False:
+        return []
     own = [r for r in rules if r.weekday == day.weekday()]
     if own or day.weekday() < 5 or known.get(day) is not True:
         return own
     return [r for r in rules if r.weekday == 0]
+
+
+def rules_for(hall_id: int, item_id: int, day: date, known: dict | None = None) -> list[SlotRule]:
+    """The active rules that open this day (see _rules_on)."""
+    known = workdays.exceptions(day, day, hall_id) if known is None else known
+    if known.get(day) is False:
+        return []
+    return _rules_on(active_rules(hall_id, item_id), day, known)
 
 
 def horizon(hall_id: int) -> date:
@@ -45,16 +56,35 @@ def horizon(hall_id: int) -> date:
     return workdays.add_working_days(local_today(), cfg("DAYS_AHEAD"), hall_id)
 
 
+@dataclass
+class Opening:
+    """What the pages that offer an item's slots at a hall need, read once (three queries): the
+    item's active rules, the calendar's exceptions up to past the horizon, the bookable days."""
+
+    hall_id: int
+    item_id: int
+    rules: list[SlotRule]
+    known: dict[date, bool]
+    last: date
+    days: list[date]
+
+    def rules_on(self, day: date) -> list[SlotRule]:
+        return _rules_on(self.rules, day, self.known)
+
+
+def plan(hall_id: int, item_id: int) -> Opening:
+    today, ahead = local_today(), cfg("DAYS_AHEAD")
+    known = workdays.exceptions(today, today + timedelta(days=workdays.span(ahead) + 1), hall_id)
+    last = workdays.add_working_days(today, ahead, hall_id, known)
+    rules = active_rules(hall_id, item_id)
+    days = [today + timedelta(days=n) for n in range((last - today).days + 1)]
+    return Opening(hall_id, item_id, rules, known, last,
+                   [d for d in days if _rules_on(rules, d, known)])
+
+
 def bookable_days(hall_id: int, item_id: int) -> list[date]:
     """Today up to the horizon, the days the hall opens for this item."""
-    today, last = local_today(), horizon(hall_id)
-    known = workdays.exceptions(today, last, hall_id)
-    days = []
-    for n in range((last - today).days + 1):
-        day = today + timedelta(days=n)
-        if rules_for(hall_id, item_id, day, known):
-            days.append(day)
-    return days
+    return plan(hall_id, item_id).days
 
 
 def _times(rule: SlotRule):
@@ -78,18 +108,36 @@ def _wanted(hall_id: int, item_id: int, day: date, rules: list[SlotRule]) -> dic
     return wanted
 
 
-def day_slots(hall_id: int, item_id: int, day: date) -> list[Slot]:
-    """The day's slots, read only: the rows made so far and, for times nobody has booked yet,
-    unsaved Slot objects (id None) made from the rules. A page that lists slots writes nothing;
-    the row is made when someone books it (made_slot)."""
-    rules = rules_for(hall_id, item_id, day)
+def _listed(hall_id: int, item_id: int, day: date, rules: list[SlotRule],
+            rows: list[Slot]) -> list[Slot]:
     rule_ids = {r.id for r in rules}
     wanted = _wanted(hall_id, item_id, day, rules)
-    made = {s.starts_at: s for s in db.session.scalars(select(Slot).where(
-        Slot.hall_id == hall_id, Slot.item_id == item_id, Slot.day == day))}
+    made = {s.starts_at: s for s in rows}
     unsaved = [Slot(**row) for start, row in wanted.items() if start not in made]
     return sorted([*(s for s in made.values() if s.rule_id in rule_ids), *unsaved],
                   key=lambda s: s.starts_at)
+
+
+def day_slots(hall_id: int, item_id: int, day: date,
+              rules: list[SlotRule] | None = None) -> list[Slot]:
+    """The day's slots, read only: the rows made so far and, for times nobody has booked yet,
+    unsaved Slot objects (id None) made from the rules. A page that lists slots writes nothing;
+    the row is made when someone books it (made_slot)."""
+    rules = rules_for(hall_id, item_id, day) if rules is None else rules
+    rows = db.session.scalars(select(Slot).where(
+        Slot.hall_id == hall_id, Slot.item_id == item_id, Slot.day == day)).all()
+    return _listed(hall_id, item_id, day, rules, rows)
+
+
+def slots_by_day(opening: Opening) -> dict[date, list[Slot]]:
+    """day_slots of every bookable day, in one query."""
+    rows: dict[date, list[Slot]] = {}
+    for row in db.session.scalars(select(Slot).where(
+            Slot.hall_id == opening.hall_id, Slot.item_id == opening.item_id,
+            Slot.day.in_(opening.days))):
+        rows.setdefault(row.day, []).append(row)
+    return {day: _listed(opening.hall_id, opening.item_id, day, opening.rules_on(day),
+                         rows.get(day, [])) for day in opening.days}
 
 
 def slot_key(slot: Slot) -> str:

@@ -136,7 +136,8 @@ def slots(code: str, hall_id: int):
     if item.retired_at is not None or not item.bookable or hall not in item.halls:
         raise BookingError("该事项在这个大厅不能网上预约", 410,
                            back_url=url_for("catalog.guide", code=code))
-    days = opening.bookable_days(hall.id, item.id)
+    opened = opening.plan(hall.id, item.id)
+    days = opened.days
     try:
         day = date.fromisoformat(request.args.get("day", "")) if request.args.get("day") else None
     except ValueError:
@@ -144,22 +145,21 @@ def slots(code: str, hall_id: int):
     problem = None
     if day is not None and day not in days:
         problem = ("该日期已过或不在可预约范围内,请选择下面的日期" if day < local_today()
-                   or day > services.horizon(hall.id) else "这一天大厅不办理该事项的预约")
+                   or day > opened.last else "这一天大厅不办理该事项的预约")
         day = None
-    if day is None:
-        day = next((d for d in days if _has_open(hall.id, item.id, d)), days[0] if days else None)
-    day_slots = opening.day_slots(hall.id, item.id, day) if day else []
     now = utcnow()
+    if day is None:  # the first day with a place left
+        every = opening.slots_by_day(opened)
+        day = next((d for d in days if any(s.left and services.slot_open(s, now)
+                                           for s in every[d])), days[0] if days else None)
+        day_slots = every.get(day, [])
+    else:
+        day_slots = opening.day_slots(hall.id, item.id, day, opened.rules_on(day))
     bar = services.bar_message(current_user.id) if current_user.is_authenticated else None
     return render("booking/slots.html", "booking/_slots.html", item=item, hall=hall,
                   bundle=bundle, change=change, days=days, day=day, slots=day_slots, now=now,
                   open_=lambda s: services.slot_open(s, now), problem=problem, bar=bar,
                   status=400 if problem else 200)
-
-
-def _has_open(hall_id: int, item_id: int, day: date) -> bool:
-    return any(s.left and services.slot_open(s) for s in
-               opening.day_slots(hall_id, item_id, day))
 
 
 @bp.route("/book/slot/<int:slot_id>", methods=["GET", "POST"])

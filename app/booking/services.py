@@ -284,8 +284,12 @@ def mark_no_show(booking_id: int) -> str:
 # ---- staff views ----
 
 def day_bookings(hall_id: int, day: date) -> list[Booking]:
+    """The day's bookings with what the clerk's list shows of each, in one query however many
+    there are (issue 19: no page grows with its records)."""
     return db.session.scalars(select(Booking).where(
         Booking.hall_id == hall_id, Booking.day == day)
+        .options(joinedload(Booking.slot), joinedload(Booking.citizen),
+                 joinedload(Booking.item), joinedload(Booking.bundle))
         .order_by(Booking.starts_at, Booking.id)).all()
 
 

@@ -37,9 +37,17 @@ def is_working_day(day: date, hall_id: int | None = None, known: dict | None = N
     return known.get(day, day.weekday() < 5)
 
 
-def working_days_from(start: date, count: int, hall_id: int | None = None) -> list[date]:
-    """The next `count` working days from `start` (inclusive)."""
-    known = exceptions(start, start + timedelta(days=count * 3 + 30), hall_id)
+def span(count: int) -> int:
+    """How many calendar days surely hold `count` working days (for reading exceptions once)."""
+    return count * 3 + 30
+
+
+def working_days_from(start: date, count: int, hall_id: int | None = None,
+                      known: dict | None = None) -> list[date]:
+    """The next `count` working days from `start` (inclusive); `known` may bring the exceptions
+    already read for start .. start + span(count)."""
+    if known is None:
+        known = exceptions(start, start + timedelta(days=span(count)), hall_id)
     days, day = [], start
     while len(days) < count:
         if is_working_day(day, hall_id, known):
@@ -48,11 +56,12 @@ def working_days_from(start: date, count: int, hall_id: int | None = None) -> li
     return days
 
 
-def add_working_days(start: date, count: int, hall_id: int | None = None) -> date:
+def add_working_days(start: date, count: int, hall_id: int | None = None,
+                     known: dict | None = None) -> date:
     """The date `count` working days after `start` (start itself not counted)."""
     if count <= 0:
         return start
-    return working_days_from(start + timedelta(days=1), count, hall_id)[-1]
+    return working_days_from(start + timedelta(days=1), count, hall_id, known)[-1]
 
 
 def working_days_between(start: date, end: date, hall_id: int | None = None) -> int:

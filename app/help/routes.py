@@ -150,20 +150,19 @@ def _slots(row: HelpRequest):
     item = next((i for i in hall_items if i.code == code), None)
     days, day, slots = [], None, []
     if item is not None and item.bookable:
-        days = opening.bookable_days(row.hall_id, item.id)
+        opened = opening.plan(row.hall_id, item.id)
+        days = opened.days
         try:
             day = date.fromisoformat(request.args.get("day", ""))
         except ValueError:
             day = None
         now = utcnow()
-
-        def open_slots(d):
-            return [s for s in opening.day_slots(row.hall_id, item.id, d)
-                    if s.left and booking.slot_open(s, now)]
-
+        every = opening.slots_by_day(opened)
+        open_slots = {d: [s for s in every[d] if s.left and booking.slot_open(s, now)]
+                      for d in days}
         if day not in days:  # the first day with a place left
-            day = next((d for d in days if open_slots(d)), days[0] if days else None)
-        slots = open_slots(day) if day else []
+            day = next((d for d in days if open_slots[d]), days[0] if days else None)
+        slots = open_slots[day] if day else []
     return hall_items, item, days, day, slots
 
 
