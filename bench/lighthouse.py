@@ -1,10 +1,11 @@
 """Lighthouse scores of five pages as a signed-in citizen sees them; called by bench/lighthouse.sh.
 
-Starts gunicorn (deploy/gunicorn.conf.py) on a fresh `palm_bench_lighthouse` PostgreSQL database
-with the demo data, signs a citizen in through the real pages, books a slot and starts an
-application, then runs Lighthouse (bench/lighthouse/node_modules, Debian's Chromium through
-CHROME_PATH) in its default mobile mode (a mid-range phone on slow 4G, simulated) on:
-home, a guide, the booking page, the upload page and the booking's timeline.
+Starts nginx (deploy/nginx.conf's site) and gunicorn (deploy/gunicorn.conf.py) on a fresh
+`palm_bench_lighthouse` PostgreSQL database with the demo data (bench/stack.py), signs a citizen
+in through the real pages, books a slot and starts an application, then runs Lighthouse
+(bench/lighthouse/node_modules, Debian's Chromium through CHROME_PATH) in its default mobile
+mode (a mid-range phone on slow 4G, simulated) on: home, a guide, the booking page, the upload
+page and the booking's timeline.
 
 Each page is measured --runs times (default 3) and the median performance score is kept, as
 Lighthouse's own docs advise; accessibility and best practices don't vary between runs.
@@ -26,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 import journey  # noqa: E402
-from pages import free_port  # noqa: E402
+from stack import Stack  # noqa: E402
 
 journey.DB = "palm_bench_lighthouse"
 TARGETS = {"performance": 95, "accessibility": 100, "best-practices": 100}
@@ -80,11 +81,10 @@ def main() -> int:
     env.pop("REDIS_URL")  # jobs inline: the photos are compressed before the page is scored
     env["PROXY_FIX"] = "0"
     journey.prepare(env | {"REDIS_URL": journey.REDIS})
-    port = free_port()
-    procs = journey.start_stack(env, port, workers=0)
+    stack = Stack(workers=0, log=ROOT / "bench/out/lighthouse-server.log").start(env)
     failed = []
     try:
-        base = f"http://127.0.0.1:{port}"
+        base = stack.base  # nginx with deploy/nginx.conf's site (gzip, static), as deployed
         cookie, pages = asyncio.run(signed_in_pages(base, database))
         print(f"Lighthouse {lighthouse_version()} mobile, median of {args.runs} runs; "
               f"load average {os.getloadavg()[0]:.1f}")
@@ -104,7 +104,7 @@ def main() -> int:
                 if score < TARGETS[category]:
                     failed.append(f"{name} {category} {score:.0f}")
     finally:
-        journey.stop_stack(procs)
+        stack.stop()
     print(("PASS: every page meets performance >= 95, accessibility 100, best practices 100"
            if not failed else "FAIL: " + "; ".join(failed)))
     return 1 if failed else 0
