@@ -8,7 +8,7 @@ export FLASK_APP := wsgi.py
 # that `make run` turns on must never face a network.
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-services worker lint bench setup setup-dev
+.PHONY: run test worker lint setup setup-dev
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
