@@ -149,9 +149,13 @@ class Phone:
         label = method + " " + re.sub(r"\d+", "N", path.split("?")[0])
         self.requests.setdefault(label, []).append(time.perf_counter() - started)
 
+    async def send(self, method: str, path: str, **kw):
+        """One request over HTTP; InProcessPhone sends it to a Flask test client instead."""
+        return await self.client.request(method, path, **kw)
+
     async def get(self, path: str, **kw) -> str:
         started = time.perf_counter()
-        r = await self.client.get(path, **kw)
+        r = await self.send("GET", path, **kw)
         self._timed("GET", path, started)
         if r.status_code != 200:
             raise Unexpected(f"GET {path.split('?')[0]} -> {r.status_code}")
@@ -166,7 +170,7 @@ class Phone:
         if htmx:
             headers["HX-Request"] = "true"
         started = time.perf_counter()
-        r = await self.client.post(path, data=data, files=files, headers=headers)
+        r = await self.send("POST", path, data=data, files=files, headers=headers)
         self._timed("POST", path, started)
         if r.status_code not in ok:
             raise Unexpected(f"POST {re.sub(r'/[0-9]+', '/N', path)} -> {r.status_code}")
@@ -179,11 +183,19 @@ class Phone:
     async def sign_in(self):
         await self.get("/login")
         await self.post("/login/code", {"phone": self.number})
-        code = await asyncio.to_thread(latest_code, self.database, self.number)
+        code = await self.sent_code()
         # Signing in ticks the 《用户服务协议》/《隐私政策》 box, as a person must.
         r = await self.post("/login/verify", {"code": code, "agree": "1"})
         if "/login" in str(r.url):
             raise Unexpected("sign-in did not take")
+
+    async def sent_code(self) -> str:
+        """The code as the person reads it from the SMS: here, from the database."""
+        return await asyncio.to_thread(latest_code, self.database, self.number)
+
+    async def pause(self, seconds: float) -> None:
+        """The page's wait before it asks again (the worker compresses meanwhile)."""
+        await asyncio.sleep(seconds)
 
     async def book(self):
         page = await self.get(f"/book/{BOOK_ITEM}")
@@ -213,6 +225,7 @@ class Phone:
             "name": "王" + "一二三四五六七八九"[self.rng.randrange(9)],
             "id_number": valid_id(self.rng), "phone": self.number,
             # SC-001's own fields (demo catalog)
+            # D is its GB 32100-2015 check character (app.reading.codes.valid_credit_code)
             "field-credit_code": "91152201MA0N1ABC2D", "field-change_type": "住所",
             "field-change_detail": "乌兰浩特市兴安北大路 68 号"})
         if not str(r.url).endswith("/materials"):
@@ -241,7 +254,7 @@ class Phone:
         while True:
             if time.monotonic() > deadline:
                 raise Unexpected("photos not compressed within 180 s")
-            await asyncio.sleep(wait)
+            await self.pause(wait)
             html = await self.get(f"/applications/photos/{upload}/status",
                                   headers={"HX-Request": "true"})
             again = re.search(r'hx-trigger="load delay:(\d+)s"', html)
@@ -254,6 +267,60 @@ class Phone:
     async def progress(self):
         await self.get("/progress/mine")
         await self.get(f"/progress/booking/{self.booking_id}")
+
+
+class Answer:
+    """What Phone reads of an HTTP answer, from a Flask test client's."""
+
+    def __init__(self, response):
+        self.status_code, self.url = response.status_code, response.request.url
+        self.text = response.get_data(as_text=True)
+
+
+class InProcessPhone(Phone):
+    """The same person and steps, sent to a Flask test client in this process: the cProfile
+    replay below, and tests/core/test_bench_journey.py, which keeps this journey in step with
+    the app. `settle` runs the queued jobs where a worker would (nothing to do when inline)."""
+
+    def __init__(self, app, number: str, photos: list[bytes], rng: random.Random,
+                 settle=lambda: None):
+        self.number, self.photos, self.rng, self.settle = number, photos, rng, settle
+        self.app, self.client = app, app.test_client()
+        self.token, self.booking_id, self.full_retries = "", 0, 0
+        self.requests: dict[str, list[float]] = {}
+        self.answers: list[tuple[str, str, int]] = []  # method, path, status: every request
+        self.pauses = 0
+
+    async def send(self, method: str, path: str, data=None, files=None, headers=None):
+        form = dict(data or {})
+        for key, (name, body, mime) in (files or {}).items():
+            form[key] = (io.BytesIO(body), name, mime)
+        r = self.client.open(path, method=method, data=form or None, headers=headers or {},
+                             follow_redirects=True)
+        self.answers.append((method, path, r.status_code))
+        return Answer(r)
+
+    async def sent_code(self) -> str:
+        from sqlalchemy import select
+
+        from app.extensions import db
+        from app.sms.models import SmsMessage
+
+        with self.app.app_context():
+            message = db.session.scalar(
+                select(SmsMessage).where(SmsMessage.phone == self.number,
+                                         SmsMessage.template == "login_code")
+                .order_by(SmsMessage.id.desc()).limit(1))
+            if message is None:
+                raise Unexpected("no sign-in code was written")
+            return message.params["code"]
+
+    async def pause(self, seconds: float) -> None:
+        """No waiting in-process: the jobs run now, then the page asks again."""
+        self.pauses += 1
+        if self.pauses > 20:
+            raise Unexpected("photos still pending after 20 rounds of jobs")
+        self.settle()
 
 
 def latest_code(database: str, phone: str) -> str:
@@ -351,35 +418,13 @@ def profile_step(step: str, env: dict, photos: list[bytes]) -> str:
     app_jobs.flush = lambda: None  # rows stay in the outbox: no inline compression or SMS
     logging.disable(logging.CRITICAL)
     rng = random.Random(7)
-
-    class Local(Phone):
-        def __init__(self, number: str):
-            self.number, self.rng, self.photos = number, rng, photos
-            self.database, self.token, self.full_retries = env["DATABASE_URL"], "", 0
-            self.client = app.test_client()
-
-        async def get(self, path, **kw):
-            r = self.client.get(path, follow_redirects=True, **kw)
-            text = r.get_data(as_text=True)
-            found = HEADER_TOKEN_RE.search(text) or CSRF_RE.search(text)
-            self.token = found.group(1) if found else self.token
-            return text
-
-        async def post(self, path, data=None, files=None, htmx=False, ok=(200,)):
-            form = dict(data or {})
-            for key, (name, body, mime) in (files or {}).items():
-                form[key] = (io.BytesIO(body), name, mime)
-            headers = {"X-CSRFToken": self.token} | ({"HX-Request": "true"} if htmx else {})
-            r = self.client.post(path, data=form, headers=headers, follow_redirects=True)
-            return type("R", (), {"status_code": r.status_code, "url": r.request.url,
-                                  "text": r.get_data(as_text=True)})
-
     profiler = cProfile.Profile()
-    walk = STEPS[:STEPS.index(step) + 1]
+    # Not the compress step: no job runs here, so the photos stay pending.
+    walk = [name for name in STEPS[:STEPS.index(step) + 1] if name != "compress"]
     with contextlib.redirect_stdout(io.StringIO()):  # the console SMS provider prints
         base = 13700000000 + os.getpid() % 100000 * 10  # people nobody in this database is
         for number, profiled in ((str(base), False), (str(base + 1), True)):
-            phone = Local(number)
+            phone = InProcessPhone(app, number, photos, rng)
             for name in walk:
                 if profiled and name == step:
                     profiler.enable()

@@ -1,0 +1,35 @@
+"""bench/journey.py's person, walked through the app in-process: the benchmark's steps (its
+regular expressions, form fields and expected answers) break here, in the suite, when a page
+changes under them, instead of silently on the next benchmark run."""
+
+import asyncio
+import random
+import sys
+from pathlib import Path
+
+import pytest
+from applications.application_kit import photo
+from conftest import shanghai
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import journey  # noqa: E402
+
+
+# A Wednesday morning: the demo's halls are open, and the booking days ahead have slots.
+@pytest.mark.time_machine(shanghai("2026-12-02 10:00"), tick=True)
+def test_the_bench_journey_walks_through_the_app(app, runner, run_jobs):
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    phone = journey.InProcessPhone(app, "13912345678", [photo(), photo(900, 1200)],
+                                   random.Random(1), settle=run_jobs)
+    for step in journey.STEPS:
+        asyncio.run(getattr(phone, step)())  # raises journey.Unexpected on a wrong answer
+    assert phone.answers and all(status == 200 for _, _, status in phone.answers), phone.answers
+    asked = {(method, path) for method, path, _ in phone.answers}
+    assert {("POST", "/login/verify"), ("GET", journey.GUIDE),
+            ("GET", "/progress/mine")} <= asked
+    assert phone.booking_id and len(phone.uploads) == 2 and phone.full_retries == 0
+    assert any(method == "POST" and path.startswith("/book/slot/") for method, path in asked)
+    assert sum(path.endswith("/photos") for method, path in asked if method == "POST") == 2
