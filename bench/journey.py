@@ -63,8 +63,23 @@ CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 HEADER_TOKEN_RE = re.compile(r'"X-CSRFToken": "([^"]+)"')
 
 
+def refuse_the_tests_services() -> None:
+    """The bench drops DB and flushes REDIS: never the test run's database or Redis db."""
+    from urllib.parse import urlsplit
+
+    test_db = urlsplit(os.environ.get("TEST_DATABASE_URL", "")).path.strip("/")
+    if DB in ("test", test_db):
+        sys.exit(f"BENCH_DB={DB} is the tests' database: the bench would drop it")
+    redis_db = urlsplit(REDIS).path.strip("/") or "0"
+    tests_redis = os.environ.get("REDIS_URL")
+    if redis_db == "15" or (tests_redis and urlsplit(tests_redis)[1:3] == urlsplit(REDIS)[1:3]):
+        sys.exit(f"BENCH_REDIS={REDIS} is the tests' Redis db: the bench would flush it")
+
+
 def fresh_database() -> str:
     import psycopg
+
+    refuse_the_tests_services()
 
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")

@@ -1,11 +1,11 @@
 """Lighthouse scores of five pages as a signed-in citizen sees them; called by bench/lighthouse.sh.
 
 Starts nginx (deploy/nginx.conf's site) and gunicorn (deploy/gunicorn.conf.py) on a fresh
-`palm_bench_lighthouse` PostgreSQL database with the demo data (bench/stack.py), signs a citizen
-in through the real pages, books a slot and starts an application, then runs Lighthouse
-(bench/lighthouse/node_modules, Debian's Chromium through CHROME_PATH) in its default mobile
-mode (a mid-range phone on slow 4G, simulated) on: home, a guide, the booking page, the upload
-page and the booking's timeline.
+PostgreSQL database (BENCH_DB, default `palm_bench_lighthouse`; Redis BENCH_REDIS, default db 10,
+flushed) with the demo data (bench/stack.py), signs a citizen in through the real pages, books a
+slot and starts an application, then runs Lighthouse (bench/lighthouse/node_modules, Debian's
+Chromium through CHROME_PATH) in its default mobile mode (a mid-range phone on slow 4G,
+simulated) on: home, a guide, the booking page, the upload page and the booking's timeline.
 
 Each page is measured --runs times (default 3) and the median performance score is kept, as
 Lighthouse's own docs advise; accessibility and best practices don't vary between runs.
@@ -29,7 +29,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 import journey  # noqa: E402
 from stack import Stack  # noqa: E402
 
-journey.DB = "palm_bench_lighthouse"
+# Its own database and Redis db, beside the tests' and the other benches' (journey's db 9,
+# lookup_timing's 12, sms_throughput's 8): running it clobbers nothing else.
+journey.DB = os.environ.get("BENCH_DB", "palm_bench_lighthouse")
+journey.REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/10")
 TARGETS = {"performance": 95, "accessibility": 100, "best-practices": 100}
 LIGHTHOUSE = ROOT / "bench/lighthouse/node_modules/.bin/lighthouse"
 CHROME_FLAGS = ("--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage "

@@ -33,3 +33,36 @@ def test_the_bench_journey_walks_through_the_app(app, runner, run_jobs):
     assert phone.booking_id and len(phone.uploads) == 2 and phone.full_retries == 0
     assert any(method == "POST" and path.startswith("/book/slot/") for method, path in asked)
     assert sum(path.endswith("/photos") for method, path in asked if method == "POST") == 2
+
+
+@pytest.mark.parametrize(("db", "redis", "env"), [
+    ("test", "redis://127.0.0.1:6379/10", {}),
+    ("palm_bench_x", "redis://127.0.0.1:6379/15", {}),
+    ("palm_t", "redis://127.0.0.1:6379/10", {"TEST_DATABASE_URL": "postgresql://h:5432/palm_t"}),
+    ("palm_bench_x", "redis://h:6379/3", {"REDIS_URL": "redis://h:6379/3"}),
+])
+def test_the_benches_refuse_the_tests_database_and_redis(monkeypatch, db, redis, env):
+    """They drop their database and flush their Redis db: never the test run's."""
+    monkeypatch.setattr(journey, "DB", db)
+    monkeypatch.setattr(journey, "REDIS", redis)
+    for name in ("TEST_DATABASE_URL", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit, match="the bench would"):
+        journey.refuse_the_tests_services()
+    monkeypatch.setattr(journey, "DB", "palm_bench_lighthouse")
+    monkeypatch.setattr(journey, "REDIS", "redis://127.0.0.1:6379/10")
+    journey.refuse_the_tests_services()  # its own: no exit
+
+
+def test_lighthouse_has_its_own_database_and_redis_db(monkeypatch):
+    import importlib
+
+    for name in ("BENCH_DB", "BENCH_REDIS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(journey, "DB", journey.DB)  # put back after: lighthouse sets them
+    monkeypatch.setattr(journey, "REDIS", journey.REDIS)
+    lighthouse = importlib.import_module("lighthouse")
+    importlib.reload(lighthouse)  # its settings as read from this environment
+    assert journey.DB == "palm_bench_lighthouse" and journey.REDIS.endswith("/10")
