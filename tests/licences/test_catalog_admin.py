@@ -248,3 +248,27 @@ def test_the_admin_upload_shows_the_licence_rows_it_refused(world):
     assert response.status_code == 400
     assert "第 2 行(事项 JZ-001):证照有效期应在 1 到 50 年之间" in text_of(response, "main")
     assert _stored(world.issuer.id)[1:] == ("residence_permit", 1)
+
+
+def test_a_hall_admins_file_sets_licences_only_on_their_halls_own_items(world):
+    theirs = factories.item(halls=[world.other_hall], code="B-9", name="乙的事项")
+    admin = world.client(world.admin)
+    text = f"""\
+items:
+  - {{code: JZ-001, name: 居住证办理, department: 公安局, topic: 户籍, halls: [{world.hall.name}],
+     licence_type: residence_permit, licence_years: 2}}
+  - {{code: B-9, name: 乙的事项, department: 测试局, topic: 户籍, halls: [{world.other_hall.name}],
+     licence_type: residence_permit}}
+"""
+    response = admin.post("/admin/catalog/import", data={
+        "file": (io.BytesIO(text.encode()), "catalog.yaml")}, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "第 4 行(事项 B-9):本大厅" in text_of(response, "main")
+    assert "第 2 行" not in text_of(response, ".import-errors")
+    assert _stored(theirs.id)[1:] == (None, None)
+    assert _stored(world.issuer.id)[1:] == ("residence_permit", 1)  # all or nothing
+    response = admin.post("/admin/catalog/import", data={
+        "file": (io.BytesIO(text.split("  - {code: B-9")[0].encode()), "catalog.yaml")},
+        content_type="multipart/form-data")
+    assert response.status_code == 303
+    assert _stored(world.issuer.id)[1:] == ("residence_permit", 2)
