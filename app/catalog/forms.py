@@ -64,7 +64,7 @@ def item_form(form, topics) -> tuple[dict, dict]:
         "phone": _text(form, "phone", "咨询电话", errors, required=False, max_len=40),
         "hall_ids": _ids(form, "hall_ids"),
         "window_ids": _ids(form, "window_ids"),
-        "licence_type": form.get("licence_type") or None,
+        "licence_type": (form.get("licence_type") or "")[:40] or None,
         "licence_years": _years(form, errors),
     }
     data |= {flag: form.get(flag) == "1" for flag in FLAGS}
@@ -113,7 +113,7 @@ def material_form(form) -> tuple[dict, dict]:
         "photo_ok": form.get("photo_ok") == "1",
         "may_be_missing": form.get("may_be_missing") == "1",
         "document_kind": form.get("document_kind") or None,
-        "licence_type": form.get("licence_type") or None,
+        "licence_type": (form.get("licence_type") or "")[:40] or None,
     }
     errors |= licence_problems(data["licence_type"])
     if data["document_kind"] and not kinds.get(data["document_kind"]):
