@@ -97,7 +97,8 @@ def decide(app_id: int):
                                request.form.get(f"fix-{m.id}", ""),
                                request.form.get(f"text-{m.id}", "")[:200])
     form = decisions.decide(row, current_user, form)
-    if form.errors:
+    if form.errors:  # the page shows the carried licences again: a staff view, recorded
+        licences.seen_in_review(row, current_user)
         return _review_page(row, form, 400)
     return redirect(url_for("applications.review", app_id=row.id), 303)
 

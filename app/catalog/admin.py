@@ -231,7 +231,7 @@ def admin_material_edit(material_id: int):
         data = {"name": material.name, "original": "1" if material.original else "0",
                 "copies": material.copies, "notes": material.notes,
                 "photo_ok": material.photo_ok, "may_be_missing": material.may_be_missing,
-                "document_kind": material.document_kind}
+                "document_kind": material.document_kind, "licence_type": material.licence_type}
         return render_template("catalog/admin/material_form.html", material=material,
                                data=data, errors={})
     data, errors = material_form(request.form)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.catalog import fields as form_fields
 from app.catalog.models import Bundle, Hall, Material, ServiceItem, Window
 from app.extensions import db
-from app.licences.types import TYPES
+from app.licences.types import licence_problems
 from app.reading import examples, kinds
 
 ITEM_FIELDS = {
@@ -42,8 +42,7 @@ LABELS = {
 }
 AUDIENCE_VALUES = ("individual", "company")
 # Lower bounds for whole numbers; upper bounds keep typos like 2000 days out.
-RANGES = {"legal_days": (1, 365), "promised_days": (0, 365), "visits": (0, 1), "copies": (1, 20),
-          "licence_years": (1, 50)}
+RANGES = {"legal_days": (1, 365), "promised_days": (0, 365), "visits": (0, 1), "copies": (1, 20)}
 
 
 def field_label(key: str) -> str:
@@ -161,7 +160,7 @@ def _validate_item(item: dict, halls: set, windows: set, errors: list[str]) -> N
         errors.extend(f"{where}:{label} {v} 不存在" for v in value if v not in known)
     if item.get("fields") is not None:
         errors.extend(f"{where}:{message}" for message in form_fields.check_list(item["fields"]))
-    _check_licence_type(item, where, errors)
+    _check_licences(item, where, errors, _audience(item))
     materials = item.get("materials") or []
     if not isinstance(materials, list):
         errors.append(f"{where}:materials 应为列表")
@@ -174,15 +173,26 @@ def _validate_item(item: dict, halls: set, windows: set, errors: list[str]) -> N
         if not m.get("name"):
             errors.append(f"{mwhere}:缺少材料名称")
         _check_fields(m, MATERIAL_FIELDS, mwhere, errors, Material)
-        _check_licence_type(m, mwhere, errors)
+        _check_licences(m, mwhere, errors)
         _check_reading(m, mwhere, errors)
 
 
-def _check_licence_type(row: dict, where: str, errors: list[str]) -> None:
-    """电子证照: an item issues, and a material accepts, only a licence type the app knows."""
-    value = row.get("licence_type")
-    if isinstance(value, str) and value and value not in TYPES:
-        errors.append(f"{where}:未知的电子证照类型 {value}(可用:{'、'.join(TYPES)})")
+def _check_licences(row: dict, where: str, errors: list[str], audience=None) -> None:
+    """电子证照: the same check as the admin form's (app/licences/types.py)."""
+    kind = row.get("licence_type")
+    if kind is not None and not isinstance(kind, str):
+        return  # already reported as not text
+    problems = licence_problems(kind, row.get("licence_years"), audience)
+    errors.extend(f"{where}:{message}" for message in problems.values())
+
+
+def _audience(item: dict) -> str | None:
+    """The audience the item will have: the file's, else the stored item's, else 个人."""
+    audience = item.get("audience")
+    if audience is None and item.get("licence_type") and isinstance(item.get("code"), str):
+        audience = db.session.scalar(select(ServiceItem.audience).where(
+            ServiceItem.code == item.get("code"))) or "individual"
+    return audience if audience in AUDIENCE_VALUES else None
 
 
 def _check_reading(m: dict, where: str, errors: list[str]) -> None:

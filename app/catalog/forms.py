@@ -4,6 +4,7 @@ import re
 
 from app.catalog.models import AUDIENCES
 from app.core.ids import parse_ids
+from app.licences.types import YEARS, licence_problems
 from app.reading import kinds
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -63,6 +64,8 @@ def item_form(form, topics) -> tuple[dict, dict]:
         "phone": _text(form, "phone", "咨询电话", errors, required=False, max_len=40),
         "hall_ids": _ids(form, "hall_ids"),
         "window_ids": _ids(form, "window_ids"),
+        "licence_type": (form.get("licence_type") or "")[:40] or None,
+        "licence_years": _years(form, errors),
     }
     data |= {flag: form.get(flag) == "1" for flag in FLAGS}
     if data["code"] and "code" not in errors and not CODE_RE.match(data["code"]):
@@ -80,7 +83,23 @@ def item_form(form, topics) -> tuple[dict, dict]:
         errors["promised_days"] = "承诺时限不能超过法定时限"
     if not data["hall_ids"]:
         errors["hall_ids"] = "请至少选择一个办理大厅"
+    audience = data["audience"] if data["audience"] in AUDIENCES else None
+    for key, message in licence_problems(data["licence_type"], data["licence_years"],
+                                         audience).items():
+        errors.setdefault(key, message)
     return data, _in_form_order(errors, data)
+
+
+def _years(form, errors: dict):
+    """办结后核发的证照's validity: whole years, or empty for long-term (长期)."""
+    raw = (form.get("licence_years") or "").strip()
+    if not raw:
+        return None
+    if not raw.isdecimal() or len(raw) > 3:  # a longer number is past any validity anyway
+        errors["licence_years"] = (f"证照有效期只能填 {YEARS[0]} 到 {YEARS[1]} 的整数年数,"
+                                   "长期有效请留空")
+        return raw
+    return int(raw)
 
 
 def material_form(form) -> tuple[dict, dict]:
@@ -94,7 +113,9 @@ def material_form(form) -> tuple[dict, dict]:
         "photo_ok": form.get("photo_ok") == "1",
         "may_be_missing": form.get("may_be_missing") == "1",
         "document_kind": form.get("document_kind") or None,
+        "licence_type": (form.get("licence_type") or "")[:40] or None,
     }
+    errors |= licence_problems(data["licence_type"])
     if data["document_kind"] and not kinds.get(data["document_kind"]):
         errors["document_kind"] = "请从列表中选择证件类型"
     if data["original"] not in ("1", "0"):

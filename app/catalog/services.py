@@ -195,7 +195,8 @@ class CodeTaken(ValueError):
 
 ITEM_COLUMNS = ("code", "name", "department", "audience", "topic", "summary", "keywords",
                 "legal_days", "promised_days", "fee", "visits", "steps", "legal_basis", "phone",
-                "bookable", "prereview", "fully_online", "courier")
+                "bookable", "prereview", "fully_online", "courier",
+                "licence_type", "licence_years")
 
 
 def all_topics() -> list[str]:

@@ -121,7 +121,9 @@ class LicenceUse(db.Model):
     application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    licence: Mapped[Licence] = relationship()
     actor = relationship("User")
     hall = relationship("Hall")
 
-    __table_args__ = (Index("ix_licence_use_licence", "licence_id", "created_at"),)
+    __table_args__ = (Index("ix_licence_use_licence", "licence_id", "created_at"),
+                      Index("ix_licence_use_hall", "hall_id", "created_at"))

@@ -11,7 +11,7 @@ from app.core.links import on_link
 from app.core.models import AuditLog
 from app.core.timeutil import utcnow
 from app.extensions import db, limiter
-from app.licences import bp, io, services
+from app.licences import bp, io, services, showing, uses
 from app.licences.services import LicenceError
 from app.licences.states import LABELS, USES
 from app.licences.types import TYPES
@@ -61,7 +61,7 @@ def show(licence_id: int):
     row = services.for_holder(licence_id, current_user)
     purpose = request.form.get("purpose", "")
     try:
-        shown = services.start_show(row, current_user, purpose)
+        shown = showing.start_show(row, current_user, purpose)
     except LicenceError as err:
         db.session.rollback()
         return render_template("licences/view.html", row=row, uses=services.uses(row),
@@ -73,7 +73,7 @@ def show(licence_id: int):
 @own_view()
 @login_required
 def shown(show_id: int):
-    show = services.show_for(show_id, current_user)
+    show = showing.show_for(show_id, current_user)
     url = url_for("core.short_link", token=show.token, _external=True)
     qr = Markup(segno.make(url, error="m").svg_inline(scale=5, dark="#1a1a1a",
                                                        omitsize=False))
@@ -84,7 +84,7 @@ def shown(show_id: int):
 
 # ---- the clerk's check ----
 
-@on_link(services.SHOW_PURPOSE)
+@on_link(showing.SHOW_PURPOSE)
 def open_show(link):
     """A 亮证 QR opened with any camera: the clerk's check page, the token typed in for them
     (a GET changes nothing; the check is the clerk's POST)."""
@@ -120,13 +120,13 @@ def verify():
     window = request.form.get("window", "").strip()[:20]
     session["licence_window"] = window
     try:
-        row, show = services.verify(current_user, typed, window)
+        row, show = showing.verify(current_user, typed, window)
     except LicenceError as err:
         db.session.rollback()
         return _verify_page(err, typed)
     hall = scope().hall()
     return render_template("licences/verified.html", row=row, show=show, hall=hall,
-                           mark=services.watermark(show, hall, window), now=utcnow())
+                           mark=showing.watermark(show, hall, window), now=utcnow())
 
 
 # ---- staff ----
@@ -137,6 +137,16 @@ def staff_list():
     number = request.args.get("number", "")[:60]
     return render_template("licences/staff_list.html", rows=services.staff_list(number),
                            number=number)
+
+
+@bp.get("/staff/licences/uses")
+@staff_view(Scope.HALL)
+def staff_uses():
+    """用证记录: who looked at, checked or used a licence at this hall, newest first."""
+    staff = scope()
+    return render_template("licences/staff_uses.html", rows=uses.hall_uses(),
+                           hall=None if staff.every_hall else staff.hall(),
+                           every_hall=staff.every_hall, window=uses.COLLAPSE)
 
 
 @bp.get("/staff/licences/<int:licence_id>")

@@ -39,6 +39,7 @@ ENTRIES = (  # (endpoint, title, what it is for, who sees it)
     ("progress.staff_deliveries", "快递寄送", "寄出办结结果,登记快递单号", STAFF),
     ("licences.verify_page", "核验亮证", "扫码或输入亮证码,核验群众的电子证照", DESK),
     ("licences.staff_list", "电子证照", "本大厅核发的证照,注销、换发、存量导入", STAFF),
+    ("licences.staff_uses", "用证记录", "本大厅查看、核验和使用证照的记录", STAFF),
     ("ratings.cases", "差评整改", "联系群众、整改、回访", STAFF),
     ("help.staff_requests", "帮办代办", "电话回访、到厅陪办、上门服务、代为预约", STAFF),
     ("feedback.staff_reports", "办不成事", "群众反映没办成的事,当天答复", STAFF),
