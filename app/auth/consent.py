@@ -39,6 +39,12 @@ def record(user_id: int, documents, scope: str = "") -> None:
                                    scope=scope, agreed_at=utcnow()))
 
 
+def agree_at_sign_in(user_id: int) -> None:
+    """The citizen agreed again to the sign-in documents in force (a new version came out)."""
+    record(user_id, AT_SIGN_IN)
+    db.session.commit()
+
+
 def agreed(user_id: int, documents, scope: str = "") -> list[str]:
     """The documents whose version in force this person has agreed to (in this scope)."""
     rows = db.session.execute(select(Consent.document, Consent.version).where(

@@ -34,7 +34,7 @@ from app.auth.services import (
 from app.core.access import STAFF, Scope, declaration, own_view, public_view, staff_view
 from app.core.privacy import mask_phone
 from app.core.redirects import safe_target
-from app.extensions import db, limiter
+from app.extensions import limiter
 from app.htmx import is_partial
 
 
@@ -196,8 +196,7 @@ def consent_again():
         return redirect(next_url, code=303 if request.method == "POST" else 302)
     if request.method == "POST":
         if request.form.get("agree"):
-            consent.record(current_user.id, consent.AT_SIGN_IN)
-            db.session.commit()
+            consent.agree_at_sign_in(current_user.id)
             consent.remember_signed_in_agreement()
             return redirect(next_url, code=303)
         return render_template("auth/consent.html", missing=missing, titles=consent.TITLES,
@@ -260,8 +259,7 @@ def logout():
 @login_required
 def logout_all():
     """退出所有设备: end every sign-in of this person, this browser's too (a lost phone)."""
-    count = sessions.end_all(current_user, "everywhere")
-    db.session.commit()
+    count = sessions.end_everywhere(current_user)
     sessions.sign_out()
     flash(f"已退出所有设备(共 {count} 处登录)。" if count > 1 else "已退出登录。", "info")
     return redirect(url_for("pages.home"), code=303)

@@ -89,6 +89,13 @@ def end_all(user: User, why: str) -> int:
     return result.rowcount
 
 
+def end_everywhere(user: User) -> int:
+    """退出所有设备: end and commit every sign-in of `user`; returns how many there were."""
+    count = end_all(user, "everywhere")
+    db.session.commit()
+    return count
+
+
 def load_user(value: str) -> User | None:
     """Flask-Login's user loader: the person of a live sign-in, in one query, or None."""
     user_id, secret = _split(value)

@@ -10,25 +10,27 @@ either are changed by a city-wide admin; for a hall admin they are read-only and
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.catalog import bp
 from app.catalog import fields as form_fields
 from app.catalog.forms import item_form, material_form
-from app.catalog.models import AUDIENCES, Hall, Material, ServiceItem
+from app.catalog.halls import list_halls
+from app.catalog.models import AUDIENCES, Material, ServiceItem
 from app.catalog.services import (
     ITEM_COLUMNS,
     CodeTaken,
     all_topics,
     hall_places,
+    item_by_id,
     list_admin_items,
+    material_by_id,
     move_material,
+    save_example,
     save_item,
     save_material,
     set_retired,
 )
 from app.core.access import ADMINS, Scope, scope, staff_view
-from app.extensions import db
 from app.reading import examples
 
 OTHER_HALL, SHARED = "其他大厅", "多馆共用"
@@ -51,7 +53,7 @@ def lock_reason(halls) -> str | None:
 
 
 def _item(item_id: int) -> ServiceItem:
-    return db.session.get(ServiceItem, item_id) or abort(404)
+    return item_by_id(item_id) or abort(404)
 
 
 def _changeable(item: ServiceItem) -> ServiceItem:
@@ -62,7 +64,7 @@ def _changeable(item: ServiceItem) -> ServiceItem:
 
 def _form_context(data: dict, **ctx) -> dict:
     own = own_hall_id()
-    halls = db.session.scalars(select(Hall).order_by(Hall.id)).all()
+    halls = list_halls()
     if own is not None:  # their own hall only (shown, locked)
         halls = [h for h in halls if h.id in data.get("hall_ids", [])]
     return {"topics": all_topics(), "audiences": AUDIENCES, "halls": halls, "hall_scope": own,
@@ -112,7 +114,6 @@ def _item_form(item: ServiceItem | None):
         try:
             saved = save_item(item, data, current_user.id)
         except CodeTaken:
-            db.session.rollback()
             errors["code"] = "这个事项编码已被其他事项使用"
         else:
             flash("已保存事项。" if item else "已新增事项,请继续添加材料。", "success")
@@ -186,7 +187,7 @@ def admin_material_add(item_id: int):
     if errors:
         return _item_page(item, _material_echo(data), errors, 400)
     material = save_material(item, None, data, current_user.id)
-    _save_example(material, example, remove)
+    save_example(material, example, remove)
     flash(f"已添加材料:{data['name']}", "success")
     return redirect(url_for("catalog.admin_item", item_id=item.id) + "#materials", code=303)
 
@@ -203,12 +204,6 @@ def _example(errors: dict) -> tuple[bytes | None, bool]:
     return data, request.form.get("example_remove") == "1"
 
 
-def _save_example(material: Material, data: bytes | None, remove: bool) -> None:
-    old = examples.replace(material, data, remove)
-    db.session.commit()
-    examples.delete(old)
-
-
 def _material_echo(data: dict) -> dict:
     """What was typed, in the shape the form template reads."""
     original = data["original"]
@@ -217,7 +212,7 @@ def _material_echo(data: dict) -> dict:
 
 def _material(material_id: int) -> Material:
     """A material this admin may change (every material route changes it)."""
-    material = db.session.get(Material, material_id) or abort(404)
+    material = material_by_id(material_id) or abort(404)
     _changeable(material.item)
     return material
 
@@ -240,7 +235,7 @@ def admin_material_edit(material_id: int):
         return render_template("catalog/admin/material_form.html", material=material,
                                data=_material_echo(data), errors=errors), 400
     save_material(material.item, material, data, current_user.id)
-    _save_example(material, example, remove)
+    save_example(material, example, remove)
     flash("已保存材料。", "success")
     return redirect(url_for("catalog.admin_item", item_id=material.item_id) + "#materials",
                     code=303)

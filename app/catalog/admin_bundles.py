@@ -6,16 +6,21 @@ their hall handles alone, and may put only such items into one (see admin.py).
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from app.catalog import bp
 from app.catalog.admin import OTHER_HALL, SHARED, item_halls, lock_reason
 from app.catalog.forms import bundle_form
-from app.catalog.models import AUDIENCES, Bundle, BundleItem, ServiceItem
-from app.catalog.services import CodeTaken, save_bundle, set_retired
+from app.catalog.models import AUDIENCES, Bundle, ServiceItem
+from app.catalog.services import (
+    CodeTaken,
+    bundle_by_id,
+    bundleable_items,
+    items_by_ids,
+    list_admin_bundles,
+    save_bundle,
+    set_retired,
+)
 from app.core.access import ADMINS, Scope, scope, staff_view
-from app.extensions import db
 
 
 def bundle_halls(bundle: Bundle) -> set[int]:
@@ -35,17 +40,14 @@ def _bundle_lock_reason(bundle: Bundle) -> str | None:
 @staff_view(Scope.CITY, roles=ADMINS)
 def admin_bundles():
     """一件事管理."""
-    bundles = db.session.scalars(select(Bundle).options(
-        selectinload(Bundle.entries).selectinload(BundleItem.item)
-        .selectinload(ServiceItem.halls)).order_by(Bundle.retired_at.is_not(None),
-                                                   Bundle.id)).all()
+    bundles = list_admin_bundles()
     others = {b.id: why for b in bundles if (why := _bundle_lock_reason(b))}
     return render_template("catalog/admin/bundles.html", bundles=bundles, others=others)
 
 
 def _bundle(bundle_id: int) -> Bundle:
     """A bundle this admin may change: a hall admin's hall handles every item in it; else 403."""
-    bundle = db.session.get(Bundle, bundle_id) or abort(404)
+    bundle = bundle_by_id(bundle_id) or abort(404)
     scope().change(bundle_halls(bundle))
     return bundle
 
@@ -81,7 +83,6 @@ def _bundle_form(bundle: Bundle | None):
         try:
             saved = save_bundle(bundle, data, current_user.id)
         except CodeTaken:
-            db.session.rollback()
             errors["code"] = "这个编码已被其他一件事使用"
         else:
             flash(f"已保存一件事:{saved.name}", "success")
@@ -92,9 +93,7 @@ def _bundle_form(bundle: Bundle | None):
 
 def _bundle_choices() -> list[ServiceItem]:
     """The active items this admin may put into a bundle: the ones they may change."""
-    items = db.session.scalars(select(ServiceItem).options(selectinload(ServiceItem.halls)).where(
-        ServiceItem.retired_at.is_(None)).order_by(ServiceItem.topic, ServiceItem.code)).all()
-    return [i for i in items if scope().may_change(item_halls(i))]
+    return [i for i in bundleable_items() if scope().may_change(item_halls(i))]
 
 
 def _foreign_items(item_ids: list[int], offered: list[ServiceItem]) -> str:
@@ -103,7 +102,7 @@ def _foreign_items(item_ids: list[int], offered: list[ServiceItem]) -> str:
     foreign = [i for i in item_ids if i not in allowed]
     if scope().city_wide or not foreign:
         return ""
-    found = db.session.scalars(select(ServiceItem).where(ServiceItem.id.in_(foreign))).all()
+    found = items_by_ids(foreign)
     shared = "由几个大厅共用"
     names = [i.name + (shared if current_user.hall_id in item_halls(i) else "不由本大厅办理")
              for i in found]

@@ -2,13 +2,18 @@
 
 import re
 
-from app.catalog.models import AUDIENCES
+from app.catalog.halls import hall_items, hall_named, window_numbered
+from app.catalog.models import AUDIENCES, Hall, Window
 from app.core.ids import parse_ids
 from app.licences.types import YEARS, licence_problems
 from app.reading import kinds
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 FLAGS = ("bookable", "prereview", "fully_online", "courier")
+PHONE_RE = re.compile(r"^[0-9+()\- ]{5,20}(转[0-9]{1,6})?$")
+WINDOW_CODE_RE = re.compile(r"^[A-Za-z0-9-]{1,10}$")
+GROUP_RE = re.compile(r"^[A-Za-z0-9]{1,4}$")
+URL_RE = re.compile(r"^https?://[^\s<>\"']+$")
 
 
 def _text(form, name: str, label: str, errors: dict, *, required=True, max_len=200) -> str:
@@ -142,4 +147,46 @@ def bundle_form(form) -> tuple[dict, dict]:
         errors["audience"] = "请选择服务对象"
     if len(data["item_ids"]) < 2:
         errors["item_ids"] = "一件事至少包含两个事项"
+    return data, _in_form_order(errors, data)
+
+
+def hall_form(form, hall: Hall | None) -> tuple[dict, dict]:
+    """A hall's fields from the admin form, and an error per bad field."""
+    errors: dict[str, str] = {}
+    data = {"name": _text(form, "name", "大厅名称", errors, max_len=80),
+            "short_name": _text(form, "short_name", "简称", errors, max_len=40),
+            "address": _text(form, "address", "地址", errors, max_len=200),
+            "hours": _text(form, "hours", "办公时间", errors, max_len=200),
+            "phone": _text(form, "phone", "咨询电话", errors, max_len=40),
+            "map_url": _text(form, "map_url", "地图链接", errors, required=False, max_len=300),
+            "area": _text(form, "area", "服务区域", errors, required=False, max_len=80)}
+    if "phone" not in errors and not PHONE_RE.match(data["phone"]):
+        errors["phone"] = "请输入正确的咨询电话,如 0482-8266666"
+    if data["map_url"] and "map_url" not in errors and not URL_RE.match(data["map_url"]):
+        errors["map_url"] = "地图链接应以 https:// 开头,请从地图应用里复制完整链接"
+    if "name" not in errors:
+        clash = hall_named(data["name"])
+        if clash is not None and (hall is None or clash != hall.id):
+            errors["name"] = "已有同名的大厅"
+    return data, _in_form_order(errors, data)
+
+
+def window_form(form, hall: Hall, window: Window | None) -> tuple[dict, dict]:
+    """A window's fields from the admin form, and an error per bad field."""
+    errors: dict[str, str] = {}
+    data = {"code": _text(form, "code", "窗口编号", errors, max_len=10).upper(),
+            "name": _text(form, "name", "窗口名称", errors, max_len=80),
+            "group": _text(form, "group", "叫号分组", errors, max_len=4).upper(),
+            "item_ids": _ids(form, "item_ids")}
+    if "code" not in errors and not WINDOW_CODE_RE.match(data["code"]):
+        errors["code"] = "窗口编号只能用字母、数字和短横线,如 A01"
+    elif "code" not in errors:
+        clash = window_numbered(hall, data["code"])
+        if clash is not None and (window is None or clash != window.id):
+            errors["code"] = f"本大厅已有 {data['code']} 号窗口"
+    if "group" not in errors and not GROUP_RE.match(data["group"]):
+        errors["group"] = "叫号分组只能用字母或数字,如 A"
+    offered = {i.id for i in hall_items(hall)}
+    if set(data["item_ids"]) - offered:
+        errors["item_ids"] = "只能选择本大厅办理的事项"
     return data, _in_form_order(errors, data)

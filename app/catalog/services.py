@@ -11,6 +11,7 @@ from app.catalog.models import Bundle, BundleItem, Hall, Material, ServiceItem, 
 from app.core.models import audit
 from app.core.timeutil import utcnow
 from app.extensions import db
+from app.reading import examples
 
 TOPICS = ("户籍", "不动产", "市场主体", "社保", "医保", "卫生健康", "消防", "交通出行", "教育",
           "民政婚姻", "税务", "其他")
@@ -199,6 +200,22 @@ ITEM_COLUMNS = ("code", "name", "department", "audience", "topic", "summary", "k
                 "licence_type", "licence_years")
 
 
+def item_by_id(item_id: int) -> ServiceItem | None:
+    return db.session.get(ServiceItem, item_id)
+
+
+def material_by_id(material_id: int) -> Material | None:
+    return db.session.get(Material, material_id)
+
+
+def bundle_by_id(bundle_id: int) -> Bundle | None:
+    return db.session.get(Bundle, bundle_id)
+
+
+def items_by_ids(item_ids: list[int]) -> list[ServiceItem]:
+    return list(db.session.scalars(select(ServiceItem).where(ServiceItem.id.in_(item_ids))))
+
+
 def all_topics() -> list[str]:
     """The fixed topics, then any other topic an import brought in."""
     extra = db.session.scalars(select(ServiceItem.topic).distinct()).all()
@@ -220,6 +237,7 @@ def save_item(item: ServiceItem | None, data: dict, actor_id: int) -> ServiceIte
     """Create or update an item; raises CodeTaken when the code belongs to another item."""
     clash = db.session.scalar(select(ServiceItem.id).where(ServiceItem.code == data["code"]))
     if clash and (item is None or clash != item.id):
+        db.session.rollback()  # the form is shown again from a clean session
         raise CodeTaken(data["code"])
     if item is None:
         item = ServiceItem()
@@ -258,6 +276,13 @@ def save_material(item: ServiceItem, material: Material | None, data: dict,
     return material
 
 
+def save_example(material: Material, data: bytes | None, remove: bool) -> None:
+    """Give a material a new 示例图 (or none); the old files go once the change is committed."""
+    old = examples.replace(material, data, remove)
+    db.session.commit()
+    examples.delete(old)
+
+
 def move_material(material: Material, step: int) -> None:
     """Move a material one place up (-1) or down (+1) among its item's active materials."""
     active = material.item.active_materials
@@ -274,6 +299,7 @@ def save_bundle(bundle: Bundle | None, data: dict, actor_id: int) -> Bundle:
     """Create or update a bundle with its items in the order given."""
     clash = db.session.scalar(select(Bundle.id).where(Bundle.code == data["code"]))
     if clash and (bundle is None or clash != bundle.id):
+        db.session.rollback()  # the form is shown again from a clean session
         raise CodeTaken(data["code"])
     if bundle is None:
         bundle = Bundle()
@@ -309,3 +335,17 @@ def list_admin_items(q: str = "", show: str = "active"):
     elif show != "all":
         stmt = stmt.where(ServiceItem.retired_at.is_(None))
     return db.session.scalars(stmt.order_by(ServiceItem.topic, ServiceItem.code)).all()
+
+
+def list_admin_bundles() -> list[Bundle]:
+    """Every bundle with its items and their halls, retired ones last."""
+    return list(db.session.scalars(select(Bundle).options(
+        selectinload(Bundle.entries).selectinload(BundleItem.item)
+        .selectinload(ServiceItem.halls)).order_by(Bundle.retired_at.is_not(None), Bundle.id)))
+
+
+def bundleable_items() -> list[ServiceItem]:
+    """The active items a bundle may be made of, with their halls."""
+    return list(db.session.scalars(select(ServiceItem).options(
+        selectinload(ServiceItem.halls)).where(ServiceItem.retired_at.is_(None)).order_by(
+        ServiceItem.topic, ServiceItem.code)))

@@ -5,13 +5,9 @@ import ipaddress
 
 from flask import Response, abort, current_app, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST
-from sqlalchemy import text
 
 from app.core.access import public_view
-from app.extensions import db
-from app.jobs import redis_connection
-from app.ops import bp, metrics
-from app.ops.ratelimits import in_memory
+from app.ops import bp, health, metrics
 
 # Loopback and the private ranges (RFC 1918, IPv6 unique local): the hall's own network.
 PRIVATE = [ipaddress.ip_network(n) for n in (
@@ -55,25 +51,7 @@ def metrics_view():
 @public_view
 def healthz():
     """Database and Redis reachability; 503 naming what is down and what that means."""
-    checks, reasons = {}, []
-    try:
-        db.session.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
-        db.session.rollback()
-        checks["database"] = f"error: {type(exc).__name__}"
-        reasons.append("database unreachable: pages answer 503 until it is back")
-    if current_app.config.get("REDIS_URL"):
-        try:
-            redis_connection().ping()
-            checks["redis"] = "ok"
-        except Exception as exc:  # noqa: BLE001
-            checks["redis"] = f"error: {type(exc).__name__}"
-            reasons.append("redis unreachable: jobs wait in the outbox, rate limits count in "
-                           "memory")
-    else:
-        checks["redis"] = "not configured (jobs run inline)"
-    checks["rate_limits"] = "memory (Redis away)" if in_memory() else "ok"
+    checks, reasons = health.checks()
     body = {"status": "unhealthy" if reasons else "ok", "checks": checks}
     if reasons:
         body["reason"] = "; ".join(reasons)

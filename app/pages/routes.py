@@ -11,16 +11,14 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from app.booking.record import booking_record
+from app.catalog.halls import list_halls
 from app.catalog.httpcache import public_page
-from app.catalog.models import Hall
 from app.catalog.services import RECENT_COOKIE, active_bundles, popular_items, recently_viewed
 from app.core.access import Scope, own_view, public_view, staff_view
 from app.core.care import CARE_COOKIE
 from app.core.redirects import safe_target
-from app.extensions import db
 from app.feedback.services import staff_alerts
 from app.pages import bp
 from app.pages.workbench import entries
@@ -58,8 +56,7 @@ def progress():
 @public_view
 def halls():
     """Where the halls are, their hours and phones."""
-    rows = db.session.scalars(select(Hall).order_by(Hall.id)).all()
-    return render_template("pages/halls.html", halls=rows)
+    return render_template("pages/halls.html", halls=list_halls())
 
 
 @bp.get("/care")

@@ -22,7 +22,7 @@ from app.core.access import VIEW, Scope, own_view, public_view, staff_view
 from app.core.links import grant, on_link
 from app.core.readonly import read_only
 from app.core.timeutil import utcnow
-from app.extensions import db, limiter
+from app.extensions import limiter
 from app.htmx import is_partial
 from app.progress import bp, services
 from app.progress.models import COURIERS, DELIVERY_LABELS, DeliveryMethod
@@ -353,7 +353,6 @@ def staff_delivery_sent(delivery_id: int):
     try:
         services.mark_sent(row, typed["courier"], typed["tracking_no"], current_user.id)
     except ProgressError as err:
-        db.session.rollback()
         return _deliveries_page(err, delivery_id, typed)
     flash("已登记寄出,群众会收到短信", "info")
     return redirect(url_for("progress.staff_deliveries", hall=request.args.get("hall")), code=303)

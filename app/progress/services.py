@@ -329,12 +329,16 @@ def mark_sent(row: ResultDelivery, courier: str, tracking_no: str, staff_id: int
     """Record that the results went out, or correct the number (更正单号): the citizen gets
     the SMS (and push) with the number and sees it on the timeline; the same number twice is
     refused, so a double tap sends one SMS."""
-    courier, tracking_no = check_shipment(courier, tracking_no)
-    db.session.refresh(row, with_for_update=True)
-    if row.method != DeliveryMethod.COURIER:
-        raise ProgressError("群众已改为到窗口领取,不需要寄出", status=409)
-    if row.sent_at is not None and (row.courier, row.tracking_no) == (courier, tracking_no):
-        raise ProgressError("这件已经登记寄出", status=409)
+    try:
+        courier, tracking_no = check_shipment(courier, tracking_no)
+        db.session.refresh(row, with_for_update=True)
+        if row.method != DeliveryMethod.COURIER:
+            raise ProgressError("群众已改为到窗口领取,不需要寄出", status=409)
+        if row.sent_at is not None and (row.courier, row.tracking_no) == (courier, tracking_no):
+            raise ProgressError("这件已经登记寄出", status=409)
+    except ProgressError:
+        db.session.rollback()  # lets go of the row lock before the page is shown again
+        raise
     corrected = row.sent_at is not None
     row.courier, row.tracking_no = courier, tracking_no
     row.sent_at, row.sent_by = utcnow(), staff_id

@@ -7,9 +7,8 @@ its routes call app.reading.services, and templates/reading/ holds the pieces th
 from flask import Response, abort
 
 from app.applications.states import FIX_REASONS
-from app.catalog.models import Material
+from app.catalog.services import material_by_id
 from app.core.access import public_view
-from app.extensions import db
 from app.reading import bp, kinds, services
 from app.uploads.storage import StorageUnavailable, get_storage
 
@@ -28,7 +27,7 @@ def _template_helpers(state) -> None:
 @public_view
 def example(material_id: int, kind: str):
     """A material's example photo: public, like the guide it illustrates."""
-    material = db.session.get(Material, material_id)
+    material = material_by_id(material_id)
     key = material and (material.example_thumb_key if kind == "thumb" else material.example_key)
     if not key:
         abort(404)

@@ -4,14 +4,13 @@ from datetime import date
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.core.access import ADMINS, Scope, public_view, scope, staff_view
 from app.core.ids import parse_id
-from app.extensions import csrf, db
+from app.extensions import csrf
 from app.htmx import render
 from app.sms import bp, services
-from app.sms.models import SMS_STATUS_LABELS, SmsMessage, SmsStatus
+from app.sms.models import SMS_STATUS_LABELS, SmsStatus
 from app.sms.providers.aliyun_receipts import parse_receipts
 from app.sms.receipts import apply_receipts, receipt_token_ok
 from app.sms.states import FAILED, TONES
@@ -24,9 +23,7 @@ def dev_outbox():
     shown = current_app.config.get("DEV_OUTBOX") or current_app.debug
     if not shown or current_app.config["SMS_BACKEND"] != "console":
         abort(404)
-    messages = db.session.scalars(
-        select(SmsMessage).order_by(SmsMessage.id.desc()).limit(50)).all()
-    return render_template("sms/dev_outbox.html", messages=messages)
+    return render_template("sms/dev_outbox.html", messages=services.list_messages(None, None))
 
 
 def _answer(code: int, msg: str, status: int, **extra):
@@ -84,7 +81,7 @@ def admin_message(message_id: int):
 
 
 def _message_page(message_id: int, error: str | None = None, status: int = 200):
-    message = db.session.get(SmsMessage, message_id) or abort(404)
+    message = services.message_by_id(message_id) or abort(404)
     return render_template("sms/admin_message.html", message=message, tones=TONES,
                            timeline=services.timeline(message.id), error=error,
                            labels=SMS_STATUS_LABELS,
@@ -97,7 +94,7 @@ def _message_page(message_id: int, error: str | None = None, status: int = 200):
 def admin_resend(message_id: int):
     """Put a failed message back in the queue as a new attempt; messages belong to no hall, so
     this is a city-wide admin's (a hall admin reads the log)."""
-    db.session.get(SmsMessage, message_id) or abort(404)
+    services.message_by_id(message_id) or abort(404)
     scope().change(None)
     try:
         services.resend(message_id, current_user.id)

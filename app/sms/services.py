@@ -146,6 +146,10 @@ def _resend_problem(message: SmsMessage) -> str | None:
     return None
 
 
+def message_by_id(message_id: int) -> SmsMessage | None:
+    return db.session.get(SmsMessage, message_id)
+
+
 def list_messages(status: str | None, day: date | None, before: int | None = None,
                   limit: int = 50) -> list[SmsMessage]:
     """Newest first, optionally one status and one local day; `before` pages on by id."""
