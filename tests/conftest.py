@@ -88,7 +88,8 @@ class Client(FlaskClient):
         return response
 
     def csrf_token(self) -> str:
-        page = self._in_own_context("/offline").get_data(as_text=True)
+        # /care, a light page that saves the session (the offline page never writes it)
+        page = self._in_own_context("/care").get_data(as_text=True)
         return TOKEN_RE.search(page).group(1)
 
 

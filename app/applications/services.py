@@ -24,6 +24,7 @@ from app.applications.states import (
     ALLOWED,
     LABELS,
     PUBLIC_NOTES,
+    QUIET,
     SMS,
     STAMPS,
     VERDICT_FIX,
@@ -203,7 +204,7 @@ def _notify(step: Step, sms: tuple[str, str]) -> None:
 
 APPLICATIONS = machine(
     Application, entity=ENTITY, allowed=ALLOWED, stamps=STAMPS, public_notes=PUBLIC_NOTES,
-    sms=SMS, notify=_notify,
+    sms=SMS, quiet=QUIET, notify=_notify,
     refused=lambda row, current, to: AppError(
         f"办件{row.number}当前“{LABELS[current][0]}”,不能“{LABELS[to][0]}”", 409))
 

@@ -63,6 +63,9 @@ SMS = {S.SUPPLEMENT_REQUESTED: ("app_supplement", "supplement"),
        S.ACCEPTED: ("app_accepted", "progress"),
        S.COMPLETED: ("app_completed", "progress"), S.REJECTED: ("app_rejected", "progress"),
        S.LAPSED: ("app_lapsed", "progress")}
+# 补齐 after 容缺受理: the person already heard by SMS that the matter was accepted, and handed in
+# the missing material themselves, so a second 预审通过 would tell them nothing new.
+QUIET = {(S.ACCEPTED_WITH_MISSING, S.ACCEPTED)}
 
 VERDICT_OK, VERDICT_FIX, VERDICT_MISSING = "ok", "fix", "missing"
 VERDICT_LABELS = {VERDICT_OK: ("合格", "success"), VERDICT_FIX: ("需补正", "warning"),

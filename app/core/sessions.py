@@ -11,13 +11,17 @@ whatever cookie the browser held when they started. Were they to save the sessio
 marks it not fresh when the address or browser string changes, as on a phone moving from Wi-Fi to
 4G), a reply that lands after the page's would put back an older cookie: one without the page's
 CSRF token, so the next tap on 退出 or 提交 is refused as expired. They never write the cookie.
+The offline page is one of them: the worker precaches it on its first install, beside the first
+tap on the page that registered it. Flask-Login marks a new visitor's session not fresh on their
+second request, so both replies carried a cookie, and the worker's, landing last, dropped what
+the tap had stored (a 一号查询 lost its number and asked for a code again).
 """
 
 from flask import request
 from flask.sessions import SecureCookieSessionInterface
 
 # Endpoints whose replies never set or delete the session cookie (see the module's docstring).
-SESSIONLESS = frozenset({"static", "pages.service_worker", "pages.manifest"})
+SESSIONLESS = frozenset({"static", "pages.service_worker", "pages.manifest", "pages.offline"})
 
 
 class CachedSerializerSessionInterface(SecureCookieSessionInterface):

@@ -2,7 +2,8 @@
 
 Each feature declares its machine once (`machine(Model, ...)`, in its services module) from the
 tables in its states.py: where each status may go (ALLOWED), the time stamped on entering a status
-(STAMPS), the citizen's sentence per move (PUBLIC_NOTES) and the SMS per move (SMS). `move` then
+(STAMPS), the citizen's sentence per move (PUBLIC_NOTES), the SMS per move (SMS) and the moves that
+send none although they enter a status that has one (QUIET). `move` then
 locks the row, refuses a move the table does not allow with the feature's own error, sets the
 status, writes the audit line and queues the move's SMS through the feature's `notify`, all in the
 caller's transaction: it never commits, the caller does.
@@ -42,6 +43,7 @@ class Machine:
     stamps: Mapping = field(default_factory=dict)  # status -> attribute set to now, if still empty
     public_notes: Mapping = field(default_factory=dict)  # status -> the default public note
     sms: Mapping = field(default_factory=dict)  # status -> what `notify` sends on entering it
+    quiet: Collection = frozenset()  # (from, to) moves that send nothing although `to` has an SMS
     notify: Callable[[Step, Any], None] | None = None  # (step, sms[to]) queues the SMS
     apply: Callable[[Step], None] | None = None  # the feature's own effects of a move
 
@@ -92,6 +94,6 @@ def move(record, to, actor_id: int | None = None, note: str | None = None,
     db.session.flush()
     if spec.apply:
         spec.apply(step)
-    if sms and spec.notify and to in spec.sms:
+    if sms and spec.notify and to in spec.sms and (current, to) not in spec.quiet:
         spec.notify(step, spec.sms[to])
     return step.entry

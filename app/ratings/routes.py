@@ -60,10 +60,20 @@ def open_rate_link(link):
         raise RatingError("没有找到这次服务的评价。", 404)
     if current_user.is_authenticated and current_user.id != row.citizen_id:
         raise RatingError(_OTHER_PHONE, 403)
-    services.check_open(row)  # once per invitation, within its window
+    if row.rating is None:
+        services.check_open(row)  # within its window
     grant_record("rating_invite", row.id, "rate", min(link.expires_at, row.closes_at))
+    if row.rating is not None:  # a second tap on the SMS: once rated, it shows the rating
+        return _rated_already(row)
     services.note_link_opened(row)
     return redirect(url_for("ratings.rate", invite_id=row.id))
+
+
+def _rated_already(row: RatingInvite):
+    """The rating this invitation got, for someone who opens it again: the SMS link tapped twice
+    (the in-app browser is often a fresh one) or the page reloaded after rating."""
+    flash("您已经评价过这次服务了,下面是您的评价。", "info")
+    return redirect(url_for("ratings.thanks", rating_id=row.rating.id), code=303)
 
 
 _OTHER_PHONE = ("这条评价链接是发给另一个手机号的。只有办事本人可以评价,"
@@ -115,6 +125,8 @@ def rate(invite_id: int):
     if (ask := _ask_sign_in(invite_id)) is not None:
         return ask
     row = services.invite_for(invite_id, current_user)
+    if row.rating is not None:
+        return _rated_already(row)
     services.check_open(row)
     return render_template("ratings/rate.html", invite=row, levels=LEVELS,
                            via=request.args.get("via", ""))
@@ -129,6 +141,8 @@ def details(invite_id: int):
         return ask
     try:
         row = services.invite_for(invite_id, current_user)
+        if row.rating is not None:
+            return _rated_already(row)
         services.check_open(row)
         score = services.parse_score(request.args.get("score"))
     except RatingError as err:

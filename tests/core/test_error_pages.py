@@ -62,7 +62,7 @@ def test_htmx_gets_the_503_fragment(signed_in):
 
 def test_a_submit_during_the_outage_gets_the_503_page(down):
     client = down.test_client()
-    token = TOKEN_RE.search(client.get("/offline").get_data(as_text=True)).group(1)
+    token = TOKEN_RE.search(client.get("/care").get_data(as_text=True)).group(1)
     response = client.post("/login/code", data={"phone": "13800138000"},
                            headers={"X-CSRFToken": token})
     assert response.status_code == 503 and BUSY in response.get_data(as_text=True)

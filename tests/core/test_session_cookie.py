@@ -12,7 +12,8 @@ def _session_cookies(response) -> list[str]:
     return [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
 
 
-@pytest.mark.parametrize("path", ["/sw.js", "/manifest.webmanifest", "/static/css/app.css"])
+@pytest.mark.parametrize("path", ["/sw.js", "/manifest.webmanifest", "/static/css/app.css",
+                                  "/offline"])
 def test_files_fetched_beside_a_page_leave_the_session_alone(client, auth, path):
     auth.login_citizen()
     other_browser = {"User-Agent": "Mozilla/5.0 (service worker) HeadlessChrome"}
@@ -42,3 +43,18 @@ def test_the_page_token_survives_a_late_service_worker_reply(client, auth):
     assert _session_cookies(late) == []
     client.set_cookie("session", after_page)  # what the browser holds: the page's cookie
     assert client.post("/logout").status_code == 303
+
+
+def test_a_lookup_survives_the_offline_page_precached_beside_it(client):
+    """A new visitor's first tap (获取验证码 of 一号查询) and the worker's install, which fetches
+    /offline with the cookie from before the tap's reply: the number asked for stays."""
+    assert client.get("/progress/lookup").status_code == 200
+    first_page = client.get_cookie("session").value
+    assert client.post("/progress/lookup", data={"number": "YY2612020001"},
+                       headers={"HX-Request": "true"}).status_code == 200
+    after_tap = client.get_cookie("session").value
+    client.set_cookie("session", first_page)  # the worker's request, started before the reply
+    late = client.get("/offline", headers={"User-Agent": "Mozilla/5.0 (service worker)"})
+    assert late.status_code == 200 and _session_cookies(late) == []
+    client.set_cookie("session", after_tap)  # what the browser holds: the tap's cookie
+    assert client.get("/progress/lookup/code").status_code == 200  # not sent back to start

@@ -2,8 +2,9 @@
 
 Run in the page: every visible text at least `min_font` px with a line height at least 1.3 times
 it, every main touch target at least `min_target` px both ways (inline links in running text are
-exempt, as WCAG 2.5.8 has it), text contrast at least 4.5:1 against the background it sits on,
-and nothing wider than the viewport."""
+exempt, as WCAG 2.5.8 has it) whose label leaves no character alone on a line (a button squeezed
+by its neighbours stacked 标准版 one character a line), text contrast at least 4.5:1 against the
+background it sits on, and nothing wider than the viewport."""
 
 AUDIT_JS = r"""
 ([minFont, minTarget]) => {
@@ -88,6 +89,27 @@ AUDIT_JS = r"""
     const r = el.getBoundingClientRect();
     if (r.width < minTarget - 0.5 || r.height < minTarget - 0.5) {
       add('target', el, Math.round(r.width) + 'x' + Math.round(r.height));
+    }
+    // A label on several lines, one of which holds a single character: 标准版 squeezed by its
+    // neighbours to one character a line, or 非常不满/意.
+    const text = (el.innerText || '').trim();
+    const lines = new Map();
+    const words = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let t = words.nextNode(); t; t = words.nextNode()) {
+      const range = document.createRange();
+      range.selectNodeContents(t);
+      const em = parseFloat(getComputedStyle(t.parentElement).fontSize);
+      for (const box of range.getClientRects()) {
+        if (box.width < 2 || box.height === 0) continue;
+        const key = Math.round(box.top / 4);
+        const line = lines.get(key) || { width: 0, em };
+        line.width += box.width;
+        lines.set(key, line);
+      }
+    }
+    const lone = [...lines.values()].filter((line) => line.width < line.em * 1.5);
+    if (text.length <= 8 && lines.size > 1 && lone.length) {
+      add('wraps', el, lines.size + ' lines, one a lone character');
     }
   }
   const root = document.documentElement;

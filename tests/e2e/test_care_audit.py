@@ -1,11 +1,15 @@
 """Issue 21, point 5: every citizen page measured in a browser at 320 px. In care mode no text
 under 18 px, line height at least 1.3, main targets at least 60 x 60 px, contrast at least 4.5:1,
-nothing sideways; outside care mode targets at least 44 x 44 px and nothing sideways.
+nothing sideways; outside care mode targets at least 44 x 44 px and nothing sideways. Three
+browsers: care mode, the standard pages, and care mode inside WeChat (its user agent, no service
+worker), where the pages offer their WeChat variants (保存为图片, the open-in-browser hint).
 
 The pages are every page a citizen reaches: public guides, sign-in and lookup, and a signed-in
-person's own records (a booking, an application in progress, a rating to give), the states a URL
-cannot reopen (the applicant form after a failed submit, the sensitive-information consent, the
-thanks after a rating) and the record a 一号查询 opens."""
+person's own records (我的, 我的办件, a booking's receipt and progress, an application in progress
+and its progress, a rating to give and the rating given, the licences wallet and a licence, a
+帮办 request, a question asked), the states a URL cannot reopen (the applicant form after a
+failed submit, the sensitive-information consent, the thanks after a rating) and the record a
+一号查询 opens."""
 
 import time
 from datetime import timedelta
@@ -28,6 +32,7 @@ PUBLIC = ["/", "/services", "/services/SC-001", "/services/SC-001/checklist",
           "/book", "/book/HJ-002", "/login", "/progress/lookup", "/halls", "/ratings",
           "/feedback/ask", "/offline", "/services/NO-SUCH-ITEM", "/terms", "/privacy",
           "/progress/find", "/care"]
+NOT_FOUND = {"/services/NO-SUCH-ITEM"}  # the 404 page is measured too
 SIGNED_IN = ["/me", "/progress/mine", "/bookings", "/applications", "/ratings/mine", "/help/new",
              "/help/mine", "/feedback/report", "/feedback/ask/SC-001", "/dev/outbox",
              "/licences"]
@@ -47,10 +52,39 @@ def _invite(app) -> int:
     return invite.id
 
 
+def _own_matters(app) -> list[str]:
+    """The demo citizen's licence and question, and a 帮办 request made for him now."""
+    from app.feedback.models import Question
+    from app.help import services as help_services
+    from app.licences.models import Licence
+
+    me = db.session.scalar(select(User).where(User.phone == "13800138000"))
+    hall = db.session.scalar(select(Hall).where(Hall.name == "乌兰浩特市政务服务中心"))
+    item = db.session.scalar(select(ServiceItem).where(ServiceItem.code == "HJ-002"))
+    form = help_services.RequestForm(hall_id=str(hall.id), mode="phone", contact_name="张三",
+                                     contact_phone="13800138000",
+                                     details="想问迁户口要带哪些材料,请打电话给我。")
+    with app.test_request_context():
+        help_request = help_services.create(me, item, form)
+    assert help_request is not None, form.errors
+    licence = db.session.scalar(select(Licence.id).where(Licence.holder_user_id == me.id))
+    question = db.session.scalar(select(Question.id).where(Question.citizen_id == me.id))
+    return [f"/licences/{licence}", f"/feedback/questions/{question}",
+            f"/progress/question/{question}", f"/help/{help_request.id}",
+            f"/progress/help_request/{help_request.id}"]
+
+
 def _check(page, path, care) -> list[str]:
     """The page's breaches, and any Python list printed on it."""
     found = [f"{path} {line}" for line in audit(page, care)]
     return found + ([f"{path} prints a Python list"] if "['" in page.content() else [])
+
+
+def _visit(page, path, care) -> list[str]:
+    """Open the page and measure it; a refusal or a missing page would measure nothing."""
+    status = page.goto(path).status
+    refused = [f"{path} answered {status}"] if status >= 400 and path not in NOT_FOUND else []
+    return refused + _check(page, path, care)
 
 
 def _records(app, phone, photo_path, care) -> tuple[list[str], list[str]]:
@@ -87,11 +121,18 @@ def _records(app, phone, photo_path, care) -> tuple[list[str], list[str]]:
 
 
 def _rated(page, invite_path, care) -> list[str]:
-    """Rate 满意 on the invitation: the thanks page with 还想说说?."""
+    """Rate 满意 on the invitation: the thanks page with 还想说说?, then the rating given (its
+    page in 我的评价, and the receipt the invitation opens once rated)."""
     page.goto(invite_path)
     page.click(".face-4")
     page.wait_for_url("**/thanks")
-    return _check(page, "rating thanks", care)
+    breaches = _check(page, "rating thanks", care)
+    thanks = page.url
+    page.goto(thanks.removesuffix("/thanks"))
+    breaches += _check(page, "rating given", care)
+    page.goto(invite_path)
+    page.wait_for_url(thanks)
+    return breaches + _check(page, "rating given (invitation reopened)", care)
 
 
 def _lookup_code_sent(phone, seconds: float = 30) -> str:
@@ -107,11 +148,11 @@ def _lookup_code_sent(phone, seconds: float = 30) -> str:
         outbox.wait_for_timeout(200)
 
 
-def _looked_up(make_phone, booking_path, care) -> list[str]:
+def _looked_up(make_phone, booking_path, care, wechat) -> list[str]:
     """一号查询 of the booking by someone not signed in: the code page and the record it opens."""
     db.session.remove()
     booking = db.session.get(Booking, int(booking_path.rsplit("/", 1)[1]))
-    stranger = make_phone(care=care)
+    stranger = make_phone(care=care, wechat=wechat)
     page = stranger.page
     page.set_viewport_size({"width": 320, "height": 720})
     page.goto("/progress/lookup")
@@ -126,17 +167,20 @@ def _looked_up(make_phone, booking_path, care) -> list[str]:
     return breaches + _check(page, "lookup result", care) + stranger.errors
 
 
-@pytest.mark.parametrize("care", [True, False])
-def test_every_citizen_page_at_320_px(app, make_phone, care, tmp_path, monkeypatch):
+MODES = {"care": (True, False), "plain": (False, False), "wechat-care": (True, True)}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_citizen_page_at_320_px(app, make_phone, mode, tmp_path, monkeypatch):
     # The 一号查询 at the end sends its code to the phone that signed in a few minutes earlier:
     # one code a minute per phone would hold it back on a fast run.
     monkeypatch.setitem(app.config, "SMS_LIMITS_PER_PHONE", "10/minute")
-    phone = make_phone(care=care)
+    care, wechat = MODES[mode]
+    phone = make_phone(care=care, wechat=wechat)
     phone.page.set_viewport_size({"width": 320, "height": 720})
     breaches = []
     for path in PUBLIC:
-        phone.page.goto(path)
-        breaches += _check(phone.page, path, care)
+        breaches += _visit(phone.page, path, care)
     phone.page.goto("/login?next=/me")  # one screen: the code sent, its button counting down
     phone.page.fill("#phone", "13800138000")
     phone.page.click("text=获取验证码")
@@ -150,11 +194,10 @@ def test_every_citizen_page_at_320_px(app, make_phone, care, tmp_path, monkeypat
     doc.write_bytes(photo())
     records, breaches_in_place = _records(app, phone, doc, care)
     breaches += breaches_in_place
-    for path in SIGNED_IN + records:
-        phone.page.goto(path)
-        breaches += _check(phone.page, path, care)
+    for path in SIGNED_IN + records + _own_matters(app):
+        breaches += _visit(phone.page, path, care)
     breaches += _rated(phone.page, records[6], care)
-    breaches += _looked_up(make_phone, records[3], care)
+    breaches += _looked_up(make_phone, records[3], care, wechat)
     assert breaches == [], "\n".join(breaches)
     errors = [e for e in phone.errors if "status of 404" not in e]
     assert errors == [], errors

@@ -1,5 +1,6 @@
 """好差评 in two taps from the SMS, in a WeChat-style browser at 320 and 390 px: the link opens
-the faces at once, 满意 saves on the tap with 还想说说? after; 不满意 asks for reasons (several)."""
+the faces at once, 满意 saves on the tap with 还想说说? after; 不满意 asks for reasons (several);
+the link tapped again, in a fresh in-app browser, shows the rating given."""
 
 import pytest
 from conftest import shanghai
@@ -63,3 +64,12 @@ def test_bad_rating_asks_for_reasons(app, make_phone, width):
     rating = db.session.query(Rating).filter_by(invite_id=invite_id).one()
     assert rating.reasons == ["attitude", "repeat"]
     phone.assert_clean()
+    again = make_phone(wechat=True, care=width == 320)  # the SMS tapped again: a new browser
+    again.page.set_viewport_size({"width": width, "height": 740})
+    again.page.goto(link)
+    again.page.wait_for_url(f"**/ratings/r/{rating.id}/thanks")
+    text = again.page.locator("main").inner_text()
+    assert "您已经评价过这次服务了" in text and "非常不满意" in text
+    assert "服务态度不好、多次跑动" in text and rating.number in text
+    assert again.page.evaluate("document.documentElement.scrollWidth") <= width
+    again.assert_clean()

@@ -46,7 +46,7 @@ class Phone:
         return self.http.get(url, **kwargs)
 
     def post(self, url: str, **kwargs) -> httpx.Response:
-        token = TOKEN_RE.search(self.http.get("/offline").text).group(1)
+        token = TOKEN_RE.search(self.http.get("/care").text).group(1)
         headers = {"X-CSRFToken": token, **kwargs.pop("headers", {})}
         return self.http.post(url, headers=headers, **kwargs)
 

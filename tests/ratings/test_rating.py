@@ -108,8 +108,14 @@ def test_rating_twice_is_refused(world, client, auth):
     assert world.rate(client, invite, 5).status_code == 303
     response = client.post(f"/ratings/{invite.id}", data={"score": 1, "reason": "slow"})
     assert response.status_code == 409 and "已经评价过" in errors(response)
-    assert client.get(f"/ratings/{invite.id}").status_code == 409
     assert db.session.query(Rating).count() == 1
+    rating = db.session.query(Rating).one()
+    for path in (f"/ratings/{invite.id}", f"/ratings/{invite.id}/details?score=1"):
+        again = client.get(path)  # reloaded, or reopened from history: the rating given
+        assert again.status_code == 303, path
+        assert again.headers["Location"].endswith(f"/ratings/r/{rating.id}/thanks")
+    page = client.get(f"/ratings/r/{rating.id}/thanks").get_data(as_text=True)
+    assert "您已经评价过这次服务了" in page and "非常满意" in page and rating.number in page
 
 
 def test_rating_after_the_window_is_refused(world, client, auth):

@@ -67,16 +67,40 @@ def test_say_more_with_nothing_is_400_in_place(world, client):
     assert response.status_code == 400 and "请至少选一项" in errors(response)
 
 
-def test_the_link_works_once(world, client, app):
+def test_the_link_rates_once_then_shows_the_rating_given(world, client, app):
+    invite = world.invite()
+    path = _link_path()
+    client.get(path)
+    client.post(f"/ratings/{invite.id}", data={"score": 2, "reason": ["slow", "repeat"]})
+    rating = db.session.query(Rating).one()
+    other = app.test_client()  # the same SMS tapped again: WeChat opens a fresh browser
+    again = other.get(path)
+    assert again.status_code == 303
+    assert again.headers["Location"].endswith(f"/ratings/r/{rating.id}/thanks")
+    page = other.get(again.headers["Location"])
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "您已经评价过这次服务了" in text and "不满意" in text and rating.number in text
+    assert "等候或办理时间太长、多次跑动、重复提交材料" in text
+    assert "还想说说" not in text  # nothing to add to a bad rating
+    assert other.post(f"/ratings/{invite.id}", data={"score": 5}).status_code == 409
+    assert client.post(f"/ratings/{invite.id}", data={"score": 1, "reason": "slow"}
+                       ).status_code == 409
+    assert db.session.query(Rating).count() == 1
+    assert other.get(f"/ratings/r/{rating.id}").status_code == 302  # the answers: sign in
+
+
+def test_a_second_tap_by_another_signed_in_phone_is_refused(world, client, app):
+    from factories import citizen, sign_in
+
     invite = world.invite()
     path = _link_path()
     client.get(path)
     client.post(f"/ratings/{invite.id}", data={"score": 5})
-    again = app.test_client().get(path)  # the same SMS, another browser
-    assert again.status_code == 409 and "已经评价过" in errors(again)
-    assert client.post(f"/ratings/{invite.id}", data={"score": 1, "reason": "slow"}
-                       ).status_code == 409
-    assert db.session.query(Rating).count() == 1
+    stranger = app.test_client()
+    sign_in(stranger, citizen("13900139000", "李四"))
+    response = stranger.get(path)
+    assert response.status_code == 403 and "另一个手机号" in errors(response)
 
 
 def test_the_link_after_the_window_is_refused(world, client, time_machine):
