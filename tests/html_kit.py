@@ -134,3 +134,15 @@ def terms(response) -> dict[str, str]:
         if dd is not None:
             found[_clean(dt.get_text())] = _clean(dd.get_text())
     return found
+
+
+TARGETS = ("href", "src", "action", "formaction", "hx-get", "hx-post")
+
+
+def targets(response) -> list[str]:
+    """Every address the page points at, in page order: links' and assets' href and src, forms'
+    action and formaction, htmx's hx-get and hx-post (for "the page offers a way to X")."""
+    found = []
+    for tag in soup(response).find_all(True):
+        found.extend(tag[name] for name in TARGETS if tag.has_attr(name))
+    return found

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from html_kit import errors, texts
+from html_kit import errors, targets, texts
 
 import factories
 from app.factory import create_app
@@ -92,7 +92,9 @@ def test_service_worker_never_caches_pages(client):
 
 def test_static_files_are_versioned_and_long_cached(client):
     page = client.get("/").get_data(as_text=True)
-    assert "/static/css/app.css?v=" in page and "/static/js/htmx-2.0.8.min.js?v=" in page
+    assets = targets(page)
+    assert any(a.startswith("/static/css/app.css?v=") for a in assets)
+    assert any(a.startswith("/static/js/htmx-2.0.8.min.js?v=") for a in assets)
     response = client.get("/static/css/app.css")
     assert "max-age=31536000" in response.headers["Cache-Control"]
 
