@@ -4,7 +4,7 @@ import time
 
 import requests
 from fakes.oidc_provider import CLIENT_ID, CLIENT_SECRET
-from html_kit import errors, field_value
+from html_kit import errors, field_value, hrefs
 from sqlalchemy import select
 
 import factories
@@ -27,7 +27,7 @@ def test_no_button_and_no_route_until_configured(client):
 
 def test_button_when_configured(client, oidc):
     page = client.get("/login?next=/progress").get_data(as_text=True)
-    assert "统一身份认证登录" in page and "/sso/oidc/login?next=/progress" in page
+    assert "/sso/oidc/login?next=/progress" in hrefs(page) and "统一身份认证登录" in page
     assert "微信授权登录" not in page  # no WeChat provider configured
     assert "统一身份认证登录" in client.get("/staff/login").get_data(as_text=True)
 
