@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from html_kit import has, text_of, texts
+from html_kit import has, one, text_of, texts
 from reading.conftest import ID, NAME, OTHER, id_photo
 from sqlalchemy import select
 
@@ -213,7 +213,9 @@ def test_nothing_is_filled_without_a_tap_and_a_tap_fills_the_empty_fields(world)
     card = world.card(row)
     assert f"从照片中识别:{NAME} 152201********002X,是否填入?" in card
     page = world.client.get(f"/applications/{row.id}/applicant").get_data(as_text=True)
-    assert "152201********002X,是否填入?" in page and "/fill" in page
+    offer = one(page, "form.app-offer")
+    assert "152201********002X,是否填入?" in offer.get_text()
+    assert offer["action"].startswith(f"/applications/{row.id}/fill")
     db.session.refresh(row)
     assert row.id_number is None
     material = row.materials[1]
