@@ -87,3 +87,62 @@ def values(response) -> list[str]:
     for tag in soup(response).find_all(["input", "textarea"]):
         found.append(tag.get_text() if tag.name == "textarea" else tag.get("value", ""))
     return found
+
+
+def has(response, css: str, text: str | None = None) -> bool:
+    """Whether some element matches css (and, given text, has text in its squeezed text):
+    `assert has(page, 'form[action="/login/verify"]')` fails when the form is missing."""
+    return any(text is None or text in _clean(tag.get_text()) for tag in soup(response).select(css))
+
+
+def count(response, css: str) -> int:
+    """How many elements match css."""
+    return len(soup(response).select(css))
+
+
+def attrs(response, css: str) -> dict:
+    """The attributes of the one element matching css (class as a list, as BeautifulSoup gives
+    it); fails if there is none or more than one."""
+    return dict(one(response, css).attrs)
+
+
+def is_fragment(response) -> bool:
+    """Whether the response is a fragment for htmx to swap in, not a whole page: it has no
+    <html> (or <head>/<body>) element."""
+    return soup(response).find(["html", "head", "body"]) is None
+
+
+def page_text(response) -> str:
+    """Everything the page says, spaces squeezed (markup gone): for text a reader sees,
+    where no one element is the point."""
+    return _clean(soup(response).get_text(" "))
+
+
+def title(response) -> str:
+    """The page's <title>, spaces squeezed (fails if there is none)."""
+    tag = soup(response).find("title")
+    assert tag is not None, "no <title>"
+    return _clean(tag.get_text())
+
+
+def terms(response) -> dict[str, str]:
+    """Every <dt> of the page's description lists, by its text, with the text of the <dd> after
+    it: what a check page shows for each label (a label shown twice keeps its last answer)."""
+    found = {}
+    for dt in soup(response).find_all("dt"):
+        dd = dt.find_next_sibling("dd")
+        if dd is not None:
+            found[_clean(dt.get_text())] = _clean(dd.get_text())
+    return found
+
+
+TARGETS = ("href", "src", "action", "formaction", "hx-get", "hx-post")
+
+
+def targets(response) -> list[str]:
+    """Every address the page points at, in page order: links' and assets' href and src, forms'
+    action and formaction, htmx's hx-get and hx-post (for "the page offers a way to X")."""
+    found = []
+    for tag in soup(response).find_all(True):
+        found.extend(tag[name] for name in TARGETS if tag.has_attr(name))
+    return found

@@ -5,7 +5,7 @@ import re
 
 import pytest
 from applications.application_kit import VALID_ID, photo
-from html_kit import errors, hrefs
+from html_kit import count, errors, field, field_value, has, hrefs, one, soup, terms, text_of, texts
 
 from app.applications.models import Application
 from app.catalog import fields as form_fields
@@ -46,11 +46,12 @@ def _started(world) -> Application:
 def test_the_page_asks_the_items_fields_after_the_basic_facts(asking, client):
     row = _started(asking)
     page = client.get(f"/applications/{row.id}/applicant").get_data(as_text=True)
-    assert page.index('id="phone"') < page.index('id="field-change_type"')
-    assert '<option value="住所">住所</option>' in page
-    assert '<textarea class="input textarea" id="field-change_detail"' in page
-    assert 'id="field-start_day" name="field-start_day" value="" autocomplete="off" type="date"' \
-        in page
+    order = [tag.get("id") for tag in soup(page).select("form input, form select, form textarea")]
+    assert order.index("phone") < order.index("field-change_type")
+    assert "住所" in texts(page, "select#field-change_type option")
+    assert field(page, "field-change_detail").name == "textarea"
+    start = field(page, "field-start_day")
+    assert (start["id"], start["type"], start.get("value")) == ("field-start_day", "date", "")
     assert "启用日期(选填)" in page and "变更事项(选填)" not in page
 
 
@@ -60,10 +61,11 @@ def test_missing_bad_and_too_long_answers_are_named_beside_each_field(asking, cl
                                           "field-change_detail": "", "field-start_day": "明天"})
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert '<p class="field-error" id="field-change_type-error">' in page
-    assert "请选择变更事项" in page and "请填写变更后内容" in page
-    assert "启用日期请按“年-月-日”填写,如 2026-01-31" in page
-    assert 'value="明天"' in page and 'href="#field-change_detail"' in page
+    assert "请选择变更事项" in text_of(page, "p.field-error#field-change_type-error")
+    assert "请填写变更后内容" in errors(page)
+    assert "启用日期请按“年-月-日”填写,如 2026-01-31" in errors(page)
+    assert field_value(page, "field-start_day") == "明天"
+    assert has(page, '.error-summary a[href="#field-change_detail"]')
 
     response = _applicant(client, row, **{**GOOD, "field-change_type": "股东",
                                           "field-change_detail": "长" * 21,
@@ -73,8 +75,9 @@ def test_missing_bad_and_too_long_answers_are_named_beside_each_field(asking, cl
     assert response.status_code == 400
     for message in ["请从列表中选择变更事项", "变更后内容不能超过 20 个字",
                     "启用日期请按“年-月-日”填写", "注册资本(万元)只能填数字"]:
-        assert message in page
-    assert "长" * 21 in page and 'value="五十"' in page  # what was typed is kept
+        assert message in errors(page)
+    assert field_value(page, "field-change_detail") == "长" * 21  # what was typed is kept
+    assert field_value(page, "field-capital") == "五十"
     db.session.refresh(row)
     assert row.answers is None and row.id_number is None
 
@@ -93,14 +96,15 @@ def test_good_answers_are_kept_with_their_labels_and_shown_on_the_check_page(ask
         {"key": "capital", "label": "注册资本(万元)", "kind": "number", "value": ""},
     ]
     page = client.get(f"/applications/{row.id}/check").get_data(as_text=True)
-    assert "<dt>变更事项</dt><dd class=\"app-answer\">住所</dd>" in page
+    assert terms(page)["变更事项"] == "住所" and terms(page)["注册资本(万元)"] == "未填写"
     assert f"/applications/{row.id}/applicant?change=1#field-change_detail" in hrefs(page)
-    assert "<dt>注册资本(万元)</dt><dd class=\"app-answer\">未填写</dd>" in page
     # The numbers themselves are masked on screen, as everywhere (privacy rule).
     assert row.id_number not in page and row.id_number[:6] + "********" in page
     assert row.contact_phone not in page and row.contact_phone[:3] + "****" in page
     again = client.get(f"/applications/{row.id}/applicant?change=1").get_data(as_text=True)
-    assert '<option value="住所" selected>' in again and 'value="2026-12-01"' in again
+    assert field_value(again, "field-change_type") == "住所"
+    assert one(again, "select#field-change_type option[selected]")["value"] == "住所"
+    assert field_value(again, "field-start_day") == "2026-12-01"
 
 
 def test_answers_reach_the_clerk_and_stay_as_given_after_a_catalog_edit(asking, client):
@@ -120,12 +124,11 @@ def test_answers_reach_the_clerk_and_stay_as_given_after_a_catalog_edit(asking, 
 
     asking.as_clerk()
     page = client.get(f"/review/{row.id}").get_data(as_text=True)
-    assert "<dt>变更事项</dt><dd class=\"app-answer\">住所</dd>" in page
+    assert terms(page)["变更事项"] == "住所"
     assert "兴安北大路 68 号" in page and "本次变更的登记事项" not in page
     asking.as_citizen()
     page = client.get(f"/applications/{row.id}").get_data(as_text=True)
-    assert "<dt>变更事项</dt><dd class=\"app-answer\">住所</dd>" in page
-    assert "<dt>启用日期</dt><dd class=\"app-answer\">2026-12-01</dd>" in page
+    assert terms(page)["变更事项"] == "住所" and terms(page)["启用日期"] == "2026-12-01"
 
 
 def test_another_citizen_cannot_see_the_answers(asking, client):
@@ -165,7 +168,7 @@ def test_a_bundle_asks_the_union_of_its_items_fields_once_each(asking, client):
     response = client.post(f"/apply/bundle/{theme.code}")
     row = db.session.get(Application, int(response.location.split("/")[-2]))
     page = client.get(f"/applications/{row.id}/applicant").get_data(as_text=True)
-    assert page.count('id="field-change_type"') == 1 and 'id="field-tax_office"' in page
+    assert count(page, "#field-change_type") == 1 and count(page, "#field-tax_office") == 1
     response = _applicant(client, row, **GOOD)
     assert response.status_code == 400 and "请填写主管税务机关" in errors(response)
     assert _applicant(client, row, **GOOD, **{"field-tax_office": "乌兰浩特市税务局"}

@@ -6,6 +6,7 @@ from datetime import UTC, date
 
 import pytest
 from conftest import shanghai
+from html_kit import texts
 
 from app import jobs
 from app.applications import deadlines
@@ -46,7 +47,8 @@ def test_reminders_three_working_days_before_and_on_the_last_day(world, client, 
     row = _accepted_with_missing(world, client, DUE)
     world.as_citizen()
     mine = client.get("/progress/mine").get_data(as_text=True)
-    assert "请于 <strong>2026年12月11日</strong> 前补齐容缺材料" in mine
+    assert "请于 2026年12月11日 前补齐容缺材料" in texts(mine, ".row-due")
+    assert texts(mine, ".row-due strong") == ["2026年12月11日"]
     assert "2026年12月11日" in client.get("/applications").get_data(as_text=True)
 
     for day in ("2026-12-01", "2026-12-04"):  # too early

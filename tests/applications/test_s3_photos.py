@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 from applications.application_kit import photo
+from html_kit import text_of
 from PIL import Image
 from time_machine import travel
 
@@ -175,6 +176,7 @@ def test_a_store_that_is_down_gives_a_message_not_a_500(world, client, bucket, a
     response = world.upload(row, 1, photo())
     page = response.get_data(as_text=True)
     assert response.status_code == 503 and "上传失败,请重试" in page
-    assert f'id="material-{row.materials[1].id}"' in page
+    card = f"section.app-material#material-{row.materials[1].id}"
+    assert "上传失败,请重试" in text_of(page, card)
     assert [u.id for u in world.uploads(row)] == [ready.id]  # nothing half-kept
     assert client.get(f"/applications/photos/{ready.id}/thumb").status_code == 503

@@ -6,7 +6,7 @@ import io
 import pytest
 from applications.application_kit import VALID_ID, photo
 from conftest import shanghai
-from html_kit import errors
+from html_kit import count, errors, has, text_of
 
 from app.auth.models import Consent
 from app.extensions import db
@@ -35,7 +35,8 @@ def test_asked_before_the_first_photo_and_recorded(world):
 
     app_id = _started(world)
     page = world.client.get(f"/applications/{app_id}/materials").get_data(as_text=True)
-    assert 'id="sensitive-consent"' in page and "第二十八条" in page and "app-material" not in page
+    assert "第二十八条" in text_of(page, "#sensitive-consent")
+    assert count(page, "section.app-material") == 0
     material = db.session.get(Application, app_id).materials[0]
     refused = _upload(world, app_id, material.id)
     assert refused.status_code == 409 and "敏感个人信息" in errors(refused)
@@ -45,7 +46,7 @@ def test_asked_before_the_first_photo_and_recorded(world):
     row = db.session.query(Consent).filter_by(document="sensitive").one()
     assert (row.version, row.scope) == ("2026-12-01", f"application:{app_id}")
     page = world.client.get(f"/applications/{app_id}/materials").get_data(as_text=True)
-    assert 'id="sensitive-consent"' not in page and "app-material" in page
+    assert count(page, "#sensitive-consent") == 0 and count(page, "section.app-material") > 0
     assert _upload(world, app_id, material.id).status_code == 200
 
 
@@ -57,8 +58,6 @@ def test_each_application_asks_and_a_new_version_asks_again(world, app, monkeypa
     other = factories.item(halls=[world.hall], materials=("居民身份证",), code="SC-T09")
     second = _started(world, other.code)
     assert second != first
-    assert 'id="sensitive-consent"' in world.client.get(
-        f"/applications/{second}/materials").get_data(as_text=True)
+    assert has(world.client.get(f"/applications/{second}/materials"), "#sensitive-consent")
     monkeypatch.setitem(app.config, "SENSITIVE_CONSENT_VERSION", "2027-01-01")
-    assert 'id="sensitive-consent"' in world.client.get(
-        f"/applications/{first}/materials").get_data(as_text=True)
+    assert has(world.client.get(f"/applications/{first}/materials"), "#sensitive-consent")

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pillow_heif
 import pytest
 from applications.application_kit import photo
-from html_kit import errors
+from html_kit import attrs, errors, has, text_of
 from PIL import Image
 
 from app.applications import photos
@@ -21,7 +21,7 @@ def _kept(world, row, before):
     """The photo uploaded before the bad one is still there and still shown."""
     assert [u.id for u in world.uploads(row)] == before
     page = world.client.get(f"/applications/{row.id}/materials").get_data(as_text=True)
-    assert f'id="photo-{before[0]}"' in page
+    assert has(page, f"figure.app-photo#photo-{before[0]} img")
 
 
 @pytest.fixture
@@ -48,9 +48,10 @@ def test_bad_files_are_refused_beside_the_material(world, row, data, name, messa
     response = world.upload(row, 1, data, name)
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert f'id="material-{row.materials[1].id}"' in page and "field-error" in page
+    card = f"section.app-material#material-{row.materials[1].id}"
+    assert has(page, f"{card} .field-error")
     if message:
-        assert message in page
+        assert message in text_of(page, card)
     _kept(world, row, before)
 
 
@@ -59,7 +60,8 @@ def test_a_30_mb_file_is_refused_with_a_message(world, row):
     response = world.upload(row, 1, b"\xff\xd8\xff" + bytes(30 * 1024 * 1024), "big.jpg")
     page = response.get_data(as_text=True)
     assert response.status_code == 413
-    assert "照片不能超过 10MB" in page and f'id="material-{row.materials[1].id}"' in page
+    card = f"section.app-material#material-{row.materials[1].id}"
+    assert "照片不能超过 10MB" in text_of(page, card)
     _kept(world, row, before)
 
 
@@ -120,14 +122,16 @@ def test_status_fragment_polls_until_ready(world, row, app):
     db.session.add(pending)
     db.session.commit()
     fragment = world.client.get(f"/applications/photos/{pending.id}/status").get_data(as_text=True)
-    assert 'hx-trigger="load delay:1s"' in fragment and "正在处理照片" in fragment
+    assert attrs(fragment, "figure.app-photo")["hx-trigger"] == "load delay:1s"
+    assert text_of(fragment, "figure.app-photo .app-photo-wait") == "正在处理照片…"
     pending.created_at -= timedelta(seconds=30)  # a busy worker: the page asks less often
     db.session.commit()
     fragment = world.client.get(f"/applications/photos/{pending.id}/status").get_data(as_text=True)
-    assert 'hx-trigger="load delay:5s"' in fragment
+    assert attrs(fragment, "figure.app-photo")["hx-trigger"] == "load delay:5s"
     assert photos.compress_photo(pending.id) == "ready"
     fragment = world.client.get(f"/applications/photos/{pending.id}/status").get_data(as_text=True)
-    assert "hx-trigger" not in fragment and "<img" in fragment
+    assert "hx-trigger" not in attrs(fragment, "figure.app-photo")
+    assert has(fragment, "figure.app-photo img")
 
 
 def test_photo_cap_per_application(world, row, app):

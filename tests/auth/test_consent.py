@@ -3,7 +3,7 @@ recorded per person and version, and a new version asked again before the person
 
 import pytest
 from conftest import shanghai
-from html_kit import errors, values
+from html_kit import errors, field, one, values
 
 from app.auth.models import Consent, User
 from app.extensions import db
@@ -28,8 +28,11 @@ def test_the_documents_say_what_why_how_long_who_and_deletion(client):
 
 def test_sign_in_page_shows_an_unticked_agreement(client):
     page = client.get("/login").get_data(as_text=True)
-    assert 'href="/terms"' in page and 'href="/privacy"' in page
-    assert 'name="agree" value="1">' in page  # not ticked in advance
+    agree = one(page, "#agree-field")
+    assert [a["href"] for a in agree.find_all("a")] == ["/terms", "/privacy"]
+    box = field(page, "agree")
+    assert box["type"] == "checkbox" and box["value"] == "1"
+    assert not box.has_attr("checked")  # not ticked in advance
 
 
 def test_without_agreeing_no_sign_in_and_the_code_is_not_spent(client):

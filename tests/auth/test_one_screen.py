@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import shanghai
-from html_kit import errors, values
+from html_kit import button, errors, field_value, has, is_fragment, one, soup, text_of
 
 from app.extensions import db
 from app.sms.models import SmsMessage
@@ -22,7 +22,8 @@ def _last_code(phone="13800138000"):
 
 
 def _wait(page: str) -> int:
-    return int(re.search(r'data-wait="(\d+)"', page).group(1))
+    """The seconds the send-code button counts down from (the server's own count)."""
+    return int(one(page, "#code-send button[data-wait]")["data-wait"])
 
 
 def _memory_limits(app) -> bool:
@@ -31,17 +32,20 @@ def _memory_limits(app) -> bool:
 
 def test_login_page_has_phone_code_and_inline_button(client):
     page = client.get("/login?next=/me").get_data(as_text=True)
-    assert 'id="phone"' in page and 'id="code"' in page
-    assert 'hx-post="/login/code"' in page and 'formaction="/login/code"' in page
-    assert 'action="/login/verify"' in page and ">登录</button>" in page
-    assert "signin.js" in page and "<script>" not in page
+    form = one(page, 'form[action="/login/verify"]')
+    assert form.select_one("input#phone") and form.select_one("input#code")
+    send = one(page, "#code-send button")
+    assert (send["hx-post"], send["formaction"]) == ("/login/code", "/login/code")
+    assert button(page, "登录") in form.find_all("button")
+    scripts = [tag.get("src", "") for tag in soup(page).find_all("script")]
+    assert any("/js/signin.js" in src for src in scripts) and "" not in scripts  # none inline
 
 
 def test_inline_button_sends_the_code_and_counts_down_the_servers_limit(client):
     response = client.post("/login/code", data={"phone": "13800138000"}, headers=HX)
     page = response.get_data(as_text=True)
-    assert response.status_code == 200 and 'id="code-send"' in page
-    assert "<html" not in page and "138****8000" in page and "13800138000" not in page
+    assert response.status_code == 200 and is_fragment(page) and has(page, "#code-send")
+    assert "138****8000" in text_of(page, "#code-status") and "13800138000" not in page
     assert _wait(page) == 60  # SMS_LIMITS_PER_PHONE "1/minute"
     response = client.post("/login/verify", data={"agree": "1", "phone": "138 0013 8000",
                                                    "code": _last_code(), "next": "/me"})
@@ -62,15 +66,15 @@ def test_asked_too_soon_says_the_real_seconds(client, app, time_machine):
         assert 1 <= seconds <= 60
     full = client.post("/login/code", data={"phone": "13800138000"})
     assert full.status_code == 429 and "秒后再试" in errors(full)
-    assert 'value="13800138000"' in full.get_data(as_text=True)
+    assert field_value(full, "phone") == "13800138000"
     assert db.session.query(SmsMessage).count() == 1
 
 
 def test_bad_phone_from_the_button_is_400_in_place(client):
     response = client.post("/login/code", data={"phone": "1380013"}, headers=HX)
     page = response.get_data(as_text=True)
-    assert response.status_code == 400 and "请输入正确的 11 位手机号码" in page
-    assert 'id="code-send"' in page and "<html" not in page
+    assert response.status_code == 400 and is_fragment(page)
+    assert "请输入正确的 11 位手机号码" in text_of(page, "#code-send #code-status")
     assert db.session.query(SmsMessage).count() == 0
 
 
@@ -81,7 +85,7 @@ def test_wrong_code_on_one_screen_keeps_phone_and_code(client):
                                                    "code": bad})
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and "还可以再试 2 次" in errors(response)
-    assert "13800138000" in values(page) and bad in values(page) and 'id="phone"' in page
+    assert field_value(page, "phone") == "13800138000" and field_value(page, "code") == bad
     assert 1 <= _wait(page) <= 60
 
 
@@ -89,7 +93,7 @@ def test_bad_phone_on_one_screen_is_400_and_kept(client):
     response = client.post("/login/verify", data={"agree": "1", "phone": "12345", "code": "123456"})
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and "请输入正确的 11 位手机号码" in errors(response)
-    assert 'value="12345"' in page and 'value="123456"' in page
+    assert field_value(page, "phone") == "12345" and field_value(page, "code") == "123456"
 
 
 def test_two_step_form_still_works_and_shows_the_wait(client, time_machine):
@@ -97,6 +101,7 @@ def test_two_step_form_still_works_and_shows_the_wait(client, time_machine):
     assert response.status_code == 303 and "/login/verify" in response.headers["Location"]
     time_machine.shift(timedelta(seconds=20))
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert 'data-wait="40"' in page and "请 40 秒后再点" in page
+    resend = button(page, "没收到?重新发送")
+    assert resend["data-wait"] == "40" and text_of(page, "[data-wait-note]") == "请 40 秒后再点"
     response = client.post("/login/verify", data={"agree": "1", "code": _last_code()})
     assert response.status_code == 303

@@ -1,7 +1,7 @@
 """Check-in, tickets per window group, priority, calling, the citizen's ticket and the display."""
 
 from conftest import Auth
-from html_kit import errors
+from html_kit import attrs, errors, field_value, one, text_of
 from sqlalchemy import select
 
 from app.booking import tickets
@@ -45,7 +45,7 @@ def test_check_in_bad_numbers(client, auth, world):
     _clerk(client, auth, world)
     short = client.post("/clerk/queue/checkin", data={"number": "12ab"})
     assert short.status_code == 400 and "8 位预约号" in errors(short)
-    assert 'value="12ab"' in short.get_data(as_text=True)
+    assert field_value(short, "number") == "12ab"
     unknown = client.post("/clerk/queue/checkin", data={"number": "00000000"})
     assert unknown.status_code == 404 and "没有预约号" in errors(unknown)
 
@@ -93,7 +93,9 @@ def test_call_recall_served_and_the_citizens_ticket_page(client, auth, world):
     client.post("/clerk/queue/walkin", data={"group": "A", "senior": "1"})
     client.post("/clerk/queue/checkin", data={"number": booking.number})
     page = world.phone.get(f"/bookings/{booking.id}/ticket").get_data(as_text=True)
-    assert "A002" in page and "前面还有 <strong>1</strong> 人" in page and "every 3s" in page
+    ticket = one(page, "section.ticket")
+    assert text_of(page, ".ticket-code") == "A002" and ticket["hx-trigger"] == "every 3s"
+    assert text_of(page, "section.ticket .ticket-ahead strong") == "1"
     assert client.get(f"/bookings/{booking.id}/ticket").status_code == 404  # the clerk's phone
     client.post("/clerk/queue/call")  # the senior's A001
     busy = client.post("/clerk/queue/call")
@@ -155,7 +157,7 @@ def test_other_halls_clerk_sees_none_of_our_bookings(client, auth, world):
 
 def test_display_page_is_public_and_polls(client, world):
     html = client.get(f"/halls/{world.hall.id}/display").get_data(as_text=True)
-    assert f'id="booking-display-{world.hall.id}"' in html and "every 2s" in html
+    assert attrs(html, f"#booking-display-{world.hall.id}")["hx-trigger"] == "every 2s"
     assert client.get("/halls/999999/display").status_code == 404
 
 

@@ -6,6 +6,7 @@ one."""
 
 import pytest
 from bs4 import BeautifulSoup
+from html_kit import has
 
 import factories
 from app.catalog.models import ServiceItem
@@ -89,10 +90,10 @@ def test_care_mode_and_plain_pages_are_kept_apart(app):
     plain, care = app.test_client(), app.test_client()
     care.set_cookie("care", "1")
     for _ in range(2):
-        assert 'class="care"' not in plain.get(f"/services/{item.code}").get_data(as_text=True)
-        assert 'class="care"' in care.get(f"/services/{item.code}").get_data(as_text=True)
-        assert 'class="care"' in care.get("/").get_data(as_text=True)
-        assert 'class="care"' not in plain.get("/").get_data(as_text=True)
+        assert not has(plain.get(f"/services/{item.code}"), "html.care")
+        assert has(care.get(f"/services/{item.code}"), "html.care")
+        assert has(care.get("/"), "html.care")
+        assert not has(plain.get("/"), "html.care")
     assert (plain.get("/").headers["ETag"] != care.get("/").headers["ETag"])
 
 
@@ -165,7 +166,7 @@ def test_the_care_switch_has_a_page_of_its_own(client):
     assert form.find("input", attrs={"name": "next"})["value"] == "/"
     switched = client.post("/care", data={"next": "/"})
     assert switched.status_code == 303 and switched.headers["Location"] == "/"
-    assert 'class="care"' in client.get("/").get_data(as_text=True)
+    assert has(client.get("/"), "html.care")
 
 
 def test_the_care_page_refuses_an_offsite_next(client):

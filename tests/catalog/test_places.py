@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import shanghai
-from html_kit import errors, field_value, link, text_of, texts
+from html_kit import button, errors, field_value, is_fragment, link, text_of, texts
 
 import factories
 from app.auth.models import Role
@@ -164,8 +164,9 @@ def test_a_window_closed_today_opens_again_tomorrow(app, hall, time_machine):
     response = signed_in().post(f"/admin/windows/{window.id}/today", data={"open": "0"},
                                 headers={"HX-Request": "true"})
     fragment = response.get_data(as_text=True)
-    assert response.status_code == 200 and fragment.lstrip().startswith(
-        "<div class=\"window-row\"") and "今日暂停" in fragment and "恢复今日开放" in fragment
+    assert response.status_code == 200 and is_fragment(fragment)
+    row = text_of(fragment, f"div.window-row#window-{window.id}")
+    assert "今日暂停" in row and button(fragment, "恢复今日开放")
     assert db.session.get(Window, window.id).closed_on == WEDNESDAY.date()
     time_machine.move_to(WEDNESDAY + timedelta(days=1), tick=False)
     page = signed_in().get(f"/admin/halls/{hall.id}/windows").get_data(as_text=True)

@@ -2,6 +2,7 @@
 
 import pytest
 import url_kit
+from html_kit import errors
 
 import factories
 from app.auth.models import Role
@@ -76,11 +77,17 @@ def test_a_number_field_with_a_digit_that_is_no_number_is_a_form_error(app):
                     capacity=4, window_group="A")
     db.session.add(rule)
     db.session.commit()
-    for path, data in [
-            (f"/admin/booking/rules/{rule.id}/capacity", {"capacity": "²"}),
-            (f"/admin/booking/rules/{rule.id}/capacity", {"capacity": "1", "confirm": "²"}),
+    # each typed '²' is refused with its field's message; a '²' as the count of bookings the
+    # admin confirmed cancelling is no count (None), and with no bookings nothing needs it
+    for path, data, status, message in [
+            (f"/admin/booking/rules/{rule.id}/capacity", {"capacity": "²"}, 400, "名额应为"),
+            (f"/admin/booking/rules/{rule.id}/capacity", {"capacity": "1", "confirm": "²"},
+             303, ""),
             ("/admin/booking/rules", {"item_id": str(item.id), "weekday": "0", "start": "09:00",
-                                      "end": "10:00", "slot_minutes": "²", "capacity": "²"}),
-            (f"/admin/catalog/items/{item.id}/edit", {"name": "x", "legal_days": "²"})]:
+                                      "end": "10:00", "slot_minutes": "²", "capacity": "²"},
+             400, "每段分钟数应为 5-240 的整数"),
+            (f"/admin/catalog/items/{item.id}/edit", {"name": "x", "legal_days": "²"}, 400,
+             "法定时限只能填数字")]:
         response = admin.post(path, data=data)
-        assert response.status_code < 500, (path, data, response.status_code)
+        assert response.status_code == status, (path, data, response.status_code)
+        assert message in errors(response), (path, errors(response))

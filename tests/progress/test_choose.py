@@ -4,6 +4,7 @@ matter up by its number; the sign-in page offers the lookup when reached from pr
 import pytest
 from bs4 import BeautifulSoup
 from conftest import shanghai
+from html_kit import field_value, has, text_of
 
 pytestmark = pytest.mark.time_machine(shanghai("2026-12-02 10:00"), tick=False)
 
@@ -36,8 +37,8 @@ def test_signed_in_goes_straight_to_my_matters(client, auth):
 
 def test_sign_in_offers_the_lookup_only_from_progress(client):
     page = client.get("/login?next=/progress/mine").get_data(as_text=True)
-    assert 'id="lookup-offer"' in page and "按办件编号/预约号查询" in page
-    assert 'id="lookup-offer"' not in client.get("/login?next=/me").get_data(as_text=True)
+    assert "按办件编号/预约号查询" in text_of(page, "#lookup-offer")
+    assert not has(client.get("/login?next=/me"), "#lookup-offer")
 
 
 def test_care_mode_home_has_the_lookup(client):
@@ -47,9 +48,9 @@ def test_care_mode_home_has_the_lookup(client):
     assert form["action"] == "/progress/lookup" and form["method"] == "get"  # no token on home
     assert soup.select_one("#care-lookup input[name=number]") is not None
     client.set_cookie("care", "0")
-    assert "care-lookup" not in client.get("/").get_data(as_text=True)
+    assert not has(client.get("/"), "#care-lookup")
 
 
 def test_number_from_the_home_page_is_filled_in(client):
     page = client.get("/progress/lookup?number=YS2611230001").get_data(as_text=True)
-    assert 'value="YS2611230001"' in page
+    assert field_value(page, "number") == "YS2611230001"

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from html_kit import field_value, text_of
+from html_kit import field_value, one, text_of
 
 import factories
 from app.extensions import db
@@ -47,7 +47,8 @@ def test_unknown_number_gets_the_same_answer_and_no_sms(app, matters, run_jobs):
                         [(w.status_code, _page(w)) for w in wrong]))
     assert answers[0] == answers[1]
     assert db.session.query(SmsMessage).count() == 1  # only the real number's code
-    messages = [re.search(r'class="field-error"[^>]*>.*?</span>([^<]+)<', body).group(1)
+    # each field error's own words, without the "错误:" read out to screen readers before them
+    messages = ["".join(one(body, "p.field-error").find_all(string=True, recursive=False))
                 for _, body in answers[1][4]]
     assert messages == ["验证码不正确,还可以再试 2 次", "验证码不正确,还可以再试 1 次",
                         "验证码错误次数过多,请重新获取", "验证码已失效,请重新获取"]

@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from html_kit import attrs, button, has
 
 import factories
 from app.extensions import db
@@ -147,12 +148,14 @@ def test_subscribe_is_404_when_push_is_off(client, auth):
 def test_opt_in_card_only_with_vapid_for_the_owner(app, client, auth, matters):
     matter = matters.add(factories.citizen())
     auth.login_citizen()
-    assert 'id="push-optin"' not in client.get("/progress/mine").get_data(as_text=True)
+    assert not has(client.get("/progress/mine"), "#push-optin")
     app.config.update(_vapid())
     try:
         mine = client.get("/progress/mine").get_data(as_text=True)
         timeline = client.get(f"/progress/testcase/{matter.id}").get_data(as_text=True)
+        key = app.config["VAPID_PUBLIC_KEY"]
     finally:
         app.config.update(VAPID_PUBLIC_KEY=None, VAPID_PRIVATE_KEY=None, VAPID_SUBJECT=None)
-    assert 'id="push-optin"' in mine and 'id="push-optin"' in timeline
+    assert button(mine, "开启消息通知") and button(timeline, "开启消息通知")
+    assert attrs(mine, "#push-optin")["data-key"] == key
     assert "js/progress.js" in mine

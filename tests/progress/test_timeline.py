@@ -1,6 +1,6 @@
 """A matter's timeline: public steps, newest first, next step, whom to call; else 404."""
 
-from html_kit import hrefs, text_of
+from html_kit import count, hrefs, text_of
 from sqlalchemy import event
 
 import factories
@@ -71,7 +71,7 @@ def test_query_count_does_not_grow_with_steps(app, client, auth, matters):
     small = _count_queries(app, lambda: client.get(f"/progress/testcase/{few.id}"))
     large = _count_queries(app, lambda: client.get(f"/progress/testcase/{many.id}"))
     page = client.get(f"/progress/testcase/{many.id}").get_data(as_text=True)
-    assert page.count('class="progress-step') == 61 and "您选择了到窗口领取结果" in page
+    assert count(page, "li.progress-step") == 61 and "您选择了到窗口领取结果" in page
     assert small == large
 
 

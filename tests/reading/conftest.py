@@ -5,6 +5,7 @@ import random
 
 import pytest
 from applications.conftest import World
+from html_kit import one
 
 from app.extensions import db
 from app.reading import background
@@ -56,10 +57,10 @@ class ReadingWorld(World):
         return response
 
     def card(self, row) -> str:
-        """The ID material's card as the status poll finally shows it."""
+        """The ID material's card as the status poll finally shows it (its HTML, so a check
+        for a number covers attributes too)."""
         page = self.client.get(f"/applications/{row.id}/materials").get_data(as_text=True)
-        start = page.index(f'id="material-{row.materials[1].id}"')
-        return page[start:page.index("</section>", start)]
+        return str(one(page, f"section.app-material#material-{row.materials[1].id}"))
 
 
 @pytest.fixture

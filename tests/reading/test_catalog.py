@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from applications.application_kit import photo
+from html_kit import has, text_of
 from sqlalchemy import select
 
 import factories
@@ -126,8 +127,9 @@ def test_the_upload_card_shows_the_example_small_and_large_on_tap(client, auth):
     row = db.session.scalar(select(Application))
     client.post(f"/applications/{row.id}/consent", data={"agree": "1"})  # before any photo
     page = client.get(f"/applications/{row.id}/materials").get_data(as_text=True)
-    assert '<details class="app-example">' in page and "看示例:这样拍" in page
-    assert "app-example-large" in page
+    assert text_of(page, "details.app-example summary") == "看示例:这样拍"
+    assert has(page, "details.app-example summary img")
+    assert has(page, "details.app-example img.app-example-large")
     assert row.materials[0].document_kind == "id_card"
 
 

@@ -7,6 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from html_kit import has, one, text_of, texts
 from reading.conftest import ID, NAME, OTHER, id_photo
 from sqlalchemy import select
 
@@ -112,7 +113,7 @@ def test_the_setting_turns_reading_off(world, app, monkeypatch):
     assert check.status == ReadingStatus.OFF and check.fields is None
     assert db.session.scalar(select(OutboxJob).where(OutboxJob.name == services.READ_JOB)) is None
     card = world.card(row)
-    assert MISMATCH not in card and "识别中" not in card and "hx-get" not in card
+    assert MISMATCH not in card and "识别中" not in card and not has(card, "[hx-get]")
 
 
 def test_a_reading_turned_off_after_it_was_queued_does_nothing(world, app, monkeypatch):
@@ -152,7 +153,8 @@ def test_the_upload_answers_before_the_reading_is_done(world, app, monkeypatch):
     assert check.status == ReadingStatus.PENDING
     poll = world.client.get(f"/applications/photos/{check.upload_id}/status",
                             headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert "识别中" in poll and "hx-get" in poll
+    assert "识别中" in text_of(poll, "figure.app-photo .app-reading")
+    assert has(poll, "figure.app-photo[hx-get]")
     release.set()
     world.settle()
     job = db.session.scalar(select(OutboxJob).where(OutboxJob.name == services.READ_JOB))
@@ -211,7 +213,9 @@ def test_nothing_is_filled_without_a_tap_and_a_tap_fills_the_empty_fields(world)
     card = world.card(row)
     assert f"从照片中识别:{NAME} 152201********002X,是否填入?" in card
     page = world.client.get(f"/applications/{row.id}/applicant").get_data(as_text=True)
-    assert "152201********002X,是否填入?" in page and "/fill" in page
+    offer = one(page, "form.app-offer")
+    assert "152201********002X,是否填入?" in offer.get_text()
+    assert offer["action"].startswith(f"/applications/{row.id}/fill")
     db.session.refresh(row)
     assert row.id_number is None
     material = row.materials[1]
@@ -262,7 +266,8 @@ def test_the_clerk_sees_hints_masked_and_the_figures_count_agreement(world, auth
     world.client.post(f"/review/{row.id}/claim")
     page = world.client.get(f"/review/{row.id}").get_data(as_text=True)
     assert MISMATCH in page
-    assert "智能预审建议:<strong>需补正</strong>(信息与申请人不一致)" in page
+    assert "智能预审建议:需补正(信息与申请人不一致)" in texts(page, ".app-hint-verdict")[0]
+    assert texts(page, ".app-hint-verdict strong")[0] == "需补正"
     assert "110105********002X" in page and OTHER not in page
     m = row.materials
     data = {f"verdict-{m[0].id}": "ok", f"verdict-{m[1].id}": "fix", f"fix-{m[1].id}": "mismatch",

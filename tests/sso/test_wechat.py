@@ -1,6 +1,7 @@
 """WeChat-style web authorization inside the in-app browser, against a fake on loopback."""
 
 from fakes.wechat_provider import APP_ID, APP_SECRET
+from html_kit import hrefs
 from sqlalchemy import select
 
 from app.extensions import db
@@ -30,7 +31,7 @@ def test_no_route_until_configured(client, in_wechat):
 def test_button_only_inside_the_in_app_browser(client, wechat, in_wechat):
     assert "微信授权登录" not in client.get("/login").get_data(as_text=True)
     page = client.get("/login?next=/progress", headers=in_wechat).get_data(as_text=True)
-    assert "微信授权登录" in page and "/sso/wechat/login?next=/progress" in page
+    assert "/sso/wechat/login?next=/progress" in hrefs(page) and "微信授权登录" in page
     staff = client.get("/staff/login", headers=in_wechat).get_data(as_text=True)
     assert "微信授权登录" not in staff  # staff sign in through the identity provider only
 
