@@ -21,7 +21,7 @@ from app.core.access import Scope, own_view, public_view, staff_view
 from app.core.care import CARE_COOKIE
 from app.core.redirects import safe_target
 from app.extensions import db
-from app.feedback.services import staff_alerts
+from app.feedback.alerts import staff_alerts
 from app.pages import bp
 from app.pages.workbench import entries
 
