@@ -11,7 +11,7 @@ from app.core.models import audit
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.feedback.models import Question, UnresolvedReport
-from app.feedback.services import clocks
+from app.feedback.rules import clocks
 from app.feedback.states import QUESTION_ENTITY, REPORT_ENTITY, QuestionStatus
 
 HALL = "乌兰浩特市政务服务中心"

@@ -2,10 +2,7 @@
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from app.auth.models import Role, User
-from app.catalog.models import ServiceItem
 from app.catalog.sections import add_guide_section
 from app.catalog.services import search_items
 from app.core.access import (
@@ -15,14 +12,13 @@ from app.core.access import (
     departments_of,
     own_view,
     public_view,
-    scope,
     staff_view,
 )
 from app.core.ids import parse_id
 from app.core.timeutil import utcnow
-from app.extensions import db
-from app.feedback import bp, services
-from app.feedback.services import FeedbackError, ReportForm
+from app.feedback import bp, questions, reports, rules
+from app.feedback.reports import ReportForm
+from app.feedback.rules import FeedbackError
 
 REPORT_FILTERS = {"open": "待处理", "resolved": "已办结", "all": "全部"}
 QUESTION_FILTERS = {"open": "待答复", "answered": "已答复"}
@@ -32,23 +28,16 @@ QUESTION_FILTERS = {"open": "待答复", "answered": "已答复"}
 def _guide_faqs(state) -> None:
     """常见问题 under every guide (templates/feedback/_guide_section.html)."""
     add_guide_section(state.app, "feedback/_guide_section.html",
-                      lambda item: services.faqs_for(item.id))
+                      lambda item: questions.faqs_for(item.id))
 
 
 # ---- 办不成事: the citizen -----------------------------------------------------------------------
 
-def _item_or_none(code: str | None) -> ServiceItem | None:
-    if not code:
-        return None
-    return db.session.scalar(select(ServiceItem).where(ServiceItem.code == code))
-
-
 def _report_page(form: ReportForm, error: FeedbackError | None = None, status: int = 200):
-    item = _item_or_none(form.item_code)
-    items = None if item else db.session.scalars(select(ServiceItem).where(
-        ServiceItem.retired_at.is_(None)).order_by(ServiceItem.department, ServiceItem.id)).all()
+    item = rules.item_by_code(form.item_code)
+    items = None if item else rules.items_on_offer()
     return render_template("feedback/report.html", form=form, item=item, items=items,
-                           halls=services.hall_choices(item), error=error), status
+                           halls=reports.hall_choices(item), error=error), status
 
 
 @bp.get("/feedback/report")
@@ -69,10 +58,9 @@ def report_submit():
     if current_user.is_staff:
         raise FeedbackError("办不成事反映请用群众本人的手机号登录后提交。", 403)
     try:
-        report = services.create_report(current_user, form)
+        report = reports.create_report(current_user, form)
     except FeedbackError as err:
-        db.session.rollback()
-        if "item" in err.errors and _item_or_none(form.item_code) is None:
+        if "item" in err.errors and rules.item_by_code(form.item_code) is None:
             form.item_code = ""
         return _report_page(form, err, err.status)
     return redirect(url_for("feedback.report_view", report_id=report.id), 303)
@@ -82,7 +70,7 @@ def report_submit():
 @own_view(VIEW)
 def report_view(report_id: int):
     """The receipt and everything the hall has said, for the person who reported it."""
-    report = services.report_for_citizen(report_id, current_user)
+    report = reports.report_for_citizen(report_id, current_user)
     return render_template("feedback/report_view.html", report=report, now=utcnow())
 
 
@@ -106,7 +94,7 @@ def ask_choose():
 @login_required
 def ask(code: str):
     """我要问: a question about one item, answered by its department."""
-    item = _item_or_none(code) or abort(404)
+    item = rules.item_by_code(code) or abort(404)
     return _ask_page(item)
 
 
@@ -114,14 +102,13 @@ def ask(code: str):
 @own_view()
 @login_required
 def ask_submit(code: str):
-    item = _item_or_none(code) or abort(404)
+    item = rules.item_by_code(code) or abort(404)
     text = request.form.get("text", "")
     if current_user.is_staff:
         raise FeedbackError("提问请用群众本人的手机号登录后提交。", 403)
     try:
-        question = services.ask(current_user, code, text)
+        question = questions.ask(current_user, code, text)
     except FeedbackError as err:
-        db.session.rollback()
         return _ask_page(item, text, err, err.status)
     return redirect(url_for("feedback.question_view", question_id=question.id), 303)
 
@@ -129,7 +116,7 @@ def ask_submit(code: str):
 @bp.get("/feedback/questions/<int:question_id>")
 @own_view(VIEW)
 def question_view(question_id: int):
-    question = services.question_for_citizen(question_id, current_user)
+    question = questions.question_for_citizen(question_id, current_user)
     return render_template("feedback/question_view.html", question=question)
 
 
@@ -142,7 +129,7 @@ def staff_reports():
     shown = request.args.get("show", "open")
     shown = shown if shown in REPORT_FILTERS else "open"
     return render_template("feedback/staff_reports.html", shown=shown, filters=REPORT_FILTERS,
-                           reports=services.reports_for_hall(current_user, shown), now=utcnow())
+                           reports=reports.reports_for_hall(current_user, shown), now=utcnow())
 
 
 def _staff_report_page(report, error=None, status=200, typed=None):
@@ -153,7 +140,7 @@ def _staff_report_page(report, error=None, status=200, typed=None):
 @bp.get("/feedback/staff/reports/<int:report_id>")
 @staff_view(Scope.HALL)
 def staff_report(report_id: int):
-    report = services.report_for_staff(report_id, current_user)
+    report = reports.report_for_staff(report_id, current_user)
     return _staff_report_page(report)
 
 
@@ -163,14 +150,13 @@ def staff_report_step(report_id: int, step: str):
     """答复 (the first reply) or 办结 (the resolution)."""
     field = "reply" if step == "reply" else "resolution"
     text = request.form.get(field, "")
-    action = services.reply_report if step == "reply" else services.resolve_report
+    action = reports.reply_report if step == "reply" else reports.resolve_report
     try:
         action(report_id, current_user, text)
     except FeedbackError as err:
-        db.session.rollback()
         if err.field is None:
             raise
-        return _staff_report_page(services.report_for_staff(report_id, current_user), err,
+        return _staff_report_page(reports.report_for_staff(report_id, current_user), err,
                                   err.status, {field: text})
     return redirect(url_for("feedback.staff_report", report_id=report_id), 303)
 
@@ -186,11 +172,11 @@ def staff_questions():
     return render_template("feedback/staff_questions.html", shown=shown,
                            filters=QUESTION_FILTERS, departments=departments_of(
                                current_user),
-                           questions=services.questions_for_staff(current_user, shown))
+                           questions=questions.questions_for_staff(current_user, shown))
 
 
 def _staff_question_page(question, error=None, status=200, typed=None):
-    draft_q, draft_a = services.faq_draft(question) if question.answer else ("", "")
+    draft_q, draft_a = questions.faq_draft(question) if question.answer else ("", "")
     return render_template("feedback/staff_question.html", question=question, error=error,
                            typed=typed or {}, draft_q=draft_q, draft_a=draft_a), status
 
@@ -198,7 +184,7 @@ def _staff_question_page(question, error=None, status=200, typed=None):
 @bp.get("/feedback/staff/questions/<int:question_id>")
 @staff_view(Scope.DEPARTMENT)
 def staff_question(question_id: int):
-    question = services.question_for_staff(question_id, current_user)
+    question = questions.question_for_staff(question_id, current_user)
     return _staff_question_page(question)
 
 
@@ -209,42 +195,32 @@ def staff_question_step(question_id: int, step: str):
     typed = {k: request.form.get(k, "") for k in ("answer", "faq_question", "faq_answer")}
     try:
         if step == "answer":
-            services.answer(question_id, current_user, typed["answer"])
+            questions.answer(question_id, current_user, typed["answer"])
         elif step == "publish":
-            services.publish(question_id, current_user, typed["faq_question"],
+            questions.publish(question_id, current_user, typed["faq_question"],
                              typed["faq_answer"])
         else:
-            services.unpublish(question_id, current_user)
+            questions.unpublish(question_id, current_user)
     except FeedbackError as err:
-        db.session.rollback()
         if err.field is None:
             raise
-        return _staff_question_page(services.question_for_staff(question_id, current_user),
+        return _staff_question_page(questions.question_for_staff(question_id, current_user),
                                     err, err.status, typed)
     return redirect(url_for("feedback.staff_question", question_id=question_id), 303)
 
 
 # ---- the admin: who answers for which department -------------------------------------------------
 
-def _hall_staff() -> list[User]:
-    """The staff of the hall(s) in scope: a city-wide admin's list is everyone's."""
-    query = select(User).where(User.role.in_([Role.CLERK, Role.ADMIN]),
-                               scope().limit(User.hall_id))
-    return list(db.session.scalars(query.order_by(User.role, User.id)))
-
-
 @bp.route("/feedback/admin/departments", methods=["GET", "POST"])
 @staff_view(Scope.HALL, roles=ADMINS)
 def admin_departments():
     """Which departments each member of the hall's staff answers questions for."""
-    people = _hall_staff()
     if request.method == "POST":
-        person = db.session.get(User, parse_id(request.form.get("user_id")) or 0)
-        if person is None or person not in people:
-            raise FeedbackError("只能设置本大厅工作人员的部门。", 403)
-        services.set_departments(person, request.form.getlist("department"), current_user)
+        person = rules.hall_member(current_user, parse_id(request.form.get("user_id")))
+        rules.set_departments(person, request.form.getlist("department"), current_user)
         return redirect(url_for("feedback.admin_departments", saved=person.id), 303)
+    people = rules.hall_staff(current_user)
     return render_template("feedback/admin_departments.html", people=people,
-                           departments=services.all_departments(),
+                           departments=rules.all_departments(),
                            of={p.id: departments_of(p) for p in people},
                            saved=parse_id(request.args.get("saved")))

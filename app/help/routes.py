@@ -4,18 +4,14 @@ from datetime import date
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from app.booking import opening
-from app.booking import services as booking
 from app.catalog.models import Hall, ServiceItem
 from app.core.access import ADMINS, Scope, own_view, scope, staff_view
 from app.core.ids import parse_id
-from app.core.timeutil import utcnow
-from app.extensions import db
-from app.help import bp, services
+from app.help import areas, behalf, bp, services, steps
 from app.help.models import HelpRequest
-from app.help.services import HelpError, RequestForm
+from app.help.rules import HelpError
+from app.help.services import RequestForm
 from app.help.states import LABELS, MODE_HINTS, MODES, STEPS
 
 
@@ -27,10 +23,7 @@ def _labels():
 def _item_from(code: str | None) -> ServiceItem | None:
     if not code:
         return None
-    item = db.session.scalar(select(ServiceItem).where(ServiceItem.code == code))
-    if item is None or item.retired_at is not None:
-        abort(404)
-    return item
+    return services.open_item(code) or abort(404)
 
 
 # ---- the citizen ----
@@ -56,8 +49,8 @@ def new():
                            contact_name=current_user.name or "",
                            contact_phone=current_user.phone or "")
         status = 200
-    areas = {h.id: services.areas(h.id) for h in halls}
-    return render_template("help/new.html", item=item, halls=halls, areas=areas, form=form,
+    hall_areas = {h.id: areas.areas(h.id) for h in halls}
+    return render_template("help/new.html", item=item, halls=halls, areas=hall_areas, form=form,
                            modes=MODES, hints=MODE_HINTS), status
 
 
@@ -65,10 +58,7 @@ def new():
 @own_view()
 @login_required
 def mine():
-    rows = db.session.scalars(select(HelpRequest).where(
-        HelpRequest.citizen_id == current_user.id).order_by(HelpRequest.created_at.desc())
-        .limit(50)).all()
-    return render_template("help/mine.html", rows=rows)
+    return render_template("help/mine.html", rows=services.requests_of(current_user))
 
 
 def _own(request_id: int) -> HelpRequest:
@@ -78,7 +68,7 @@ def _own(request_id: int) -> HelpRequest:
 def _view_page(row: HelpRequest, error: HelpError | None = None, code: str = ""):
     return render_template(
         "help/view.html", row=row, steps=services.public_steps(row), step_names=STEPS,
-        reached=_reached(row), invite=services.rating_invite(row), error=error, code=code
+        reached=_reached(row), invite=steps.rating_invite(row), error=error, code=code
     ), error.status if error else 200
 
 
@@ -86,7 +76,7 @@ def _reached(row: HelpRequest) -> set[str]:
     order = [s for s, _ in STEPS]
     done = {n.to_status for n in services.notes(row)}
     reached = {s for s in order if s in done}
-    invite = services.rating_invite(row)
+    invite = steps.rating_invite(row)
     if invite is not None and invite.rated_at is not None:
         reached.add("rated")
     return reached
@@ -108,11 +98,10 @@ def confirm(request_id: int):
     row = _own(request_id)
     code = request.form.get("code", "")
     try:
-        action = services.confirm(row, current_user, code)
+        action = behalf.confirm(row, current_user, code)
     except HelpError as err:
         if err.status == 404:
             raise
-        db.session.expire_all()
         return _view_page(services.for_citizen(request_id, current_user), err, code)
     if action.booking_id:
         return redirect(url_for("booking.view", booking_id=action.booking_id), 303)
@@ -144,26 +133,11 @@ def staff_requests():
 
 def _slots(row: HelpRequest):
     """The item and day the helper is looking at for an on-behalf booking, and its slots."""
-    hall_items = [i for i in db.session.scalars(select(ServiceItem).where(
-        ServiceItem.retired_at.is_(None)).order_by(ServiceItem.code)) if row.hall in i.halls]
-    code = request.args.get("item") or (row.item.code if row.item else "")
-    item = next((i for i in hall_items if i.code == code), None)
-    days, day, slots = [], None, []
-    if item is not None and item.bookable:
-        opened = opening.plan(row.hall_id, item.id)
-        days = opened.days
-        try:
-            day = date.fromisoformat(request.args.get("day", ""))
-        except ValueError:
-            day = None
-        now = utcnow()
-        every = opening.slots_by_day(opened)
-        open_slots = {d: [s for s in every[d] if s.left and booking.slot_open(s, now)]
-                      for d in days}
-        if day not in days:  # the first day with a place left
-            day = next((d for d in days if open_slots[d]), days[0] if days else None)
-        slots = open_slots[day] if day else []
-    return hall_items, item, days, day, slots
+    try:
+        day = date.fromisoformat(request.args.get("day", ""))
+    except ValueError:
+        day = None
+    return behalf.slot_choices(row, request.args.get("item", ""), day)
 
 
 def _staff_page(row: HelpRequest, error: HelpError | None = None, typed: dict | None = None,
@@ -173,7 +147,7 @@ def _staff_page(row: HelpRequest, error: HelpError | None = None, typed: dict | 
         "help/staff_view.html", row=row, notes=services.notes(row),
         helpers=services.helpers_of(row.hall_id), error=error, typed=typed or {},
         hall_items=hall_items, item=item, days=days, day=day, slots=slots,
-        invite=services.rating_invite(row), mine=row.helper_id == current_user.id), status
+        invite=steps.rating_invite(row), mine=row.helper_id == current_user.id), status
 
 
 @bp.get("/staff/help/<int:request_id>")
@@ -182,9 +156,8 @@ def staff_request(request_id: int):
     return _staff_page(services.for_staff(request_id, current_user))
 
 
-STEP_ACTIONS = {"review": services.review, "feedback": services.give_feedback,
-                "accept": services.accept, "decline": services.decline,
-                "note": services.add_note}
+STEP_ACTIONS = {"review": steps.review, "feedback": steps.give_feedback,
+                "accept": steps.accept, "decline": steps.decline, "note": steps.add_note}
 
 
 @bp.post("/staff/help/<int:request_id>/assign")
@@ -192,7 +165,7 @@ STEP_ACTIONS = {"review": services.review, "feedback": services.give_feedback,
 def staff_assign(request_id: int):
     row = services.for_staff(request_id, current_user)
     raw = request.form.get("helper_id", "")
-    services.assign(row, current_user, parse_id(raw))
+    steps.assign(row, current_user, parse_id(raw))
     return redirect(url_for("help.staff_request", request_id=row.id), 303)
 
 
@@ -209,7 +182,6 @@ def staff_step(request_id: int, action: str):
     except HelpError as err:
         if err.status != 400:
             raise
-        db.session.rollback()
         return _staff_page(row, err, {action: text}, 400)
     return redirect(url_for("help.staff_request", request_id=row.id), 303)
 
@@ -220,9 +192,9 @@ def staff_behalf(request_id: int, kind: str):
     """Start a booking or an application for the citizen; they confirm it with an SMS code."""
     row = services.for_staff(request_id, current_user)
     if kind == "booking":
-        services.start_booking(row, current_user, request.form.get("slot_id", ""))
+        behalf.start_booking(row, current_user, request.form.get("slot_id", ""))
     elif kind == "application":
-        services.start_application(row, current_user, parse_id(request.form.get("item_id", "")))
+        behalf.start_application(row, current_user, parse_id(request.form.get("item_id", "")))
     else:
         abort(404)
     return redirect(url_for("help.staff_request", request_id=row.id), 303)
@@ -244,17 +216,15 @@ def staff_areas():
     if request.method == "POST":
         try:
             if request.form.get("remove"):
-                services.remove_area(hall, parse_id(request.form["remove"]) or 0, current_user.id)
+                areas.remove_area(hall, parse_id(request.form["remove"]) or 0, current_user.id)
             else:
                 name = request.form.get("name", "")
-                services.add_area(hall, name, current_user.id)
+                areas.add_area(hall, name, current_user.id)
             return redirect(url_for("help.staff_areas", hall=_picked(hall)), 303)
         except HelpError as err:
-            db.session.rollback()
             error, status = err, err.status
-    halls = db.session.scalars(select(Hall).order_by(Hall.id)).all() if (
-        scope().city_wide) else []
-    return render_template("help/areas.html", hall=hall, areas=services.areas(hall.id),
+    halls = services.all_halls() if scope().city_wide else []
+    return render_template("help/areas.html", hall=hall, areas=areas.areas(hall.id),
                            error=error, name=name, halls=halls, picked=_picked(hall)), status
 
 

@@ -19,7 +19,7 @@ from app.catalog.services import RECENT_COOKIE, active_bundles, popular_items, r
 from app.core.access import Scope, own_view, public_view, staff_view
 from app.core.care import CARE_COOKIE
 from app.core.redirects import safe_target
-from app.feedback.services import staff_alerts
+from app.feedback.alerts import staff_alerts
 from app.pages import bp
 from app.pages.workbench import entries
 

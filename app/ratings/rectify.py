@@ -7,12 +7,16 @@ from sqlalchemy import select
 
 from app import jobs
 from app.auth.models import Role, User
+from app.catalog.models import ServiceItem
 from app.core.access import scope
+from app.core.models import AuditLog
+from app.core.privacy import redact_text
+from app.core.refusals import rolls_back
 from app.core.states import Step, machine, move
-from app.core.timeutil import local_day, to_utc
+from app.core.timeutil import local_day, to_utc, utcnow
 from app.extensions import db
 from app.progress.notify import push_along
-from app.ratings.models import Rectification
+from app.ratings.models import Rating, RatingInvite, Rectification
 from app.ratings.rules import (
     TEXT_MAX,
     RatingError,
@@ -26,6 +30,7 @@ from app.ratings.states import (
     ALLOWED,
     APPEAL_REASONS,
     CLOCKED,
+    CLOSED,
     CONTACT_METHODS,
     LABELS,
     PLANS,
@@ -117,6 +122,7 @@ def _text(raw: str | None, field: str, message: str, required: bool = True) -> s
     return value or None
 
 
+@rolls_back
 def log_contact(case_id: int, user, method: str, plan: str, note: str, reply: str):
     """The responsible staff reached the citizen: how, what was said, and the plan."""
     case = case_for_staff(case_id, user)
@@ -132,6 +138,7 @@ def log_contact(case_id: int, user, method: str, plan: str, note: str, reply: st
     return case
 
 
+@rolls_back
 def log_fix(case_id: int, user, note: str, reply: str):
     """The problem was put right: what was done."""
     case = case_for_staff(case_id, user)
@@ -142,6 +149,7 @@ def log_fix(case_id: int, user, note: str, reply: str):
     return case
 
 
+@rolls_back
 def explain(case_id: int, user, reply: str):
     """The law gives no basis to change it: the reason, told to the citizen."""
     case = case_for_staff(case_id, user)
@@ -151,6 +159,7 @@ def explain(case_id: int, user, reply: str):
     return case
 
 
+@rolls_back
 def verify(case_id: int, user, satisfied: str, note: str):
     """The admin followed up with the citizen after the fix."""
     case = case_for_staff(case_id, user)
@@ -164,6 +173,7 @@ def verify(case_id: int, user, satisfied: str, note: str):
     return case
 
 
+@rolls_back
 def appeal(case_id: int, user, reason: str, evidence: str):
     """A clerk says the rating is mistaken or malicious, with evidence; an admin decides."""
     case = case_for_staff(case_id, user)
@@ -178,6 +188,7 @@ def appeal(case_id: int, user, reason: str, evidence: str):
     return case
 
 
+@rolls_back
 def decide_appeal(case_id: int, user, decision: str, note: str):
     """The admin upholds the rating (the case resumes) or dismisses it (it leaves the figures)."""
     case = case_for_staff(case_id, user)
@@ -198,3 +209,50 @@ def staff_to_remind(case: Rectification) -> list[User]:
         User.role == Role.ADMIN, User.hall_id == case.hall_id, User.active.is_(True))).all()
     people = ([case.clerk] if case.clerk else []) + list(admins)
     return list({p.id: p for p in people}.values())
+
+
+# ---- what the pages read ----
+
+def cases_for(user, shown: str) -> list[Rectification]:
+    """The cases of the staff member's hall(s) under one filter of the list, the first due
+    first (at most 200)."""
+    query = select(Rectification).join(Rating).join(RatingInvite).where(
+        scope(user).limit(Rectification.hall_id))
+    clocked = [str(s) for s in CLOCKED]
+    if shown == "active":
+        # an upheld appeal on a case that was already closed has no clock left to run
+        query = query.where(Rectification.status.in_(clocked), Rectification.due_at.is_not(None))
+    elif shown == "overdue":
+        query = query.where(Rectification.status.in_(clocked), Rectification.due_at < utcnow())
+    elif shown == "appeal":
+        query = query.where(Rectification.status == S.UNDER_APPEAL)
+    elif shown == "closed":
+        query = query.where(Rectification.status.in_([str(s) for s in CLOSED]) | (
+            (Rectification.status == S.UPHELD) & Rectification.due_at.is_(None)))
+    return list(db.session.scalars(query.order_by(Rectification.due_at.is_(None),
+                                                  Rectification.due_at, Rectification.id.desc())
+                                   .limit(200)))
+
+
+def resolved_cases(hall_id: int) -> list:
+    """The hall's latest 20 answered cases for the public page: each case with the rating's
+    reason, the item's name and the day served (never who rated)."""
+    return list(db.session.execute(
+        select(Rectification, Rating.reason, ServiceItem.name, RatingInvite.served_day)
+        .join(Rating, Rectification.rating_id == Rating.id)
+        .join(RatingInvite, Rating.invite_id == RatingInvite.id)
+        .outerjoin(ServiceItem, RatingInvite.item_id == ServiceItem.id)
+        .where(Rectification.hall_id == hall_id,
+               Rectification.status.in_([S.VERIFIED, S.EXPLAINED]))
+        .order_by(Rectification.updated_at.desc()).limit(20)))
+
+
+def public_answers(case_ids: list[int]) -> dict[int, str]:
+    """What was done about each case, as told to the citizen (their own words never appear)."""
+    if not case_ids:
+        return {}
+    rows = db.session.execute(select(AuditLog.entity_id, AuditLog.public_note).where(
+        AuditLog.entity == "rectification", AuditLog.entity_id.in_(case_ids),
+        AuditLog.to_status.in_([S.RECTIFIED, S.EXPLAINED]))
+        .order_by(AuditLog.id)).all()
+    return {case_id: redact_text(note) for case_id, note in rows}

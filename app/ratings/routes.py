@@ -13,9 +13,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from app.catalog.models import Window
 from app.core.access import (
     RATE,
     Scope,
@@ -26,9 +24,8 @@ from app.core.access import (
 )
 from app.core.links import grant_record, granted, on_link
 from app.core.timeutil import utcnow
-from app.extensions import db
 from app.ratings import bp, photos, services
-from app.ratings.models import Rating, RatingInvite
+from app.ratings.models import RatingInvite
 from app.ratings.rules import RatingError
 from app.ratings.services import RatingForm
 from app.ratings.states import (
@@ -46,7 +43,7 @@ def open_rate_link(link):
     once, until the rating window closes. The answer to a bad rating is the person's own: they
     sign in to read it."""
     if link.entity != "rating_invite":
-        rating = db.session.get(Rating, link.entity_id)
+        rating = services.rating_by_id(link.entity_id)
         if rating is None:
             raise RatingError("没有找到这次服务的评价。", 404)
         target = url_for("ratings.view", rating_id=link.entity_id)
@@ -55,7 +52,7 @@ def open_rate_link(link):
         if current_user.id != rating.invite.citizen_id:
             raise RatingError(_OTHER_PHONE, 403)
         return redirect(target)
-    row = db.session.get(RatingInvite, link.entity_id)
+    row = services.invite_by_id(link.entity_id)
     if row is None:
         raise RatingError("没有找到这次服务的评价。", 404)
     if current_user.is_authenticated and current_user.id != row.citizen_id:
@@ -89,7 +86,7 @@ def _ask_sign_in(invite_id: int | None = None):
 
 
 def _invite_of(rating_id: int) -> int | None:
-    rating = db.session.get(Rating, rating_id)
+    rating = services.rating_by_id(rating_id)
     return rating.invite_id if rating else None
 
 
@@ -98,7 +95,7 @@ def _invite_of(rating_id: int) -> int | None:
 @login_required
 def window_entry(window_id: int):
     """From the QR code on a window: rate the visit just had there, if there is one."""
-    window = db.get_or_404(Window, window_id)
+    window = services.window_by_id(window_id) or abort(404)
     row = services.latest_at_window(current_user, window_id)
     if row is None:
         return render_template("ratings/window_none.html", window=window)
@@ -109,7 +106,7 @@ def window_entry(window_id: int):
 @staff_view(Scope.HALL)
 def window_qr(window_id: int):
     """A printable QR code for one window."""
-    window = db.get_or_404(Window, window_id)
+    window = services.window_by_id(window_id) or abort(404)
     scope().read(window.hall_id)
     url = url_for("ratings.window_entry", window_id=window.id, _external=True)
     svg = segno.make(url, error="m").svg_inline(scale=6, dark="#000", light="#fff")
@@ -191,7 +188,6 @@ def submit(invite_id: int):
         rating = services.submit_rating(invite_id, current_user, form,
                                         source="qr" if via == "qr" else "app")
     except RatingError as err:
-        db.session.rollback()
         if err.field:
             row = services.invite_for(invite_id, current_user)
             if err.field == "score":
@@ -234,7 +230,6 @@ def say_more(rating_id: int):
     try:
         services.say_more(rating_id, current_user, scores, text)
     except RatingError as err:
-        db.session.rollback()
         if err.field:
             rating = services.rating_for(rating_id, current_user, by_link=True)
             return _thanks_page(rating, err, {"scores": scores, "text": text}, err.status)
@@ -258,12 +253,8 @@ def start():
 @login_required
 def mine():
     """我的评价: services waiting for a rating, and ratings with the answers to them."""
-    waiting = db.session.scalars(select(RatingInvite).where(
-        RatingInvite.citizen_id == current_user.id, RatingInvite.rated_at.is_(None),
-        RatingInvite.closes_at >= utcnow()).order_by(RatingInvite.served_at.desc())).all()
-    rated = db.session.scalars(select(Rating).join(RatingInvite).where(
-        RatingInvite.citizen_id == current_user.id).order_by(Rating.id.desc())).all()
-    return render_template("ratings/mine.html", waiting=waiting, rated=rated,
+    return render_template("ratings/mine.html", waiting=services.waiting_for(current_user),
+                           rated=services.rated_by(current_user),
                            rating_days=services.setting("RATING_WINDOW_WORKDAYS"))
 
 
@@ -293,7 +284,6 @@ def rate_outcome(rating_id: int):
     try:
         services.rate_outcome(rating_id, current_user, request.form.get("score"))
     except RatingError as err:
-        db.session.rollback()
         if err.field == "score":
             return _view_page(services.rating_for(rating_id, current_user), err.message, 400)
         raise

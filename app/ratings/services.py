@@ -27,10 +27,11 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.auth.models import User
-from app.catalog.models import ServiceItem
+from app.catalog.models import Hall, ServiceItem, Window
 from app.core.access import RATE
 from app.core.links import allows
 from app.core.models import AuditLog, audit
+from app.core.refusals import rolls_back
 from app.core.timeutil import local_day, utcnow
 from app.extensions import db
 from app.ratings.models import Rating, RatingInvite, Rectification
@@ -181,6 +182,7 @@ def parse_score(raw) -> int:
     return score
 
 
+@rolls_back
 def submit_rating(invite_id: int, user, form: RatingForm, source: str = "app") -> Rating:
     """Record a rating once; a bad one needs a reason and opens a rectification case."""
     row = invite_for(invite_id, user)
@@ -246,6 +248,7 @@ def rating_for(rating_id: int, user, by_link: bool = False) -> Rating:
     return rating
 
 
+@rolls_back
 def say_more(rating_id: int, user, scores: dict, text: str) -> Rating:
     """还想说说: the 分项评价 and a few words added to a good rating just given, once, while its
     rating window is open."""
@@ -270,6 +273,7 @@ def say_more(rating_id: int, user, scores: dict, text: str) -> Rating:
     return rating
 
 
+@rolls_back
 def rate_outcome(rating_id: int, user, raw_score) -> Rectification:
     """The citizen rates how their bad rating was put right, once, after an answer."""
     rating = rating_for(rating_id, user)
@@ -299,3 +303,44 @@ def timeline(case: Rectification, public: bool = True) -> list[AuditLog]:
         query = query.where(AuditLog.public_note.is_not(None))
     return list(db.session.scalars(query.order_by(AuditLog.created_at.desc(),
                                                   AuditLog.id.desc())))
+
+
+# ---- what the pages read ----
+
+def rating_by_id(rating_id: int) -> Rating | None:
+    return db.session.get(Rating, rating_id)
+
+
+def invite_by_id(invite_id: int) -> RatingInvite | None:
+    return db.session.get(RatingInvite, invite_id)
+
+
+def window_by_id(window_id: int) -> Window | None:
+    return db.session.get(Window, window_id)
+
+
+def hall_by_id(hall_id: int) -> Hall | None:
+    return db.session.get(Hall, hall_id)
+
+
+def all_halls() -> list[Hall]:
+    return list(db.session.scalars(select(Hall).order_by(Hall.id)))
+
+
+def waiting_for(user) -> list[RatingInvite]:
+    """This person's services still open for rating, the latest first."""
+    return list(db.session.scalars(select(RatingInvite).where(
+        RatingInvite.citizen_id == user.id, RatingInvite.rated_at.is_(None),
+        RatingInvite.closes_at >= utcnow()).order_by(RatingInvite.served_at.desc())))
+
+
+def rated_by(user) -> list[Rating]:
+    """This person's ratings, the latest first."""
+    return list(db.session.scalars(select(Rating).join(RatingInvite).where(
+        RatingInvite.citizen_id == user.id).order_by(Rating.id.desc())))
+
+
+def ratings_of_clerk(user) -> list[Rating]:
+    """The ratings of a clerk's own service, the latest 200 (the page never shows who rated)."""
+    return list(db.session.scalars(select(Rating).join(RatingInvite).where(
+        RatingInvite.clerk_id == user.id).order_by(Rating.id.desc()).limit(200)))

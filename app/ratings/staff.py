@@ -14,9 +14,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
 
-from app.catalog.models import Hall, ServiceItem
 from app.core.access import (
     ADMINS,
     Scope,
@@ -25,18 +23,12 @@ from app.core.access import (
     staff_view,
 )
 from app.core.ids import parse_id
-from app.core.models import AuditLog
-from app.core.privacy import redact_text
 from app.core.timeutil import local_today, utcnow
-from app.extensions import db
 from app.ratings import bp, figures, rectify, rules, services
 from app.ratings.charts import line_chart
-from app.ratings.models import Rating, RatingInvite, Rectification
 from app.ratings.rules import RatingError
 from app.ratings.states import (
     APPEAL_REASONS,
-    CLOCKED,
-    CLOSED,
     CONTACT_METHODS,
     INDICATORS,
     LABELS,
@@ -72,22 +64,7 @@ def cases():
     """差评整改: the hall's cases, overdue first, each with its clock."""
     shown = request.args.get("show", "active")
     shown = shown if shown in CASE_FILTERS else "active"
-    query = select(Rectification).join(Rating).join(RatingInvite).where(
-        scope().limit(Rectification.hall_id))
-    clocked = [str(s) for s in CLOCKED]
-    if shown == "active":
-        # an upheld appeal on a case that was already closed has no clock left to run
-        query = query.where(Rectification.status.in_(clocked), Rectification.due_at.is_not(None))
-    elif shown == "overdue":
-        query = query.where(Rectification.status.in_(clocked), Rectification.due_at < utcnow())
-    elif shown == "appeal":
-        query = query.where(Rectification.status == CaseStatus.UNDER_APPEAL)
-    elif shown == "closed":
-        query = query.where(Rectification.status.in_([str(s) for s in CLOSED]) | (
-            (Rectification.status == CaseStatus.UPHELD) & Rectification.due_at.is_(None)))
-    rows = db.session.scalars(query.order_by(Rectification.due_at.is_(None),
-                                             Rectification.due_at, Rectification.id.desc())
-                              .limit(200)).all()
+    rows = rectify.cases_for(current_user, shown)
     today_end = rules.end_of_local_day(local_today())
     return render_template("ratings/cases.html", cases=rows, shown=shown, filters=CASE_FILTERS,
                            now=utcnow(), today_end=today_end)
@@ -120,7 +97,6 @@ def case_action(case_id: int, action: str):
     try:
         ACTIONS[action](case_id, request.form)
     except RatingError as err:
-        db.session.rollback()
         if err.status == 404:
             raise
         row = rectify.case_for_staff(case_id, current_user)
@@ -133,8 +109,7 @@ def case_action(case_id: int, action: str):
 @staff_view(Scope.OWN)
 def my_service():
     """A clerk's own ratings, without who gave them."""
-    rows = db.session.scalars(select(Rating).join(RatingInvite).where(
-        RatingInvite.clerk_id == current_user.id).order_by(Rating.id.desc()).limit(200)).all()
+    rows = services.ratings_of_clerk(current_user)
     end = local_today()
     mine = figures.Scope(start=end - timedelta(days=364), end=end, clerk_id=current_user.id)
     return render_template("ratings/my_service.html", ratings=rows, total=figures.totals(mine),
@@ -192,7 +167,7 @@ def dashboard():
                              percent=False))
     breakdowns = {"hall": groups.pop("hall")} if "hall" in groups else {}
     breakdowns.update(groups)
-    halls = db.session.scalars(select(Hall).order_by(Hall.id)).all() if scope().city_wide else []
+    halls = services.all_halls() if scope().city_wide else []
     return render_template(
         "ratings/dashboard.html", scope=chosen, params=params, total=figures.total_of(daily),
         reading=agreement_for_days(chosen.hall_id, chosen.start, chosen.end),
@@ -229,30 +204,13 @@ def export():
 @public_view
 def public(hall_id: int):
     """The hall's monthly figures and its resolved bad ratings, anonymised, for everyone."""
-    hall = db.get_or_404(Hall, hall_id)
+    hall = services.hall_by_id(hall_id) or abort(404)
     today = local_today()
     start = (today.replace(day=1) - timedelta(days=335)).replace(day=1)
     months = list(reversed(figures.monthly(figures.by(
         figures.Scope(start=start, end=today, hall_id=hall.id), "day"))))
-    resolved = db.session.execute(
-        select(Rectification, Rating.reason, ServiceItem.name, RatingInvite.served_day)
-        .join(Rating, Rectification.rating_id == Rating.id)
-        .join(RatingInvite, Rating.invite_id == RatingInvite.id)
-        .outerjoin(ServiceItem, RatingInvite.item_id == ServiceItem.id)
-        .where(Rectification.hall_id == hall.id,
-               Rectification.status.in_([CaseStatus.VERIFIED, CaseStatus.EXPLAINED]))
-        .order_by(Rectification.updated_at.desc()).limit(20)).all()
-    answers = _answers([r[0].id for r in resolved])
+    resolved = rectify.resolved_cases(hall.id)
+    answers = rectify.public_answers([r[0].id for r in resolved])
     return render_template("ratings/public.html", hall=hall, months=months, resolved=resolved,
                            answers=answers, reasons=REASONS, figure_list=figures.FIGURES)
 
-
-def _answers(case_ids: list[int]) -> dict[int, str]:
-    """What was done about each case, as told to the citizen (their own words never appear)."""
-    if not case_ids:
-        return {}
-    rows = db.session.execute(select(AuditLog.entity_id, AuditLog.public_note).where(
-        AuditLog.entity == "rectification", AuditLog.entity_id.in_(case_ids),
-        AuditLog.to_status.in_([CaseStatus.RECTIFIED, CaseStatus.EXPLAINED]))
-        .order_by(AuditLog.id)).all()
-    return {case_id: redact_text(note) for case_id, note in rows}

@@ -192,7 +192,7 @@ class World:
 
     def __init__(self, app):
         from app.applications import services as applications
-        from app.feedback import services as feedback
+        from app.feedback import questions, reports
         from app.help import services as help_services
         from app.help.services import RequestForm
         from app.ratings import services as ratings
@@ -264,9 +264,9 @@ class World:
                                     expires_at=utcnow() + timedelta(minutes=10),
                                     created_by=people["clerk"].id))  # a code to confirm
             self.help = help_row
-            self.report = feedback.create_report(self.owner, feedback.ReportForm(
+            self.report = reports.create_report(self.owner, reports.ReportForm(
                 item_code="A-1", hall_id=str(self.hall.id), description="窗口说还要社区证明"))
-            self.question = feedback.ask(self.owner, "A-1", "户口迁到外地后身份证要重办吗?")
+            self.question = questions.ask(self.owner, "A-1", "户口迁到外地后身份证要重办吗?")
             invite = ratings.invite(channel="onsite", entity="booking",
                                     entity_id=self.booking.id, citizen_id=self.owner.id,
                                     served_at=utcnow() - timedelta(minutes=5),

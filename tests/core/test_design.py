@@ -32,7 +32,7 @@ def _per(limits: str) -> str:
 
 
 def _sentences(c: dict) -> list[str]:
-    from app.help.services import CODE_TTL
+    from app.help.behalf import CODE_TTL
     from app.sms.templates import SEGMENT
     from app.uploads.imaging import LONG_EDGE, THUMB_EDGE
 

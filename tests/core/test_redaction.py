@@ -11,7 +11,7 @@ from app.auth.models import StaffDepartment
 from app.core.privacy import names_in, redact_text
 from app.core.timeutil import utcnow
 from app.extensions import db
-from app.feedback import services as feedback
+from app.feedback import questions, reports
 from app.ratings import services as ratings
 
 PHONE, ID_NUMBER, NAME = "13912345678", "110105199001011238", "李明"
@@ -77,7 +77,7 @@ def test_a_rating_text_is_masked_for_the_clerk_who_was_rated(world):
 def test_a_report_text_is_masked_for_the_hall(world):
     app = world["app"]
     with app.test_request_context():
-        report = feedback.create_report(world["citizen"], feedback.ReportForm(
+        report = reports.create_report(world["citizen"], reports.ReportForm(
             item_code="SB-9", hall_id=str(world["hall"].id), description=TEXT))
     _pages_show_none_of_it(_as(app, world["clerk"]), [
         f"/feedback/staff/reports/{report.id}", "/feedback/staff/reports"])
@@ -87,8 +87,8 @@ def test_a_question_and_its_answer_are_masked_for_staff_and_in_the_faq(world):
     app = world["app"]
     asker = factories.citizen("13800138001")  # no name on the account: only in the text
     with app.test_request_context():
-        question = feedback.ask(asker, "SB-9", TEXT.replace("我是", "我叫"))
-        feedback.answer(question.id, world["clerk"],
+        question = questions.ask(asker, "SB-9", TEXT.replace("我是", "我叫"))
+        questions.answer(question.id, world["clerk"],
                         f"{NAME}您好,社保卡可以先拨打 12333 或到窗口挂失。")
     colleague = _as(app, world["colleague"])
     _pages_show_none_of_it(colleague, [f"/feedback/staff/questions/{question.id}",
@@ -96,8 +96,8 @@ def test_a_question_and_its_answer_are_masked_for_staff_and_in_the_faq(world):
     page = colleague.get(f"/feedback/staff/questions/{question.id}").get_data(as_text=True)
     assert "12333" in page  # the answer itself is still there
     # the texts offered for publishing, published as offered
-    draft_q, draft_a = feedback.faq_draft(question)
+    draft_q, draft_a = questions.faq_draft(question)
     with app.test_request_context():
-        feedback.publish(question.id, world["clerk"], draft_q, draft_a)
+        questions.publish(question.id, world["clerk"], draft_q, draft_a)
     _pages_show_none_of_it(app.test_client(), ["/services/SB-9"])
     assert "12333" in app.test_client().get("/services/SB-9").get_data(as_text=True)

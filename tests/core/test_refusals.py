@@ -8,7 +8,7 @@ from app.booking.services import BookingError
 from app.core.access import public_view
 from app.core.refusals import Refusal
 from app.factory import create_app
-from app.feedback.services import FeedbackError
+from app.feedback.rules import FeedbackError
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from app.core.timeutil import to_local
 from app.core.workdays import CalendarDay
 from app.extensions import db
 from app.feedback.models import UnresolvedReport
-from app.feedback.services import clocks, deadline
+from app.feedback.rules import clocks, deadline
 
 
 def _utc(local_day: date, hour: int) -> datetime:
