@@ -10,6 +10,7 @@ import segno
 from PIL import Image, ImageDraw, ImageFont
 
 from app.core.timeutil import format_local
+from app.licences.types import TYPES
 
 WIDTH, MARGIN = 750, 40  # a phone screen at 2x
 INK, MUTED, RULE, ACCENT = (26, 26, 26), (85, 85, 85), (216, 220, 228), (31, 95, 191)
@@ -41,8 +42,6 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> list[str]:
 
 def _licence_mark(m) -> str:
     """免提交, in the words of the printable checklist: the picture is the same 一次告知单."""
-    from app.licences.types import TYPES
-
     kind = TYPES.get(m.licence_type or "")
     return f" · 有{kind.name}电子证照的可免提交" if kind else ""
 

@@ -18,6 +18,7 @@ from app.feedback.models import Question, UnresolvedReport
 from app.feedback.states import QuestionStatus, ReportStatus
 from app.help.models import HelpRequest
 from app.help.states import OPEN
+from app.progress.models import DeliveryMethod, ResultDelivery
 from app.ratings.models import Rectification
 from app.ratings.states import CLOCKED
 
@@ -132,8 +133,6 @@ def _say_queue(f, now):
 
 
 def _deliveries(user, now):
-    from app.progress.models import DeliveryMethod, ResultDelivery
-
     waiting = (ResultDelivery.method == DeliveryMethod.COURIER, ResultDelivery.sent_at.is_(None),
                scope().limit(ResultDelivery.hall_id))
     return {"n": _count(ResultDelivery, *waiting),
