@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from html_kit import errors
+from html_kit import errors, field_value, has
 from sqlalchemy import select
 
 from app.core.models import AuditLog
@@ -108,21 +108,20 @@ def test_the_sms_link_opens_the_timeline_without_signing_in(world, me, app):
 def test_missing_or_wrong_fields_are_refused_in_chinese_and_keep_what_was_typed(
         world, me, field, value, message):
     response = _report(me, world, **{field: value})
-    page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert message in page and 'class="error-summary"' in page
+    assert has(response, ".error-summary", message)
     if field != "description":
-        assert "窗口说系统维护,让我改天再来" in page  # what the person typed is kept
+        # what the person typed is kept
+        assert "窗口说系统维护,让我改天再来" in field_value(response, "description")
     assert db.session.scalar(select(UnresolvedReport.id)) is None
     assert world.sms("feedback_report_new") == []
 
 
 def test_a_report_on_an_item_of_another_hall_is_refused(world, me):
     response = _report(me, world, item=world.other_item.code)
-    page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "乌兰浩特大厅不办理“前旗户口登记”" in page and "前旗大厅" in page
-    assert "窗口说系统维护" in page
+    assert "乌兰浩特大厅不办理“前旗户口登记”" in errors(response) and "前旗大厅" in errors(response)
+    assert "窗口说系统维护" in field_value(response, "description")
     assert db.session.scalar(select(UnresolvedReport.id)) is None
 
 
