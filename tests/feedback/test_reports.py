@@ -173,22 +173,23 @@ def test_the_staff_home_flags_an_overdue_report_of_its_own_hall_only(world, me):
     _report(me, world)
     report = db.session.scalar(select(UnresolvedReport))
     admin = world.client_for(world.admin)
-    home = admin.get("/staff").get_data(as_text=True)
-    assert 'id="feedback-open"' in home and 'id="feedback-overdue"' not in home
+    home = admin.get("/staff")
+    assert has(home, "#feedback-open") and not has(home, "#feedback-overdue")
 
     report.created_at = utcnow() - timedelta(days=10)
     report.reply_due_at = utcnow() - timedelta(days=10)
     report.resolve_due_at = utcnow() + timedelta(days=1)
     db.session.commit()
-    home = admin.get("/staff").get_data(as_text=True)
-    assert 'id="feedback-overdue"' in home and "答复已逾期" in home and report.number in home
+    home = admin.get("/staff")
+    assert has(home, "#feedback-overdue .badge", "答复已逾期")
+    assert has(home, "#feedback-overdue a", report.number)
     other_home = world.client_for(world.other_admin).get("/staff").get_data(as_text=True)
     assert report.number not in other_home
 
     admin.post(f"/feedback/staff/reports/{report.id}/reply",
                data={"reply": "抱歉回复晚了,已处理。"})
-    home = admin.get("/staff").get_data(as_text=True)
-    assert 'id="feedback-overdue"' not in home  # replied, and the resolution clock still runs
+    home = admin.get("/staff")
+    assert not has(home, "#feedback-overdue")  # replied, and the resolution clock still runs
 
     report.resolve_due_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
