@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from html_kit import errors
+from html_kit import errors, field_value, has
 from sqlalchemy import select
 
 from app.core.models import AuditLog
@@ -108,21 +108,20 @@ def test_the_sms_link_opens_the_timeline_without_signing_in(world, me, app):
 def test_missing_or_wrong_fields_are_refused_in_chinese_and_keep_what_was_typed(
         world, me, field, value, message):
     response = _report(me, world, **{field: value})
-    page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert message in page and 'class="error-summary"' in page
+    assert has(response, ".error-summary", message)
     if field != "description":
-        assert "窗口说系统维护,让我改天再来" in page  # what the person typed is kept
+        # what the person typed is kept
+        assert "窗口说系统维护,让我改天再来" in field_value(response, "description")
     assert db.session.scalar(select(UnresolvedReport.id)) is None
     assert world.sms("feedback_report_new") == []
 
 
 def test_a_report_on_an_item_of_another_hall_is_refused(world, me):
     response = _report(me, world, item=world.other_item.code)
-    page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "乌兰浩特大厅不办理“前旗户口登记”" in page and "前旗大厅" in page
-    assert "窗口说系统维护" in page
+    assert "乌兰浩特大厅不办理“前旗户口登记”" in errors(response) and "前旗大厅" in errors(response)
+    assert "窗口说系统维护" in field_value(response, "description")
     assert db.session.scalar(select(UnresolvedReport.id)) is None
 
 
@@ -174,22 +173,23 @@ def test_the_staff_home_flags_an_overdue_report_of_its_own_hall_only(world, me):
     _report(me, world)
     report = db.session.scalar(select(UnresolvedReport))
     admin = world.client_for(world.admin)
-    home = admin.get("/staff").get_data(as_text=True)
-    assert 'id="feedback-open"' in home and 'id="feedback-overdue"' not in home
+    home = admin.get("/staff")
+    assert has(home, "#feedback-open") and not has(home, "#feedback-overdue")
 
     report.created_at = utcnow() - timedelta(days=10)
     report.reply_due_at = utcnow() - timedelta(days=10)
     report.resolve_due_at = utcnow() + timedelta(days=1)
     db.session.commit()
-    home = admin.get("/staff").get_data(as_text=True)
-    assert 'id="feedback-overdue"' in home and "答复已逾期" in home and report.number in home
+    home = admin.get("/staff")
+    assert has(home, "#feedback-overdue .badge", "答复已逾期")
+    assert has(home, "#feedback-overdue a", report.number)
     other_home = world.client_for(world.other_admin).get("/staff").get_data(as_text=True)
     assert report.number not in other_home
 
     admin.post(f"/feedback/staff/reports/{report.id}/reply",
                data={"reply": "抱歉回复晚了,已处理。"})
-    home = admin.get("/staff").get_data(as_text=True)
-    assert 'id="feedback-overdue"' not in home  # replied, and the resolution clock still runs
+    home = admin.get("/staff")
+    assert not has(home, "#feedback-overdue")  # replied, and the resolution clock still runs
 
     report.resolve_due_at = utcnow() - timedelta(minutes=1)
     db.session.commit()

@@ -1,6 +1,6 @@
 """The helper's five steps: named helper, notes, an SMS at each step, rating at the end."""
 
-from html_kit import errors
+from html_kit import errors, has
 from sqlalchemy import select
 
 from app.core.models import AuditLog
@@ -53,8 +53,7 @@ def test_the_five_steps_with_an_sms_each_and_a_rating(world, client, auth, as_st
         assert words in timeline, words
     rated = client.post(f"/ratings/{invite.id}", data={"score": "5"})
     assert rated.status_code == 303, rated.get_data(as_text=True)
-    assert 'class="help-step is-done">评价' in client.get(f"/help/{row.id}").get_data(
-        as_text=True)
+    assert has(client.get(f"/help/{row.id}"), ".help-step.is-done", "评价")
 
 
 def test_a_helper_acting_on_a_request_not_assigned_to_them_gets_403(world, client, auth,

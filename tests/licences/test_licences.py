@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 from applications.application_kit import photo
 from conftest import shanghai
-from html_kit import errors
+from html_kit import errors, has, text_of
 from licences.licence_kit import World
 from sqlalchemy import select
 
@@ -131,9 +131,10 @@ def test_a_licence_that_cannot_count_is_refused_beside_the_material(world, case,
 def _show(world, licence, citizen) -> LicenceShow:
     response = citizen.post(f"/licences/{licence.id}/show", data={"purpose": "公租房申请"})
     assert response.status_code == 303
-    page = citizen.get(response.location).get_data(as_text=True)
+    page = citizen.get(response.location)
     show = db.session.scalars(select(LicenceShow).order_by(LicenceShow.id.desc())).first()
-    assert show.code[:4] in page and "<svg" in page
+    assert text_of(page, ".licence-code") == f"{show.code[:4]} {show.code[4:]}"
+    assert has(page, ".licence-qr svg")
     return show
 
 

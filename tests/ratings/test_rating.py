@@ -3,7 +3,7 @@
 from datetime import date, datetime, timedelta
 
 from bs4 import BeautifulSoup
-from html_kit import errors
+from html_kit import errors, has, hrefs, page_text, text_of
 
 from app.core.links import ShortLink
 from app.core.timeutil import utcnow
@@ -65,7 +65,7 @@ def test_the_link_opens_the_rating_page_without_signing_in(world, client):
     faces = soup.select(".faces .face")
     assert [f.get_text(strip=True) for f in faces] == [
         "非常满意", "满意", "基本满意", "不满意", "非常不满意"]
-    assert "checked" not in page and "自愿" in page
+    assert not has(page, "input[checked]") and "自愿" in page_text(page)
 
 
 def test_someone_elses_link_or_rating_is_refused(world, client, auth):
@@ -176,8 +176,9 @@ def test_qr_code_rates_the_visit_just_had_or_says_there_is_none(world, client, a
 
 def test_window_qr_sheet_is_an_svg_for_staff_of_that_hall(world, client, auth):
     auth.login_staff("clerk1", "secret-pass-1")
-    page = client.get(f"/ratings/window/{world.window.id}/qr").get_data(as_text=True)
-    assert "<svg" in page and f"/ratings/window/{world.window.id}" in page
+    page = client.get(f"/ratings/window/{world.window.id}/qr")
+    assert has(page, ".qr svg")
+    assert text_of(page, ".qr-sheet p.small").endswith(f"/ratings/window/{world.window.id}")
     auth.logout()
     auth.login_staff("clerk2", "secret-pass-3")
     assert client.get(f"/ratings/window/{world.window.id}/qr").status_code == 403
@@ -188,8 +189,8 @@ def test_my_ratings_lists_waiting_and_rated(world, client, auth):
     other = world.invite()
     auth.login_citizen()
     world.rate(client, invite, 5)
-    page = client.get("/ratings/mine").get_data(as_text=True)
-    assert f"/ratings/{other.id}" in page and "非常满意" in page
+    page = client.get("/ratings/mine")
+    assert f"/ratings/{other.id}" in hrefs(page) and has(page, ".row-title", "非常满意")
     assert db.session.get(RatingInvite, other.id).rated_at is None
 
 
