@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.applications import bp, photos, services
+from app.applications.cards import card_context
 from app.applications.drafts import AppError
 from app.applications.models import Application
 from app.applications.routes import own_application, view_page
@@ -53,7 +54,8 @@ def materials(app_id: int):
     if row.status == Status.DRAFT:
         licences.lookup(row)  # 免提交: a valid licence stands in for a photo
     return render_template("applications/materials.html", row=row,
-                           reusable=_reusable(row), problems=services.missing_before_submit(row))
+                           reusable=_reusable(row), problems=services.missing_before_submit(row),
+                           **card_context(row, row.materials))
 
 
 def _reusable(row: Application) -> dict:
@@ -72,9 +74,11 @@ def _card(row: Application, material_id: int, error: str | None = None, status: 
         return redirect(url_for("applications.view", app_id=row.id) + f"#material-{material.id}",
                         303)
     reusable = photos.reusable(row.citizen_id, material) if row.status == Status.DRAFT else None
+    shown = [material] if is_partial() else row.materials
     return render("applications/materials.html", "applications/_card.html", status=status,
                   row=row, m=material, error=error, reusable={material.id: reusable}
-                  if reusable else {}, problems=services.missing_before_submit(row))
+                  if reusable else {}, problems=services.missing_before_submit(row),
+                  **card_context(row, shown))
 
 
 @bp.post("/applications/<int:app_id>/consent")
@@ -173,7 +177,8 @@ def photo_status(upload_id: int):
         response.headers["HX-Retarget"] = f"#material-{photo.material_id}"
         response.headers["HX-Reswap"] = "outerHTML"
         return response
-    return render_template("applications/_photo.html", u=photo, row=row, editable=row.editable)
+    return render_template("applications/_photo.html", u=photo, row=row, editable=row.editable,
+                           readings=reading.page_readings(row, [photo.material], history=True))
 
 
 def _read_just_now(photo, row) -> bool:

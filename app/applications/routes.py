@@ -11,6 +11,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from app.applications import bp, decisions, services
+from app.applications.cards import card_context
 from app.applications.drafts import AppError, answer_values, item_fields
 from app.applications.models import Application
 from app.applications.services import ApplicantForm
@@ -23,6 +24,7 @@ from app.catalog.services import bundle_items, merge_materials
 from app.core.access import SUPPLEMENT, VIEW, own_view
 from app.core.links import grant, granted, on_link
 from app.core.relatives import RELATIONS
+from app.reading import services as reading
 
 
 @bp.app_context_processor
@@ -126,7 +128,8 @@ def applicant(app_id: int):
             target = "check" if request.args.get("change") else "materials"
             return redirect(url_for(f"applications.{target}", app_id=row.id), 303)
     return render_template("applications/applicant.html", row=row, form=form, fields=fields,
-                           relations=RELATIONS, change=request.args.get("change")), (
+                           relations=RELATIONS, change=request.args.get("change"),
+                           offers=reading.offers(row)), (
         400 if form.errors else 200)
 
 
@@ -167,7 +170,13 @@ def view_page(row: Application, status: int = 200, card_errors: dict | None = No
                            done=request.args.get("done"), fix_reason=decisions.fix_reason,
                            owner=_owner(row), can_supplement=_owner(row) or granted(
                                services.ENTITY, row.id, SUPPLEMENT),
-                           card_errors=card_errors or {}), status
+                           card_errors=card_errors or {}, **_missing_cards(row)), status
+
+
+def _missing_cards(row: Application) -> dict:
+    """补交: the owner's page shows a card for each missing material."""
+    owner = row.status == Status.ACCEPTED_WITH_MISSING and _owner(row)
+    return card_context(row, row.missing if owner else [])
 
 
 def _owner(row: Application) -> bool:
@@ -184,7 +193,8 @@ def supplement(app_id: int):
         return redirect(url_for("applications.view", app_id=row.id), 303)
     return render_template("applications/supplement.html", row=row, reusable={},
                            fix_reason=decisions.fix_reason,
-                           problems=services.missing_before_submit(row))
+                           problems=services.missing_before_submit(row),
+                           **card_context(row, row.flagged))
 
 
 @on_link("supplement")
@@ -204,7 +214,8 @@ def commitment(app_id: int):
     if request.form.get("agree") != "1":
         return render_template("applications/view.html", row=row, timeline=[],
                                commit_error="请勾选“我已阅读并承诺”", done=None,
-                               fix_reason=decisions.fix_reason, owner=True), 400
+                               fix_reason=decisions.fix_reason, owner=True,
+                               **_missing_cards(row)), 400
     services.confirm_commitment(row, current_user.id if current_user.is_authenticated else None)
     return redirect(url_for("applications.view", app_id=row.id), 303)
 

@@ -24,6 +24,7 @@ from app.core.ids import parse_id
 from app.core.timeutil import utcnow
 from app.htmx import render
 from app.licences import services as licences
+from app.reading import services as reading
 
 
 @bp.get("/review")
@@ -82,7 +83,8 @@ def _review_page(row: Application, form: Decision, status: int = 200):
     return render_template("applications/review.html", row=row, form=form, timeline=timeline,
                            fix_reasons=FIX_REASONS, reject_reasons=REJECT_REASONS,
                            decisions=DECISIONS, max_due=decisions.max_due(row),
-                           fix_reason=decisions.fix_reason), status
+                           fix_reason=decisions.fix_reason,
+                           readings=reading.page_readings(row, row.materials, history=True)), status
 
 
 @bp.post("/review/<int:app_id>/decide")

@@ -159,7 +159,11 @@ def _person(phone: str, name: str | None = None) -> User:
 
 def import_csv(data: bytes, hall, actor) -> int:
     """All rows in one transaction, or none."""
-    rows = parse(data)
+    try:
+        rows = parse(data)  # its checks look up numbers already held
+    except ImportRefused:
+        db.session.rollback()
+        raise
     for r in rows:
         company = None
         if r.credit_code:

@@ -4,13 +4,11 @@ import segno
 from flask import current_app, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import select
 
 from app.core.access import ADMINS, DESK, Scope, own_view, scope, staff_view
 from app.core.links import on_link
-from app.core.models import AuditLog
 from app.core.timeutil import utcnow
-from app.extensions import db, limiter
+from app.extensions import limiter
 from app.licences import bp, io, services, showing, uses
 from app.licences.services import LicenceError
 from app.licences.states import LABELS, USES
@@ -18,19 +16,9 @@ from app.licences.types import TYPES
 
 
 @bp.app_context_processor
-def _helpers():
-    return {"licence_labels": LABELS, "licence_uses": USES, "licence_types": TYPES,
-            "licence_offers": _offers}
-
-
-def _offers(row, material) -> list:
-    """The valid licences a material card may offer (免提交), computed once a page."""
-    from flask import g
-
-    cache = g.setdefault("_licence_offers", {})
-    if row.id not in cache:
-        cache[row.id] = services.offers(row)
-    return cache[row.id].get(material.id, [])
+def _labels():
+    """Labels only: the offers a material card makes are its route's (services.card_offers)."""
+    return {"licence_labels": LABELS, "licence_uses": USES, "licence_types": TYPES}
 
 
 # ---- the citizen ----
@@ -63,7 +51,6 @@ def show(licence_id: int):
     try:
         shown = showing.start_show(row, current_user, purpose)
     except LicenceError as err:
-        db.session.rollback()
         return render_template("licences/view.html", row=row, uses=services.uses(row),
                                purpose=purpose, error=err.message), err.status
     return redirect(url_for("licences.shown", show_id=shown.id), 303)
@@ -122,7 +109,6 @@ def verify():
     try:
         row, show = showing.verify(current_user, typed, window)
     except LicenceError as err:
-        db.session.rollback()
         return _verify_page(err, typed)
     hall = scope().hall()
     return render_template("licences/verified.html", row=row, show=show, hall=hall,
@@ -157,11 +143,8 @@ def staff_view_licence(licence_id: int):
 
 
 def _staff_page(row, error: LicenceError | None = None, reason: str = ""):
-    timeline = db.session.scalars(select(AuditLog).where(
-        AuditLog.entity == services.ENTITY, AuditLog.entity_id == row.id
-    ).order_by(AuditLog.id.desc())).all()
     return render_template("licences/staff_view.html", row=row, error=error, reason=reason,
-                           timeline=timeline, uses=services.uses(row),
+                           timeline=services.timeline(row), uses=services.uses(row),
                            may_change=scope().may_change(row.hall_id)), (
         error.status if error else 200)
 
@@ -175,7 +158,6 @@ def staff_change(licence_id: int, action: str):
     try:
         new = getattr(services, action)(row, current_user, reason)
     except LicenceError as err:
-        db.session.rollback()
         return _staff_page(row, err, reason[:200])
     target = new.id if action == "replace" else row.id
     return redirect(url_for("licences.staff_view_licence", licence_id=target), 303)
@@ -192,7 +174,6 @@ def staff_import():
         try:
             done = io.import_csv(text, scope().hall(), current_user)
         except io.ImportRefused as err:
-            db.session.rollback()
             errors = err.errors
     return render_template("licences/import.html", errors=errors, done=done,
                            columns=io.COLUMNS), 400 if errors else 200

@@ -14,8 +14,9 @@ from sqlalchemy import or_, select
 
 from app.applications.drafts import check_editable, material_of
 from app.applications.models import Application, AppMaterial
+from app.applications.states import Status as AppStatus
 from app.core.access import scope
-from app.core.models import audit
+from app.core.models import AuditLog, audit
 from app.core.refusals import Refusal, rolls_back
 from app.core.states import machine, move
 from app.core.timeutil import local_now
@@ -79,6 +80,13 @@ def wallet(user_id: int) -> list[Licence]:
         Licence.company_id.is_not(None), Licence.issued_on.desc(), Licence.id.desc())))
 
 
+def timeline(row: Licence) -> list[AuditLog]:
+    """The licence's changes for the staff's page, newest first."""
+    return db.session.scalars(select(AuditLog).where(
+        AuditLog.entity == ENTITY, AuditLog.entity_id == row.id
+    ).order_by(AuditLog.id.desc())).all()
+
+
 def uses(row: Licence) -> list[LicenceUse]:
     return list(db.session.scalars(select(LicenceUse).where(
         LicenceUse.licence_id == row.id).order_by(LicenceUse.id.desc()).limit(50)))
@@ -140,6 +148,7 @@ def _reason(text: str) -> str:
     return text
 
 
+@rolls_back
 def revoke(row: Licence, clerk, reason: str) -> None:
     """注销 with a reason; a licence that no longer counts for any material."""
     scope().change(row.hall_id)
@@ -149,6 +158,7 @@ def revoke(row: Licence, clerk, reason: str) -> None:
     db.session.commit()
 
 
+@rolls_back
 def replace(row: Licence, clerk, reason: str) -> Licence:
     """换发: a new number for the same holder and validity; the old one reads 已换发."""
     scope().change(row.hall_id)
@@ -299,6 +309,15 @@ def offers(application) -> dict[int, list[Licence]]:
     holder = holder_of(application)
     held = {t: [r for r in source.find(holder, t) if r.valid_now] for t in wanted}
     return {m.id: held[m.licence_type] for m in application.materials if m.licence_type}
+
+
+def card_offers(application, materials) -> dict[int, list[Licence]]:
+    """The offers of the material cards a page shows: looked up only when one of them names a
+    type and carries no licence yet (补正 cards offer none)."""
+    if application.status == AppStatus.SUPPLEMENT_REQUESTED or not any(
+            m.licence_type and not m.licence for m in materials):
+        return {}
+    return offers(application)
 
 
 def _carry(application, material, row: Licence) -> None:

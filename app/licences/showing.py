@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.core.access import scope
 from app.core.links import ShortLink
 from app.core.links import sign as link_mac
+from app.core.refusals import rolls_back
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.licences.models import Licence, LicenceShow
@@ -30,6 +31,7 @@ def _code_mac(body: str) -> str:
     return f"{int.from_bytes(digest[:4], 'big') % 10 ** CODE_MAC:0{CODE_MAC}d}"
 
 
+@rolls_back
 def start_show(row: Licence, user, purpose: str) -> LicenceShow:
     """A fresh 5-minute token for this licence: a /t/ link for the QR code, a code to type."""
     purpose = (purpose or "").strip()[:120] or "政务服务事项"
@@ -73,6 +75,7 @@ def parse_typed(typed: str) -> tuple[str, str] | None:
     return ("token", found.group(1)) if found else None
 
 
+@rolls_back
 def verify(clerk, typed: str, window: str = "") -> tuple[Licence, LicenceShow]:
     """A clerk checks a 亮证: a forged, expired or reused token shows nothing; a good one is
     used up and recorded in the citizen's 用证记录."""

@@ -22,6 +22,7 @@ from app.core.redirects import safe_target
 from app.feedback.alerts import staff_alerts
 from app.pages import bp
 from app.pages.workbench import entries
+from app.sso.services import methods as sign_in_methods
 
 
 @bp.get("/")
@@ -42,7 +43,8 @@ def me():
     record = None
     if not current_user.is_staff:
         record = booking_record(current_user.id)
-    return render_template("pages/me.html", record=record)
+    return render_template("pages/me.html", record=record,
+                           sign_in_methods=sign_in_methods(current_user))
 
 
 @bp.get("/progress")

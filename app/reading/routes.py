@@ -15,12 +15,11 @@ from app.uploads.storage import StorageUnavailable, get_storage
 
 @bp.record_once
 def _template_helpers(state) -> None:
-    """Globals, so the macros in templates/reading/ see them without `with context`."""
+    """Labels, as globals so the macros in templates/reading/ see them without `with context`
+    (what a page's photos show from their reading is the route's: services.page_readings)."""
     state.app.jinja_env.globals.update(
-        photo_findings=services.photo_findings, photo_hint=services.photo_hint,
-        material_offers=services.material_offers, reading_offers=services.offers,
-        reading_gave_up=services.give_up, phone_issue_words=services.PHONE_ISSUES,
-        fix_reason_labels=FIX_REASONS, document_kinds=kinds.choices())
+        phone_issue_words=services.PHONE_ISSUES, fix_reason_labels=FIX_REASONS,
+        document_kinds=kinds.choices())
 
 
 @bp.get("/catalog/materials/<int:material_id>/example/<any(image, thumb):kind>")

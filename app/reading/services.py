@@ -8,6 +8,7 @@ findings. If the process dies first, the row is still in the outbox (`flask jobs
 """
 
 import logging
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from time import perf_counter
 
@@ -227,6 +228,34 @@ def offers(row) -> list[findings.Offer]:
         for offer in material_offers(material, row):
             found.setdefault(offer.target, offer)
     return list(found.values())
+
+
+@dataclass
+class PageReadings:
+    """What a page's photos show from their reading, worked out by the route before rendering
+    (the templates only look things up here)."""
+
+    found: dict[int, list[findings.Finding]] = field(default_factory=dict)  # by read photo's id
+    hints: dict[int, tuple[str, str | None]] = field(default_factory=dict)  # by read photo's id
+    gave_up: set[int] = field(default_factory=set)  # photos whose card stops asking
+    offers: dict[int, list[findings.Offer]] = field(default_factory=dict)  # by material id
+
+
+def page_readings(row, materials, history: bool = False) -> PageReadings:
+    """Findings, hints and offers for the photos of these materials (and their older photos on
+    the clerk's page): each material compared once, whatever number of its photos are shown."""
+    shown = PageReadings()
+    for material in materials:
+        photos = material.current + (material.history if history else [])
+        read = [u for u in photos if u.check is not None and u.check.status == ReadingStatus.DONE]
+        shown.gave_up.update(u.id for u in photos if give_up(u.check, u))
+        per_photo = material_findings(material, row) if read else {}
+        for upload in read:
+            shown.found[upload.id] = per_photo.get(upload.id, [])
+            shown.hints[upload.id] = findings.suggestion(shown.found[upload.id])
+        if material.current:
+            shown.offers[material.id] = material_offers(material, row)
+    return shown
 
 
 def fill(row, material=None) -> list[findings.Offer]:

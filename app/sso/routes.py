@@ -45,7 +45,7 @@ def _sso_context():
             return clients.wechat_configured() and in_wechat()
         return clients.oidc_configured()
 
-    return {"sso_enabled": enabled, "sso_methods": services.methods}
+    return {"sso_enabled": enabled}
 
 
 def in_wechat() -> bool:
