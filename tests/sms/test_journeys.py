@@ -110,24 +110,7 @@ def test_online_pre_review_rejected(client, auth, run_jobs):
 
 @pytest.mark.time_machine(shanghai("2026-12-02 08:30"), tick=True)  # a Wednesday, early
 def test_window_visit_booked_reminded_served(app, client, auth, run_jobs):
-    from booking.conftest import World
-
-    from app.booking.jobs import remind
-    from app.booking.models import Booking, Ticket
-
-    world = World(app)
-    slot = world.soon_slot(90)
-    phone = app.test_client()
-    Auth(phone).login_citizen(PHONE)
-    assert world.book(phone, slot, idem="j").status_code == 303
-    booking = db.session.scalars(select(Booking)).one()
-    remind(booking.id)
-    auth.login_staff("clerk1", "secret-pass-1")
-    client.post("/clerk/queue/window", data={"window_id": world.hall.windows[0].id})
-    client.post("/clerk/queue/checkin", data={"number": booking.number})
-    client.post("/clerk/queue/call")
-    ticket = db.session.scalar(select(Ticket).where(Ticket.booking_id == booking.id))
-    client.post(f"/clerk/queue/{ticket.id}/served")
+    world, _phone = _served_visit(app, client, auth)
     run_jobs()
     assert _templates() == ["login_code", "booking_confirmed", "booking_reminder",
                             "rating_invite"]
