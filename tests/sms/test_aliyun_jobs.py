@@ -139,7 +139,16 @@ def _timed_out(app, fake, monkeypatch, **queue):
     fake.wait_held()
     fake.release()
     fake.settle()
+    _patient(app, monkeypatch)
     return db.session.get(SmsMessage, message.id)
+
+
+def _patient(app, monkeypatch) -> None:
+    """The fixture's timeout again, once the held call has timed out: the retries' lookups and
+    sends must not time out too (at 0.2 s a busy machine's fake answered too late, and a test
+    that expected a failure the lookup found read a timeout instead)."""
+    monkeypatch.setitem(app.config, "SMS_TIMEOUT", 2.0)
+    monkeypatch.setattr(sending, "_provider", None)  # built again with it
 
 
 def test_a_timeout_is_a_technical_failure_that_says_it_may_have_gone(app, fake, monkeypatch):
@@ -216,6 +225,7 @@ def test_a_batch_that_timed_out_is_not_sent_again_message_by_message(app, fake, 
     fake.wait_held()
     fake.release()
     fake.settle()
+    _patient(app, monkeypatch)
     assert [c["action"] for c in fake.calls] == ["SendBatchSms"] and len(fake.sent) == 3
     rows = [db.session.get(SmsMessage, i) for i in ids]
     assert {r.status for r in rows} == {SmsStatus.TECHNICAL_FAILURE}
