@@ -5,6 +5,7 @@ from datetime import date
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.catalog.halls import list_halls
 from app.catalog.models import Hall, ServiceItem
 from app.core.access import ADMINS, Scope, own_view, scope, staff_view
 from app.core.ids import parse_id
@@ -223,7 +224,7 @@ def staff_areas():
             return redirect(url_for("help.staff_areas", hall=_picked(hall)), 303)
         except HelpError as err:
             error, status = err, err.status
-    halls = services.all_halls() if scope().city_wide else []
+    halls = list_halls() if scope().city_wide else []
     return render_template("help/areas.html", hall=hall, areas=areas.areas(hall.id),
                            error=error, name=name, halls=halls, picked=_picked(hall)), status
 

@@ -177,7 +177,3 @@ def open_item(code: str) -> ServiceItem | None:
     """The item a request is about, while it is still handled."""
     item = db.session.scalar(select(ServiceItem).where(ServiceItem.code == code))
     return None if item is None or item.retired_at is not None else item
-
-
-def all_halls() -> list[Hall]:
-    return list(db.session.scalars(select(Hall).order_by(Hall.id)))

@@ -14,6 +14,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from app.catalog.halls import window_by_id
 from app.core.access import (
     RATE,
     Scope,
@@ -95,7 +96,7 @@ def _invite_of(rating_id: int) -> int | None:
 @login_required
 def window_entry(window_id: int):
     """From the QR code on a window: rate the visit just had there, if there is one."""
-    window = services.window_by_id(window_id) or abort(404)
+    window = window_by_id(window_id) or abort(404)
     row = services.latest_at_window(current_user, window_id)
     if row is None:
         return render_template("ratings/window_none.html", window=window)
@@ -106,7 +107,7 @@ def window_entry(window_id: int):
 @staff_view(Scope.HALL)
 def window_qr(window_id: int):
     """A printable QR code for one window."""
-    window = services.window_by_id(window_id) or abort(404)
+    window = window_by_id(window_id) or abort(404)
     scope().read(window.hall_id)
     url = url_for("ratings.window_entry", window_id=window.id, _external=True)
     svg = segno.make(url, error="m").svg_inline(scale=6, dark="#000", light="#fff")

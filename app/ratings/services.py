@@ -27,7 +27,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.auth.models import User
-from app.catalog.models import Hall, ServiceItem, Window
+from app.catalog.models import ServiceItem
 from app.core.access import RATE
 from app.core.links import allows
 from app.core.models import AuditLog, audit
@@ -313,18 +313,6 @@ def rating_by_id(rating_id: int) -> Rating | None:
 
 def invite_by_id(invite_id: int) -> RatingInvite | None:
     return db.session.get(RatingInvite, invite_id)
-
-
-def window_by_id(window_id: int) -> Window | None:
-    return db.session.get(Window, window_id)
-
-
-def hall_by_id(hall_id: int) -> Hall | None:
-    return db.session.get(Hall, hall_id)
-
-
-def all_halls() -> list[Hall]:
-    return list(db.session.scalars(select(Hall).order_by(Hall.id)))
 
 
 def waiting_for(user) -> list[RatingInvite]:

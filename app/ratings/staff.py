@@ -15,6 +15,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from app.catalog.halls import hall_by_id, list_halls
 from app.core.access import (
     ADMINS,
     Scope,
@@ -167,7 +168,7 @@ def dashboard():
                              percent=False))
     breakdowns = {"hall": groups.pop("hall")} if "hall" in groups else {}
     breakdowns.update(groups)
-    halls = services.all_halls() if scope().city_wide else []
+    halls = list_halls() if scope().city_wide else []
     return render_template(
         "ratings/dashboard.html", scope=chosen, params=params, total=figures.total_of(daily),
         reading=agreement_for_days(chosen.hall_id, chosen.start, chosen.end),
@@ -204,7 +205,7 @@ def export():
 @public_view
 def public(hall_id: int):
     """The hall's monthly figures and its resolved bad ratings, anonymised, for everyone."""
-    hall = services.hall_by_id(hall_id) or abort(404)
+    hall = hall_by_id(hall_id) or abort(404)
     today = local_today()
     start = (today.replace(day=1) - timedelta(days=335)).replace(day=1)
     months = list(reversed(figures.monthly(figures.by(
