@@ -13,8 +13,8 @@ between steps as people do (the think time is not in any step's figure):
   guide    the home page and a guide (办事指南)
   sign_in  the sign-in page, ask for a code, type it (read from the database, as from an SMS)
   book     the booking flow: the days, one day's slots, the confirm page, book
-  upload   start an application, the applicant page, and two phone photos (2000 px JPEG, the size
-           the page's downscale sends), one per material
+  upload   start an application, the applicant page, and two phone photos, one per material, of
+           the size and JPEG quality the page's own downscale sends (static/js/applications.js)
   compress until the worker has compressed both photos (the page asks again after 1 s,
            backing off to 5 s while the worker is busy)
   progress 我的办件 and the booking's timeline
@@ -119,8 +119,16 @@ def valid_id(rng: random.Random) -> str:
     return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
 
 
+def page_downscale() -> tuple[int, float]:
+    """The long edge and JPEG quality the upload page's own downscale sends (applications.js)."""
+    script = (ROOT / "static/js/applications.js").read_text()
+    edge = int(re.search(r"var TARGET_EDGE = (\d+);", script).group(1))
+    quality = float(re.search(r'"image/jpeg", ([0-9.]+)\)', script).group(1))
+    return edge, quality
+
+
 def phone_photos(count: int = 4) -> list[bytes]:
-    """Document photos as a phone sends them after the page's downscale: 2000 px, JPEG q90."""
+    """Document photos as a phone sends them after the page's downscale (page_downscale())."""
     from io import BytesIO
 
     from images import make_photo
@@ -128,15 +136,16 @@ def phone_photos(count: int = 4) -> list[bytes]:
 
     out = ROOT / "bench/out/journey-photos"
     out.mkdir(parents=True, exist_ok=True)
+    edge, quality = page_downscale()
     photos = []
     for n in range(count):
         path = out / f"p{n}.jpg"
         if not path.exists():
             make_photo(path, seed=100 + n, orientation=1)
         with Image.open(path) as im:
-            im.thumbnail((2000, 2000))
+            im.thumbnail((edge, edge))
             buf = BytesIO()
-            im.convert("RGB").save(buf, "JPEG", quality=90)
+            im.convert("RGB").save(buf, "JPEG", quality=round(quality * 100))
             photos.append(buf.getvalue())
     return photos
 

@@ -4,14 +4,16 @@
   "use strict";
 
   document.documentElement.classList.add("app-js");
-  var TARGET_EDGE = 2000;
+  // The server keeps photos at 1600 px (LONG_EDGE in app/uploads/imaging.py): more pixels would
+  // only cost the person data and the server a resize.
+  var TARGET_EDGE = 1600;
   var SHRINKABLE = ["image/jpeg", "image/png", "image/webp"];
 
   function closest(el, selector) {
     return el && el.closest ? el.closest(selector) : null;
   }
 
-  // Downscale to about 2000 px where the browser can decode the photo; HEIC and anything odd go
+  // Downscale to TARGET_EDGE where the browser can decode the photo; HEIC and anything odd go
   // as they are, and the server checks every byte regardless.
   function shrink(file) {
     if (!window.createImageBitmap || !window.DataTransfer || SHRINKABLE.indexOf(file.type) < 0) {

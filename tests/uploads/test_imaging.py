@@ -1,16 +1,18 @@
 """Photo checks and compression: what is refused, and what the served copies keep (no metadata)."""
 
 import io
+import re
 import struct
 import warnings
 import zlib
+from pathlib import Path
 
 import pillow_heif
 import pytest
 from PIL import ExifTags, Image, ImageCms
 from PIL.PngImagePlugin import PngInfo
 
-from app.uploads.imaging import ImageInfo, ImageRejected, compress, inspect_upload
+from app.uploads.imaging import LONG_EDGE, ImageInfo, ImageRejected, compress, inspect_upload
 
 # The texts citizens see, spelled out: a change to them should be a change to this test too.
 MSG_EMPTY = "请选择照片"
@@ -374,3 +376,9 @@ def test_heic_is_written_by_pillow_heif_itself():
     heif.save(buf, quality=80)
     assert inspect_upload(buf.getvalue()).format == "heic"
     assert compress(buf.getvalue()).width == 640
+
+
+def test_the_upload_page_downscales_to_the_size_the_server_keeps():
+    # More pixels than LONG_EDGE would cost the person data and the worker a resize for nothing.
+    script = (Path(__file__).resolve().parents[2] / "static/js/applications.js").read_text()
+    assert re.search(r"var TARGET_EDGE = (\d+);", script).group(1) == str(LONG_EDGE)
