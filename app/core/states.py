@@ -14,9 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
 from app.core.models import AuditLog, audit
 from app.core.timeutil import utcnow
 from app.extensions import db
+
+# session.info key: the (model, id) of rows this transaction holds a row lock on.
+HELD = "states.held_locks"
 
 
 @dataclass
@@ -62,11 +68,28 @@ def machine(model: type, **tables) -> Machine:
     return declared
 
 
+def held(*records) -> None:
+    """Note rows the caller has just read under a row lock (SELECT ... FOR UPDATE, loaded fresh in
+    this transaction): `move` will not lock and read them again before the transaction ends."""
+    db.session.info.setdefault(HELD, set()).update((type(r), r.id) for r in records)
+
+
 def lock(record) -> None:
     """Take the record's row lock (SELECT ... FOR UPDATE; nothing on SQLite), keeping its
-    unflushed changes and reading its latest committed status."""
+    unflushed changes and reading its latest committed status; once per transaction."""
+    if (type(record), record.id) in db.session.info.get(HELD, ()):
+        return  # nobody else can have changed it since: the lock is ours until commit
     db.session.flush()
     db.session.get(type(record), record.id, with_for_update=True, populate_existing=True)
+    held(record)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+@event.listens_for(Session, "after_soft_rollback")
+def _release(session: Session, *args) -> None:
+    """Row locks end with the transaction (and may end with a savepoint rolled back to)."""
+    session.info.pop(HELD, None)
 
 
 def move(record, to, actor_id: int | None = None, note: str | None = None,

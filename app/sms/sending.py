@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 
 from app import jobs
 from app.core.privacy import redact
-from app.core.states import move
+from app.core.states import held, move
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.sms.models import SmsMessage, SmsStatus
@@ -45,6 +45,7 @@ def send(message_id: int) -> str:
     if message is None:
         db.session.rollback()
         return "missing"
+    held(message)
     if message.status == SmsStatus.SENDING and message.sent_at is None:
         if _claim_is_dead(message, now):
             return _recover_batch(message, now)
@@ -94,6 +95,7 @@ def _send_batch(batch: list[SmsMessage], now: datetime) -> dict[int, str]:
     results = _call_provider(items, [earlier.get(row_id) for row_id in ids])
     fresh = {row.id: row for row in db.session.scalars(select(SmsMessage).where(
         SmsMessage.id.in_(ids)).with_for_update().execution_options(populate_existing=True))}
+    held(*fresh.values())
     for row_id, result in zip(ids, results, strict=True):
         row = fresh[row_id]
         if row.status != SmsStatus.SENDING or row.sending_at != now:
@@ -145,7 +147,9 @@ def _claim_more(own_id: int | None, now: datetime) -> list[SmsMessage]:
         query = query.where(SmsMessage.id != own_id)
     if quiet_until(now):
         query = query.where(SmsMessage.urgent.is_(True))
-    return list(db.session.scalars(query))
+    rows = list(db.session.scalars(query))
+    held(*rows)
+    return rows
 
 
 def _items(batch: list[SmsMessage]) -> list:
@@ -206,11 +210,9 @@ def record_result(message: SmsMessage, result, commit: bool = True) -> str:
         message.provider_id, message.sent_at = result.provider_id, now
         message.reason, message.next_retry_at = None, None
         if getattr(provider(), "name", None) == "console":  # it has no receipts to wait for
-            move(message, SmsStatus.DELIVERED, note="console")
-            message.delivered_at = now
+            move(message, SmsStatus.DELIVERED, note="console", delivered_at=now)
         elif getattr(result, "delivered", False):  # found by a retry, its receipt already in
-            move(message, SmsStatus.DELIVERED, note="短信通道查询:已送达,未重发")
-            message.delivered_at = now
+            move(message, SmsStatus.DELIVERED, note="短信通道查询:已送达,未重发", delivered_at=now)
     elif result.outcome == "permanent_failure":
         message.reason, message.next_retry_at = result.reason or "短信通道拒绝发送", None
         move(message, SmsStatus.PERMANENT_FAILURE, note=message.reason)
