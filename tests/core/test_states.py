@@ -126,3 +126,29 @@ def test_a_move_never_commits_the_caller_does(app, licence):
     db.session.rollback()
     assert db.session.get(Licence, licence.id).status == Status.VALID
     assert _audits(licence) == [] and _messages() == 0
+
+
+def _locking_reads(block) -> int:
+    """How many SELECT ... FOR UPDATE of a licence the block runs."""
+    seen = []
+
+    def record(state):
+        if state.is_select:
+            sql = str(state.statement.compile(dialect=postgresql.dialect()))
+            seen.append("FROM licence" in sql and sql.endswith("FOR UPDATE"))
+
+    with _listening("do_orm_execute", record):
+        block()
+    return sum(seen)
+
+
+def test_a_row_is_locked_once_a_transaction_and_afresh_in_the_next(licence):
+    assert _locking_reads(lambda: move(licence, Status.REPLACED, None, "换发")) == 1
+    # The lock is ours until the transaction ends: a second move reads nothing again.
+    assert _locking_reads(lambda: pytest.raises(LicenceError, move, licence, Status.REVOKED,
+                                                None, "作废")) == 0
+    db.session.rollback()  # the lock ended with it: the next move locks and reads afresh
+    assert _locking_reads(lambda: move(licence, Status.REVOKED, None, "作废")) == 1
+    db.session.commit()
+    assert _locking_reads(lambda: pytest.raises(LicenceError, move, licence, Status.REPLACED,
+                                                None, "换发")) == 1
