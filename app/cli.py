@@ -2,6 +2,7 @@
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -58,21 +59,32 @@ def demo_load(force: bool):
                    "less isolated (see README).")
 def worker(burst: bool, worker_ttl: int | None, maintenance_interval: int | None, fork: bool):
     """Run the jobs RQ brings from every queue; `flask scheduler` keeps their time."""
-    from redis.exceptions import RedisError
-
     config = current_app.config
     conn = _redis_or_exit(strict=True)
     if config.get("PHOTO_READING"):  # the OCR engine once, before work horses fork (智能预审)
         from app.reading import engine
 
         engine.preload(config["OCR_THREADS"])
+
+    def new_worker():
+        return _worker_class(fork)(
+            list(jobs.QUEUES), connection=conn, job_monitoring_interval=10,
+            worker_ttl=worker_ttl or config["WORKER_TTL"],
+            maintenance_interval=maintenance_interval or config["WORKER_MAINTENANCE_SECONDS"])
+
+    keep_working(new_worker, burst)
+
+
+def keep_working(new_worker: Callable, burst: bool,
+                 pause: Callable[[float], None] = time.sleep) -> None:
+    """Run workers from `new_worker()` until a stop request or, with `burst`, empty queues; after
+    one that ends or cannot be built (Redis away) comes a new one, 2 s of `pause` later."""
+    from redis.exceptions import RedisError
+
     while True:  # RQ quits on some Redis errors; only a stop request or a burst ends us
         rq_worker = None
         try:  # building the worker talks to Redis too (it names its connection)
-            rq_worker = _worker_class(fork)(
-                list(jobs.QUEUES), connection=conn, job_monitoring_interval=10,
-                worker_ttl=worker_ttl or config["WORKER_TTL"],
-                maintenance_interval=maintenance_interval or config["WORKER_MAINTENANCE_SECONDS"])
+            rq_worker = new_worker()
             rq_worker.work(burst=burst, with_scheduler=False)
         except RedisError as exc:
             if burst:
@@ -81,7 +93,7 @@ def worker(burst: bool, worker_ttl: int | None, maintenance_interval: int | None
         if burst or (rq_worker is not None and rq_worker.stop_requested):
             return
         click.echo("worker loop ended; starting again in 2 s", err=True)
-        time.sleep(2)
+        pause(2)
 
 
 def _worker_class(fork: bool):

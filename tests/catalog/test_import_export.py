@@ -3,7 +3,8 @@
 import io
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import DBAPIError
 
 import factories
 from app.catalog import io as catalog_io
@@ -93,13 +94,24 @@ def test_every_bad_row_is_named_with_its_line(app):
     assert _counts() == [0, 0, 0, 0]
 
 
-def test_a_database_error_midway_rolls_everything_back(app, monkeypatch):
-    def boom(row, report):
-        raise RuntimeError("disk full")
+def test_a_database_error_midway_rolls_everything_back(app):
+    """The database refuses the first bundle row, after the halls and items went in: the whole
+    import is undone. The fault is the database's own error (a statement it cannot run), raised
+    where the bundle is written, through SQLAlchemy's public mapper events."""
+    written_before_the_fault = []
 
-    monkeypatch.setattr(catalog_io, "_upsert_bundle", boom)
-    with pytest.raises(RuntimeError):
-        catalog_io.import_catalog(GOOD)
+    def refuse(mapper, connection, target):
+        items = connection.scalar(select(func.count()).select_from(ServiceItem))
+        written_before_the_fault.append(items)
+        connection.exec_driver_sql("SELECT * FROM disk_full")  # no such table: a real DB error
+
+    event.listen(Bundle, "before_insert", refuse)
+    try:
+        with pytest.raises(DBAPIError):
+            catalog_io.import_catalog(GOOD)
+    finally:
+        event.remove(Bundle, "before_insert", refuse)
+    assert written_before_the_fault == [2]  # it failed midway, not before anything was written
     assert _counts() == [0, 0, 0, 0]
 
 

@@ -5,7 +5,8 @@ import time
 import requests
 from fakes.oidc_provider import CLIENT_ID, CLIENT_SECRET
 from html_kit import errors, field_value, hrefs
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 import factories
 from app.auth.models import Role, User
@@ -318,23 +319,30 @@ def test_discovery_naming_another_issuer_is_refused(client, app, oidc, dance, ss
     dance.refused(client.get("/sso/oidc/login"), sso_log, words="无法确认")
 
 
-def test_a_raced_first_sign_in_ends_on_the_link_the_other_one_made(client, oidc, dance,
-                                                                    monkeypatch):
-    from app.sso import services
-
-    owner = factories.citizen("13800138000")
-    db.session.add(IdentityLink(user_id=owner.id, provider="oidc", subject="idp-user-1001"))
+def test_a_raced_first_sign_in_ends_on_the_link_the_other_one_made(client, oidc, dance):
+    """Two tabs sign in the same new identity: this one found no link, and while it makes a
+    citizen for the phone the other tab commits its link (on its own connection). Ours then
+    breaks the unique link, and the sign-in ends on the other tab's link, not on an error."""
+    owner_id = factories.citizen("13800138000").id
     db.session.commit()
     oidc.user["phone_number"] = "13900139000"
-    real, calls = services._link_for, []
+    raced = []
 
-    def not_yet_committed(provider, subject):  # the other tab's link is not visible yet
-        calls.append(subject)
-        return None if len(calls) == 1 else real(provider, subject)
+    def other_tab_links_first(mapper, connection, target):
+        if raced:
+            return
+        with Session(db.engine) as other:
+            other.add(IdentityLink(user_id=owner_id, provider="oidc", subject="idp-user-1001"))
+            other.commit()
+        raced.append(target.phone)
 
-    monkeypatch.setattr(services, "_link_for", not_yet_committed)
-    response = dance.run()
-    assert response.status_code == 303 and len(calls) == 2
+    event.listen(User, "before_insert", other_tab_links_first)
+    try:
+        response = dance.run()
+    finally:
+        event.remove(User, "before_insert", other_tab_links_first)
+    assert raced == ["13900139000"]  # the race happened, after our lookup found nothing
+    assert response.status_code == 303
     assert dance.counts() == (1, 1) and "138****8000" in client.get("/me").get_data(as_text=True)
 
 
