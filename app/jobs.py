@@ -161,11 +161,28 @@ def run_limit() -> timedelta:
 
 
 def redis_connection():
-    """A Redis client with short timeouts, so an outage never hangs a request."""
+    """The app's Redis client (one connection pool per process), with short timeouts so an
+    outage never hangs a request; a new client each time would connect anew for every push."""
     from redis import Redis
 
-    return Redis.from_url(current_app.config["REDIS_URL"], socket_connect_timeout=1,
-                          socket_timeout=2, health_check_interval=30)
+    url = current_app.config["REDIS_URL"]
+    clients = current_app.extensions.setdefault("palm.redis", {})
+    if url not in clients:
+        clients[url] = Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2,
+                                      health_check_interval=30)
+    return clients[url]
+
+
+def _queue(name: str, conn):
+    """RQ's Queue for a name, kept with the client: RQ asks the server its version (INFO) once
+    per Queue object, which a new object on every push would ask again."""
+    from rq import Queue
+
+    queues = current_app.extensions.setdefault("palm.rq_queues", {})
+    key = (conn, name)
+    if key not in queues:
+        queues[key] = Queue(name, connection=conn)
+    return queues[key]
 
 
 def check_redis_policy(conn) -> None:
@@ -198,8 +215,6 @@ def flush() -> None:
 
 def push(ids: list[int]) -> int:
     """Hand pending rows to RQ in one round trip; on a Redis error they stay for the scheduler."""
-    from rq import Queue
-
     rows = db.session.scalars(select(OutboxJob).where(
         OutboxJob.id.in_(ids), OutboxJob.status == JobStatus.PENDING)).all() if ids else []
     groups, limit = _groups(rows), int(run_limit().total_seconds())
@@ -207,7 +222,7 @@ def push(ids: list[int]) -> int:
         conn = redis_connection()
         with conn.pipeline() as pipe:
             for group in groups:  # RQ's timeout is a backstop: each run stops at the limit
-                queue = Queue(group[0].queue, connection=conn)
+                queue = _queue(group[0].queue, conn)
                 queue.enqueue_many([queue.prepare_data(
                     "app.worker.run_in_worker", tuple(row.id for row in group),
                     job_id=_carrier(group[0]), timeout=limit * len(group) + 60, result_ttl=0,
