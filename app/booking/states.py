@@ -50,4 +50,3 @@ TICKET_LABELS = {T.WAITING: ("等候中", "info"), T.CALLED: ("请到窗口", "w
 PUBLIC_NOTES = {B.BOOKED: "预约成功", B.CHECKED_IN: "已到大厅签到取号",
                 B.CALLED: "已叫号,请到窗口办理", B.SERVED: "窗口已办理完毕",
                 B.CANCELLED: "预约已取消", B.NO_SHOW: "预约时段内未到场,记为爽约一次"}
-WEEKDAYS = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]

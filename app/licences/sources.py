@@ -12,13 +12,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Protocol
 
 import requests
 from flask import current_app
 from sqlalchemy import or_, select
 
+from app.core.timeutil import local_today, parse_day
 from app.extensions import db
 from app.licences.models import Company, CompanyMember, Licence
 
@@ -123,19 +123,12 @@ class HttpSource:
         row.holder_user_id = None if company else holder.user_id
         row.company_id = company.id if company else None
         row.department = str(data.get("department") or "省级证照平台")[:80]
-        row.issued_on = _day(data.get("issued_on")) or date.today()
-        row.expires_on = _day(data.get("expires_on"))
+        row.issued_on = parse_day(data.get("issued_on")) or local_today()
+        row.expires_on = parse_day(data.get("expires_on"))
         status = data.get("status", "valid")
         row.status = status if status in ("valid", "revoked", "replaced") else "revoked"
         db.session.flush()
         return row
-
-
-def _day(value) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except (TypeError, ValueError):
-        return None
 
 
 def configured() -> list[LicenceSource]:
