@@ -40,6 +40,10 @@ TICKET_ALLOWED = {
     T.SERVED: set(),
     T.NO_SHOW: set(),
 }
+# The time a ticket's end stamps (a call's time is set by every call, re-calls too).
+TICKET_STAMPS = {T.SERVED: "finished_at", T.NO_SHOW: "finished_at"}
+# Where a booked ticket's move takes its booking.
+TICKET_BOOKING = {T.CALLED: B.CALLED, T.SERVED: B.SERVED, T.NO_SHOW: B.NO_SHOW}
 
 LABELS = {B.BOOKED: ("已预约", "info"), B.CHECKED_IN: ("已取号", "info"),
           B.CALLED: ("正在叫号", "warning"), B.SERVED: ("已办理", "success"),
