@@ -17,7 +17,7 @@ from markupsafe import Markup
 from app.booking import bp, opening, record, services, tickets
 from app.booking.models import Booking
 from app.booking.services import BookingError
-from app.booking.states import LABELS, TICKET_LABELS, WEEKDAYS
+from app.booking.states import LABELS, TICKET_LABELS
 from app.catalog.models import Bundle, ServiceItem
 from app.catalog.services import merge_materials
 from app.core.access import (
@@ -28,7 +28,7 @@ from app.core.access import (
 from app.core.ids import parse_id
 from app.core.links import allows
 from app.core.relatives import RELATIONS, check_relative
-from app.core.timeutil import local_today, utcnow
+from app.core.timeutil import WEEKDAY_NAMES, local_today, utcnow
 from app.htmx import render
 
 RELATIVE_FIELDS = ("relative_name", "relative_relation", "relative_phone")
@@ -36,7 +36,7 @@ RELATIVE_FIELDS = ("relative_name", "relative_relation", "relative_phone")
 
 @bp.app_context_processor
 def _labels():
-    return {"booking_labels": LABELS, "ticket_labels": TICKET_LABELS, "weekdays": WEEKDAYS,
+    return {"booking_labels": LABELS, "ticket_labels": TICKET_LABELS, "weekdays": WEEKDAY_NAMES,
             "slot_url": slot_url, "slot_key": opening.slot_key}
 
 

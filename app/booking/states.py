@@ -40,6 +40,10 @@ TICKET_ALLOWED = {
     T.SERVED: set(),
     T.NO_SHOW: set(),
 }
+# The time a ticket's end stamps (a call's time is set by every call, re-calls too).
+TICKET_STAMPS = {T.SERVED: "finished_at", T.NO_SHOW: "finished_at"}
+# Where a booked ticket's move takes its booking.
+TICKET_BOOKING = {T.CALLED: B.CALLED, T.SERVED: B.SERVED, T.NO_SHOW: B.NO_SHOW}
 
 LABELS = {B.BOOKED: ("已预约", "info"), B.CHECKED_IN: ("已取号", "info"),
           B.CALLED: ("正在叫号", "warning"), B.SERVED: ("已办理", "success"),
@@ -50,4 +54,3 @@ TICKET_LABELS = {T.WAITING: ("等候中", "info"), T.CALLED: ("请到窗口", "w
 PUBLIC_NOTES = {B.BOOKED: "预约成功", B.CHECKED_IN: "已到大厅签到取号",
                 B.CALLED: "已叫号,请到窗口办理", B.SERVED: "窗口已办理完毕",
                 B.CANCELLED: "预约已取消", B.NO_SHOW: "预约时段内未到场,记为爽约一次"}
-WEEKDAYS = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]

@@ -13,6 +13,8 @@ from app.booking.opening import begin_write, cfg
 from app.booking.services import ENTITY, TICKET_ENTITY, BookingError, current_label
 from app.booking.states import (
     TICKET_ALLOWED,
+    TICKET_BOOKING,
+    TICKET_STAMPS,
     BookingStatus,
     TicketStatus,
 )
@@ -20,8 +22,8 @@ from app.catalog.models import Window
 from app.core.access import scope
 from app.core.links import make_link
 from app.core.models import audit
-from app.core.states import move
-from app.core.timeutil import local_today, utcnow
+from app.core.states import Step, lock, machine, move
+from app.core.timeutil import local_today
 from app.extensions import db
 from app.progress.notify import noticed, push_or_sms
 from app.ratings import services as ratings
@@ -112,38 +114,37 @@ def hall_groups(hall_id: int | None) -> dict[str, list[Window]]:
     return groups
 
 
+def _ticket_effects(step: Step) -> None:
+    """A call (or re-call) stamps the time; the ticket's booking moves with it."""
+    ticket = step.record
+    if step.to == TicketStatus.CALLED:
+        if step.current == TicketStatus.CALLED:
+            ticket.recalls += 1
+        ticket.called_at = step.now
+    if not ticket.booking_id:
+        return
+    window = db.session.get(Window, ticket.window_id) if ticket.window_id else None
+    where = window.name if window else ""
+    public = {TicketStatus.CALLED: f"{ticket.code} 请到 {where} 办理",
+              TicketStatus.NO_SHOW: f"{ticket.code} 叫号未到,已过号"}.get(step.to)
+    move(ticket.booking, TICKET_BOOKING[step.to], actor_id=step.actor_id, public_note=public)
+    if step.to == TicketStatus.SERVED:
+        _invite_rating(ticket, step.actor_id, step.now)
+
+
+TICKETS = machine(
+    Ticket, entity=TICKET_ENTITY, allowed=TICKET_ALLOWED, stamps=TICKET_STAMPS,
+    apply=_ticket_effects,
+    refused=lambda ticket, current, to: BookingError(
+        f"{ticket.code} 当前状态不能这样操作,请刷新页面", 409))
+
+
 def ticket_transition(ticket: Ticket, to: TicketStatus, actor_id: int,
                       window: Window | None = None) -> None:
-    """Move a ticket (and its booking), locking the row, refusing moves not in the table."""
-    db.session.refresh(ticket, with_for_update=True)
-    current = TicketStatus(ticket.status)
-    if to not in TICKET_ALLOWED[current]:
-        raise BookingError(f"{ticket.code} 当前状态不能这样操作,请刷新页面", 409)
-    now = utcnow()
-    ticket.status = to
-    if to == TicketStatus.CALLED:
-        if current == TicketStatus.CALLED:
-            ticket.recalls += 1
-        ticket.called_at = now
-        if window is not None:
-            ticket.window_id = window.id
-    else:
-        ticket.finished_at = now
-    where = ticket.window.name if ticket.window else ""
-    audit(TICKET_ENTITY, ticket.id, to.value, actor_id=actor_id, from_status=current.value,
-          note=f"{ticket.code} {where}")
-    if ticket.booking_id:
-        mapping = {TicketStatus.CALLED: BookingStatus.CALLED,
-                   TicketStatus.SERVED: BookingStatus.SERVED,
-                   TicketStatus.NO_SHOW: BookingStatus.NO_SHOW}
-        public = None
-        if to == TicketStatus.CALLED:
-            public = f"{ticket.code} 请到 {where} 办理"
-        elif to == TicketStatus.NO_SHOW:
-            public = f"{ticket.code} 叫号未到,已过号"
-        move(ticket.booking, mapping[to], actor_id=actor_id, public_note=public)
-        if to == TicketStatus.SERVED:
-            _invite_rating(ticket, actor_id, now)
+    """Move a ticket (and its booking): a call names the window that makes it."""
+    changes = {"window_id": window.id} if window is not None else {}
+    window = window or (db.session.get(Window, ticket.window_id) if ticket.window_id else None)
+    move(ticket, to, actor_id, f"{ticket.code} {window.name if window else ''}", **changes)
 
 
 def _invite_rating(ticket: Ticket, clerk_id: int, served_at: datetime) -> None:
@@ -186,10 +187,10 @@ def call_next(clerk: User, window_id: int | None) -> Ticket:
             ticket = db.session.scalar(_waiting(window.hall_id, window.group).limit(1))
             if ticket is None:
                 raise BookingError("目前没有等候的号码", 404)
-            try:
-                ticket_transition(ticket, TicketStatus.CALLED, clerk.id, window)
-            except BookingError:
-                continue
+            lock(ticket)
+            if ticket.status != TicketStatus.WAITING:
+                continue  # called by another window meanwhile: a call there is not a re-call
+            ticket_transition(ticket, TicketStatus.CALLED, clerk.id, window)
             _tell_the_near(window)
             db.session.commit()
             return ticket

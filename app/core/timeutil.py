@@ -3,7 +3,7 @@
 Every feature reads the time and converts between the hall's local days and UTC here.
 """
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -12,6 +12,10 @@ from flask import current_app
 def utcnow() -> datetime:
     """Naive UTC now; both SQLite and PostgreSQL store it the same way."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+# Aliyun's SMS API reads and writes Beijing time whatever zone the hall is in (+8, no DST).
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 def tz() -> ZoneInfo:
@@ -32,6 +36,14 @@ def local_now() -> datetime:
 def local_today() -> date:
     """The hall's local date now."""
     return local_now().date()
+
+
+def parse_day(value) -> date | None:
+    """An ISO date (YYYY-MM-DD) typed in a file or sent by another system; None if it is not one."""
+    try:
+        return date.fromisoformat(value.strip()) if value else None
+    except (AttributeError, TypeError, ValueError):
+        return None
 
 
 def local_day(value: datetime) -> date:

@@ -11,13 +11,36 @@ from app.core.links import make_link
 from app.core.models import audit
 from app.core.privacy import redact_text
 from app.core.refusals import rolls_back
+from app.core.states import Step, machine, move
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.feedback.models import Question
 from app.feedback.rules import FeedbackError, check_text, citizens_row, find_item
-from app.feedback.states import QUESTION_ENTITY, QuestionStatus
+from app.feedback.states import (
+    QUESTION_ALLOWED,
+    QUESTION_ENTITY,
+    QUESTION_QUIET,
+    QUESTION_SMS,
+    QuestionStatus,
+)
 from app.progress.notify import push_along
 from app.sms.services import queue_sms
+
+
+def _tell_citizen(step: Step, template: str) -> None:
+    question = step.record
+    if question.citizen.phone:
+        message = queue_sms(question.citizen.phone, template,
+                            {"link": make_link("progress", QUESTION_ENTITY, question.id)},
+                            key=f"feedback-question-{question.id}-answered")
+        push_along(message, question.citizen_id)
+
+
+QUESTIONS = machine(
+    Question, entity=QUESTION_ENTITY, allowed=QUESTION_ALLOWED, sms=QUESTION_SMS,
+    quiet=QUESTION_QUIET, notify=_tell_citizen,
+    refused=lambda question, current, to: FeedbackError(
+        "这个提问已经处理过了,请刷新页面查看最新状态。", 409))
 
 
 @rolls_back
@@ -72,16 +95,9 @@ def answer(question_id: int, actor: User, text: str) -> Question:
     question = question_for_staff(question_id, actor, lock=True)
     text = check_text(text, "answer", "答复内容")
     first = question.status == QuestionStatus.OPEN
-    audit(QUESTION_ENTITY, question.id, QuestionStatus.ANSWERED, actor_id=actor.id,
-          from_status=question.status, note=text,
-          public_note=f"{question.department}答复:{text}" if first else "答复内容已更新。")
-    question.status, question.answer = QuestionStatus.ANSWERED, text
-    question.answered_at, question.answered_by_id = utcnow(), actor.id
-    if first and question.citizen.phone:
-        message = queue_sms(question.citizen.phone, "feedback_question_answered",
-                            {"link": make_link("progress", QUESTION_ENTITY, question.id)},
-                            key=f"feedback-question-{question.id}-answered")
-        push_along(message, question.citizen_id)
+    move(question, QuestionStatus.ANSWERED, actor.id, text,
+         f"{question.department}答复:{text}" if first else "答复内容已更新。",
+         answer=text, answered_at=utcnow(), answered_by_id=actor.id)
     db.session.commit()
     return question
 

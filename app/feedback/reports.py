@@ -13,11 +13,12 @@ from app.core.ids import parse_id
 from app.core.links import make_link
 from app.core.models import audit
 from app.core.refusals import rolls_back
+from app.core.states import Step, machine, move
 from app.core.timeutil import format_local, utcnow
 from app.extensions import db
 from app.feedback.models import UnresolvedReport
 from app.feedback.rules import FeedbackError, check_text, citizens_row, clocks, find_item
-from app.feedback.states import REPORT_ALLOWED, REPORT_ENTITY, ReportStatus
+from app.feedback.states import REPORT_ALLOWED, REPORT_ENTITY, REPORT_SMS, ReportStatus
 from app.progress.notify import push_along
 from app.sms.services import queue_sms
 
@@ -100,13 +101,21 @@ def _tell_admins(report: UnresolvedReport) -> int:
     return sent
 
 
-def _tell_citizen(report: UnresolvedReport, template: str, params: dict, step: str) -> None:
+def _tell_citizen(step: Step, template: str) -> None:
+    report = step.record
     citizen = report.citizen
     if citizen.phone:
         link = make_link("progress", REPORT_ENTITY, report.id)
-        message = queue_sms(citizen.phone, template, {**params, "link": link},
-                            key=f"feedback-report-{report.id}-{step}")
+        message = queue_sms(citizen.phone, template, {"link": link},
+                            key=f"feedback-report-{report.id}-{step.to}")
         push_along(message, citizen.id)
+
+
+REPORTS = machine(
+    UnresolvedReport, entity=REPORT_ENTITY, allowed=REPORT_ALLOWED, sms=REPORT_SMS,
+    notify=_tell_citizen,
+    refused=lambda report, current, to: FeedbackError(
+        "这条反映已经处理过了,请刷新页面查看最新状态。", 409))
 
 
 def hall_choices(item: ServiceItem | None) -> list[Hall]:
@@ -152,23 +161,13 @@ def overdue_reports(user: User) -> list[UnresolvedReport]:
     return [r for r in reports_for_hall(user, "open") if r.overdue(now)]
 
 
-def _move(report: UnresolvedReport, to: ReportStatus, actor: User, note: str,
-          public_note: str) -> None:
-    if to not in REPORT_ALLOWED[ReportStatus(report.status)]:
-        raise FeedbackError("这条反映已经处理过了,请刷新页面查看最新状态。", 409)
-    audit(REPORT_ENTITY, report.id, to, actor_id=actor.id, from_status=report.status, note=note,
-          public_note=public_note)
-    report.status = to
-
-
 @rolls_back
 def reply_report(report_id: int, actor: User, text: str) -> UnresolvedReport:
     """The first reply: what the hall will do (or has done) about it."""
     report = report_for_staff(report_id, actor, lock=True)
     text = check_text(text, "reply", "答复内容")
-    _move(report, ReportStatus.REPLIED, actor, text, f"{report.hall.short_name}答复:{text}")
-    report.reply, report.replied_at, report.replied_by_id = text, utcnow(), actor.id
-    _tell_citizen(report, "feedback_report_replied", {}, "replied")
+    move(report, ReportStatus.REPLIED, actor.id, text, f"{report.hall.short_name}答复:{text}",
+         reply=text, replied_at=utcnow(), replied_by_id=actor.id)
     db.session.commit()
     return report
 
@@ -178,11 +177,11 @@ def resolve_report(report_id: int, actor: User, text: str) -> UnresolvedReport:
     """Close the report with what was done; without a reply before, this is also the reply."""
     report = report_for_staff(report_id, actor, lock=True)
     text = check_text(text, "resolution", "办理结果")
-    _move(report, ReportStatus.RESOLVED, actor, text, f"已办结:{text}")
     now = utcnow()
-    if report.replied_at is None:
-        report.reply, report.replied_at, report.replied_by_id = text, now, actor.id
-    report.resolution, report.resolved_at, report.resolved_by_id = text, now, actor.id
-    _tell_citizen(report, "feedback_report_resolved", {}, "resolved")
+    # Resolved without a reply before: the resolution is also the reply.
+    replied = {} if report.replied_at is not None else {
+        "reply": text, "replied_at": now, "replied_by_id": actor.id}
+    move(report, ReportStatus.RESOLVED, actor.id, text, f"已办结:{text}",
+         resolution=text, resolved_at=now, resolved_by_id=actor.id, **replied)
     db.session.commit()
     return report

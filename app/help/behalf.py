@@ -21,15 +21,36 @@ from app.booking import services as booking
 from app.catalog.models import ServiceItem
 from app.core.models import audit
 from app.core.refusals import rolls_back
+from app.core.states import machine, move
 from app.core.timeutil import to_local, utcnow
 from app.extensions import db
 from app.help.models import HelpRequest, OnBehalf
 from app.help.rules import ENTITY, HelpError, require_helper
-from app.help.states import HelpStatus
+from app.help.states import (
+    BEHALF_ALLOWED,
+    BEHALF_ENTITY,
+    BEHALF_LABELS,
+    BEHALF_STAMPS,
+    BehalfStatus,
+    HelpStatus,
+)
 from app.sms.services import queue_sms
 
 CODE_TTL = timedelta(minutes=10)  # the SMS text says 10 minutes
 CODE_MAX_TRIES = 3
+
+B = BehalfStatus
+ACTIONS = machine(
+    OnBehalf, entity=BEHALF_ENTITY, allowed=BEHALF_ALLOWED, stamps=BEHALF_STAMPS,
+    refused=lambda action, current, to: HelpError(
+        f"这项代办已{BEHALF_LABELS[current][0]},请刷新页面查看", 409))
+
+
+def cancel_pending(row: HelpRequest, actor_id: int | None, why: str) -> None:
+    """The request's action still waiting for the citizen's code is cancelled (its code with it)."""
+    for action in row.actions:
+        if action.status == B.PENDING:
+            move(action, B.CANCELLED, actor_id, why)
 
 
 def slot_choices(row: HelpRequest, item_code: str, day: date | None):
@@ -95,9 +116,7 @@ def start_application(row: HelpRequest, actor: User, item_id: int | None) -> OnB
 
 def _pending(row, actor, kind, item, slot_id, what) -> OnBehalf:
     now = utcnow()
-    for old in row.actions:
-        if old.status == "pending":
-            old.status = "cancelled"
+    cancel_pending(row, actor.id, "帮办员发起了新的代办")
     code = f"{secrets.randbelow(10**6):06d}"
     action = OnBehalf(request_id=row.id, kind=kind, item_id=item.id, slot_id=slot_id,
                       idem_key=secrets.token_urlsafe(18), code_hash="-", created_by=actor.id,
@@ -119,25 +138,25 @@ def _pending(row, actor, kind, item, slot_id, what) -> OnBehalf:
 def confirm(row: HelpRequest, user: User, code: str) -> OnBehalf:
     """The citizen's code: make the booking or application as the citizen, or say why not."""
     action = db.session.scalar(select(OnBehalf).where(
-        OnBehalf.request_id == row.id, OnBehalf.status == "pending").with_for_update())
+        OnBehalf.request_id == row.id, OnBehalf.status == B.PENDING).with_for_update())
     if action is None:
         raise HelpError("没有待您确认的代办事项", 404)
     code = re.sub(r"\s", "", code or "")
     if not code:
         raise HelpError("请输入短信验证码", 400, field="code")
     if action.expires_at < utcnow():
-        action.status = "expired"
+        move(action, B.EXPIRED, user.id, "验证码已过期")
         db.session.commit()
         raise HelpError("验证码已过期,请联系帮办员重新发送", 410, field="code")
     if not hmac.compare_digest(action.code_hash, _hash(action.id, code)):
         action.attempts += 1
         left = CODE_MAX_TRIES - action.attempts
         if left <= 0:
-            action.status = "expired"
+            move(action, B.EXPIRED, user.id, "验证码错误次数过多")
         db.session.commit()
         raise HelpError(f"验证码不正确,还可以再试 {left} 次" if left > 0
                         else "验证码错误次数过多,请联系帮办员重新发送", 400, field="code")
-    action.status, action.confirmed_at = "confirmed", utcnow()
+    move(action, B.CONFIRMED, user.id, "群众输入验证码确认")
     db.session.commit()
     return _carry_out(row, user, action)
 
@@ -166,7 +185,7 @@ def _carry_out(row: HelpRequest, user: User, action: OnBehalf) -> OnBehalf:
 def _failed(row: HelpRequest, action: OnBehalf, message: str) -> OnBehalf:
     db.session.rollback()
     action = db.session.get(OnBehalf, action.id)
-    action.status, action.error = "failed", message[:200]
+    move(action, B.FAILED, row.citizen_id, message[:200], error=message[:200])
     audit(ENTITY, row.id, row.status, actor_id=row.citizen_id, from_status=row.status,
           note=f"代办未成功:{message}", public_note=f"代办未成功:{message},帮办员会再与您联系")
     db.session.commit()

@@ -7,7 +7,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.timeutil import utcnow
 from app.extensions import db
-from app.help.states import BEHALF_KINDS, BEHALF_LABELS, LABELS, MODES, OPEN, HelpStatus
+from app.help.states import (
+    BEHALF_KINDS,
+    BEHALF_LABELS,
+    LABELS,
+    MODES,
+    OPEN,
+    BehalfStatus,
+    HelpStatus,
+)
 
 
 class HelpArea(db.Model):
@@ -76,7 +84,7 @@ class HelpRequest(db.Model):
 
     @property
     def pending(self) -> "OnBehalf | None":
-        return next((a for a in self.actions if a.status == "pending"), None)
+        return next((a for a in self.actions if a.status == BehalfStatus.PENDING), None)
 
 
 class OnBehalf(db.Model):
@@ -92,7 +100,7 @@ class OnBehalf(db.Model):
     code_hash: Mapped[str] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(default=0)
     expires_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(12), default="pending")
+    status: Mapped[str] = mapped_column(String(12), default=BehalfStatus.PENDING)
     error: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[int] = mapped_column(ForeignKey("user.id"))
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"))

@@ -17,6 +17,7 @@ from app.core.states import move
 from app.core.timeutil import local_now
 from app.extensions import db
 from app.help.areas import areas, outside_message, outside_names
+from app.help.behalf import cancel_pending
 from app.help.models import HelpRequest
 from app.help.rules import ENTITY, NOT_FOUND, HelpError
 from app.help.states import MODES, OPEN, HelpStatus
@@ -114,9 +115,7 @@ def create(user: User, item: ServiceItem | None, form: RequestForm) -> HelpReque
 
 
 def withdraw(row: HelpRequest, user: User) -> None:
-    for action in row.actions:
-        if action.status == "pending":
-            action.status = "cancelled"
+    cancel_pending(row, user.id, "群众撤回了帮办申请")
     move(row, HelpStatus.WITHDRAWN, user.id, public_note="您已撤回帮办申请")
     db.session.commit()
 

@@ -44,6 +44,23 @@ MODE_HINTS = {"phone": "工作人员打电话给您,电话里一步步帮您办"
               "home": "行动不便、年老体弱等不能到大厅的,工作人员上门办理"}
 
 BEHALF_KINDS = {"booking": "预约", "application": "申请预审"}
-BEHALF_LABELS = {"pending": ("待您确认", "warning"), "confirmed": ("已确认", "success"),
-                 "failed": ("未成功", "error"), "expired": ("已失效", "neutral"),
-                 "cancelled": ("已撤销", "neutral")}
+
+
+class BehalfStatus(enum.StrEnum):
+    """An action on the citizen's behalf: pending until they type the SMS code."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    FAILED = "failed"  # confirmed, but the booking or application could not be made
+    EXPIRED = "expired"  # the code ran out, or was typed wrong too often
+    CANCELLED = "cancelled"  # a newer action replaced it, or the request was closed
+
+
+B = BehalfStatus
+BEHALF_ALLOWED = {B.PENDING: {B.CONFIRMED, B.EXPIRED, B.CANCELLED}, B.CONFIRMED: {B.FAILED},
+                  B.FAILED: set(), B.EXPIRED: set(), B.CANCELLED: set()}
+BEHALF_STAMPS = {B.CONFIRMED: "confirmed_at"}
+BEHALF_LABELS = {B.PENDING: ("待您确认", "warning"), B.CONFIRMED: ("已确认", "success"),
+                 B.FAILED: ("未成功", "error"), B.EXPIRED: ("已失效", "neutral"),
+                 B.CANCELLED: ("已撤销", "neutral")}
+BEHALF_ENTITY = "help_behalf"

@@ -15,6 +15,7 @@ from app.core.refusals import rolls_back
 from app.core.states import machine, move
 from app.core.timeutil import utcnow
 from app.extensions import db
+from app.help.behalf import cancel_pending
 from app.help.models import HelpRequest
 from app.help.rules import ENTITY, HelpError, require_helper
 from app.help.states import ALLOWED, LABELS, SMS, STAMPS, HelpStatus
@@ -122,9 +123,7 @@ def accept(row: HelpRequest, actor: User, raw: str) -> None:
 def decline(row: HelpRequest, actor: User, raw: str) -> None:
     require_helper(row, actor)
     text = _text(raw, "请写明不能帮办的原因和建议")
-    for action in row.actions:
-        if action.status == "pending":
-            action.status = "cancelled"
+    cancel_pending(row, actor.id, "帮办员不予帮办")
     move(row, HelpStatus.DECLINED, actor.id, note=text, public_note=f"未能帮办:{text}")
     db.session.commit()
 

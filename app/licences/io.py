@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.auth.models import Role, User
 from app.core.models import audit
+from app.core.timeutil import parse_day
 from app.extensions import db
 from app.licences.models import Company, Licence
 from app.licences.services import ENTITY, link_person
@@ -44,13 +45,6 @@ class Row:
     department: str
     issued_on: date
     expires_on: date | None
-
-
-def _day(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        return None
 
 
 def parse(data: bytes) -> list[Row]:
@@ -89,7 +83,7 @@ def _check(n: int, raw: dict, seen: set) -> tuple[Row | None, list[str]]:
     code = BY_NAME.get(raw["type"], raw["type"])
     return Row(n, code, raw["number"], raw["holder_name"], raw.get("holder_phone", ""),
                raw.get("credit_code", "").upper(), _phones(raw), raw["department"],
-               _day(raw["issued_on"]), _expiry(raw)), []
+               parse_day(raw["issued_on"]), _expiry(raw)), []
 
 
 def _phones(raw: dict) -> list[str]:
@@ -98,7 +92,7 @@ def _phones(raw: dict) -> list[str]:
 
 def _expiry(raw: dict) -> date | None:
     value = raw.get("expires_on", "")
-    return None if value in ("", "长期", "long") else _day(value)
+    return None if value in ("", "长期", "long") else parse_day(value)
 
 
 def _check_holder(raw: dict) -> list[str]:
@@ -122,7 +116,7 @@ def _check_holder(raw: dict) -> list[str]:
 
 def _check_dates(raw: dict) -> list[str]:
     problems = []
-    issued = _day(raw["issued_on"]) if raw.get("issued_on") else None
+    issued = parse_day(raw["issued_on"]) if raw.get("issued_on") else None
     if raw.get("issued_on") and issued is None:
         problems.append(f"发证日期“{raw['issued_on']}”应为 YYYY-MM-DD")
     expires = _expiry(raw)

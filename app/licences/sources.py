@@ -8,20 +8,26 @@ Every lookup together may take LICENCE_LOOKUP_SECONDS (2 s); a source that is sl
 raises LookupFailed, and the caller falls back to a photo (never blocking an application).
 """
 
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Protocol
 
 import requests
 from flask import current_app
 from sqlalchemy import or_, select
 
+from app.core.refusals import Refusal
+from app.core.states import move
+from app.core.timeutil import local_today, parse_day
 from app.extensions import db
 from app.licences.models import Company, CompanyMember, Licence
+from app.licences.states import LABELS, Status
 
+log = logging.getLogger(__name__)
+PLATFORM_NOTE = "省级证照平台同步"
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="licence-lookup")
 
 
@@ -123,19 +129,33 @@ class HttpSource:
         row.holder_user_id = None if company else holder.user_id
         row.company_id = company.id if company else None
         row.department = str(data.get("department") or "省级证照平台")[:80]
-        row.issued_on = _day(data.get("issued_on")) or date.today()
-        row.expires_on = _day(data.get("expires_on"))
+        row.issued_on = parse_day(data.get("issued_on")) or local_today()
+        row.expires_on = parse_day(data.get("expires_on"))
         status = data.get("status", "valid")
-        row.status = status if status in ("valid", "revoked", "replaced") else "revoked"
-        db.session.flush()
+        status = status if status in ("valid", "revoked", "replaced") else "revoked"
+        if row.id is None:
+            row.status = status  # first seen: what the platform holds, not a change
+            db.session.flush()
+        elif status != row.status:
+            _platform_moved(row, Status(status))
         return row
 
 
-def _day(value) -> date | None:
+def _platform_moved(row: Licence, to: Status) -> None:
+    """The platform changed a licence we keep: the LICENCES machine moves it, audited.
+
+    No SMS: the issuing department revoked or replaced it on its own platform and tells its
+    holder itself; this lookup runs on a citizen's page, which already shows why the licence no
+    longer counts, and a text to the holder and every member of the company from inside a 2 s
+    lookup would repeat the issuer's news. A move the table forbids (a revoked or replaced
+    licence said to be valid again) is not taken: such a licence is only reissued under a new
+    number, so the row stays as it was and the anomaly is logged."""
     try:
-        return date.fromisoformat(value) if value else None
-    except (TypeError, ValueError):
-        return None
+        move(row, to, None, PLATFORM_NOTE, f"{LABELS[to][0]}({PLATFORM_NOTE})", sms=False,
+             status_reason=PLATFORM_NOTE)
+    except Refusal:
+        log.warning("licence %s: the platform says %s, the table refuses it from %s",
+                    row.id, to, row.status)
 
 
 def configured() -> list[LicenceSource]:

@@ -8,7 +8,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.core.privacy import names_in
 from app.core.timeutil import utcnow
 from app.extensions import db
-from app.ratings.states import CHANNELS, LABELS, LEVELS, REASONS, TONES, CaseStatus, is_good
+from app.ratings.states import (
+    CHANNELS,
+    GOOD_FROM,
+    LABELS,
+    LEVELS,
+    REASONS,
+    TONES,
+    CaseStatus,
+)
 
 
 class RatingInvite(db.Model):
@@ -93,7 +101,8 @@ class Rating(db.Model):
 
     @property
     def good(self) -> bool:
-        return is_good(self.score)
+        # rules.is_good says the same; models cannot import rules (rules imports models).
+        return self.score >= GOOD_FROM
 
     @property
     def reason_label(self) -> str:

@@ -22,6 +22,7 @@ from app.ratings.rules import (
     RatingError,
     S,
     absolute_link,
+    allowed_moves,
     refresh_figures,
     setting,
     workday_deadline,
@@ -36,7 +37,6 @@ from app.ratings.states import (
     PLANS,
     SMS,
     STAMPS,
-    allowed_moves,
 )
 from app.sms.services import queue_sms
 

@@ -10,15 +10,23 @@ from app.core.refusals import Refusal
 from app.core.timeutil import end_of_local_day, local_day
 from app.core.workdays import add_working_days
 from app.ratings.models import RatingInvite
-from app.ratings.states import (
-    CaseStatus,
-    is_good,
-)
+from app.ratings.states import ALLOWED, GOOD_FROM, CaseStatus
 
 S = CaseStatus
 
 
 TEXT_MAX = 500
+
+
+def allowed_moves(status: str, appeal_from: str | None) -> set[CaseStatus]:
+    """The statuses a case may move to next: an upheld appeal resumes where it was."""
+    if status == S.UPHELD:
+        return ALLOWED[S(appeal_from or S.OPEN)] - {S.UNDER_APPEAL}
+    return ALLOWED[S(status)]
+
+
+def is_good(score: int) -> bool:
+    return score >= GOOD_FROM
 
 
 def setting(name: str) -> int:

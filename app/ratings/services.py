@@ -42,6 +42,7 @@ from app.ratings.rules import (
     RatingError,
     S,
     absolute_link,
+    is_good,
     refresh_figures,
     setting,
     workday_deadline,
@@ -52,7 +53,6 @@ from app.ratings.states import (
     INDICATORS,
     LEVELS,
     REASONS,
-    is_good,
 )
 from app.sms.services import queue_sms
 

@@ -27,7 +27,7 @@ from app.core.ids import parse_id
 from app.core.timeutil import local_today, utcnow
 from app.ratings import bp, figures, rectify, rules, services
 from app.ratings.charts import line_chart
-from app.ratings.rules import RatingError
+from app.ratings.rules import RatingError, allowed_moves
 from app.ratings.states import (
     APPEAL_REASONS,
     CONTACT_METHODS,
@@ -37,7 +37,6 @@ from app.ratings.states import (
     PLANS,
     REASONS,
     CaseStatus,
-    allowed_moves,
 )
 from app.reading.services import agreement_for_days
 

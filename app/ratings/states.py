@@ -71,13 +71,3 @@ REPLIED = {S.CONTACTED, S.RECTIFIED, S.VERIFIED, S.EXPLAINED}
 
 STEP_LABELS = {S.OPEN: "联系群众", S.CONTACTED: "完成整改", S.RECTIFIED: "回访核实"}
 
-
-def allowed_moves(status: str, appeal_from: str | None) -> set[CaseStatus]:
-    """The statuses a case may move to next."""
-    if status == S.UPHELD:
-        return ALLOWED[S(appeal_from or S.OPEN)] - {S.UNDER_APPEAL}
-    return ALLOWED[S(status)]
-
-
-def is_good(score: int) -> bool:
-    return score >= GOOD_FROM

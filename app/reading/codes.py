@@ -11,6 +11,7 @@ import re
 from datetime import date
 
 from app.applications import idcard
+from app.core.timeutil import local_today
 
 CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -45,6 +46,6 @@ def valid_id_number(number: str) -> bool:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         return False
-    if born.year < 1900 or born > date.today():
+    if born.year < 1900 or born > local_today():
         return False
     return idcard.check_digit(number[:17]) == number[17]

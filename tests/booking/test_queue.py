@@ -120,6 +120,16 @@ def test_call_recall_served_and_the_citizens_ticket_page(client, auth, world):
     notes = db.session.scalars(select(AuditLog.public_note).where(
         AuditLog.entity == "booking", AuditLog.entity_id == booking.id)).all()
     assert len(notes) == 5 and all(notes)  # booked, checked in, called, re-called, served
+    window = world.hall.windows[0].name
+    assert notes[2] == f"A002 请到 {window} 办理"
+    moves = db.session.execute(select(AuditLog.from_status, AuditLog.to_status, AuditLog.note)
+                               .where(AuditLog.entity == "ticket", AuditLog.entity_id == ticket.id)
+                               .order_by(AuditLog.id)).all()
+    assert [tuple(m) for m in moves] == [
+        (None, "waiting", "取号 A002"), ("waiting", "called", f"A002 {window}"),
+        ("called", "called", f"A002 {window}"), ("called", "served", f"A002 {window}")]
+    db.session.refresh(ticket)
+    assert ticket.called_at is not None and ticket.finished_at >= ticket.called_at
     invite = db.session.scalar(select(SmsMessage).where(SmsMessage.template == "rating_invite"))
     assert invite is not None and invite.phone == "13800138000"  # 一次一评 after serving
 

@@ -162,3 +162,23 @@ def test_admin_sets_the_departments_of_the_halls_staff_only(world):
     assert refused.status_code == 403
     assert departments_of(world.clerk) == ["公安局户政管理部门"]
     assert world.client_for(world.clerk).get("/feedback/admin/departments").status_code == 403
+
+
+def test_answering_and_correcting_are_audited_moves(world, me):
+    from app.core.models import AuditLog
+
+    _ask(me, world)
+    question = db.session.scalar(select(Question))
+    clerk = world.client_for(world.clerk)
+    for text in ("身份证号码不变,有效期内可继续使用。", "号码不变;也可申请换领新证。"):
+        clerk.post(f"/feedback/staff/questions/{question.id}/answer", data={"answer": text})
+    rows = db.session.scalars(select(AuditLog).where(
+        AuditLog.entity == "question", AuditLog.entity_id == question.id)
+        .order_by(AuditLog.id)).all()
+    assert [(r.from_status, r.to_status, r.actor_id) for r in rows[1:]] == [
+        ("open", "answered", world.clerk.id), ("answered", "answered", world.clerk.id)]
+    assert (rows[2].public_note, rows[2].note) == (
+        "答复内容已更新。", "号码不变;也可申请换领新证。")
+    db.session.refresh(question)
+    assert question.answer == "号码不变;也可申请换领新证。"
+    assert len(world.sms("feedback_question_answered")) == 1

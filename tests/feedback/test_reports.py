@@ -160,6 +160,11 @@ def test_an_empty_reply_and_a_second_resolution_are_refused(world, me):
                        data={"reply": "再答复一次试试。"})
     assert again.status_code == 409 and "已经处理过" in errors(again)
     assert len(world.sms("feedback_report_resolved")) == 1
+    db.session.refresh(report)
+    assert report.status == "resolved" and report.reply == "已办结完毕。"
+    moves = db.session.execute(select(AuditLog.from_status, AuditLog.to_status).where(
+        AuditLog.entity == "unresolved_report").order_by(AuditLog.id)).all()
+    assert [tuple(m) for m in moves] == [(None, "received"), ("received", "resolved")]
 
 
 def test_signing_in_is_needed_to_report(world, client):

@@ -172,3 +172,33 @@ def test_the_helpers_slot_picker_writes_nothing_and_choosing_makes_the_row(world
     for bad in ("1-nonsense", "x-202612021000", "99999-202612021000", "-", ""):
         assert sc.post(f"/staff/help/{row.id}/behalf/booking",
                        data={"slot_id": bad}).status_code == 400
+
+
+def test_each_change_of_an_action_is_an_audited_move(world, client, auth, as_staff):
+    from app.core.models import AuditLog
+
+    row, sc = _ready(world, auth, as_staff)
+    slot = _slot(world)
+    sc.post(f"/staff/help/{row.id}/behalf/booking", data={"slot_id": slot.id})
+    sc.post(f"/staff/help/{row.id}/behalf/booking", data={"slot_id": slot.id})  # replaces it
+    first, second = db.session.scalars(select(OnBehalf).order_by(OnBehalf.id)).all()
+    assert (first.status, second.status) == ("cancelled", "pending")
+    client.post(f"/help/{row.id}/confirm", data={"code": _code(world)})
+    db.session.refresh(second)
+    assert second.status == "confirmed" and second.confirmed_at is not None
+    moves = db.session.execute(select(AuditLog.entity_id, AuditLog.from_status,
+                                      AuditLog.to_status, AuditLog.actor_id)
+                               .where(AuditLog.entity == "help_behalf")
+                               .order_by(AuditLog.id)).all()
+    assert [tuple(m) for m in moves] == [
+        (first.id, "pending", "cancelled", world.clerk.id),
+        (second.id, "pending", "confirmed", world.citizen.id)]
+    # withdrawing the request cancels the action still waiting, and only that one
+    sc.post(f"/staff/help/{row.id}/behalf/booking", data={"slot_id": slot.id})
+    client.post(f"/help/{row.id}/withdraw")
+    third = db.session.scalars(select(OnBehalf).order_by(OnBehalf.id)).all()[-1]
+    db.session.refresh(second)
+    assert (second.status, third.status) == ("confirmed", "cancelled")
+    assert db.session.execute(select(AuditLog.from_status, AuditLog.actor_id).where(
+        AuditLog.entity == "help_behalf", AuditLog.entity_id == third.id)).one() == (
+        "pending", world.citizen.id)

@@ -109,3 +109,39 @@ def test_own_records_still_count_when_the_platform_is_down(world, platform):
     row = world.draft(citizen, world.user_item)
     page = citizen.get(f"/applications/{row.id}/materials").get_data(as_text=True)
     assert "已有电子证照,无需提交" in page and "OWN-1" in page
+
+
+def test_a_revoke_on_the_platform_is_an_audited_move_that_texts_nobody(world, platform):
+    from sqlalchemy import select
+
+    from app.core.models import AuditLog
+    from app.sms.models import SmsMessage
+
+    record = {"number": "PROV-JZ-90", "holder_name": "张三", "issued_on": "2025-06-01"}
+    platform.add(VALID_ID, "residence_permit", **record)
+    holder = sources.Holder(world.citizen.id, "张三", VALID_ID)
+    source = sources.HttpSource(platform.url)
+    [row] = source.find(holder, "residence_permit")
+    assert row.status == "valid"
+    db.session.commit()
+
+    platform.records.clear()
+    platform.add(VALID_ID, "residence_permit", **record, status="revoked")
+    holder.deadline = None
+    [row] = source.find(holder, "residence_permit")
+    db.session.commit()
+    assert row.status == "revoked" and row.status_reason == "省级证照平台同步"
+    [entry] = db.session.scalars(select(AuditLog).where(
+        AuditLog.entity == "licence", AuditLog.entity_id == row.id)).all()
+    assert (entry.from_status, entry.to_status, entry.actor_id) == ("valid", "revoked", None)
+    assert db.session.scalars(select(SmsMessage).where(
+        SmsMessage.template == "licence_revoked")).all() == []
+
+    # a revoked licence is never valid again (the table forbids it): the row stays revoked
+    platform.records.clear()
+    platform.add(VALID_ID, "residence_permit", **record, status="valid")
+    [row] = source.find(holder, "residence_permit")
+    db.session.commit()
+    assert row.status == "revoked"
+    assert db.session.scalar(select(AuditLog.id).where(
+        AuditLog.entity == "licence", AuditLog.to_status == "valid")) is None

@@ -1,6 +1,7 @@
 """The check characters of ID numbers (GB 11643) and 统一社会信用代码 (GB 32100-2015)."""
 
 import pytest
+from conftest import shanghai
 
 from app.reading.codes import credit_check_char, valid_credit_code, valid_id_number
 
@@ -60,3 +61,15 @@ def test_id_number_born_in_the_future_fails():
     from app.applications.idcard import check_digit
 
     assert not valid_id_number(first + check_digit(first))
+
+
+def test_an_id_number_born_today_in_the_hall_is_valid_before_the_server_date_turns(
+        time_machine):
+    # 01:00 on 2 December in Shanghai is still 1 December on a UTC server.
+    time_machine.move_to(shanghai("2026-12-02 01:00"), tick=False)
+    from app.applications.idcard import check_digit
+
+    born_today = "11010520261202002"
+    assert valid_id_number(born_today + check_digit(born_today))
+    tomorrow = "11010520261203002"
+    assert not valid_id_number(tomorrow + check_digit(tomorrow))

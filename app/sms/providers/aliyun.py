@@ -26,11 +26,12 @@ import os
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import requests
 
+from app.core.timeutil import BEIJING
 from app.sms.providers.base import (
     PERMANENT,
     SENT,
@@ -45,7 +46,6 @@ log = logging.getLogger(__name__)
 API_VERSION = "2017-05-25"
 BATCH_LIMIT = 100  # SendBatchSms: "单次调用最多支持 100 个手机号"
 BATCH_OUT_ID_PREFIX = "batch-"
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 # Aliyun's codes by what a retry can change. Codes not listed: isv.* (a refusal of this request)

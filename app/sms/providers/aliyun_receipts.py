@@ -7,7 +7,8 @@ err_msg, sms_size, biz_id and out_id; times are Beijing time, "YYYY-MM-DD HH:MM:
 import json
 from datetime import datetime
 
-from app.sms.providers.aliyun import BATCH_OUT_ID_PREFIX, BEIJING, normalize_phone
+from app.core.timeutil import BEIJING
+from app.sms.providers.aliyun import BATCH_OUT_ID_PREFIX, normalize_phone
 from app.sms.providers.base import Receipt
 
 
