@@ -54,7 +54,7 @@ def _listening(name, listener):
 def test_every_feature_declares_its_machine():
     names = {model.__name__ for model in MACHINES}
     assert {"Booking", "SmsMessage", "Rectification", "HelpRequest", "Application",
-            "Licence"} <= names
+            "Licence", "UnresolvedReport", "Question", "Ticket", "OnBehalf"} <= names
 
 
 def test_a_move_the_table_does_not_allow_is_refused_with_the_features_message(licence):
