@@ -1,10 +1,11 @@
 """The whole citizen journey under load: 200 phones on gunicorn + PostgreSQL + Redis + 2 workers.
 
-Run from the repo root: .venv/bin/python bench/journey.py [--phones 200] [--seconds 60]
+Run from the repo root: .venv/bin/python bench/journey.py [--phones 100,200] [--seconds 60]
+[--threads N] [--no-older] [--no-profile]
 
 What it starts, all on this machine: a fresh `palm_bench_journey` PostgreSQL database (migrated,
 demo data loaded), Redis db 9 (flushed), gunicorn with deploy/gunicorn.conf.py (sync workers =
-cores, behind a "proxy": PROXY_FIX=1 and each phone sends its own X-Forwarded-For, as nginx
+cores, or gthread workers with --threads N), behind nginx with deploy/nginx.conf's site ("proxy": PROXY_FIX=1 and each phone sends its own X-Forwarded-For, as nginx
 would), and two `flask worker` processes, run as the systemd unit runs them, that compress the
 photos and send the SMS (console provider).
 
@@ -529,20 +530,24 @@ def main() -> int:
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--no-older", action="store_true",
                         help="skip bench/pages.py and bench/booking_race.py")
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("GUNICORN_THREADS", 1)),
+                        help="gunicorn threads per worker (GUNICORN_THREADS): 1 runs sync workers, "
+                             "more runs gthread workers")
     args = parser.parse_args()
     counts = [int(n) for n in args.phones.split(",")]
     (ROOT / "bench/out").mkdir(exist_ok=True)
     database = fresh_database()
-    env = app_env(database)
+    env = app_env(database) | {"GUNICORN_THREADS": str(args.threads)}
     prepare(env)
     stack = Stack(workers=2).start(env)
+    kind = f"gthread workers, {args.threads} threads each" if args.threads > 1 else "sync workers"
     missed, summary, slowest = [], [], ""
     photos = phone_photos()
     try:
         for phones in counts:
             run = Run(stack.base, database, args.seconds, phones)
             print(f"\n{phones} phones for {args.seconds:g} s against nginx + gunicorn "
-                  f"({os.cpu_count()} sync workers) + PostgreSQL + Redis + 2 RQ workers + the "
+                  f"({os.cpu_count()} {kind}) + PostgreSQL + Redis + 2 RQ workers + the "
                   f"scheduler; load average {os.getloadavg()[0]:.1f}", flush=True)
             own_before, before = resource.getrusage(resource.RUSAGE_SELF), stack.cpu()
             asyncio.run(run.go())
