@@ -5,9 +5,10 @@ Run from the repo root: .venv/bin/python bench/journey.py [--phones 100,200] [--
 
 What it starts, all on this machine: a fresh `palm_bench_journey` PostgreSQL database (migrated,
 demo data loaded), Redis db 9 (flushed), gunicorn with deploy/gunicorn.conf.py (sync workers =
-cores, or gthread workers with --threads N), behind nginx with deploy/nginx.conf's site ("proxy": PROXY_FIX=1 and each phone sends its own X-Forwarded-For, as nginx
-would), and two `flask worker` processes, run as the systemd unit runs them, that compress the
-photos and send the SMS (console provider).
+cores, or gthread workers with --threads N) behind nginx with deploy/nginx.conf's site
+(PROXY_FIX=1; each phone sends its own X-Forwarded-For), the scheduler, and two `flask worker`
+processes, run as the systemd unit runs them, that compress the photos and send the SMS
+(console provider).
 
 Each simulated phone is a person with their own cookies who walks the journey, thinking 1-3 s
 between steps as people do (the think time is not in any step's figure):
