@@ -7,7 +7,7 @@ import hashlib
 import logging
 from pathlib import Path
 
-from flask import Flask, url_for
+from flask import Flask, has_request_context, request, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import (
@@ -123,14 +123,17 @@ def _blueprints(app: Flask) -> None:
 
 
 def _templates(app: Flask) -> None:
-    hashes: dict[str, str] = {}
+    urls: dict[tuple[str, str], str] = {}
 
     def asset(filename: str) -> str:
-        """A static URL carrying a content hash, so it can be cached for a year."""
-        if filename not in hashes or app.debug:
+        """A static URL carrying a content hash, so it can be cached for a year. Made once per
+        file and mount point: every page asks for the same half-dozen."""
+        key = (request.script_root if has_request_context() else "", filename)
+        if key not in urls or app.debug:
             data = (Path(app.static_folder) / filename).read_bytes()
-            hashes[filename] = hashlib.sha256(data).hexdigest()[:10]
-        return url_for("static", filename=filename, v=hashes[filename])
+            urls[key] = url_for("static", filename=filename,
+                                v=hashlib.sha256(data).hexdigest()[:10])
+        return urls[key]
 
     app.jinja_env.globals["asset"] = asset
 
