@@ -1,6 +1,7 @@
 // The booking ticket offline: halls often have poor signal. The receipt keeps its number, time,
 // hall and QR code on the phone (localStorage, no other personal data); the offline page shows
-// them under 您的预约(离线可出示); signing out on this phone forgets them.
+// them under 您的预约(离线可出示); signing out on this phone forgets them. Loaded only by the pages that
+// need it: the receipt (booking/view.html), 我的 (its sign-out forms) and the offline page.
 (function () {
   "use strict";
   var KEY = "palm.tickets";
