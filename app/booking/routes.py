@@ -193,8 +193,10 @@ def _confirm(slot):
         try:
             birth_year = services.check_birth_year(form["birth_year"])
             relative = _relative(form)
-            slot = opening.made_slot(slot)  # a time nobody had booked: its row, now
-            booking = services.book(current_user, slot.id, request.form.get("idem", ""),
+            # A time nobody had booked gets its row now; a refusal rolls that row back, so the
+            # page below is drawn from `slot` as shown, never from the row.
+            made = opening.made_slot(slot)
+            booking = services.book(current_user, made.id, request.form.get("idem", ""),
                                     birth_year, bundle, change, relative)
             return redirect(url_for("booking.view", booking_id=booking.id), code=303)
         except BookingError as err:

@@ -87,3 +87,18 @@ def test_a_slot_of_another_rules_day_is_not_found(client, auth, world):
     auth.login_citizen()
     monday_rule = next(r for r in world.rules if r.weekday == 0)
     assert client.get(f"/book/slot/{monday_rule.id}-202612030100").status_code == 404
+
+
+@pytest.mark.time_machine(shanghai("2026-12-02 10:00"), tick=True)
+def test_a_refused_booking_of_a_time_nobody_had_booked_shows_why(client, auth, world):
+    # The refusal rolls back the slot row made for it: the page is drawn from the time as it was
+    # shown, not from that row (which no longer exists: a 500 under load, seen by bench/journey.py).
+    auth.login_citizen()
+    fragment = client.get(f"/book/{world.item.code}/hall/{world.hall.id}?day=2026-12-03",
+                          headers={"HX-Request": "true"})
+    first, second = (link(fragment, t)["href"] for t in ("09:00-09:30", "09:30-10:00"))
+    assert client.post(first, data={"idem": "a" * 32}).status_code == 303
+    refused = client.post(second, data={"idem": "b" * 32})
+    assert refused.status_code in range(400, 500)
+    assert soup(refused).select_one("form[method=post]")["action"] == second.split("?")[0]
+    assert _slot_rows() == 1
