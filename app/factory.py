@@ -7,7 +7,7 @@ import hashlib
 import logging
 from pathlib import Path
 
-from flask import Flask, url_for
+from flask import Flask, request, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import (
@@ -21,8 +21,8 @@ from app.auth import bp as auth_bp
 from app.auth import sessions
 from app.booking import bp as booking_bp
 from app.catalog import bp as catalog_bp
-from app.core import bp as core_bp
 from app.core import dbping, errors, security
+from app.core.care import care_mode
 from app.core.ids import IdConverter
 from app.core.privacy import RedactingFilter, mask_id, mask_phone, redact_text
 from app.core.restore import take
@@ -105,7 +105,6 @@ def _extensions(app: Flask) -> None:
 
 
 def _blueprints(app: Flask) -> None:
-    app.register_blueprint(core_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(catalog_bp)
@@ -142,3 +141,10 @@ def _templates(app: Flask) -> None:
     app.jinja_env.filters["mask_id"] = mask_id
     # free text people typed: {{ text|redact(record.private_names) }} on every screen
     app.jinja_env.filters["redact"] = redact_text
+
+    @app.context_processor
+    def request_globals() -> dict:
+        """What every template knows of the request: care mode, where it is, where to sign in."""
+        return {"care_mode": care_mode(),
+                "current_path": request.full_path.rstrip("?") if request else "/",
+                "login_url": url_for("auth.login")}

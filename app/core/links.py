@@ -89,7 +89,7 @@ def make_link(purpose: str, entity: str, entity_id: int, days: int | None = None
     days = days or current_app.config["LINK_TTL_DAYS"]
     db.session.add(ShortLink(token=token, purpose=purpose, entity=entity, entity_id=entity_id,
                              expires_at=expires_at or utcnow() + timedelta(days=days)))
-    return external_url("core.short_link", token=token)
+    return external_url("pages.short_link", token=token)
 
 
 def external_url(endpoint: str, **values) -> str:
