@@ -31,7 +31,8 @@ from app.catalog import admin_transfer as catalog_transfer
 from app.catalog import models as catalog_models
 from app.catalog import places as catalog_places
 from app.catalog import routes as catalog_routes
-from app.core import links, workdays
+from app.catalog import workdays as catalog_workdays
+from app.core import links
 from app.core import models as core_models
 from app.feedback import demo as feedback_demo
 from app.feedback import models as feedback_models
@@ -69,7 +70,7 @@ VIEWS = (pages_routes, auth_routes, auth_cli, catalog_routes, catalog_admin,
          applications_staff, progress_routes, ratings_routes, ratings_staff, help_routes,
          feedback_routes, sso_routes, reading_routes, licences_routes, ops_routes)
 
-MODELS = (outbox, links, workdays, core_models, auth_models, catalog_models, sms_models,
+MODELS = (outbox, links, core_models, auth_models, catalog_models, catalog_workdays, sms_models,
           booking_models, applications_models, progress_models, ratings_models, help_models,
           feedback_models, sso_models, reading_models, licences_models)
 

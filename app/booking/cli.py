@@ -8,7 +8,7 @@ import click
 from sqlalchemy import select
 
 from app.booking import bp
-from app.core.workdays import CalendarDay
+from app.catalog.workdays import CalendarDay
 from app.extensions import db
 
 NAMES = {"New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节",

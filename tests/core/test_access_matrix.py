@@ -23,9 +23,9 @@ from app.applications.models import Upload
 from app.auth.models import Role, StaffDepartment, User
 from app.booking.models import Booking, Slot, SlotRule, Ticket
 from app.catalog.models import Material
+from app.catalog.workdays import CalendarDay
 from app.core.links import make_link
 from app.core.timeutil import local_today, to_utc, utcnow
-from app.core.workdays import CalendarDay
 from app.extensions import db
 from app.help.models import OnBehalf
 from app.licences.models import Licence, LicenceShow
