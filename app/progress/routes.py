@@ -221,7 +221,7 @@ def lookup_code():
         return _lookup_page(None if message else "请输入正确的办件编号或预约号(字母和数字)",
                             400, raw, code, message)
     if not state:
-        return redirect(url_for("progress.lookup"))
+        return redirect(url_for("progress.lookup"), code=303)
     if request.method == "GET":
         return render_template("progress/lookup_code.html")
     try:
@@ -290,7 +290,8 @@ def delivery_address(kind: str, entity_id: int):
         raise MatterNotFound()
     draft = _draft(kind, entity_id)
     if draft.get("method") != DeliveryMethod.COURIER:
-        return redirect(url_for("progress.delivery_method", kind=kind, entity_id=entity_id))
+        return redirect(url_for("progress.delivery_method", kind=kind, entity_id=entity_id),
+                        code=303)
     if request.method == "GET":
         if not draft.get("phone") and current_user.is_authenticated:
             draft["phone"] = current_user.phone
@@ -315,7 +316,8 @@ def delivery_check(kind: str, entity_id: int):
     draft = _draft(kind, entity_id)
     if not draft.get("method") or (draft["method"] == DeliveryMethod.COURIER
                                    and not draft.get("address")):
-        return redirect(url_for("progress.delivery_method", kind=kind, entity_id=entity_id))
+        return redirect(url_for("progress.delivery_method", kind=kind, entity_id=entity_id),
+                        code=303)
     if request.method == "GET":
         return render_template("progress/delivery_check.html", matter=summary, draft=draft,
                                labels=DELIVERY_LABELS)
