@@ -146,9 +146,8 @@ def allows(entity: str, entity_id: int, action: str) -> bool:
     """Whether a link (or lookup) opened in this browser lets this view do `action` to this one
     record: the view must accept the action, and a grant of the record must have a purpose that
     allows it. Viewing is never a change: with an unsafe method only other actions count."""
-    from flask import current_app as app
-
-    decl = declaration(app.view_functions.get(request.endpoint)) if request.endpoint else None
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    decl = declaration(view) if view else None
     if decl is None or action not in decl.link_actions:
         return False
     if action == VIEW and request.method not in SAFE_METHODS:
