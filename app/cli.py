@@ -16,6 +16,7 @@ from app.catalog.filecheck import CatalogError
 from app.catalog.io import export_catalog, export_csv, import_catalog, import_file
 from app.catalog.models import ServiceItem
 from app.extensions import db
+from app.reading import engine
 
 DEMO_CATALOG = Path(__file__).parent / "demo" / "catalog.yaml"
 
@@ -62,8 +63,6 @@ def worker(burst: bool, worker_ttl: int | None, maintenance_interval: int | None
     config = current_app.config
     conn = _redis_or_exit(strict=True)
     if config.get("PHOTO_READING"):  # the OCR engine once, before work horses fork (智能预审)
-        from app.reading import engine
-
         engine.preload(config["OCR_THREADS"])
 
     def new_worker():

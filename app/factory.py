@@ -21,8 +21,9 @@ from app.auth import bp as auth_bp
 from app.auth import sessions
 from app.booking import bp as booking_bp
 from app.catalog import bp as catalog_bp
-from app.core import bp as core_bp
-from app.core import dbping, errors, security
+from app.catalog import halls
+from app.core import access, dbping, errors, security
+from app.core.care import care_mode
 from app.core.ids import IdConverter
 from app.core.privacy import RedactingFilter, mask_id, mask_phone, redact_text
 from app.core.restore import take
@@ -99,13 +100,13 @@ def _extensions(app: Flask) -> None:
     login_manager.login_message = "请先登录"
     login_manager.login_message_category = "info"
     login_manager.user_loader(sessions.load_user)  # a live sign-in, not a bare id
+    access.init_app(app, halls.hall_by_id, halls.first_hall)  # core imports no feature
     jobs.init_app(app)
     security.init_app(app)
     errors.init_app(app)
 
 
 def _blueprints(app: Flask) -> None:
-    app.register_blueprint(core_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(catalog_bp)
@@ -145,3 +146,10 @@ def _templates(app: Flask) -> None:
     app.jinja_env.filters["mask_id"] = mask_id
     # free text people typed: {{ text|redact(record.private_names) }} on every screen
     app.jinja_env.filters["redact"] = redact_text
+
+    @app.context_processor
+    def request_globals() -> dict:
+        """What every template knows of the request: care mode, where it is, where to sign in."""
+        return {"care_mode": care_mode(),
+                "current_path": request.full_path.rstrip("?") if request else "/",
+                "login_url": url_for("auth.login")}

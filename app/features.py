@@ -1,7 +1,7 @@
 """Every feature's views, tables, jobs and demo rows, imported by name.
 
 A feature is a package under app/ with a blueprint `bp` in its __init__ (registered by name in
-create_app, app/__init__.py), views that add themselves to `bp` (routes.py, and for some others),
+create_app, app/factory.py), views that add themselves to `bp` (routes.py, and for some others),
 and optionally `models.py`, `jobs.py` and `demo.py`, all imported here: the views before the
 blueprint is registered, the models so that Alembic sees the whole schema, the jobs so that the
 worker knows them all, the demo modules for `flask demo load`. The package's __init__ imports
@@ -31,9 +31,9 @@ from app.catalog import admin_transfer as catalog_transfer
 from app.catalog import models as catalog_models
 from app.catalog import places as catalog_places
 from app.catalog import routes as catalog_routes
-from app.core import links, workdays
+from app.catalog import workdays as catalog_workdays
+from app.core import links
 from app.core import models as core_models
-from app.core import routes as core_routes
 from app.feedback import demo as feedback_demo
 from app.feedback import models as feedback_models
 from app.feedback import routes as feedback_routes
@@ -64,13 +64,13 @@ from app.sms import routes as sms_routes
 from app.sso import models as sso_models
 from app.sso import routes as sso_routes
 
-VIEWS = (core_routes, pages_routes, auth_routes, auth_cli, catalog_routes, catalog_admin,
+VIEWS = (pages_routes, auth_routes, auth_cli, catalog_routes, catalog_admin,
          catalog_bundles, catalog_transfer, catalog_places, sms_routes, booking_routes,
          booking_staff, booking_admin, booking_cli, applications_routes, applications_materials,
          applications_staff, progress_routes, ratings_routes, ratings_staff, help_routes,
          feedback_routes, sso_routes, reading_routes, licences_routes, ops_routes)
 
-MODELS = (outbox, links, workdays, core_models, auth_models, catalog_models, sms_models,
+MODELS = (outbox, links, core_models, auth_models, catalog_models, catalog_workdays, sms_models,
           booking_models, applications_models, progress_models, ratings_models, help_models,
           feedback_models, sso_models, reading_models, licences_models)
 

@@ -15,7 +15,7 @@ from app.applications.services import ENTITY, link_for, push_note
 from app.applications.states import (
     Status,
 )
-from app.core import workdays
+from app.catalog import workdays
 from app.core.models import audit
 from app.core.states import move
 from app.core.timeutil import to_local, utcnow

@@ -22,7 +22,7 @@ from app.applications.states import (
     Status,
 )
 from app.auth.models import User
-from app.core import workdays
+from app.catalog import workdays
 from app.core.access import scope
 from app.core.models import audit
 from app.core.states import move

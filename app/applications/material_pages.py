@@ -239,7 +239,9 @@ def photo(upload_id: int, kind: str):
 
 @bp.errorhandler(413)
 def _too_large(err):
-    """A body over MAX_CONTENT_LENGTH (refused even before CSRF): answer beside the material."""
+    """A body over MAX_CONTENT_LENGTH: Werkzeug refuses it before the view (CSRF reads the form
+    first), so no route can catch it. On an upload it answers beside the material, as the route's
+    own refusals do; anywhere else through the one refusal page (app/core/errors.py)."""
     message = f"照片不能超过 {row_limit() // 1024 // 1024}MB"
     args = request.view_args or {}
     if request.endpoint == "applications.upload":

@@ -20,10 +20,10 @@ from app.applications.states import (
     VERDICT_LABELS,
     Status,
 )
+from app.auth.relatives import RELATIONS
 from app.catalog.services import bundle_items, merge_materials
 from app.core.access import SUPPLEMENT, VIEW, own_view
 from app.core.links import grant, granted, on_link
-from app.core.relatives import RELATIONS
 from app.reading import services as reading
 
 

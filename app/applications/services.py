@@ -32,6 +32,7 @@ from app.applications.states import (
 )
 from app.auth import consent
 from app.auth.models import User
+from app.auth.relatives import check_relative
 from app.catalog import fields as form_fields
 from app.catalog.models import Bundle, ServiceItem
 from app.catalog.services import bundle_items, merge_materials
@@ -39,7 +40,6 @@ from app.core.access import PHOTOS, scope, staff_scope_or_none
 from app.core.links import allows, make_link
 from app.core.models import AuditLog, audit
 from app.core.refusals import rolls_back
-from app.core.relatives import check_relative
 from app.core.states import Step, machine, move
 from app.core.timeutil import local_now, utcnow
 from app.extensions import db

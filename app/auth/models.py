@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -79,6 +79,11 @@ class User(UserMixin, db.Model):
         if token is None:
             raise RuntimeError("sign in through app.auth.sessions.start(), not login_user()")
         return token
+
+    def department_names(self) -> list[str]:
+        """The departments this member of staff answers questions for (app/core/access.py)."""
+        return list(db.session.scalars(select(StaffDepartment.department).where(
+            StaffDepartment.user_id == self.id).order_by(StaffDepartment.department)))
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

@@ -139,7 +139,7 @@ def verify():
     if one_screen and not phone:
         return _login_page("请输入正确的 11 位手机号码", 400, raw_phone, code)
     if not phone:
-        return redirect(url_for("auth.login", next=next_url))
+        return redirect(url_for("auth.login", next=next_url), code=303)
     if request.method == "GET":
         return _verify_page(phone, next_url, code_not_sent(phone))
     try:

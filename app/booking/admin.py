@@ -15,7 +15,7 @@ from flask_login import current_user
 from app.booking import bp, schedule, tickets
 from app.booking.models import SlotRule
 from app.booking.services import BookingError
-from app.booking.staff import _halls_to_pick, _picked
+from app.booking.staff import halls_to_pick, picked_hall
 from app.core.access import (
     ADMINS,
     Scope,
@@ -35,7 +35,7 @@ def _admin_page(error: BookingError | None = None, form=None):
     hall = scope().hall()
     rules, items = schedule.active_rules(hall.id), schedule.bookable_items(hall)
     cancelled = schedule.hall_cancellations(hall.id)
-    return render_template("booking/admin.html", hall=hall, halls=_halls_to_pick(), rules=rules,
+    return render_template("booking/admin.html", hall=hall, halls=halls_to_pick(), rules=rules,
                            items=items, days=schedule.calendar_rows(hall.id),
                            cancelled=cancelled, cancel_sms=schedule.cancellation_sms(cancelled),
                            groups=tickets.hall_groups(hall.id), error=error,
@@ -51,7 +51,7 @@ def admin_add_rule():
         schedule.add_rules(hall, schedule.parse_rule(request.form), current_user.id)
     except BookingError as err:
         return _admin_page(err, request.form)
-    return redirect(url_for("booking.admin_rules", hall=_picked(hall.id)), code=303)
+    return redirect(url_for("booking.admin_rules", hall=picked_hall(hall.id)), code=303)
 
 
 def _rule(rule_id: int) -> SlotRule:
@@ -73,7 +73,7 @@ def admin_capacity(rule_id: int):
         return _confirm_page(ask, url_for("booking.admin_capacity", rule_id=rule.id,
                                           hall=request.args.get("hall")))
     _flash_cancelled(over)
-    return redirect(url_for("booking.admin_rules", hall=_picked(rule.hall_id)), code=303)
+    return redirect(url_for("booking.admin_rules", hall=picked_hall(rule.hall_id)), code=303)
 
 
 def _confirmed_count() -> int | None:
@@ -88,7 +88,7 @@ def _confirm_page(ask, action: str):
               if k not in ("csrf_token", "confirm")}
     return render_template("booking/admin_confirm.html", hall=hall, ask=ask, action=action,
                            fields=fields, confirm=len(ask.bookings),
-                           back_url=url_for("booking.admin_rules", hall=_picked(hall.id)))
+                           back_url=url_for("booking.admin_rules", hall=picked_hall(hall.id)))
 
 
 def _flash_cancelled(cancelled: list) -> None:
@@ -102,7 +102,7 @@ def _flash_cancelled(cancelled: list) -> None:
 def admin_retire(rule_id: int):
     rule = _rule(rule_id)
     schedule.retire_rule(rule, current_user.id)
-    return redirect(url_for("booking.admin_rules", hall=_picked(rule.hall_id)), code=303)
+    return redirect(url_for("booking.admin_rules", hall=picked_hall(rule.hall_id)), code=303)
 
 
 @bp.post("/admin/booking/days")
@@ -121,7 +121,7 @@ def admin_add_day():
     except schedule.NeedsConfirmation as ask:
         return _confirm_page(ask, url_for("booking.admin_add_day", hall=request.args.get("hall")))
     _flash_cancelled(cancelled)
-    return redirect(url_for("booking.admin_rules", hall=_picked(hall.id)), code=303)
+    return redirect(url_for("booking.admin_rules", hall=picked_hall(hall.id)), code=303)
 
 
 @bp.post("/admin/booking/days/<int:day_id>/delete")
@@ -131,4 +131,4 @@ def admin_delete_day(day_id: int):
     row = schedule.calendar_day(day_id) or abort(404)
     scope().change(row.hall_id)  # None: a day of every hall, the city's
     schedule.delete_day(row, current_user.id)
-    return redirect(url_for("booking.admin_rules", hall=_picked(hall.id)), code=303)
+    return redirect(url_for("booking.admin_rules", hall=picked_hall(hall.id)), code=303)

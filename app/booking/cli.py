@@ -1,14 +1,16 @@
 """`flask booking seed-calendar`: fill the city-wide holiday calendar from `chinesecalendar`.
 
 The package knows the State Council's announced years only (none beyond 2026); later years are
-entered by an admin at /admin/booking. Nothing at run time imports it.
+entered by an admin at /admin/booking. It is pinned in requirements.txt, and only this command
+uses it.
 """
 
 import click
+from chinese_calendar import constants
 from sqlalchemy import select
 
 from app.booking import bp
-from app.core.workdays import CalendarDay
+from app.catalog.workdays import CalendarDay
 from app.extensions import db
 
 NAMES = {"New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节",
@@ -20,10 +22,6 @@ NAMES = {"New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping
 @click.option("--year", type=int, multiple=True, help="Only these years (default: all it knows).")
 def seed_calendar(year: tuple[int, ...]):
     """Add city-wide holidays and swapped workdays (调休); existing rows are left alone."""
-    try:
-        from chinese_calendar import constants
-    except ImportError:
-        raise click.ClickException("pip install chinesecalendar (see requirements.txt)") from None
     have = {row.day for row in db.session.scalars(
         select(CalendarDay).where(CalendarDay.hall_id.is_(None)))}
     added = 0

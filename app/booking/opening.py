@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import select, text
 
 from app.booking.models import Slot, SlotRule
-from app.core import workdays
+from app.catalog import workdays
 from app.core.timeutil import local_today, to_local, to_utc, utcnow
 from app.extensions import db
 

@@ -14,6 +14,7 @@ from flask import (
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
+from app.auth.relatives import RELATIONS, check_relative
 from app.booking import bp, opening, record, services, tickets
 from app.booking.models import Booking
 from app.booking.services import BookingError
@@ -27,7 +28,6 @@ from app.core.access import (
 )
 from app.core.ids import parse_id
 from app.core.links import allows
-from app.core.relatives import RELATIONS, check_relative
 from app.core.timeutil import WEEKDAY_NAMES, local_today, utcnow
 from app.htmx import render
 

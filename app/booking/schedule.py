@@ -11,8 +11,8 @@ from app.booking.services import ENTITY, BookingError, phones_of, push_note
 from app.booking.states import (
     BookingStatus,
 )
+from app.catalog import workdays
 from app.catalog.models import Hall, ServiceItem
-from app.core import workdays
 from app.core.links import make_link
 from app.core.models import audit
 from app.core.refusals import rolls_back

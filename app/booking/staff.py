@@ -47,20 +47,20 @@ def clerk_day():
     counts = {s: sum(1 for b in rows if b.status == s) for s in BookingStatus}
     figures = services.item_figures(hall.id) if scope().admin else None
     return render_template("booking/clerk_day.html", hall=hall, day=day, groups=groups,
-                           halls=_halls_to_pick(),
+                           halls=halls_to_pick(),
                            counts=counts, total=len(rows), figures=figures,
                            windows=tickets.hall_groups(hall.id),
                            prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
 
 
-def _halls_to_pick() -> list[Hall]:
+def halls_to_pick() -> list[Hall]:
     """The halls a city-wide admin may switch between; nobody else picks a hall."""
     if not scope().city_wide:
         return []
     return services.all_halls()
 
 
-def _picked(hall_id: int) -> int | None:
+def picked_hall(hall_id: int) -> int | None:
     """The hall to keep in the next URL: only a city-wide admin's pick means anything."""
     return hall_id if scope().city_wide else None
 

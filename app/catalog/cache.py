@@ -21,7 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import event, select, text
+from sqlalchemy import event, inspect, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from app.catalog.models import (
@@ -106,9 +106,12 @@ def _after_commit(session) -> None:
         state.snapshot = None
 
 
+CACHED = "from_catalog_cache"  # marks a cached row in its InstanceState.info
+
+
 def _refuse_cached(_session, row) -> None:
     """A cached row put into a session would be shared, expired and reloaded across requests."""
-    if row.__dict__.get("_from_catalog_cache"):
+    if inspect(row).info.get(CACHED):
         raise RuntimeError(f"{row!r} comes from the catalog cache and is read-only; "
                            "load it with app.catalog.services.get_item() / get_bundle()")
 
@@ -148,7 +151,7 @@ def _build(version: int | None) -> Snapshot:
                 *(h for i in items for h in i.halls), *(w for i in items for w in i.windows),
                 *(w for i in items for h in i.halls for w in h.windows),
                 *(e for b in bundles for e in b.entries)]:
-        row.__dict__["_from_catalog_cache"] = True
+        inspect(row).info[CACHED] = True  # the row's ORM state, not its attributes
     snap = Snapshot(version, {i.code: i for i in items}, {b.code: b for b in bundles})
     for item in items:
         snap.item_text[item.id] = "\n".join((item.name, item.keywords or "", item.department,

@@ -20,6 +20,11 @@ def window_by_id(window_id: int) -> Window | None:
     return db.session.get(Window, window_id)
 
 
+def first_hall() -> Hall | None:
+    """The hall added first."""
+    return db.session.scalar(select(Hall).order_by(Hall.id).limit(1))
+
+
 def list_halls(hall_id: int | None = None) -> list[Hall]:
     """Every hall in the order they were added, or only `hall_id`'s when given."""
     query = select(Hall).order_by(Hall.id)

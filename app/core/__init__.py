@@ -1,5 +1,1 @@
-"""Cross-cutting pieces: pages shared by all, audit, time, privacy, security headers."""
-
-from flask import Blueprint
-
-bp = Blueprint("core", __name__)
+"""Infrastructure every feature shares: access, refusals, states, links, time, privacy; no views."""

@@ -22,6 +22,9 @@ Staff scopes (README, "Roles and scopes"):
 
 A refusal is a 403 (outside the person's role or hall) or a 404 (no such record), logged with the
 rule that refused it.
+
+Halls are the catalog's: create_app hands this module the catalog's readers (`init_app`), as it
+hands Flask-Login the user loader, so that core imports no feature.
 """
 
 import enum
@@ -30,15 +33,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import wraps
 
-from flask import abort, g, has_app_context, has_request_context, redirect, request, url_for
+from flask import (
+    abort,
+    current_app,
+    g,
+    has_app_context,
+    has_request_context,
+    redirect,
+    request,
+    url_for,
+)
 from flask_login import current_user
-from sqlalchemy import false, select, true
+from sqlalchemy import false, true
 
-from app.auth.models import StaffDepartment
-from app.catalog.models import Hall
 from app.core.ids import parse_id
 from app.core.redirects import safe_target
-from app.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +138,22 @@ def staff_role(user) -> StaffRole | None:
     if user.role == "admin":
         return StaffRole.HALL_ADMIN if user.hall_id is not None else StaffRole.CITY_ADMIN
     return None
+
+
+@dataclass(frozen=True)
+class HallReaders:
+    by_id: Callable[[int], object | None]
+    first: Callable[[], object | None]  # the first hall, for a city-wide admin who picked none
+
+
+def init_app(app, hall_by_id: Callable[[int], object | None],
+             first_hall: Callable[[], object | None]) -> None:
+    """How a scope reads halls (app/catalog/halls.py)."""
+    app.extensions["palm.access_halls"] = HallReaders(hall_by_id, first_hall)
+
+
+def _hall_readers() -> HallReaders:
+    return current_app.extensions["palm.access_halls"]
 
 
 # ---- declarations -------------------------------------------------------------------------------
@@ -241,10 +266,10 @@ class StaffScope:
         """The one hall a page shows: the staff member's, the picked one, or for a city-wide
         admin who picked none the first hall (the page offers the others)."""
         if self.hall_id is not None:
-            return db.session.get(Hall, self.hall_id)
+            return _hall_readers().by_id(self.hall_id)
         if not self.every_hall:
             refuse(403, "no_hall")
-        found = db.session.scalar(select(Hall).order_by(Hall.id).limit(1))
+        found = _hall_readers().first()
         if found is None:
             refuse(404, "no_hall")
         return found
@@ -301,7 +326,7 @@ class StaffScope:
 
 def _existing_hall(raw) -> int:
     hall_id = parse_id(raw)
-    if hall_id is None or db.session.get(Hall, hall_id) is None:
+    if hall_id is None or _hall_readers().by_id(hall_id) is None:
         refuse(404, "no_hall")
     return hall_id
 
@@ -345,6 +370,5 @@ def undeclared(app) -> list[str]:
 
 
 def departments_of(user) -> list[str]:
-    """The departments this member of staff answers questions for."""
-    return list(db.session.scalars(select(StaffDepartment.department).where(
-        StaffDepartment.user_id == user.id).order_by(StaffDepartment.department)))
+    """The departments this member of staff answers questions for: the account knows them."""
+    return user.department_names()

@@ -3,6 +3,7 @@
 import logging
 
 from flask import current_app, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
@@ -28,8 +29,6 @@ STAFF_FORBIDDEN = "这项操作不在您的权限范围内(例如属于其他大
 
 
 def _staff_signed_in() -> bool:
-    from flask_login import current_user
-
     return bool(current_user and current_user.is_authenticated
                 and getattr(current_user, "role", "citizen") != "citizen")
 

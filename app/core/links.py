@@ -89,7 +89,7 @@ def make_link(purpose: str, entity: str, entity_id: int, days: int | None = None
     days = days or current_app.config["LINK_TTL_DAYS"]
     db.session.add(ShortLink(token=token, purpose=purpose, entity=entity, entity_id=entity_id,
                              expires_at=expires_at or utcnow() + timedelta(days=days)))
-    return external_url("core.short_link", token=token)
+    return external_url("pages.short_link", token=token)
 
 
 def external_url(endpoint: str, **values) -> str:
@@ -146,9 +146,8 @@ def allows(entity: str, entity_id: int, action: str) -> bool:
     """Whether a link (or lookup) opened in this browser lets this view do `action` to this one
     record: the view must accept the action, and a grant of the record must have a purpose that
     allows it. Viewing is never a change: with an unsafe method only other actions count."""
-    from flask import current_app as app
-
-    decl = declaration(app.view_functions.get(request.endpoint)) if request.endpoint else None
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    decl = declaration(view) if view else None
     if decl is None or action not in decl.link_actions:
         return False
     if action == VIEW and request.method not in SAFE_METHODS:

@@ -8,12 +8,12 @@ from sqlalchemy import select
 
 from app.auth.models import Role, StaffDepartment, User
 from app.catalog.models import ServiceItem
+from app.catalog.workdays import add_working_days, working_days_from
 from app.core.access import VIEW, scope
 from app.core.links import allows
 from app.core.models import audit
 from app.core.refusals import Refusal
 from app.core.timeutil import end_of_local_day, to_local
-from app.core.workdays import add_working_days, working_days_from
 from app.extensions import db
 
 TEXT_MIN, TEXT_MAX = 5, 1000

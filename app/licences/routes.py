@@ -61,7 +61,7 @@ def show(licence_id: int):
 @login_required
 def shown(show_id: int):
     show = showing.show_for(show_id, current_user)
-    url = url_for("core.short_link", token=show.token, _external=True)
+    url = url_for("pages.short_link", token=show.token, _external=True)
     qr = Markup(segno.make(url, error="m").svg_inline(scale=5, dark="#1a1a1a",
                                                        omitsize=False))
     left = max(0, int((show.expires_at - utcnow()).total_seconds()))

@@ -130,7 +130,7 @@ def formatter(fmt: str) -> logging.Formatter:
 
 
 def init_app(app) -> None:
-    """Pick the format and put it on the app's own console handler (see app._logging)."""
+    """Pick the format and put it on the app's console handler (app/factory.py, _logging)."""
     fmt = app.config["LOG_FORMAT"]
     if fmt not in FORMATS:
         raise RuntimeError(f"LOG_FORMAT must be json or text, not {fmt!r}")
@@ -140,7 +140,8 @@ def init_app(app) -> None:
     logging.logThreads = False
     logging.logMultiprocessing = False
     for handler in logging.getLogger().handlers:
-        # Ours from app._logging; gunicorn's JSON handler (deploy/gunicorn.conf.py) is left as is.
+        # Ours from app/factory.py's _logging; gunicorn's JSON handler (deploy/gunicorn.conf.py)
+        # is left as is.
         if handler.get_name() == "palm":
             handler.setFormatter(formatter(fmt))
     werkzeug = logging.getLogger("werkzeug")

@@ -1,5 +1,6 @@
 """The pages that belong to no one feature: home, 我的, the halls, care mode, the staff's 工作台,
-and the PWA's manifest, service worker and offline page."""
+the short links (/t/) of every feature's SMS, and the PWA's manifest, service worker and offline
+page."""
 
 from flask import (
     current_app,
@@ -18,7 +19,9 @@ from app.catalog.httpcache import public_page
 from app.catalog.services import RECENT_COOKIE, active_bundles, popular_items, recently_viewed
 from app.core.access import Scope, own_view, public_view, staff_view
 from app.core.care import CARE_COOKIE
+from app.core.links import handler, resolve
 from app.core.redirects import safe_target
+from app.core.refusals import Refusal
 from app.feedback.alerts import staff_alerts
 from app.pages import bp
 from app.pages.workbench import entries
@@ -52,6 +55,21 @@ def me():
 def progress():
     """进度 / 我要查: the progress feature's page (signed out, it offers signing in or 一号查询)."""
     return redirect(url_for("progress.mine"))
+
+
+@bp.get("/t/<token>")
+@public_view
+def short_link(token: str):
+    """Open a short link from an SMS: one record, one purpose, until it expires."""
+    link, problem = resolve(token[:40])
+    view = handler(link.purpose) if link else None
+    if view is None:
+        title = "链接已过期" if problem == "expired" else "链接无效"
+        message = ("这个链接已超过有效期。" if problem == "expired" else
+                   "这个链接不完整或已失效,请检查短信中的链接是否完整。")
+        raise Refusal(message, 410 if problem == "expired" else 404, title=title,
+                      more="pages/_link_more.html")
+    return view(link)
 
 
 @bp.get("/halls")

@@ -21,6 +21,7 @@ from app.auth.services import resend_seconds, wait_message
 from app.core.access import VIEW, Scope, own_view, public_view, staff_view
 from app.core.links import grant, on_link
 from app.core.readonly import read_only
+from app.core.refusals import Refusal
 from app.core.timeutil import utcnow
 from app.extensions import limiter
 from app.htmx import is_partial
@@ -42,9 +43,17 @@ def _progress_globals():
     return {"in_wechat": _in_wechat}
 
 
-def _not_found():
+class MatterNotFound(Refusal):
     """The same answer for a record that does not exist and one that is someone else's."""
-    return render_template("progress/not_found.html"), 404
+
+    default_status = 404
+    titles = {404: "没有找到这条办件"}
+    heading = "没有找到"
+    rule = "progress_matter"
+    more = "progress/_not_found_more.html"
+
+    def __init__(self):
+        super().__init__("这条办件不存在,或者需要本人验证后才能查看。")
 
 
 # -- 我的办件 -------------------------------------------------------------------------------------
@@ -76,7 +85,7 @@ def timeline(kind: str, entity_id: int):
     """One matter's steps, newest first, with what to do next and whom to call."""
     summary = services.viewable(kind, entity_id)
     if summary is None:
-        return _not_found()
+        raise MatterNotFound()
     owner = current_user.is_authenticated and current_user.id == summary.citizen_id
     steps, delivery = services.timeline(summary, owner)
     response = make_response(render_template(
@@ -90,7 +99,7 @@ def timeline(kind: str, entity_id: int):
 def open_progress_link(link):
     """/t/<token> for purpose "progress": this one record, without signing in."""
     if services.get_matter(link.entity, link.entity_id) is None:
-        return _not_found()
+        raise MatterNotFound()
     grant(link)
     return redirect(url_for("progress.timeline", kind=link.entity, entity_id=link.entity_id))
 
@@ -212,7 +221,7 @@ def lookup_code():
         return _lookup_page(None if message else "请输入正确的办件编号或预约号(字母和数字)",
                             400, raw, code, message)
     if not state:
-        return redirect(url_for("progress.lookup"))
+        return redirect(url_for("progress.lookup"), code=303)
     if request.method == "GET":
         return render_template("progress/lookup_code.html")
     try:
@@ -252,7 +261,7 @@ def delivery_method(kind: str, entity_id: int):
     """Step 1: pickup at the window, or courier."""
     summary = _delivery_matter(kind, entity_id)
     if summary is None:
-        return _not_found()
+        raise MatterNotFound()
     draft = _draft(kind, entity_id)
     if request.method == "GET":
         if not draft.get("method") and (saved := services.delivery_for(kind, entity_id)):
@@ -278,10 +287,11 @@ def delivery_address(kind: str, entity_id: int):
     """Step 2 (courier only): recipient, phone and address."""
     summary = _delivery_matter(kind, entity_id)
     if summary is None:
-        return _not_found()
+        raise MatterNotFound()
     draft = _draft(kind, entity_id)
     if draft.get("method") != DeliveryMethod.COURIER:
-        return redirect(url_for("progress.delivery_method", kind=kind, entity_id=entity_id))
+        return redirect(url_for("progress.delivery_method", kind=kind, entity_id=entity_id),
+                        code=303)
     if request.method == "GET":
         if not draft.get("phone") and current_user.is_authenticated:
             draft["phone"] = current_user.phone
@@ -302,11 +312,12 @@ def delivery_check(kind: str, entity_id: int):
     """核对信息, then save the choice and go back to the timeline."""
     summary = _delivery_matter(kind, entity_id)
     if summary is None:
-        return _not_found()
+        raise MatterNotFound()
     draft = _draft(kind, entity_id)
     if not draft.get("method") or (draft["method"] == DeliveryMethod.COURIER
                                    and not draft.get("address")):
-        return redirect(url_for("progress.delivery_method", kind=kind, entity_id=entity_id))
+        return redirect(url_for("progress.delivery_method", kind=kind, entity_id=entity_id),
+                        code=303)
     if request.method == "GET":
         return render_template("progress/delivery_check.html", matter=summary, draft=draft,
                                labels=DELIVERY_LABELS)

@@ -5,10 +5,10 @@ from datetime import datetime
 
 from flask import current_app
 
+from app.catalog.workdays import add_working_days
 from app.core.links import make_link
 from app.core.refusals import Refusal
 from app.core.timeutil import end_of_local_day, local_day
-from app.core.workdays import add_working_days
 from app.ratings.models import RatingInvite
 from app.ratings.states import ALLOWED, GOOD_FROM, CaseStatus
 

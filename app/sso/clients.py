@@ -74,15 +74,18 @@ def wechat_configured() -> bool:
     return bool(cfg.get("WECHAT_APP_ID") and cfg.get("WECHAT_APP_SECRET"))
 
 
-def _registry() -> OAuth:
-    """Authlib's client registry for this app: one per app, kept in the app's extensions."""
-    app = current_app._get_current_object()
-    return app.extensions.get("authlib.integrations.flask_client") or OAuth(app)
+CLIENTS = "palm.oidc_clients"  # app.extensions: our clients and when each was made
+
+
+@dataclass
+class _Client:
+    client: object
+    made_at: float  # its discovery and JWKS are fetched on first use, and kept for its life
 
 
 def _client_name() -> str:
-    """The registered name for the current settings: changed settings register a new client
-    (Authlib has no unregister), with its own discovery document and JWKS."""
+    """The registered name for the current settings: changed settings make a new client, with
+    its own discovery document and JWKS (the name also keys the sign-in state in the session)."""
     cfg = current_app.config
     fingerprint = (cfg["OIDC_ISSUER"].rstrip("/"), cfg["OIDC_CLIENT_ID"],
                    cfg["OIDC_CLIENT_SECRET"], cfg["OIDC_SCOPES"])
@@ -90,38 +93,42 @@ def _client_name() -> str:
 
 
 def oidc_client():
-    """Authlib's client for the current settings."""
-    registry, name = _registry(), _client_name()
-    client = registry.create_client(name)  # None until registered
-    if client is None:
-        cfg = current_app.config
-        registry.register(
-            name, client_id=cfg["OIDC_CLIENT_ID"], client_secret=cfg["OIDC_CLIENT_SECRET"],
-            server_metadata_url=f"{cfg['OIDC_ISSUER'].rstrip('/')}/.well-known/openid-configuration",
-            client_kwargs={"scope": cfg["OIDC_SCOPES"], "code_challenge_method": "S256",
-                           "default_timeout": TIMEOUT})
-        client = registry.create_client(name)
-    # Authlib keeps discovery and JWKS for the life of the process; providers do change them.
-    if client.server_metadata.get("_loaded_at", time.time()) < time.time() - METADATA_TTL:
-        forget_metadata()
-    return client
+    """Authlib's client for the current settings, made anew once it is METADATA_TTL old:
+    Authlib keeps discovery and JWKS for a client's life, and providers do change them."""
+    app, name = current_app._get_current_object(), _client_name()
+    known = app.extensions.setdefault(CLIENTS, {})
+    found = known.get(name)
+    if found is None or found.made_at < time.time() - METADATA_TTL:
+        found = known[name] = _Client(_new_client(app, name), time.time())
+    return found.client
+
+
+def _new_client(app, name: str):
+    """A client in a registry of its own (Authlib has no unregister), so the old one, with its
+    discovery document and JWKS, is dropped whole."""
+    cfg = app.config
+    registry = OAuth()
+    registry.init_app(app)
+    return registry.register(
+        name, client_id=cfg["OIDC_CLIENT_ID"], client_secret=cfg["OIDC_CLIENT_SECRET"],
+        server_metadata_url=f"{cfg['OIDC_ISSUER'].rstrip('/')}/.well-known/openid-configuration",
+        client_kwargs={"scope": cfg["OIDC_SCOPES"], "code_challenge_method": "S256",
+                       "default_timeout": TIMEOUT})
 
 
 def forget_metadata() -> None:
     """Fetch the discovery document and JWKS again on the next use."""
-    client = _registry().create_client(_client_name())
-    if client is not None:
-        client.server_metadata.clear()
+    current_app.extensions.get(CLIENTS, {}).pop(_client_name(), None)
 
 
 def _metadata(client) -> dict:
     """The discovery document, which must name our issuer exactly (OIDC Discovery 4.3)."""
     metadata = client.load_server_metadata()
     if not isinstance(metadata, dict) or "authorization_endpoint" not in metadata:
-        client.server_metadata.pop("_loaded_at", None)
+        forget_metadata()
         raise ValueError("discovery document without authorization_endpoint")
     if str(metadata.get("issuer")).rstrip("/") != current_app.config["OIDC_ISSUER"].rstrip("/"):
-        client.server_metadata.pop("_loaded_at", None)
+        forget_metadata()
         raise SsoError(UNVERIFIED, "discovery issuer does not match OIDC_ISSUER")
     return metadata
 

@@ -12,8 +12,8 @@ from app import jobs
 from app.applications import deadlines
 from app.applications.models import Application
 from app.applications.states import Status
+from app.catalog.workdays import CalendarDay
 from app.core.timeutil import utcnow
-from app.core.workdays import CalendarDay
 from app.extensions import db
 
 START = shanghai("2026-11-30 10:00")  # a Monday

@@ -81,6 +81,11 @@ def test_non_digit_code_is_400(client):
     assert response.status_code == 400 and "6 位数字" in errors(response)
 
 
+def test_a_code_without_a_phone_goes_back_to_the_sign_in_page_with_303(client):
+    response = client.post("/login/verify", data={"code": "123456", "agree": "1"})
+    assert response.status_code == 303 and response.headers["Location"].startswith("/login")
+
+
 def test_second_code_within_a_minute_is_429_and_keeps_the_phone(client):
     assert client.post("/login/code", data={"phone": "13800138000"}).status_code == 303
     response = client.post("/login/code", data={"phone": "13800138000"})

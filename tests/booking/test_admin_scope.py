@@ -8,7 +8,7 @@ from html_kit import targets
 from sqlalchemy import select
 
 from app.booking.models import SlotRule
-from app.core.workdays import CalendarDay
+from app.catalog.workdays import CalendarDay
 from app.extensions import db
 from factories import staff
 

@@ -152,7 +152,7 @@ def test_past_and_too_soon_slots(client, auth, world):
 def test_past_or_closed_date_in_the_strip(client, world):
     from datetime import timedelta
 
-    from app.core.workdays import CalendarDay
+    from app.catalog.workdays import CalendarDay
 
     url = f"/book/{world.item.code}/hall/{world.hall.id}"
     old = (world.tomorrow - timedelta(days=5)).isoformat()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.booking import record
 from app.booking.models import Booking, Slot
-from app.core.workdays import CalendarDay
+from app.catalog.workdays import CalendarDay
 from app.extensions import db
 from app.sms.models import SmsMessage
 

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from app.booking import opening, record, services
 from app.booking.models import Booking, SlotRule
+from app.catalog.workdays import CalendarDay
 from app.core.timeutil import to_local, utcnow
-from app.core.workdays import CalendarDay
 from app.extensions import db
 from app.jobs import OutboxJob
 from app.sms.models import SmsMessage

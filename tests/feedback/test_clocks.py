@@ -2,8 +2,8 @@
 
 from datetime import date, datetime, timedelta
 
+from app.catalog.workdays import CalendarDay
 from app.core.timeutil import to_local
-from app.core.workdays import CalendarDay
 from app.extensions import db
 from app.feedback.models import UnresolvedReport
 from app.feedback.rules import clocks, deadline

@@ -80,7 +80,7 @@ def test_check_without_a_choice_goes_back(client, auth, matters):
     matter = matters.add(factories.citizen(), completed=True)
     auth.login_citizen()
     response = client.post(_base(matter) + "/delivery/check")
-    assert response.status_code == 302 and response.headers["Location"].endswith("/delivery")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/delivery")
     assert db.session.query(ResultDelivery).count() == 0
 
 

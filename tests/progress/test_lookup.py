@@ -77,7 +77,7 @@ def test_wrong_code_is_400_and_does_not_open(client, matters, run_jobs):
 
 def test_code_page_without_a_number_goes_back(client):
     response = client.get("/progress/lookup/code")
-    assert response.status_code == 302 and response.headers["Location"] == "/progress/lookup"
+    assert response.status_code == 303 and response.headers["Location"] == "/progress/lookup"
 
 
 def test_expired_code_state_is_refused(app, client, matters, run_jobs):

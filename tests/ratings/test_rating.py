@@ -5,9 +5,9 @@ from datetime import date, datetime, timedelta
 from bs4 import BeautifulSoup
 from html_kit import errors, has, hrefs, page_text, text_of
 
+from app.catalog.workdays import CalendarDay
 from app.core.links import ShortLink
 from app.core.timeutil import utcnow
-from app.core.workdays import CalendarDay
 from app.extensions import db
 from app.jobs import OutboxJob
 from app.ratings import services

@@ -3,7 +3,7 @@
 from datetime import date
 
 import factories
-from app.core.workdays import (
+from app.catalog.workdays import (
     CalendarDay,
     add_working_days,
     is_working_day,
