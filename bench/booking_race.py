@@ -52,11 +52,11 @@ def prepare(url: str) -> tuple[int, list[tuple[str, str]]]:
     """Schema, a hall and an item open every day, tomorrow's slot, and 200 signed-in citizens."""
     from datetime import time as clock
 
-    from flask import g, session
-    from flask_login import login_user
+    from flask import session
     from flask_migrate import upgrade
     from flask_wtf.csrf import generate_csrf
 
+    from app.auth import consent, sessions
     from app.auth.models import User
     from app.booking import opening, services
     from app.booking.models import SlotRule
@@ -90,10 +90,13 @@ def prepare(url: str) -> tuple[int, list[tuple[str, str]]]:
         slot_id = slot.id
         serializer = app.session_interface.get_signing_serializer(app)
         cookies = []
-        for user in people:
-            with app.test_request_context(headers={"User-Agent": UA}):
-                g.pop("csrf_token", None)  # Flask-WTF caches the token in g, shared here
-                login_user(user)
+        for user_id in [person.id for person in people]:
+            # A fresh app context each: Flask-Login keeps the signed-in user in `g`, and the
+            # next start() would end the previous person's sign-in as "this browser's".
+            with app.app_context(), app.test_request_context(headers={"User-Agent": UA}):
+                consent.agree_at_sign_in(user_id)  # as the sign-in page's box records it
+                sessions.start(db.session.get(User, user_id))
+                consent.remember_signed_in_agreement()
                 token = generate_csrf()
                 cookies.append((serializer.dumps(dict(session)), token))
         db.engine.dispose()
