@@ -214,10 +214,26 @@ def flush() -> None:
 
 
 def push(ids: list[int]) -> int:
-    """Hand pending rows to RQ in one round trip; on a Redis error they stay for the scheduler."""
-    rows = db.session.scalars(select(OutboxJob).where(
-        OutboxJob.id.in_(ids), OutboxJob.status == JobStatus.PENDING)).all() if ids else []
+    """Hand pending rows to RQ in one round trip; on a Redis error they stay for the scheduler.
+
+    The rows are claimed (pending -> pushed, committed) before Redis hears of them: the web's push
+    after its commit and the scheduler's sweep may both try a fresh row, and only the claim's
+    winner enqueues it, so RQ never carries one run twice. A row whose push fails is pending
+    again; one claimed by a process that died before Redis is taken back by sweep()."""
+    if not ids:
+        return 0
+    now = utcnow()
+    rows = db.session.execute(update(OutboxJob).where(
+        OutboxJob.id.in_(ids), OutboxJob.status == JobStatus.PENDING
+    ).values(status=JobStatus.PUSHED, updated_at=now).returning(
+        OutboxJob.id, OutboxJob.name, OutboxJob.queue, OutboxJob.attempts)).all()
     groups, limit = _groups(rows), int(run_limit().total_seconds())
+    for group in groups:
+        db.session.execute(update(OutboxJob).where(
+            OutboxJob.id.in_([row.id for row in group])).values(carrier=_carrier(group[0])))
+    db.session.commit()
+    if not rows:
+        return 0
     try:
         conn = redis_connection()
         with conn.pipeline() as pipe:
@@ -231,12 +247,11 @@ def push(ids: list[int]) -> int:
     except Exception as exc:  # noqa: BLE001 - any Redis trouble means "the scheduler pushes later"
         log.warning("outbox push failed, %d job(s) left for the scheduler: %s", len(rows), exc)
         db.session.rollback()
-        return 0
-    for group in groups:  # a fast worker may have claimed some already
         db.session.execute(update(OutboxJob).where(
-            OutboxJob.id.in_([row.id for row in group]), OutboxJob.status == JobStatus.PENDING
-        ).values(status=JobStatus.PUSHED, carrier=_carrier(group[0]), updated_at=utcnow()))
-    db.session.commit()
+            OutboxJob.id.in_([row.id for row in rows]), OutboxJob.status == JobStatus.PUSHED
+        ).values(status=JobStatus.PENDING, carrier=None, updated_at=utcnow()))
+        db.session.commit()
+        return 0
     return len(rows)
 
 

@@ -239,3 +239,36 @@ def test_a_row_redis_lost_is_handed_out_again_and_a_waiting_one_is_left(
     assert sorted(Queue("low", connection=conn).job_ids) == sorted(
         [f"outbox-{lost.id}-0", f"outbox-{waiting.id}-0"])
     assert jobs.sweep(now=later) == 0  # both wait in the queue now: neither is lost
+
+
+def test_a_row_the_sweep_meets_while_the_web_pushes_it_is_carried_once(
+        app, monkeypatch, redis_server):
+    """The web pushes a row after its commit while the scheduler's sweep (another process, here
+    another app context and connection) looks for pending rows: RQ gets the row once, or one
+    run of it would fail RQ's bookkeeping when the other ended (seen under bench/journey.py)."""
+    from rq import Queue
+
+    server = redis_server()
+    conn = Redis.from_url(server.url)
+    monkeypatch.setitem(app.config, "REDIS_URL", server.url)
+    swept = []
+
+    class SweepMeanwhile:
+        """The web's Redis: just before the web's jobs reach it, the scheduler sweeps."""
+
+        def pipeline(self):
+            if not swept:
+                swept.append(True)
+                with app.app_context():
+                    swept.append(jobs.sweep())
+            return conn.pipeline()
+
+        def __getattr__(self, name):
+            return getattr(conn, name)
+
+    monkeypatch.setattr(jobs, "redis_connection", SweepMeanwhile)
+    jobs.enqueue("test.record", 1)
+    db.session.commit()
+    jobs.flush()
+    assert swept == [True, 0]  # the row was already the web's: the sweep left it
+    assert Queue("low", connection=conn).count == 1
