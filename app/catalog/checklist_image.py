@@ -46,8 +46,9 @@ def _licence_mark(m) -> str:
     return f" · 有{kind.name}电子证照的可免提交" if kind else ""
 
 
-def _blocks(title, items, materials, departments, today) -> list[tuple[str, str, int]]:
-    """What to draw, top to bottom: (text, style, indent)."""
+def blocks(title, items, materials, departments, today) -> list[tuple[str, str, int]]:
+    """What the picture says, top to bottom: (text, style, indent), kept apart from the drawing
+    so that its words can be checked against the printable checklist without reading pixels."""
     out = [("一次性告知单", "muted", 0), (title, "title", 0)]
     who = "、".join(departments) if departments else (items[0].department if items else "")
     if who:
@@ -87,7 +88,7 @@ def render_png(font_path: str, *, title: str, items: list, materials: list,
     scratch = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     laid: list[tuple[str, ImageFont.FreeTypeFont, tuple, int, int]] = []
     y = MARGIN
-    for text, style, indent in _blocks(title, items, materials, departments, today):
+    for text, style, indent in blocks(title, items, materials, departments, today):
         size, colour, gap = STYLES[style]
         font = _font(font_path, size)
         x = MARGIN + indent * 36

@@ -21,21 +21,21 @@ from app.core.states import held, move
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.sms.models import SmsMessage, SmsStatus
-from app.sms.providers import make_provider
+from app.sms.providers import SETTINGS, make_provider
 from app.sms.providers.base import SendResult, SmsItem
 from app.sms.services import quiet_until
 
 log = logging.getLogger(__name__)
 
-_provider = None
-
 
 def provider():
-    """The configured provider, built once per process."""
-    global _provider
-    if _provider is None or _provider.name != current_app.config["SMS_BACKEND"]:
-        _provider = make_provider(current_app.config)
-    return _provider
+    """The configured provider, built once per app and again when its settings change."""
+    settings = [current_app.config.get(name) for name in SETTINGS]
+    built = current_app.extensions.get("sms_provider")
+    if built is None or built[0] != settings:
+        built = (settings, make_provider(current_app.config))
+        current_app.extensions["sms_provider"] = built
+    return built[1]
 
 
 def send(message_id: int) -> str:

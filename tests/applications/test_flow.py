@@ -268,6 +268,7 @@ def test_after_pre_review_the_counter_starts_and_completes_it(world, client):
 
 
 def test_a_decided_matter_invites_one_rating(world, client):
+    from app.ratings import services as ratings
     from app.ratings.models import RatingInvite
 
     row = world.submitted()
@@ -280,8 +281,12 @@ def test_a_decided_matter_invites_one_rating(world, client):
         RatingInvite.entity == "application", RatingInvite.entity_id == row.id)).all()
     assert len(invites) == 1 and invites[0].channel == "online"
     assert invites[0].citizen_id == row.citizen_id
-    services._invite_rating(row, world.clerk.id, row.closed_at)  # a later move: no second
+    assert _decide(world, row, decision="reject", reason="not_eligible").status_code != 303
+    # 一事一评 holds whoever asks again for this matter (a later move, a re-run): the same one.
+    again = ratings.invite("online", "application", row.id, row.citizen_id, row.closed_at,
+                           row.hall_id, clerk_id=world.clerk.id, sms=False)
     db.session.commit()
+    assert again.id == invites[0].id
     assert db.session.scalars(select(RatingInvite.id).where(
         RatingInvite.entity == "application", RatingInvite.entity_id == row.id)).all() == [
         invites[0].id]

@@ -263,11 +263,11 @@ def test_the_checklist_marks_a_material_a_licence_stands_in_for(world, client):
     page = client.get(f"/services/{world.user_item.code}/checklist").get_data(as_text=True)
     assert "有居住证电子证照的可免提交" in page
     # ...and so does its picture, the 一次告知单 saved inside WeChat (drawn from these lines).
-    from app.catalog.checklist_image import _blocks
+    from app.catalog.checklist_image import blocks
     from app.catalog.services import merge_materials
 
-    lines = [text for text, _, _ in _blocks("公租房申请", [world.user_item],
-                                            merge_materials([world.user_item]), None, WHEN)]
+    lines = [text for text, _, _ in blocks("公租房申请", [world.user_item],
+                                           merge_materials([world.user_item]), None, WHEN)]
     assert [t for t in lines if "可免提交" in t] == ["原件 1 份 · 有居住证电子证照的可免提交"]
 
 

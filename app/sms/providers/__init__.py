@@ -6,6 +6,10 @@ import json
 from app.sms.providers.aliyun import AliyunProvider
 from app.sms.providers.console import ConsoleProvider
 
+# Every setting make_provider reads: a provider built from other values is stale.
+SETTINGS = ("SMS_BACKEND", "ALIYUN_ACCESS_KEY_ID", "ALIYUN_ACCESS_KEY_SECRET",
+            "ALIYUN_SMS_SIGN_NAME", "ALIYUN_SMS_TEMPLATES", "ALIYUN_SMS_ENDPOINT", "SMS_TIMEOUT")
+
 
 def make_provider(config):
     """The provider SMS_BACKEND names, built from the app's settings."""
