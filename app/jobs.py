@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.core import logcontext
+from app.core.redisconn import check_redis_policy, queue_for, redis_connection  # noqa: F401
 from app.core.timeutil import to_local, to_utc, utcnow
 from app.extensions import db
 
@@ -160,40 +161,6 @@ def run_limit() -> timedelta:
     return timedelta(seconds=current_app.config["JOB_STUCK_SECONDS"])
 
 
-def redis_connection():
-    """The app's Redis client (one connection pool per process), with short timeouts so an
-    outage never hangs a request; a new client each time would connect anew for every push."""
-    from redis import Redis
-
-    url = current_app.config["REDIS_URL"]
-    clients = current_app.extensions.setdefault("palm.redis", {})
-    if url not in clients:
-        clients[url] = Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2,
-                                      health_check_interval=30)
-    return clients[url]
-
-
-def _queue(name: str, conn):
-    """RQ's Queue for a name, kept with the client: RQ asks the server its version (INFO) once
-    per Queue object, which a new object on every push would ask again."""
-    from rq import Queue
-
-    queues = current_app.extensions.setdefault("palm.rq_queues", {})
-    key = (conn, name)
-    if key not in queues:
-        queues[key] = Queue(name, connection=conn)
-    return queues[key]
-
-
-def check_redis_policy(conn) -> None:
-    """Refuse an evicting Redis: it could silently drop queued jobs."""
-    policy = conn.config_get("maxmemory-policy").get("maxmemory-policy")
-    if policy != "noeviction":
-        raise SystemExit(
-            f"Redis maxmemory-policy is '{policy}'; jobs could be evicted. "
-            "Set 'maxmemory-policy noeviction' before starting the worker.")
-
-
 def flush() -> None:
     """Push (or, without Redis, run) the jobs whose transactions have committed.
 
@@ -238,7 +205,7 @@ def push(ids: list[int]) -> int:
         conn = redis_connection()
         with conn.pipeline() as pipe:
             for group in groups:  # RQ's timeout is a backstop: each run stops at the limit
-                queue = _queue(group[0].queue, conn)
+                queue = queue_for(group[0].queue, conn)
                 queue.enqueue_many([queue.prepare_data(
                     "app.worker.run_in_worker", tuple(row.id for row in group),
                     job_id=_carrier(group[0]), timeout=limit * len(group) + 60, result_ttl=0,
