@@ -58,7 +58,9 @@ def start(user: User, keep: dict | None = None) -> bool:
     session.update(keep or {})
     issue(user)
     db.session.commit()
-    return login_user(user, remember=True)
+    # is_active was checked above; force=True keeps login_user from asking again, which would
+    # reload the whole user row the commit just expired (one statement on every sign-in)
+    return login_user(user, remember=True, force=True)
 
 
 def end_current(why: str = "signed out") -> None:
