@@ -93,8 +93,8 @@ def sensitive_consent(app_id: int):
         return render_template("applications/sensitive_consent.html", row=row,
                                version=consent.version("sensitive"),
                                error="请勾选同意后再拍照上传"), 400
-    services.agree_sensitive(row)
-    return redirect(url_for("applications.materials", app_id=row.id), 303)
+    services.agree_sensitive(row)  # commits: app_id, not row.id, which would reload the row
+    return redirect(url_for("applications.materials", app_id=app_id), 303)
 
 
 @bp.post("/applications/<int:app_id>/materials/<int:material_id>/photos")

@@ -126,7 +126,8 @@ def applicant(app_id: int):
             answers={f["key"]: request.form.get(f"field-{f['key']}", "") for f in fields}))
         if not form.errors:
             target = "check" if request.args.get("change") else "materials"
-            return redirect(url_for(f"applications.{target}", app_id=row.id), 303)
+            # app_id, not row.id: the save committed, and row.id would reload the application
+            return redirect(url_for(f"applications.{target}", app_id=app_id), 303)
     return render_template("applications/applicant.html", row=row, form=form, fields=fields,
                            relations=RELATIONS, change=request.args.get("change"),
                            offers=reading.offers(row)), (
