@@ -1,0 +1,78 @@
+"""The journey's writes stay cheap (issue 19): the statements each POST of bench/journey.py's
+citizen sends (sign in, book, start an application, the applicant page, the consent, two photos),
+counted in-process on the demo data. Each ceiling is what the request needs today; a change that
+reads a row again after its commit shows up here as one statement more."""
+
+import io
+import re
+
+import pytest
+from applications.application_kit import VALID_ID, photo
+from conftest import shanghai
+from core.test_statement_counts import counted
+from sqlalchemy import select
+
+from app.extensions import db
+from app.sms.models import SmsMessage
+
+PHONE = "13900139077"
+# (SQLite, PostgreSQL): on SQLite the jobs run inline after the commit, inside the request
+CEILINGS = {
+    "POST /login/code": (17, 9),
+    "POST /login/verify": (10, 9),  # sessions.start() does not read the user again
+    "POST /book/slot": (39, 31),  # the horizon and the day's rules from one calendar reading
+    "POST /apply": (13, 10),
+    "POST applicant": (7, 7),  # the redirect is built from the route's id, not the expired row
+    "POST consent": (7, 7),  # likewise
+    "POST photo": (24, 19),
+}
+
+
+@pytest.mark.time_machine(shanghai("2026-12-02 10:00"), tick=False)  # a Wednesday morning
+def test_each_write_of_the_journey_stays_within_its_statements(client, runner):
+    """Not a timing: statements are the same on any machine and under any load."""
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    sent = {}
+
+    def post(name, url, **kwargs):
+        with counted() as seen:
+            response = client.post(url, **kwargs)
+        assert response.status_code in (200, 303), (name, response.get_data(as_text=True))
+        sent[name] = len(seen)
+        return response
+
+    post("POST /login/code", "/login/code", data={"phone": PHONE})
+    code = db.session.scalar(
+        select(SmsMessage).where(SmsMessage.phone == PHONE).order_by(SmsMessage.id.desc())
+    ).params["code"]
+    post("POST /login/verify", "/login/verify", data={"code": code, "agree": "1"})
+
+    page = client.get("/book/HJ-002", follow_redirects=True).get_data(as_text=True)
+    day = re.findall(r'class="day[^"]*" href="([^"]+)"', page)[-1].replace("&amp;", "&")
+    slot = re.findall(r'class="slot" href="(/book/slot/[^"]+)"',
+                      client.get(day).get_data(as_text=True))[-1].replace("&amp;", "&")
+    idem = re.search(r'name="idem" value="([^"]+)"', client.get(slot).get_data(as_text=True))
+    booked = post("POST /book/slot", slot, data={"idem": idem.group(1), "birth_year": "1956"})
+    assert "/bookings/" in booked.headers["Location"]
+
+    started = post("POST /apply", "/apply/SC-001")
+    app_path = re.search(r"/applications/\d+", started.headers["Location"]).group(0)
+    filled = post("POST applicant", f"{app_path}/applicant", data={
+        "name": "王五", "id_number": VALID_ID, "phone": PHONE,
+        "field-credit_code": "91152201MA0N1ABC2D", "field-change_type": "住所",
+        "field-change_detail": "乌兰浩特市兴安北大路 68 号"})
+    assert filled.headers["Location"].endswith("/materials")
+    post("POST consent", f"{app_path}/consent", data={"agree": "1"})
+    materials = client.get(f"{app_path}/materials").get_data(as_text=True)
+    actions = re.findall(r'action="(/applications/\d+/materials/\d+/photos)"', materials)
+    most = 0
+    for action in actions[:2]:
+        post("POST photo", action, data={"photo": (io.BytesIO(photo()), "photo.jpg")},
+             headers={"HX-Request": "true"}, content_type="multipart/form-data")
+        most = max(most, sent["POST photo"])
+    sent["POST photo"] = most
+    print("statements per write", sent)
+    ceiling = {name: pair[db.engine.dialect.name == "postgresql"]
+               for name, pair in CEILINGS.items()}
+    assert {name: (n, ceiling[name]) for name, n in sent.items() if n > ceiling[name]} == {}
+
