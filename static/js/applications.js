@@ -262,10 +262,25 @@
       state.turn + "deg) scale(" + state.scale + ")";
   }
 
+  // The thumbnail the page already holds goes up at once and the 1600 px copy replaces it once
+  // it has arrived: on a slow line the clerk sees the photo, not a black screen (the copies are
+  // baseline JPEG, which would otherwise paint top to bottom; app/uploads/imaging.py).
   function show(index) {
     state.index = (index + state.list.length) % state.list.length;
     state.scale = 1; state.turn = 0; state.x = 0; state.y = 0;
-    viewer.querySelector(".app-viewer-img").src = state.list[state.index];
+    var img = viewer.querySelector(".app-viewer-img");
+    var photo = state.list[state.index];
+    img.src = photo.thumb || photo.full;
+    img.classList.toggle("app-viewer-preview", Boolean(photo.thumb));
+    if (photo.thumb) {
+      var full = new Image();
+      full.onload = function () {
+        if (state.list[state.index] !== photo || viewer.hidden) return;  // moved on meanwhile
+        img.src = photo.full;
+        img.classList.remove("app-viewer-preview");
+      };
+      full.src = photo.full;
+    }
     viewer.querySelector(".app-viewer-count").textContent =
       (state.index + 1) + " / " + state.list.length;
     apply();
@@ -273,7 +288,10 @@
 
   function open(link) {
     var links = Array.prototype.slice.call(document.querySelectorAll("a.app-photo-link"));
-    state.list = links.map(function (a) { return a.href; });
+    state.list = links.map(function (a) {
+      var thumb = a.querySelector("img");
+      return { full: a.href, thumb: thumb ? thumb.currentSrc || thumb.src : null };
+    });
     viewer.hidden = false;
     document.documentElement.classList.add("app-viewing");
     show(links.indexOf(link));
