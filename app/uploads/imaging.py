@@ -112,8 +112,10 @@ def compress(src: bytes | Path, *, long_edge: int = LONG_EDGE, thumb_edge: int =
             image = image.transpose(TRANSPOSE[orientation])
         # Still inside the block: a small photo that needed no resize is the opened image itself.
         image = _flatten(image)
+        # reducing_gap 1.0: a box reduce by the whole factor (5 from 1600 px) does nearly all of
+        # it; 1.3 against 7.8 ms for gap 2.0, at SSIM 0.988 against a full LANCZOS thumbnail.
         thumb = image.resize(fit(image.size, thumb_edge), Image.Resampling.LANCZOS,
-                             reducing_gap=2.0)
+                             reducing_gap=1.0)
         return CompressedImage(_jpeg(image, quality), _jpeg(thumb, quality), *image.size)
 
 
