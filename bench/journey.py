@@ -261,7 +261,7 @@ class Phone:
         r = await self.post(f"{app_path}/consent", {"agree": "1"})
         if not str(r.url).endswith("/materials"):
             raise Unexpected("the sensitive-information consent was refused")
-        materials = await self.get(f"{app_path}/materials")
+        materials = r.text  # the page the consent's redirect landed on, as in a browser
         actions = re.findall(r'action="(/applications/\d+/materials/\d+/photos)"', materials)
         self.uploads = []
         for action, data in zip(actions[:2], self.rng.sample(self.photos, 2), strict=True):
