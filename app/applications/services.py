@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.applications import idcard
 from app.applications.drafts import (
@@ -83,7 +83,9 @@ def for_clerk(app_id: int) -> Application:
 
 def photo_for(upload_id: int, user) -> Upload:
     """A photo the asker may see: its owner (or a link allowing PHOTOS) or staff of that hall."""
-    upload = db.session.get(Upload, upload_id)
+    # Its material and application in the same query: every caller checks and shows them
+    upload = db.session.get(Upload, upload_id, options=[
+        joinedload(Upload.material).joinedload(AppMaterial.application)])
     if upload is None or upload.removed_at is not None:
         raise AppError("没有找到这张照片", 404)
     app_row = upload.material.application

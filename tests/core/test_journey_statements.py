@@ -1,5 +1,6 @@
 """The journey's writes stay cheap (issue 19): the statements each POST of bench/journey.py's
-citizen sends (sign in, book, start an application, the applicant page, the consent, two photos),
+citizen sends (sign in, book, start an application, the applicant page, the consent, two photos)
+and the photo's status poll,
 counted in-process on the demo data. Each ceiling is what the request needs today; a change that
 reads a row again after its commit shows up here as one statement more."""
 
@@ -25,6 +26,7 @@ CEILINGS = {
     "POST applicant": (6, 6),  # the redirect is built from the route's id, not the expired row
     "POST consent": (6, 6),  # likewise
     "POST photo": (23, 18),
+    "GET photo status": (4, 4),  # the page's poll: the photo, its material and application at once
 }
 
 
@@ -69,10 +71,15 @@ def test_each_write_of_the_journey_stays_within_its_statements(client, runner):
     actions = re.findall(r'action="(/applications/\d+/materials/\d+/photos)"', materials)
     most = 0
     for action in actions[:2]:
-        post("POST photo", action, data={"photo": (io.BytesIO(photo()), "photo.jpg")},
+        sent_photo = post("POST photo", action, data={"photo": (io.BytesIO(photo()), "photo.jpg")},
              headers={"HX-Request": "true"}, content_type="multipart/form-data")
         most = max(most, sent["POST photo"])
     sent["POST photo"] = most
+    upload_id = re.findall(r'id="photo-(\d+)"', sent_photo.get_data(as_text=True))[-1]
+    status = f"/applications/photos/{upload_id}/status"  # asked while pending, and once ready
+    with counted() as seen:
+        assert client.get(status, headers={"HX-Request": "true"}).status_code == 200
+    sent["GET photo status"] = len(seen)
     print("statements per write", sent)
     ceiling = {name: pair[db.engine.dialect.name == "postgresql"]
                for name, pair in CEILINGS.items()}
