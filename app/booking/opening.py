@@ -17,13 +17,17 @@ def cfg(name: str) -> int:
     return current_app.config[f"BOOKING_{name}"]
 
 
-def begin_write() -> None:
-    """Start the write transaction now: on SQLite take the write lock before the first read."""
+def begin_write() -> bool:
+    """Start the write transaction now: on SQLite take the write lock before the first read.
+
+    True on SQLite, where what was read before this call may have changed by the time the lock
+    is held; PostgreSQL's row locks and unique constraints decide there instead."""
     if db.session.get_bind().dialect.name != "sqlite":
-        return
+        return False
     raw = db.session.connection().connection.dbapi_connection
     if not raw.in_transaction:
         db.session.execute(text("BEGIN IMMEDIATE"))
+    return True
 
 
 def active_rules(hall_id: int, item_id: int) -> list[SlotRule]:

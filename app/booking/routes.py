@@ -13,6 +13,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from markupsafe import Markup
+from sqlalchemy import inspect
 
 from app.auth.relatives import RELATIONS, check_relative
 from app.booking import bp, opening, record, services, tickets
@@ -198,7 +199,10 @@ def _confirm(slot):
             made = opening.made_slot(slot)
             booking = services.book(current_user, made.id, request.form.get("idem", ""),
                                     birth_year, bundle, change, relative)
-            return redirect(url_for("booking.view", booking_id=booking.id), code=303)
+            # Its id from the identity the session keeps: booking.id after book()'s commit
+            # would load the whole row again
+            booking_id = inspect(booking).identity[0]
+            return redirect(url_for("booking.view", booking_id=booking_id), code=303)
         except BookingError as err:
             error = err
     else:
@@ -291,7 +295,10 @@ def cancel(booking_id: int):
     if request.method == "POST":
         try:
             services.cancel(current_user, booking)
-            return redirect(url_for("booking.view", booking_id=booking.id), code=303)
+            # Its id from the identity the session keeps: booking.id after book()'s commit
+            # would load the whole row again
+            booking_id = inspect(booking).identity[0]
+            return redirect(url_for("booking.view", booking_id=booking_id), code=303)
         except BookingError as err:
             error = err
     elif not services.can_cancel(booking):

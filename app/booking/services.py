@@ -127,9 +127,11 @@ def book(user: User, slot_id: int, idem_key: str, birth_year: int | None = None,
         # A quick answer for the crowd at a full slot, before taking any lock. Only the
         # conditional UPDATE in _book ever decides that a place is free.
         raise BookingError(FULL, 409)
-    begin_write()
+    relocked = begin_write()
     try:
-        first = _by_key(user, idem_key)  # again, now that we hold the write lock (SQLite)
+        # Again on SQLite, now that we hold the write lock; on PostgreSQL a twin that commits
+        # first makes our INSERT fail on (citizen_id, idem_key), and the except below answers
+        first = _by_key(user, idem_key) if relocked else None
         if first is not None:
             db.session.rollback()
             return first
