@@ -109,14 +109,15 @@ def upload(app_id: int, material_id: int):
     try:
         files = [f for f in request.files.getlist("photo") if f and f.filename]
         data = files[0].read(row_limit() + 1) if files else None
-        photos.add_photo(row, material_id, data, row.citizen_id,
-                           phone=reading.phone_check(request.form),
-                           replaces=request.form.get("replaces", type=int))
+        # The card is drawn inside the upload's transaction, from the rows already read
+        return photos.add_photo(row, material_id, data, row.citizen_id,
+                                phone=reading.phone_check(request.form),
+                                replaces=request.form.get("replaces", type=int),
+                                draw=lambda upload: _card(row, material_id))
     except RequestEntityTooLarge:
         return _card(row, material_id, f"照片不能超过 {row_limit() // 1024 // 1024}MB", 413)
     except AppError as err:
         return _card(row, material_id, err.message, err.status)
-    return _card(row, material_id)
 
 
 def row_limit() -> int:

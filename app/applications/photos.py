@@ -3,7 +3,9 @@ whoever may see them, and reused from the citizen's checked photos of the last y
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from flask import g
 from sqlalchemy import select, update
@@ -31,12 +33,15 @@ log = logging.getLogger(__name__)
 
 @rolls_back
 def add_photo(row: Application, material_id: int, data: bytes | None, user_id: int,
-              phone: dict | None = None, replaces: int | None = None) -> Upload:
+              phone: dict | None = None, replaces: int | None = None,
+              draw: Callable[[Upload], Any] = lambda upload: upload) -> Any:
     """Check one uploaded file, store it, and queue its compression; nothing is kept on refusal.
 
     `phone` is the phone's own check of the photo (智能预审), kept with it; `replaces` names a
     photo of the same material this one takes the place of (重拍这张), taken back in the same
-    transaction."""
+    transaction. `draw(upload)` makes the answer just before the commit, from the rows this
+    transaction already holds (after the commit each would be read again); its result is
+    returned, the upload by default."""
     material = material_of(row, material_id)
     check_editable(row, material)
     old = _replaced(row, material, replaces)
@@ -66,9 +71,10 @@ def add_photo(row: Application, material_id: int, data: bytes | None, user_id: i
     db.session.flush()
     jobs.enqueue("applications.compress_photo", upload.id)
     keys = _take_back(old) if old else []
+    answer = draw(upload)
     db.session.commit()
     delete_files(keys)
-    return upload
+    return answer
 
 
 def _replaced(row: Application, material: AppMaterial, upload_id: int | None) -> Upload | None:
