@@ -8,7 +8,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, inspect
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep Alembic's autogenerate and SQLite batch mode predictable.
@@ -23,6 +23,12 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+    @property
+    def saved_id(self) -> int:
+        """The id of a row already written, as the session knows it: after a commit `row.id`
+        would read the whole row again, which a redirect to the row's page does not need."""
+        return inspect(self).identity[0]
 
 
 db = SQLAlchemy(model_class=Base)

@@ -90,7 +90,7 @@ def create(code: str):
     if item is None or item.retired_at is not None or not item.prereview:
         abort(404)
     row = services.start(current_user, item=item)
-    return redirect(url_for("applications.applicant", app_id=row.id), 303)
+    return redirect(url_for("applications.applicant", app_id=row.saved_id), 303)
 
 
 @bp.post("/apply/bundle/<code>")
@@ -101,7 +101,7 @@ def create_bundle(code: str):
     if bundle is None or bundle.retired_at is not None:
         abort(404)
     row = services.start(current_user, bundle=bundle)
-    return redirect(url_for("applications.applicant", app_id=row.id), 303)
+    return redirect(url_for("applications.applicant", app_id=row.saved_id), 303)
 
 
 # ---- the citizen's steps ----

@@ -13,7 +13,6 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import inspect
 
 from app.auth.relatives import RELATIONS, check_relative
 from app.booking import bp, opening, record, services, tickets
@@ -199,10 +198,7 @@ def _confirm(slot):
             made = opening.made_slot(slot)
             booking = services.book(current_user, made.id, request.form.get("idem", ""),
                                     birth_year, bundle, change, relative)
-            # Its id from the identity the session keeps: booking.id after book()'s commit
-            # would load the whole row again
-            booking_id = inspect(booking).identity[0]
-            return redirect(url_for("booking.view", booking_id=booking_id), code=303)
+            return redirect(url_for("booking.view", booking_id=booking.saved_id), code=303)
         except BookingError as err:
             error = err
     else:
@@ -295,9 +291,6 @@ def cancel(booking_id: int):
     if request.method == "POST":
         try:
             services.cancel(current_user, booking)
-            # Its id from the identity the session keeps: booking.id after book()'s commit
-            # would load the whole row again
-            booking_id = inspect(booking).identity[0]
             return redirect(url_for("booking.view", booking_id=booking_id), code=303)
         except BookingError as err:
             error = err

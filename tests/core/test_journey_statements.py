@@ -22,7 +22,7 @@ CEILINGS = {
     "POST /login/code": (17, 9),
     "POST /login/verify": (10, 9),  # sessions.start() does not read the user again
     "POST /book/slot": (37, 28),  # one calendar reading; no re-read of the booking after commit
-    "POST /apply": (12, 9),
+    "POST /apply": (11, 8),  # the redirect takes the new row's saved_id
     "POST applicant": (6, 6),  # the redirect is built from the route's id, not the expired row
     "POST consent": (6, 6),  # likewise
     "POST photo": (18, 13),  # the card is drawn before the commit, from the rows read
