@@ -159,16 +159,22 @@ def _catalog_settings() -> dict:
     settings = {name: float(os.environ[name]) if os.environ.get(name) else None
                 for name in CATALOG_TIMINGS}
     settings["PUBLIC_PAGE_SECONDS"] = _int("PUBLIC_PAGE_SECONDS", 5)
+    # Each worker keeps a shared page's HTML under its ETag (app/catalog/httpcache.py)
+    reuse = os.environ.get("PUBLIC_PAGE_REUSE")
+    settings["PUBLIC_PAGE_REUSE"] = _bool("PUBLIC_PAGE_REUSE") if reuse else None
     return settings
 
 
 def complete(config) -> None:
     """Settings whose default depends on others, once the app's own overrides are in: the
-    catalog timings are 0 under test (every request sees every change), and static files, whose
+    catalog timings are 0 and public pages are not reused under test (every request sees every
+    change), and static files, whose
     URLs are versioned, are cached for a year."""
     for name, default in CATALOG_TIMINGS.items():
         if config.get(name) is None:
             config[name] = 0 if config.get("TESTING") else default
+    if config.get("PUBLIC_PAGE_REUSE") is None:  # tests that change settings see them at once
+        config["PUBLIC_PAGE_REUSE"] = not config.get("TESTING")
     if config.get("SEND_FILE_MAX_AGE_DEFAULT") is None:
         config["SEND_FILE_MAX_AGE_DEFAULT"] = 365 * 86400
 

@@ -6,7 +6,8 @@ recently viewed list (a cookie). They hold no per-visitor token (their forms are
 care switch and sign-in have pages of their own) and set no cookie, so they are answered with:
 
 - an ETag from the catalog's revision and ranking, the release of the app and those inputs: a
-  phone that has the page gets a 304 without it being rendered again;
+  phone that has the page gets a 304 without it being rendered again, and each worker renders
+  the page once per ETag (PUBLIC_PAGE_REUSE);
 - Cache-Control "public, max-age=0, s-maxage=PUBLIC_PAGE_SECONDS": nginx (deploy/nginx.conf)
   keeps the page that many seconds for everyone without a session cookie, and phones always
   revalidate, so a catalog edit shows within those seconds;
@@ -49,13 +50,25 @@ def public_page(render: Callable[..., str], *inputs: str | None):
     if request.if_none_match.contains_weak(tag):  # weak too: nginx's gzip weakens ETags
         response = current_app.response_class(status=304)
     else:
-        response = make_response(render(public_page=True))
+        response = make_response(_html(tag, render))
     response.set_etag(tag)
     response.cache_control.public = True
     response.cache_control.max_age = 0
     response.cache_control.s_maxage = int(current_app.config["PUBLIC_PAGE_SECONDS"])
     response.vary.update(("Cookie", "HX-Request"))
     return response
+
+
+def _html(tag: str, render: Callable[..., str]) -> str:
+    """The shared page's HTML. The tag names everything the HTML depends on, so each worker
+    renders a page once per tag and keeps it with the catalog copy (cache.fragment), which a
+    new revision drops: a phone without the page, or nginx refilling its cache, then costs a
+    look-up instead of a render. Off in debug, where every request has its own tag, and under
+    test unless PUBLIC_PAGE_REUSE is set (tests change settings between requests)."""
+    config = current_app.config
+    if current_app.debug or not config["PUBLIC_PAGE_REUSE"]:
+        return render(public_page=True)
+    return cache.fragment(("page", tag), lambda: render(public_page=True))
 
 
 def etag(*inputs: str | None) -> str:

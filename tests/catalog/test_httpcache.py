@@ -4,13 +4,26 @@ a few seconds and phones revalidate with a 304; each visitor still gets their ow
 recently viewed list, their flashed messages, and a signed-in person's pages are stored by no
 one."""
 
+from contextlib import contextmanager
+
 import pytest
 from bs4 import BeautifulSoup
+from flask import template_rendered
 from html_kit import has
+from sqlalchemy import select
 
 import factories
 from app.catalog.models import ServiceItem
 from app.extensions import db
+
+
+@pytest.fixture(autouse=True, params=[False, True], ids=["rendered", "reused"])
+def _reuse(app, request):
+    """Every test here twice: each page rendered for each request (as under test), and each
+    worker keeping a shared page's HTML under its ETag (PUBLIC_PAGE_REUSE, as deployed)."""
+    app.config["PUBLIC_PAGE_REUSE"] = request.param
+    yield request.param
+    app.config["PUBLIC_PAGE_REUSE"] = False
 
 
 @pytest.fixture(autouse=True)
@@ -173,3 +186,35 @@ def test_the_care_page_refuses_an_offsite_next(client):
     page = client.get("/care?next=//evil.example").get_data(as_text=True)
     form = BeautifulSoup(page, "html.parser").find("form", action="/care")
     assert form.find("input", attrs={"name": "next"})["value"] == "/"
+
+
+def test_a_worker_renders_a_shared_page_once_per_etag(app, client, pages, _reuse):
+    """With PUBLIC_PAGE_REUSE, the second visitor's page is the first's HTML, not rendered
+    again; a catalog edit makes a new ETag and a new page at once."""
+    for url in pages:
+        first = client.get(url)
+        with _templates_rendered(app) as rendered:
+            again = app.test_client().get(url)
+        assert again.get_data() == first.get_data(), url
+        assert again.headers["ETag"] == first.headers["ETag"], url
+        assert (rendered == []) is _reuse, (url, rendered)
+    item = db.session.scalar(select(ServiceItem).where(ServiceItem.code == "SC-201"))
+    item.name = "食品经营许可(新)"
+    db.session.commit()
+    fresh = client.get("/services/SC-201")
+    assert "食品经营许可(新)" in fresh.get_data(as_text=True)
+    assert "食品经营许可(新)" in client.get("/").get_data(as_text=True)
+
+
+@contextmanager
+def _templates_rendered(app):
+    names = []
+
+    def record(sender, template, context, **extra):
+        names.append(template.name)
+
+    template_rendered.connect(record, app)
+    try:
+        yield names
+    finally:
+        template_rendered.disconnect(record, app)
