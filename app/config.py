@@ -168,8 +168,7 @@ def _catalog_settings() -> dict:
 def complete(config) -> None:
     """Settings whose default depends on others, once the app's own overrides are in: the
     catalog timings are 0 and public pages are not reused under test (every request sees every
-    change), and static files, whose
-    URLs are versioned, are cached for a year."""
+    change), and static files, whose URLs are versioned, are cached for a year."""
     for name, default in CATALOG_TIMINGS.items():
         if config.get(name) is None:
             config[name] = 0 if config.get("TESTING") else default

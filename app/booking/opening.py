@@ -55,11 +55,6 @@ def rules_for(hall_id: int, item_id: int, day: date, known: dict | None = None) 
     return _rules_on(active_rules(hall_id, item_id), day, known)
 
 
-def horizon(hall_id: int) -> date:
-    """The last day that may be booked: N working days after today."""
-    return workdays.add_working_days(local_today(), cfg("DAYS_AHEAD"), hall_id)
-
-
 @dataclass
 class Opening:
     """What the pages that offer an item's slots at a hall need, read once (three queries): the

@@ -271,13 +271,11 @@
     var img = viewer.querySelector(".app-viewer-img");
     var photo = state.list[state.index];
     img.src = photo.thumb || photo.full;
-    img.classList.toggle("app-viewer-preview", Boolean(photo.thumb));
     if (photo.thumb) {
       var full = new Image();
       full.onload = function () {
         if (state.list[state.index] !== photo || viewer.hidden) return;  // moved on meanwhile
         img.src = photo.full;
-        img.classList.remove("app-viewer-preview");
       };
       full.src = photo.full;
     }

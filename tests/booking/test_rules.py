@@ -138,7 +138,7 @@ def test_works_for_years_without_calendar_data(app, world):
 
 def test_no_booking_beyond_the_horizon(client, auth, world):
     with client.application.test_request_context():
-        last = opening.horizon(world.hall.id)
+        last = opening.plan(world.hall.id, world.item.id).last
     auth.login_citizen()
     world.signed_in = True
     late = world.slot(0, day=last + timedelta(days=1))
