@@ -128,15 +128,26 @@ def day_slots(hall_id: int, item_id: int, day: date,
     return _listed(hall_id, item_id, day, rules, rows)
 
 
-def slots_by_day(opening: Opening) -> dict[date, list[Slot]]:
-    """day_slots of every bookable day, in one query."""
+def first_open_day(opening: Opening, now: datetime | None = None) -> tuple[date | None, list[Slot]]:
+    """The first bookable day with a place left (else the first bookable day) and its
+    day_slots, in one query. Only the days up to it are drawn: a page that opens on the first
+    free day does not build every day's unsaved slots to pick one."""
     rows: dict[date, list[Slot]] = {}
     for row in db.session.scalars(select(Slot).where(
             Slot.hall_id == opening.hall_id, Slot.item_id == opening.item_id,
             Slot.day.in_(opening.days))):
         rows.setdefault(row.day, []).append(row)
-    return {day: _listed(opening.hall_id, opening.item_id, day, opening.rules_on(day),
-                         rows.get(day, [])) for day in opening.days}
+
+    def listed(day: date) -> list[Slot]:
+        return _listed(opening.hall_id, opening.item_id, day, opening.rules_on(day),
+                       rows.get(day, []))
+
+    now = now or utcnow()
+    for day in opening.days:
+        slots = listed(day)
+        if any(s.left and slot_open(s, now) for s in slots):
+            return day, slots
+    return (opening.days[0], listed(opening.days[0])) if opening.days else (None, [])
 
 
 def slot_key(slot: Slot) -> str:

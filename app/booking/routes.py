@@ -149,10 +149,7 @@ def slots(code: str, hall_id: int):
         day = None
     now = utcnow()
     if day is None:  # the first day with a place left
-        every = opening.slots_by_day(opened)
-        day = next((d for d in days if any(s.left and services.slot_open(s, now)
-                                           for s in every[d])), days[0] if days else None)
-        day_slots = every.get(day, [])
+        day, day_slots = opening.first_open_day(opened, now)
     else:
         day_slots = opening.day_slots(hall.id, item.id, day, opened.rules_on(day))
     bar = services.bar_message(current_user.id) if current_user.is_authenticated else None

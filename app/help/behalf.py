@@ -67,12 +67,11 @@ def slot_choices(row: HelpRequest, item_code: str, day: date | None):
     opened = opening.plan(row.hall_id, item.id)
     days = opened.days
     now = utcnow()
-    every = opening.slots_by_day(opened)
-    open_slots = {d: [s for s in every[d] if s.left and booking.slot_open(s, now)]
-                  for d in days}
-    if day not in days:  # the first day with a place left
-        day = next((d for d in days if open_slots[d]), days[0] if days else None)
-    slots = open_slots[day] if day else []
+    if day in days:
+        shown = opening.day_slots(row.hall_id, item.id, day, opened.rules_on(day))
+    else:  # the first day with a place left
+        day, shown = opening.first_open_day(opened, now)
+    slots = [s for s in shown if s.left and booking.slot_open(s, now)]
     return hall_items, item, days, day, slots
 
 

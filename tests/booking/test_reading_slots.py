@@ -2,6 +2,7 @@
 point 6, issue 19: no GET writes to the database)."""
 
 from contextlib import contextmanager
+from datetime import date
 
 import pytest
 from conftest import shanghai
@@ -102,3 +103,23 @@ def test_a_refused_booking_of_a_time_nobody_had_booked_shows_why(client, auth, w
     assert refused.status_code in range(400, 500)
     assert soup(refused).select_one("form[method=post]")["action"] == second.split("?")[0]
     assert _slot_rows() == 1
+
+
+@pytest.mark.time_machine(shanghai("2026-12-02 12:00"), tick=True)  # today's 09:00-11:00 is over
+def test_the_slots_page_opens_on_the_first_day_with_a_place_left(client, world):
+    for slot in world.slots(date(2026, 12, 3)):  # Thursday: every place taken
+        slot.booked = slot.capacity
+    db.session.commit()
+    url = f"/book/{world.item.code}/hall/{world.hall.id}"
+    page = soup(client.get(url))
+    assert page.select_one("a.day[aria-current=date]")["href"].endswith("day=2026-12-04")
+    assert [a.get_text(" ", strip=True)[:11] for a in page.select("a.slot")] == [
+        "09:00-09:30", "09:30-10:00", "10:00-10:30", "10:30-11:00"]
+
+    for day in (3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14):  # no place left on any day
+        for slot in world.slots(date(2026, 12, day)):
+            slot.booked = slot.capacity
+    db.session.commit()
+    page = soup(client.get(url))
+    shown = page.select_one("a.day[aria-current=date]")["href"]
+    assert shown.endswith("day=2026-12-02") and not page.select("a.slot[href]")

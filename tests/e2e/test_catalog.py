@@ -93,7 +93,7 @@ def test_admin_adds_an_item_with_three_materials_on_a_phone(phone):
     page.fill("#q", "居住证")
     page.wait_for_selector("#results .row-title:has-text('居住证签注')")
     page.click("#results .row-title:has-text('居住证签注')")
-    page.wait_for_url("**/services/HJ-100")  # the click only starts the navigation: wait for its load
+    page.wait_for_url("**/services/HJ-100")  # the click only starts the navigation: wait for load
     assert page.locator("#materials li").count() == 3
     phone.assert_clean()
 
