@@ -1,5 +1,6 @@
 """Command-line tools: demo data, the worker, the scheduler, catalog import and export."""
 
+import gc
 import sys
 import time
 from collections.abc import Callable
@@ -64,6 +65,11 @@ def worker(burst: bool, worker_ttl: int | None, maintenance_interval: int | None
     conn = _redis_or_exit(strict=True)
     if config.get("PHOTO_READING"):  # the OCR engine once, before work horses fork (智能预审)
         engine.preload(config["OCR_THREADS"])
+
+    # The app, its modules and mappers live as long as the process: out of the collector's
+    # sight, a full collection no longer walks them (gc.freeze; gunicorn's pre_fork does the
+    # same for the web, see deploy/gunicorn.conf.py).
+    gc.freeze()
 
     def new_worker():
         return _worker_class(fork)(

@@ -1,6 +1,8 @@
 """The deployment files agree with each other and with the README (issue 11's "done when")."""
 
+import gc
 import re
+import runpy
 from pathlib import Path
 
 import yaml
@@ -66,3 +68,15 @@ def test_nginx_allows_the_upload_limit():
     from app.config import from_env
 
     assert body * 1024 * 1024 > from_env()["UPLOAD_MAX_BYTES"]
+
+
+def test_gunicorn_freezes_the_preloaded_app_before_each_fork(monkeypatch, tmp_path):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))  # the file sets it otherwise
+    conf = runpy.run_path(str(ROOT / "deploy/gunicorn.conf.py"))
+    assert conf["preload_app"] is True
+    assert gc.get_freeze_count() == 0
+    try:
+        conf["pre_fork"](None, None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

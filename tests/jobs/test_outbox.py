@@ -1,5 +1,6 @@
 """The outbox: jobs written with the change, pushed after the commit, never lost."""
 
+import gc
 import time
 from datetime import timedelta
 
@@ -43,22 +44,25 @@ def test_worker_listens_on_every_queue_and_only_carries(app, monkeypatch):
             seen.update(kwargs)
 
         def work(self, **kwargs):
-            seen.update(kwargs)
+            seen.update(kwargs, frozen=gc.get_freeze_count())
 
     monkeypatch.setattr("rq.Worker", FakeWorker)
     monkeypatch.setattr(jobs, "redis_connection", lambda: type(
         "R", (), {"config_get": lambda self, k: {"maxmemory-policy": "noeviction"}})())
     app.config["REDIS_URL"], old = "redis://127.0.0.1:6379/15", app.config["REDIS_URL"]
+    assert gc.get_freeze_count() == 0
     try:
         result = app.test_cli_runner().invoke(args=["worker", "--burst"])
     finally:
         app.config["REDIS_URL"] = old
+        gc.unfreeze()
     assert result.exit_code == 0, result.output
     assert seen["queues"] == list(jobs.QUEUES)
     assert seen["with_scheduler"] is False  # the outbox keeps time, not RQ
     assert seen["burst"] is True
     assert seen["worker_ttl"] == app.config["WORKER_TTL"]
     assert seen["maintenance_interval"] == app.config["WORKER_MAINTENANCE_SECONDS"]
+    assert seen["frozen"] > 0  # the app's long-lived objects, out of the collector's walks
 
 
 def test_worker_refuses_an_evicting_redis():
