@@ -23,7 +23,7 @@ from datetime import datetime, time, timedelta
 
 from blinker import Namespace
 from flask import current_app, g, has_app_context
-from sqlalchemy import JSON, Index, String, Text, event, select, update
+from sqlalchemy import JSON, Index, String, Text, cast, event, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -190,14 +190,20 @@ def push(ids: list[int]) -> int:
     if not ids:
         return 0
     now = utcnow()
+    # The claim names each row's own carrier (_carrier, in SQL); only the later rows of a
+    # batched group are then pointed at their group's first.
+    own = (literal("outbox-") + cast(OutboxJob.id, String) + literal("-")
+           + cast(OutboxJob.attempts, String))
     rows = db.session.execute(update(OutboxJob).where(
         OutboxJob.id.in_(ids), OutboxJob.status == JobStatus.PENDING
-    ).values(status=JobStatus.PUSHED, updated_at=now).returning(
+    ).values(status=JobStatus.PUSHED, updated_at=now, carrier=own).returning(
         OutboxJob.id, OutboxJob.name, OutboxJob.queue, OutboxJob.attempts)).all()
     groups, limit = _groups(rows), int(run_limit().total_seconds())
     for group in groups:
-        db.session.execute(update(OutboxJob).where(
-            OutboxJob.id.in_([row.id for row in group])).values(carrier=_carrier(group[0])))
+        if len(group) > 1:
+            db.session.execute(update(OutboxJob).where(
+                OutboxJob.id.in_([row.id for row in group[1:]])).values(
+                carrier=_carrier(group[0])))
     db.session.commit()
     if not rows:
         return 0

@@ -183,6 +183,9 @@ def test_rq_carries_rows_without_retries_of_its_own(app, monkeypatch, redis_serv
     assert sorted(len(job.args) for job in queued) == [1, 2, 10]
     assert f"outbox-{single.id}-0" in {job.id for job in queued}
     assert all(job.retries_left is None for job in queued)
+    db.session.expire_all()  # each row names the RQ job that carries it
+    assert {row.id: row.carrier for row in db.session.query(OutboxJob)} == {
+        row_id: job.id for job in queued for row_id in job.args}
     SimpleWorker(["low"], connection=conn).work(burst=True)
     assert sorted(CALLS) == [*range(12), 99]
     db.session.expire_all()
