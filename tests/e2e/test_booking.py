@@ -6,26 +6,13 @@ the waits here are longer, so that a busy machine cannot fail them."""
 import re
 
 from e2e.browser import sign_in
+from e2e.test_phone_faults import _book_first_free_slot  # a later day's: cancellable
 from sqlalchemy import select
 
 from app.booking.models import Booking
 from app.extensions import db
 
-ITEM = "HJ-002"  # 户口迁移(市内), one hall in the demo catalog
 FOLLOWS = 20_000  # ms: a few polls, however busy the machine
-
-
-def _book_first_free_slot(page):
-    page.goto(f"/book/{ITEM}")
-    page.wait_for_selector("#booking-slots")
-    days = page.locator(".day")
-    days.nth(days.count() - 1).click()  # a later day: cancelling is allowed until 2 hours before
-    page.wait_for_selector(".day.is-current:last-child")
-    page.locator("a.slot").first.click()
-    page.wait_for_selector("text=核对预约信息")
-    page.click("button:has-text('确认预约')")
-    page.wait_for_selector("#booking-number")
-    return page.locator("#booking-number").inner_text().strip()
 
 
 def test_book_cancel_rebook_check_in_and_call(app, make_phone):
