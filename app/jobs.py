@@ -190,13 +190,11 @@ def push(ids: list[int]) -> int:
     if not ids:
         return 0
     now = utcnow()
-    # The claim names each row's own carrier (_carrier, in SQL); only the later rows of a
-    # batched group are then pointed at their group's first.
-    own = (literal("outbox-") + cast(OutboxJob.id, String) + literal("-")
-           + cast(OutboxJob.attempts, String))
+    # The claim names each row's own carrier; only the later rows of a batched group are then
+    # pointed at their group's first.
     rows = db.session.execute(update(OutboxJob).where(
         OutboxJob.id.in_(ids), OutboxJob.status == JobStatus.PENDING
-    ).values(status=JobStatus.PUSHED, updated_at=now, carrier=own).returning(
+    ).values(status=JobStatus.PUSHED, updated_at=now, carrier=_OWN_CARRIER).returning(
         OutboxJob.id, OutboxJob.name, OutboxJob.queue, OutboxJob.attempts)).all()
     groups, limit = _groups(rows), int(run_limit().total_seconds())
     for group in groups:
@@ -241,6 +239,11 @@ def _groups(rows: list[OutboxJob]) -> list[list[OutboxJob]]:
 def _carrier(row: OutboxJob) -> str:
     """The id of the RQ job that carries a group, new for each run of its first row."""
     return f"outbox-{row.id}-{row.attempts}"
+
+
+# _carrier of each row itself, in SQL: what push()'s claim writes
+_OWN_CARRIER = (literal("outbox-") + cast(OutboxJob.id, String) + literal("-")
+                + cast(OutboxJob.attempts, String))
 
 
 def execute(job_id: int) -> str:

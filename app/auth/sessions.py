@@ -98,8 +98,8 @@ def end_everywhere(user: User) -> int:
     return count
 
 
-# Built once: every signed-in request runs it, and building the expression cost more CPU than
-# SQLAlchemy's compiled-statement cache saves (#19).
+# Built once: every signed-in request runs it, and SQLAlchemy's statement cache saves compiling
+# the query, not building it (#19).
 _LIVE_SIGN_IN = select(User).join(LoginSession, LoginSession.user_id == User.id).where(
     User.id == bindparam("user_id"), User.active.is_(True),
     LoginSession.token_hash == bindparam("token_hash"), LoginSession.ended_at.is_(None),
