@@ -20,7 +20,7 @@ from app.booking.models import Booking
 from app.booking.services import BookingError
 from app.booking.states import LABELS, TICKET_LABELS
 from app.catalog.models import Bundle, ServiceItem
-from app.catalog.services import merge_materials
+from app.catalog.services import cached_item, merge_materials
 from app.core.access import (
     VIEW,
     own_view,
@@ -49,7 +49,9 @@ def slot_url(slot, **args) -> str:
 
 
 def _item(code: str) -> ServiceItem:
-    item = services.item_by_code(code)
+    """The item of the hall and day pages, from the catalog's in-process copy (with its halls):
+    these pages only show it, and every booking reads its slot and rule from the database."""
+    item = cached_item(code)
     if item is None:
         abort(404)
     return item
@@ -130,10 +132,12 @@ def _halls_page(item: ServiceItem, bundle: Bundle | None):
 def slots(code: str, hall_id: int):
     """Step 2: a strip of days, and the chosen day's slots with places left (htmx)."""
     item = _item(code)
-    hall = services.hall_by_id(hall_id) or abort(404)
+    hall = next((h for h in item.halls if h.id == hall_id), None)
+    if hall is None and services.hall_by_id(hall_id) is None:
+        abort(404)
     bundle = _flow_bundle()
     change = _change_of(request.args.get("change"))
-    if item.retired_at is not None or not item.bookable or hall not in item.halls:
+    if item.retired_at is not None or not item.bookable or hall is None:
         raise BookingError("该事项在这个大厅不能网上预约", 410,
                            back_url=url_for("catalog.guide", code=code))
     opened = opening.plan(hall.id, item.id)
