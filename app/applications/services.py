@@ -285,7 +285,7 @@ def withdraw(row: Application, user_id: int) -> None:
 
 def confirm_commitment(row: Application, user_id: int) -> None:
     """The citizen's 容缺承诺: they will bring the missing materials by the deadline."""
-    db.session.refresh(row, with_for_update=True)
+    db.session.refresh(row, with_for_update={"of": Application})  # see core.states.lock
     if row.status != Status.ACCEPTED_WITH_MISSING:
         raise AppError("这个办件不需要确认容缺承诺", 409)
     if row.commitment_at is None:

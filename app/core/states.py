@@ -80,7 +80,10 @@ def lock(record) -> None:
     if (type(record), record.id) in db.session.info.get(HELD, ()):
         return  # nobody else can have changed it since: the lock is ours until commit
     db.session.flush()
-    db.session.get(type(record), record.id, with_for_update=True, populate_existing=True)
+    # OF its own table: a row loaded with joined relations (an application with its materials,
+    # services.for_citizen) is read again with them, and PostgreSQL locks no outer-joined side.
+    db.session.get(type(record), record.id, with_for_update={"of": type(record)},
+                   populate_existing=True)
     held(record)
 
 

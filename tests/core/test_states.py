@@ -78,7 +78,7 @@ def test_the_row_is_locked_before_the_status_is_read(app, licence):
     assert licence.status == Status.VALID  # loaded: the move's only read is its own
     with _listening("do_orm_execute", record):
         move(licence, Status.REVOKED, None, "作废")
-    assert "FROM licence" in seen[0] and seen[0].endswith("FOR UPDATE")
+    assert "FROM licence" in seen[0] and seen[0].endswith("FOR UPDATE OF licence")
 
 
 def test_the_status_is_read_again_under_the_lock_not_taken_from_memory(licence):
@@ -135,7 +135,7 @@ def _locking_reads(block) -> int:
     def record(state):
         if state.is_select:
             sql = str(state.statement.compile(dialect=postgresql.dialect()))
-            seen.append("FROM licence" in sql and sql.endswith("FOR UPDATE"))
+            seen.append("FROM licence" in sql and sql.endswith("FOR UPDATE OF licence"))
 
     with _listening("do_orm_execute", record):
         block()
