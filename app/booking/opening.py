@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, text
+from sqlalchemy.orm import joinedload
 
 from app.booking.models import Slot, SlotRule
 from app.catalog import workdays
@@ -162,7 +163,9 @@ def unsaved_slot(rule_id: int, stamp: str) -> Slot | None:
         starts_at = datetime.strptime(stamp, "%Y%m%d%H%M")
     except ValueError:
         return None
-    rule = db.session.get(SlotRule, rule_id)
+    # its hall and item in the same query: the confirm page shows them, the booking checks them
+    rule = db.session.get(SlotRule, rule_id, options=[joinedload(SlotRule.hall),
+                                                      joinedload(SlotRule.item)])
     if rule is None or not rule.active:
         return None
     day = to_local(starts_at).date()
