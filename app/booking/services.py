@@ -334,8 +334,11 @@ def all_halls() -> list[Hall]:
     return db.session.scalars(select(Hall).order_by(Hall.id)).all()
 
 
-def booking_by_id(booking_id: int) -> Booking | None:
-    return db.session.get(Booking, booking_id)
+def booking_by_id(booking_id: int, shown: bool = False) -> Booking | None:
+    """A booking; `shown`: with its item and hall in the same query, for a page that shows them
+    and changes nothing (a later row lock would read those joins again)."""
+    options = [joinedload(Booking.item), joinedload(Booking.hall)] if shown else []
+    return db.session.get(Booking, booking_id, options=options)
 
 
 def slot_to_confirm(slot_id: int) -> Slot | None:

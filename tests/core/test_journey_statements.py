@@ -21,7 +21,7 @@ PHONE = "13900139077"
 CEILINGS = {
     "POST /login/code": (17, 8),  # the push claims and names its carrier in one UPDATE
     "POST /login/verify": (10, 9),  # sessions.start() does not read the user again
-    "POST /book/slot": (37, 27),  # one calendar reading; no re-read of the booking after commit
+    "POST /book/slot": (35, 25),  # the rule with its hall and item; no re-read after commit
     "POST /apply": (11, 8),  # the redirect takes the new row's saved_id
     # the application, its materials and their photos in one query (services.for_citizen)
     "POST applicant": (4, 4),  # the redirect is built from the route's id, not the expired row
