@@ -21,7 +21,7 @@ from app.applications.states import (
     Status,
 )
 from app.auth.relatives import RELATIONS
-from app.catalog.services import bundle_items, merge_materials
+from app.catalog.services import bundle_items, cached_item, merge_materials
 from app.core.access import SUPPLEMENT, VIEW, own_view
 from app.core.links import grant, granted, on_link
 from app.reading import services as reading
@@ -57,8 +57,9 @@ def staff_application(app_id: int) -> Application:
 @own_view()
 @login_required
 def start(code: str):
-    """The item's pre-review: what will be asked, then a draft."""
-    item = services.item_by_code(code)
+    """The item's pre-review: what will be asked, then a draft. The item and its materials from
+    the catalog's in-process copy: this page only shows them (the draft's POST reads the item)."""
+    item = cached_item(code)
     if item is None or item.retired_at is not None or not item.prereview:
         abort(404)
     return _start_page(item=item)

@@ -218,7 +218,7 @@ def _give_back(booking: Booking, user: User, now: datetime, reason: str) -> None
     """Cancel in the current transaction and free the place."""
     if booking.citizen_id != user.id:
         raise BookingError("没有找到这条预约", 404)
-    db.session.refresh(booking, with_for_update=True)
+    db.session.refresh(booking, with_for_update={"of": Booking})  # see core.states.lock
     if booking.status != BookingStatus.BOOKED:
         raise BookingError(f"这条预约{current_label(booking.status)},不能再取消或改约", 409)
     if booking.starts_at - now < timedelta(minutes=cfg("CANCEL_LEAD_MINUTES")):
