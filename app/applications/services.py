@@ -60,10 +60,11 @@ UPLOAD_FAILED = "上传失败,请重试"
 def for_citizen(app_id: int, user, action: str | None = None) -> Application:
     """The signed-in owner's application, or one opened through a link (or lookup) whose purpose
     allows `action` (None: the owner only, app/core/links.py); else 404."""
-    # Its materials and their photos come along, in the same query (a handful of rows; two
-    # selectin queries more cost more than the joined rows): every citizen page shows them all.
+    # Its item, materials and their photos come along, in the same query (a handful of rows;
+    # more queries cost more than the joined rows): every citizen page shows them all.
     row = db.session.get(Application, app_id, options=[
-        joinedload(Application.materials).joinedload(AppMaterial.uploads)])
+        joinedload(Application.materials).joinedload(AppMaterial.uploads),
+        joinedload(Application.item)])
     if row is None:
         raise AppError("没有找到这个办件", 404)
     owner = getattr(user, "is_authenticated", False) and row.citizen_id == user.id

@@ -23,10 +23,10 @@ CEILINGS = {
     "POST /login/verify": (10, 9),  # sessions.start() does not read the user again
     "POST /book/slot": (35, 25),  # the rule with its hall and item; no re-read after commit
     "POST /apply": (11, 8),  # the redirect takes the new row's saved_id
-    # the application, its materials and their photos in one query (services.for_citizen)
-    "POST applicant": (4, 4),  # the redirect is built from the route's id, not the expired row
+    # the application, its item, materials and their photos in one query (for_citizen)
+    "POST applicant": (3, 3),  # the redirect is built from the route's id, not the expired row
     "POST consent": (4, 4),  # likewise
-    "POST photo": (16, 10),  # the card is drawn before the commit, from the rows read
+    "POST photo": (15, 9),  # the card is drawn before the commit, from the rows read
     "GET photo status": (4, 4),  # the page's poll: the photo, its material and application at once
 }
 
