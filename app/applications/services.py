@@ -63,8 +63,8 @@ def for_citizen(app_id: int, user, action: str | None = None) -> Application:
     # Its item, materials and their photos come along, in the same query (a handful of rows;
     # more queries cost more than the joined rows): every citizen page shows them all.
     row = db.session.get(Application, app_id, options=[
-        joinedload(Application.materials).joinedload(AppMaterial.uploads),
-        joinedload(Application.item)])
+        joinedload(Application.materials).joinedload(AppMaterial.uploads).joinedload(
+            Upload.check), joinedload(Application.item)])
     if row is None:
         raise AppError("没有找到这个办件", 404)
     owner = getattr(user, "is_authenticated", False) and row.citizen_id == user.id
@@ -87,7 +87,8 @@ def photo_for(upload_id: int, user) -> Upload:
     """A photo the asker may see: its owner (or a link allowing PHOTOS) or staff of that hall."""
     # Its material and application in the same query: every caller checks and shows them
     upload = db.session.get(Upload, upload_id, options=[
-        joinedload(Upload.material).joinedload(AppMaterial.application)])
+        joinedload(Upload.material).joinedload(AppMaterial.application),
+        joinedload(Upload.check)])
     if upload is None or upload.removed_at is not None:
         raise AppError("没有找到这张照片", 404)
     app_row = upload.material.application

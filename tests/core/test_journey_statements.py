@@ -26,8 +26,8 @@ CEILINGS = {
     # the application, its item, materials and their photos in one query (for_citizen)
     "POST applicant": (3, 3),  # the redirect is built from the route's id, not the expired row
     "POST consent": (4, 4),  # likewise
-    "POST photo": (15, 9),  # the card is drawn before the commit, from the rows read
-    "GET photo status": (4, 4),  # the page's poll: the photo, its material and application at once
+    "POST photo": (14, 8),  # the card is drawn before the commit, from the rows read
+    "GET photo status": (3, 3),  # the poll: the photo, its check, material and application at once
 }
 
 
