@@ -35,24 +35,26 @@ def _booking_summary(b):
         upcoming=b.status in ACTIVE and b.ends_at >= utcnow())
 
 
-# What a summary shows, read with the booking in one query (summaries change nothing)
-SHOWN = (joinedload(Booking.item), joinedload(Booking.hall), joinedload(Booking.bundle),
-         joinedload(Booking.citizen))
+def _shown() -> list:
+    """What a summary shows, read with the booking in one query (summaries change nothing).
+    Built when asked: at import the mappers are not all known yet."""
+    return [joinedload(Booking.item), joinedload(Booking.hall), joinedload(Booking.bundle),
+            joinedload(Booking.citizen)]
 
 
 def _list(user_id):
     rows = db.session.scalars(select(Booking).where(Booking.citizen_id == user_id).options(
-        *SHOWN).order_by(Booking.created_at.desc())).all()
+        *_shown()).order_by(Booking.created_at.desc())).all()
     return [_booking_summary(b) for b in rows]
 
 
 def _get(booking_id):
-    b = db.session.get(Booking, booking_id, options=SHOWN)
+    b = db.session.get(Booking, booking_id, options=_shown())
     return _booking_summary(b) if b else None
 
 
 def _find(number):
-    b = db.session.scalar(select(Booking).where(Booking.number == number).options(*SHOWN))
+    b = db.session.scalar(select(Booking).where(Booking.number == number).options(*_shown()))
     return _booking_summary(b) if b else None
 
 
