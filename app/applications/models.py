@@ -83,7 +83,7 @@ class AppMaterial(db.Model):
     """A material this application needs, copied from the catalog when the draft began."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     form_label: Mapped[str] = mapped_column(String(40), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
@@ -122,7 +122,7 @@ class Upload(db.Model):
     """One photo of a material; the original is kept only until the worker has compressed it."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    material_id: Mapped[int] = mapped_column(ForeignKey("app_material.id"))
+    material_id: Mapped[int] = mapped_column(ForeignKey("app_material.id"), index=True)
     citizen_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     round: Mapped[int] = mapped_column(default=1)
     status: Mapped[str] = mapped_column(String(12), default="pending")  # ready failed purged
