@@ -313,7 +313,10 @@ def push_note(message, user_id: int) -> None:
 # ---- what the pages read ----
 
 def item_by_code(code: str) -> ServiceItem | None:
-    return db.session.scalar(select(ServiceItem).where(ServiceItem.code == code))
+    """The item a draft is started for, with the halls and materials the draft copies (one
+    query; a few rows each)."""
+    return db.session.scalar(select(ServiceItem).where(ServiceItem.code == code).options(
+        joinedload(ServiceItem.halls), joinedload(ServiceItem.materials)))
 
 
 def bundle_by_code(code: str) -> Bundle | None:

@@ -22,7 +22,7 @@ CEILINGS = {
     "POST /login/code": (17, 8),  # the push claims and names its carrier in one UPDATE
     "POST /login/verify": (10, 9),  # sessions.start() does not read the user again
     "POST /book/slot": (35, 25),  # the rule with its hall and item; no re-read after commit
-    "POST /apply": (11, 8),  # the redirect takes the new row's saved_id
+    "POST /apply": (9, 6),  # the item with its halls and materials; the redirect takes saved_id
     # the application, its item, materials and their photos in one query (for_citizen)
     "POST applicant": (3, 3),  # the redirect is built from the route's id, not the expired row
     "POST consent": (4, 4),  # likewise
