@@ -40,7 +40,7 @@ from app.core.access import PHOTOS, scope, staff_scope_or_none
 from app.core.links import allows, make_link
 from app.core.models import AuditLog, audit
 from app.core.refusals import rolls_back
-from app.core.states import Step, machine, move
+from app.core.states import Step, lock, machine, move
 from app.core.timeutil import local_now, utcnow
 from app.extensions import db
 from app.licences.services import counts
@@ -287,7 +287,7 @@ def withdraw(row: Application, user_id: int) -> None:
 
 def confirm_commitment(row: Application, user_id: int) -> None:
     """The citizen's 容缺承诺: they will bring the missing materials by the deadline."""
-    db.session.refresh(row, with_for_update={"of": Application})  # see core.states.lock
+    lock(row)  # read afresh under the row lock
     if row.status != Status.ACCEPTED_WITH_MISSING:
         raise AppError("这个办件不需要确认容缺承诺", 409)
     if row.commitment_at is None:

@@ -69,10 +69,9 @@ def _flow_bundle() -> Bundle | None:
     return services.bundle_by_code(code, active=True)
 
 
-def _own(booking_id: int, allow_link: bool = False, shown: bool = False) -> Booking:
-    """The signed-in citizen's booking (or, to view it, one a link or lookup opened); else 404.
-    `shown`: read with its item and hall, for a page that only shows it."""
-    booking = services.booking_by_id(booking_id, shown)
+def _own(booking_id: int, allow_link: bool = False) -> Booking:
+    """The signed-in citizen's booking (or, to view it, one a link or lookup opened); else 404."""
+    booking = services.booking_by_id(booking_id)
     if booking is None:
         abort(404)
     mine = current_user.is_authenticated and booking.citizen_id == current_user.id
@@ -247,7 +246,7 @@ def mine():
 @own_view(VIEW)
 def view(booking_id: int):
     """The confirmation (回执): number, what to bring, QR for check-in, calendar, cancel/change."""
-    booking = _own(booking_id, allow_link=True, shown=True)
+    booking = _own(booking_id, allow_link=True)
     qr = Markup(segno.make(booking.number, error="m").svg_inline(
         border=2, omitsize=True, title=f"预约号 {booking.number}"))
     ticket = tickets.ticket_of(booking.id)

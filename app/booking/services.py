@@ -29,7 +29,7 @@ from app.catalog.models import Bundle, Hall, ServiceItem
 from app.core.links import make_link
 from app.core.models import AuditLog, audit
 from app.core.refusals import Refusal
-from app.core.states import machine, move
+from app.core.states import lock, machine, move
 from app.core.timeutil import local_today, to_local, to_utc, utcnow
 from app.extensions import db
 from app.progress.notify import push_along
@@ -218,7 +218,7 @@ def _give_back(booking: Booking, user: User, now: datetime, reason: str) -> None
     """Cancel in the current transaction and free the place."""
     if booking.citizen_id != user.id:
         raise BookingError("没有找到这条预约", 404)
-    db.session.refresh(booking, with_for_update={"of": Booking})  # see core.states.lock
+    lock(booking)  # read afresh under the row lock; the move below takes it as held
     if booking.status != BookingStatus.BOOKED:
         raise BookingError(f"这条预约{current_label(booking.status)},不能再取消或改约", 409)
     if booking.starts_at - now < timedelta(minutes=cfg("CANCEL_LEAD_MINUTES")):
@@ -334,11 +334,10 @@ def all_halls() -> list[Hall]:
     return db.session.scalars(select(Hall).order_by(Hall.id)).all()
 
 
-def booking_by_id(booking_id: int, shown: bool = False) -> Booking | None:
-    """A booking; `shown`: with its item and hall in the same query, for a page that shows them
-    and changes nothing (a later row lock would read those joins again)."""
-    options = [joinedload(Booking.item), joinedload(Booking.hall)] if shown else []
-    return db.session.get(Booking, booking_id, options=options)
+def booking_by_id(booking_id: int) -> Booking | None:
+    """A booking with its item and hall in the same query: every page of a booking shows them."""
+    return db.session.get(Booking, booking_id, options=[joinedload(Booking.item),
+                                                        joinedload(Booking.hall)])
 
 
 def slot_to_confirm(slot_id: int) -> Slot | None:
