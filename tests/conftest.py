@@ -137,13 +137,18 @@ def _migrate(app) -> None:
 
 
 def _clean() -> None:
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    """Empty every table, children first, and start every id again from 1.
+
+    DELETE, not TRUNCATE, on PostgreSQL too: a test leaves a few rows, and TRUNCATE's fixed
+    cost (new files for ~45 tables and their indexes) was 150-300 ms a test on this machine,
+    against ~6 ms for the DELETEs. SQLite, with no AUTOINCREMENT, starts ids again by itself."""
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(text(f'DELETE FROM "{table.name}"'))
     if db.engine.dialect.name == "postgresql":
-        quoted = ', '.join(f'"{name}"' for name in tables)
-        db.session.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-    else:
-        for name in tables:
-            db.session.execute(text(f'DELETE FROM "{name}"'))
+        # TRUNCATE's RESTART IDENTITY, for every sequence in one statement
+        db.session.execute(text(
+            "SELECT setval(c.oid::regclass, 1, false) FROM pg_class c "
+            "WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace"))
     db.session.commit()
 
 

@@ -118,7 +118,8 @@ def test_call_recall_served_and_the_citizens_ticket_page(client, auth, world):
     db.session.refresh(booking)
     assert booking.status == "served"
     notes = db.session.scalars(select(AuditLog.public_note).where(
-        AuditLog.entity == "booking", AuditLog.entity_id == booking.id)).all()
+        AuditLog.entity == "booking", AuditLog.entity_id == booking.id)
+        .order_by(AuditLog.id)).all()
     assert len(notes) == 5 and all(notes)  # booked, checked in, called, re-called, served
     window = world.hall.windows[0].name
     assert notes[2] == f"A002 请到 {window} 办理"
