@@ -551,7 +551,7 @@ def main() -> int:
         for phones in counts:
             run = Run(stack.base, database, args.seconds, phones, first=people)
             print(f"\n{phones} phones for {args.seconds:g} s against nginx + gunicorn "
-                  f"({os.cpu_count()} {kind}) + PostgreSQL + Redis + 2 RQ workers + the "
+                  f"({env.get('GUNICORN_WORKERS', os.cpu_count())} {kind}) + PostgreSQL + Redis + 2 RQ workers + the "
                   f"scheduler; load average {os.getloadavg()[0]:.1f}", flush=True)
             own_before, before = resource.getrusage(resource.RUSAGE_SELF), stack.cpu()
             asyncio.run(run.go())

@@ -62,9 +62,13 @@ class Stack:
     def start(self, env: dict) -> "Stack":
         log = open(self.log_path, "w")  # noqa: SIM115 - open as long as the processes run
         flask = str(ROOT / ".venv/bin/flask")
+        # Logging as deploy/palm.env.example sets it (LOG_FORMAT=json): one JSON line per request
+        # from the app, and no gunicorn access line (the config turns it off). No access-log
+        # flag here either: on the command line it would turn the access line back on.
+        env = {"LOG_FORMAT": "json", **env}
         self.procs["gunicorn"] = subprocess.Popen(
             [str(ROOT / ".venv/bin/gunicorn"), "-c", "deploy/gunicorn.conf.py", "-b",
-             f"127.0.0.1:{self.app_port}", "--access-logfile", "/dev/null", "wsgi:app"],
+             f"127.0.0.1:{self.app_port}", "wsgi:app"],
             cwd=ROOT, env=env, stdout=log, stderr=log)
         for n in range(self.workers):  # as deploy/systemd/palm-worker@.service runs them
             self.procs[f"worker{n + 1}"] = subprocess.Popen(

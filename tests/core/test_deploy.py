@@ -80,3 +80,24 @@ def test_gunicorn_freezes_the_preloaded_app_before_each_fork(monkeypatch, tmp_pa
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_gunicorn_compiles_every_template_in_the_master_before_the_first_fork(monkeypatch,
+                                                                           tmp_path):
+    from app.factory import create_app
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    conf = runpy.run_path(str(ROOT / "deploy/gunicorn.conf.py"))
+    web = create_app({"TESTING": True, "SECRET_KEY": "x",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite'}"})
+
+    class Server:  # what when_ready uses of gunicorn's arbiter: the preloaded app
+        class app:  # noqa: N801
+            @staticmethod
+            def wsgi():
+                return web
+
+    templates = web.jinja_env.list_templates(extensions=["html"])
+    assert len(templates) > 100 and len(web.jinja_env.cache) == 0
+    conf["when_ready"](Server)
+    assert len(web.jinja_env.cache) == len(templates)  # each compiled once, here
