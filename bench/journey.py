@@ -545,13 +545,14 @@ def main() -> int:
     prepare(env)
     stack = Stack(workers=2).start(env)
     kind = f"gthread workers, {args.threads} threads each" if args.threads > 1 else "sync workers"
+    kind = f"{env.get('GUNICORN_WORKERS', os.cpu_count())} {kind}"
     missed, summary, slowest, people = [], [], "", 0
     photos = phone_photos()
     try:
         for phones in counts:
             run = Run(stack.base, database, args.seconds, phones, first=people)
             print(f"\n{phones} phones for {args.seconds:g} s against nginx + gunicorn "
-                  f"({env.get('GUNICORN_WORKERS', os.cpu_count())} {kind}) + PostgreSQL + Redis + 2 RQ workers + the "
+                  f"({kind}) + PostgreSQL + Redis + 2 RQ workers + the "
                   f"scheduler; load average {os.getloadavg()[0]:.1f}", flush=True)
             own_before, before = resource.getrusage(resource.RUSAGE_SELF), stack.cpu()
             asyncio.run(run.go())
