@@ -101,7 +101,7 @@ class World:
 
     def sms(self, template: str) -> list[SmsMessage]:
         return db.session.scalars(select(SmsMessage).where(
-            SmsMessage.template == template)).all()
+            SmsMessage.template == template).order_by(SmsMessage.id)).all()
 
 
 @pytest.fixture

@@ -63,7 +63,8 @@ def test_a_city_wide_admin_picks_a_hall(client, auth, world, far_rule):
 
 
 def _days(**where) -> list[CalendarDay]:
-    return db.session.scalars(select(CalendarDay).filter_by(**where)).all()
+    return db.session.scalars(select(CalendarDay).filter_by(**where)
+                              .order_by(CalendarDay.id)).all()
 
 
 def test_a_hall_admin_cannot_change_the_city_calendar(client, auth, world):

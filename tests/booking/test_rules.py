@@ -160,7 +160,8 @@ def test_admin_edits_rules_and_calendar(client, auth, world):
         "item_id": world.item.id, "weekday": ["1", "3"], "start": "14:00", "end": "16:00",
         "slot_minutes": "20", "capacity": "3", "window_group": "B"})
     assert ok.status_code == 303
-    new = db.session.scalars(select(SlotRule).where(SlotRule.id > before)).all()
+    new = db.session.scalars(select(SlotRule).where(SlotRule.id > before)
+                             .order_by(SlotRule.id)).all()
     assert [r.weekday for r in new] == [1, 3] and new[0].window_group == "B"
     slot = world.slot()
     assert client.post(f"/admin/booking/rules/{slot.rule_id}/capacity",

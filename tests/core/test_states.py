@@ -32,7 +32,7 @@ def licence(app):
 
 def _audits(row) -> list[AuditLog]:
     return list(db.session.scalars(select(AuditLog).where(
-        AuditLog.entity == "licence", AuditLog.entity_id == row.id)))
+        AuditLog.entity == "licence", AuditLog.entity_id == row.id).order_by(AuditLog.id)))
 
 
 def _messages() -> int:

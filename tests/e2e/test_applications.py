@@ -29,7 +29,8 @@ def _upload(page, name, path, run_jobs):
 
 def _sms(template):
     db.session.expire_all()
-    return db.session.scalars(select(SmsMessage).where(SmsMessage.template == template)).all()
+    return db.session.scalars(select(SmsMessage).where(SmsMessage.template == template)
+                              .order_by(SmsMessage.id)).all()
 
 
 def _clean(phone):

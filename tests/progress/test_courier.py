@@ -99,7 +99,8 @@ def test_correcting_the_number_sends_a_second_sms(client, courier_matter):
     client.post(url, data={"courier": "EMS", "tracking_no": "1111111111"})
     assert client.post(url, data={"courier": "EMS", "tracking_no": "1111111112"}).status_code == 303
     assert db.session.query(SmsMessage).filter_by(template="progress_delivery_sent").count() == 2
-    notes = [a.public_note for a in db.session.query(AuditLog).filter_by(to_status="delivery_sent")]
+    notes = [a.public_note for a in db.session.query(AuditLog).filter_by(
+        to_status="delivery_sent").order_by(AuditLog.id)]
     assert notes == ["结果已寄出:EMS,单号 1111111111", "快递单号已更正:EMS,单号 1111111112"]
 
 

@@ -25,7 +25,7 @@ def test_invite_sends_one_sms_with_a_short_link_and_is_idempotent(world):
     first = world.invite(entity="application", entity_id=7, channel="online")
     again = world.invite(entity="application", entity_id=7, channel="online")
     assert first.id == again.id
-    messages = db.session.query(SmsMessage).all()
+    messages = db.session.query(SmsMessage).order_by(SmsMessage.id).all()
     assert [m.template for m in messages] == ["rating_invite_online"]
     assert "感谢您使用网上预审,欢迎评价" in messages[0].text  # not "到大厅办事": no visit
     link = db.session.query(ShortLink).one()
