@@ -566,8 +566,9 @@ def main() -> int:
     env = app_env(database) | {"GUNICORN_THREADS": str(args.threads)}
     prepare(env)
     stack = Stack(workers=2).start(env)
-    kind = f"gthread workers, {args.threads} threads each" if args.threads > 1 else "sync workers"
-    kind = f"{env.get('GUNICORN_WORKERS', os.cpu_count())} {kind}"
+    workers = env.get("GUNICORN_WORKERS", os.cpu_count())  # deploy/gunicorn.conf.py's default
+    kind = (f"{workers} gthread workers, {args.threads} threads each" if args.threads > 1
+            else f"{workers} sync workers")
     missed, summary, slowest, people = [], [], "", 0
     photos = phone_photos()
     try:
