@@ -45,6 +45,19 @@ if (os.environ.get("LOG_FORMAT") or ("json" if os.environ.get("APP_ENV") == "pro
         "formatters": {"json": {"()": "app.ops.logs.JsonFormatter"}},
     }
 
+    from gunicorn.glogging import Logger
+
+    class AppWritesTheAccessLine(Logger):
+        """gunicorn's logger, minus the access line's making. With any logconfig_dict, gunicorn
+        builds every request's atoms (its headers and environ, as a dict) for a line the
+        "gunicorn.access" level above then drops: ~0.7% of a web worker's time under
+        bench/journey.py (py-spy), for nothing."""
+
+        def access(self, resp, req, environ, request_time):
+            return None
+
+    logger_class = AppWritesTheAccessLine
+
 # Prometheus multiprocess mode: each worker writes its samples under this directory and /metrics
 # adds them up. The systemd unit gives a fresh /run/palm-metrics; elsewhere (compose, by hand) a
 # fresh private directory per start. Set before the app (and prometheus_client) is imported.

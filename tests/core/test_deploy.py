@@ -101,3 +101,25 @@ def test_gunicorn_compiles_every_template_in_the_master_before_the_first_fork(mo
     assert len(templates) > 100 and len(web.jinja_env.cache) == 0
     conf["when_ready"](Server)
     assert len(web.jinja_env.cache) == len(templates)  # each compiled once, here
+
+
+def test_gunicorn_builds_no_access_line_when_the_app_writes_it(monkeypatch, tmp_path):
+    """LOG_FORMAT=json: the app logs each request itself, and gunicorn's logger does no work for
+    an access line of its own (with text logs, gunicorn's own logger and line, as before)."""
+    from gunicorn.config import Config
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    monkeypatch.setenv("LOG_FORMAT", "json")
+    conf = runpy.run_path(str(ROOT / "deploy/gunicorn.conf.py"))
+    assert conf["accesslog"] is None
+    cfg = Config()
+    # Not the file's logconfig_dict: dictConfig would rewire this test process's logging. With
+    # any access log switched on, gunicorn's own Logger would build the line's atoms.
+    cfg.set("accesslog", "-")
+    logger = conf["logger_class"](cfg)
+    logged = []
+    monkeypatch.setattr(logger.access_log, "info", lambda *args: logged.append(args))
+    logger.access(None, None, None, None)  # gunicorn's own would read the response's headers
+    assert logged == []
+    monkeypatch.setenv("LOG_FORMAT", "text")
+    assert "logger_class" not in runpy.run_path(str(ROOT / "deploy/gunicorn.conf.py"))
