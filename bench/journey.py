@@ -462,6 +462,21 @@ class Run:
         sampler.join()
 
 
+def host_speed() -> float:
+    """Milliseconds of CPU this interpreter takes for a fixed pure-Python loop (the best of 3).
+
+    The same code measured 0.21 to 0.36 CPU-s per journey on this machine on different days, and
+    within a day: the host's speed moves the figures. Printed with each run, so two runs can be
+    compared for the host as well as for the code."""
+    best = float("inf")
+    for _ in range(3):
+        started, total = time.process_time(), 0
+        for n in range(2_000_000):
+            total += n
+        best = min(best, time.process_time() - started)
+    return best * 1000
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, int(len(ordered) * p) - 1))] * 1000
@@ -592,7 +607,9 @@ def main() -> int:
             run = Run(stack.base, database, args.seconds, phones, first=people)
             print(f"\n{phones} phones for {args.seconds:g} s against nginx + gunicorn "
                   f"({kind}) + PostgreSQL + Redis + 2 RQ workers + the "
-                  f"scheduler; load average {os.getloadavg()[0]:.1f}", flush=True)
+                  f"scheduler; load average {os.getloadavg()[0]:.1f}; host speed: a fixed "
+                  f"Python loop {host_speed():.0f} ms (Python {sys.version.split()[0]}, "
+                  f"from {sys.base_prefix})", flush=True)
             own_before, before = resource.getrusage(resource.RUSAGE_SELF), stack.cpu()
             asyncio.run(run.go())
             used = procstat.used(before, stack.cpu())
