@@ -2,7 +2,8 @@
 # The interpreter the venv is made from (`make PYTHON=/path/to/python3 ...` to choose). By default
 # the distribution's python3.11 where it can make a venv: Debian builds it with PGO and LTO, as the
 # Dockerfile's python:3.11-slim is built; pyenv's default build has neither, and on it
-# bench/journey.py's server CPU per journey was 8-13% higher (issue 19). Else python3 on PATH.
+# bench/journey.py's server CPU per journey was about 11% higher (three alternating runs each,
+# issue 19). Else python3 on PATH. Only a new .venv: an existing one keeps its interpreter.
 SYSTEM_PYTHON := $(shell /usr/bin/python3.11 -c "import ensurepip" 2>/dev/null && echo /usr/bin/python3.11)
 PYTHON ?= $(or $(SYSTEM_PYTHON),python3)
 VENV := .venv

@@ -455,11 +455,13 @@ class Run:
         people = [self.person(random.Random(n), RAMP * n / self.phones, stop_at)
                   for n in range(self.phones)]
         started = time.monotonic()
-        await asyncio.gather(*people)
-        self.elapsed = time.monotonic() - started
-        close_readers()
-        stop.set()
-        sampler.join()
+        try:
+            await asyncio.gather(*people)
+        finally:
+            self.elapsed = time.monotonic() - started
+            close_readers()
+            stop.set()
+            sampler.join()
 
 
 def host_speed() -> float:

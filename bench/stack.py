@@ -63,8 +63,8 @@ class Stack:
         log = open(self.log_path, "w")  # noqa: SIM115 - open as long as the processes run
         flask = str(ROOT / ".venv/bin/flask")
         # Logging as deploy/palm.env.example sets it (LOG_FORMAT=json): one JSON line per request
-        # from the app, and no gunicorn access line (the config turns it off). No access-log
-        # flag here either: on the command line it would turn the access line back on.
+        # from the app, and no gunicorn access line (the config turns it off, and its logger
+        # builds none). No access-log flag here either, as production passes none.
         env = {"LOG_FORMAT": "json", **env}
         self.procs["gunicorn"] = subprocess.Popen(
             [str(ROOT / ".venv/bin/gunicorn"), "-c", "deploy/gunicorn.conf.py", "-b",

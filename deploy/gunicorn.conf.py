@@ -51,7 +51,8 @@ if (os.environ.get("LOG_FORMAT") or ("json" if os.environ.get("APP_ENV") == "pro
         """gunicorn's logger, minus the access line's making. With any logconfig_dict, gunicorn
         builds every request's atoms (its headers and environ, as a dict) for a line the
         "gunicorn.access" level above then drops: ~0.7% of a web worker's time under
-        bench/journey.py (py-spy), for nothing."""
+        bench/journey.py (py-spy), for nothing. (A logger_class of our own also means gunicorn
+        no longer swaps in its statsd logger for --statsd-host; we use Prometheus instead.)"""
 
         def access(self, resp, req, environ, request_time):
             return None

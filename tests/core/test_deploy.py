@@ -113,13 +113,20 @@ def test_gunicorn_builds_no_access_line_when_the_app_writes_it(monkeypatch, tmp_
     conf = runpy.run_path(str(ROOT / "deploy/gunicorn.conf.py"))
     assert conf["accesslog"] is None
     cfg = Config()
-    # Not the file's logconfig_dict: dictConfig would rewire this test process's logging. With
-    # any access log switched on, gunicorn's own Logger would build the line's atoms.
+    cfg.set("logger_class", conf["logger_class"])
+    assert cfg.logger_class is conf["logger_class"]  # gunicorn takes the setting as it is
+    # Built without __init__, whose setup() would rewire this process's "gunicorn.*" loggers. With
+    # an access log on, gunicorn's own Logger would build the line's atoms from these arguments.
     cfg.set("accesslog", "-")
-    logger = conf["logger_class"](cfg)
+    logger = conf["logger_class"].__new__(conf["logger_class"])
     logged = []
-    monkeypatch.setattr(logger.access_log, "info", lambda *args: logged.append(args))
-    logger.access(None, None, None, None)  # gunicorn's own would read the response's headers
+
+    class AccessLog:
+        def info(self, *args):
+            logged.append(args)
+
+    logger.cfg, logger.access_log = cfg, AccessLog()
+    logger.access(None, None, None, None)
     assert logged == []
     monkeypatch.setenv("LOG_FORMAT", "text")
     assert "logger_class" not in runpy.run_path(str(ROOT / "deploy/gunicorn.conf.py"))
