@@ -3,16 +3,18 @@ with three photos (the one material that may be missing at intake left without a
 dropped connection in the middle; a clerk flags one photo; the citizen replaces it; the clerk
 accepts with one material missing (容缺受理); and every step sends an SMS."""
 
+import base64
 import re
 
 from applications.application_kit import VALID_ID, photo
 from e2e.browser import agree_sensitive, fill_licence_change, sign_in
 from sqlalchemy import select
 
-from app.applications.models import Application
+from app.applications.models import Application, Upload
 from app.applications.states import Status
 from app.extensions import db
 from app.sms.models import SmsMessage
+from app.uploads.storage import get_storage
 
 
 def _card(page, name):
@@ -224,3 +226,52 @@ def test_apply_with_photos_flag_replace_and_accept_with_missing(make_phone, tmp_
     assert all(re.search(r"/t/\w+$", m.text) for t in counts for m in _sms(t))
     _clean(citizen)
     clerk.assert_clean()
+
+
+def _scan(jpeg: bytes) -> bytes:
+    """A JPEG's entropy-coded data, from its start-of-scan marker to its end marker."""
+    return jpeg[jpeg.index(b"\xff\xda"):jpeg.rindex(b"\xff\xd9")]
+
+
+def test_the_pages_downscale_is_kept_as_it_came(make_phone, tmp_path, run_jobs):
+    """Chromium's canvas makes the 1600 px copy at the server's own JPEG quality, so the worker
+    keeps the picture Chromium sent (no second loss, no re-encode) and drops only metadata."""
+    path = tmp_path / "doc.jpg"
+    path.write_bytes(photo(2400, 1800))  # EXIF: turned (orientation 6), a make, GPS
+    citizen = make_phone()
+    page = citizen.page
+    # What the page hands to XMLHttpRequest (Playwright does not show a multipart file body).
+    page.add_init_script("""(() => {
+      const send = XMLHttpRequest.prototype.send;
+      XMLHttpRequest.prototype.send = function (body) {
+        if (body instanceof FormData) {
+          for (const [, value] of body) if (value instanceof Blob) window.sentPhoto = value;
+        }
+        return send.call(this, body);
+      };
+    })()""")
+    sign_in(citizen, "13800138000", "/apply/SC-001")
+    page.click("button:has-text('开始申请')")
+    page.fill("#name", "张三")
+    page.fill("#id_number", VALID_ID)
+    page.fill("#field-change_detail", "乌兰浩特市兴安北大路 68 号")
+    fill_licence_change(page, "住所")
+    page.click("button:has-text('下一步')")
+    page.wait_for_url("**/materials")
+    agree_sensitive(page)
+    _upload(page, "变更登记申请书", path, run_jobs)
+
+    jpeg = base64.b64decode(page.evaluate("""async () => {
+      const bytes = new Uint8Array(await window.sentPhoto.arrayBuffer());
+      let text = "";
+      for (const b of bytes) text += String.fromCharCode(b);
+      return btoa(text);
+    }"""))
+    assert len(jpeg) < path.stat().st_size / 2
+    db.session.expire_all()
+    upload = db.session.scalar(select(Upload).order_by(Upload.id.desc()))
+    assert (upload.status, upload.width, upload.height) == ("ready", 1200, 1600)  # upright
+    kept = get_storage().open(upload.image_key)
+    assert _scan(kept) == _scan(jpeg)
+    assert b"Exif" not in kept and b"TestPhone" not in kept
+    _clean(citizen)

@@ -12,7 +12,14 @@ import pytest
 from PIL import ExifTags, Image, ImageCms
 from PIL.PngImagePlugin import PngInfo
 
-from app.uploads.imaging import LONG_EDGE, ImageInfo, ImageRejected, compress, inspect_upload
+from app.uploads.imaging import (
+    LONG_EDGE,
+    QUALITY,
+    ImageInfo,
+    ImageRejected,
+    compress,
+    inspect_upload,
+)
 
 # The texts citizens see, spelled out: a change to them should be a change to this test too.
 MSG_EMPTY = "请选择照片"
@@ -402,7 +409,76 @@ def test_heic_is_written_by_pillow_heif_itself():
     assert compress(buf.getvalue()).width == 640
 
 
-def test_the_upload_page_downscales_to_the_size_the_server_keeps():
-    # More pixels than LONG_EDGE would cost the person data and the worker a resize for nothing.
+def test_the_upload_page_downscales_to_the_size_and_quality_the_server_keeps():
+    # More pixels than LONG_EDGE would cost the person data and the worker a resize for nothing;
+    # a finer quality than QUALITY, twice the bytes and a re-encode (see the tests below).
     script = (Path(__file__).resolve().parents[2] / "static/js/applications.js").read_text()
     assert re.search(r"var TARGET_EDGE = (\d+);", script).group(1) == str(LONG_EDGE)
+    assert float(re.search(r"var QUALITY = ([0-9.]+);", script).group(1)) * 100 == QUALITY
+    assert '"image/jpeg", QUALITY)' in script
+
+
+# ---- a photo the page already made as the server would: kept, without its metadata ----
+
+def sent_by_the_page(size=(1600, 1200), quality=QUALITY, **params) -> bytes:
+    """As the upload page's downscale sends it (canvas.toBlob, libjpeg's tables, 4:2:0), here
+    with all the metadata a phone's own file could carry besides."""
+    im = scene(size)
+    im.paste((20, 20, 200), (size[0] // 2, size[1] // 2, size[0] // 2 + 40, size[1] // 2 + 30))
+    return encode(im, "jpeg", quality=quality, **params)
+
+
+def scan(data: bytes) -> bytes:
+    """The entropy-coded data: from the start-of-scan marker to the end marker."""
+    return data[data.index(b"\xff\xda"):data.rindex(b"\xff\xd9")]
+
+
+def test_a_photo_sent_as_the_server_writes_it_keeps_its_pixels_and_loses_its_metadata():
+    data = sent_by_the_page(exif=camera_exif(1).tobytes(), xmp=XMP, comment=COMMENT,
+                            icc_profile=_icc()) + b"<script>alert(1)</script>"
+    result = compress(data)
+    assert scan(result.image_bytes) == scan(data)  # not re-encoded: no second loss
+    assert decode(result.image_bytes).tobytes() == decode(data).tobytes()
+    assert (result.width, result.height) == (1600, 1200)
+    assert decode(result.thumb_bytes).size == (320, 240)
+    for out in (result.image_bytes, result.thumb_bytes):
+        im = decode(out)
+        assert not im.getexif()
+        assert not {"exif", "xmp", "comment", "icc_profile"} & set(im.info)
+        for needle in (b"Exif", b"Xiaomi", b"ZHANG", b"xmpmeta", b"15004820001", b"ICC_PROFILE",
+                       b"<script"):
+            assert needle not in out
+    # The copy is the picture's own segments alone: not even the JFIF header is kept.
+    assert {m for m, _ in _jpeg_markers(result.image_bytes)} <= {0xDB, 0xC4, 0xC0, 0xDA}
+    assert len(result.image_bytes) < len(data) - len(XMP) - len(COMMENT)
+
+
+@pytest.mark.parametrize("reason, data", [
+    ("finer than QUALITY", lambda: sent_by_the_page(quality=QUALITY + 15)),
+    ("too large", lambda: sent_by_the_page((2000, 1500))),
+    ("turned by its EXIF", lambda: sent_by_the_page(exif=camera_exif(6).tobytes())),
+    ("4:4:4 chroma", lambda: sent_by_the_page(subsampling="4:4:4")),
+    ("progressive", lambda: sent_by_the_page(progressive=True)),
+    ("grey", lambda: encode(scene().convert("L"), "jpeg", quality=QUALITY)),
+])
+def test_any_other_jpeg_is_re_encoded(reason, data):
+    source = data()
+    result = compress(source)
+    assert scan(result.image_bytes) != scan(source), reason
+    markers = {m for m, _ in _jpeg_markers(result.image_bytes)}
+    assert 0xC0 in markers and 0xE1 not in markers  # baseline, no EXIF
+
+
+def test_a_cut_photo_is_refused_and_a_marker_inside_its_scan_is_never_kept_as_it_came():
+    data = sent_by_the_page()
+    with pytest.raises(ImageRejected) as caught:
+        compress(data[:len(data) // 2])  # no end marker: re-encoded, and that finds it cut
+    assert caught.value.code == "corrupt"
+    start = data.index(b"\xff\xda") + 200
+    # A marker where only entropy-coded data may be: re-encoded (or refused), never copied.
+    odd = data[:start] + b"\xff\xfe\x00\x04ok" + data[start + 6:]
+    try:
+        result = compress(odd)
+    except ImageRejected:
+        return
+    assert b"\xff\xfe\x00\x04ok" not in result.image_bytes
