@@ -1,7 +1,7 @@
 """The whole citizen journey under load: 200 phones on gunicorn + PostgreSQL + Redis + 2 workers.
 
 Run from the repo root: .venv/bin/python bench/journey.py [--phones 100,200] [--seconds 60]
-[--threads N] [--no-older] [--no-profile]
+[--baseline REV | --no-baseline] [--threads N] [--no-older] [--no-profile]
 
 What it starts, all on this machine: a fresh `palm_bench_journey` PostgreSQL database (migrated,
 demo data loaded), Redis db 9 (flushed), gunicorn with deploy/gunicorn.conf.py (sync workers =
@@ -24,10 +24,19 @@ The phones arrive over the first 10 s. When one journey ends the phone starts an
 person, until --seconds have passed; then the journeys under way finish. A refusal a person would
 see (a full slot) is retried as a person would and counted; anything else unexpected is an error.
 
+The baseline in the same run (issue 19: the cost per journey down by at least 2.5x): before each
+of this checkout's runs, the same number of phones walk the app at --baseline (default a1a1015,
+main as the issue measured it), unpacked from git into bench/out/ and started on a stack of its
+own (its own deploy/ files, database `palm_bench_journey_baseline`, and page downscale; this venv).
+On this shared host the same code has measured from 0.19 to 0.42 CPU-s per journey on different
+days, so the fall against a baseline met minutes apart is the figure the host's speed moves least.
+
 Prints completed journeys per minute, p50/p99 per step, errors (target 0), the RQ queues' peak
-depth, and a profile of the slowest step (cProfile of its requests, replayed in-process on the same
-database after the run, warmed up, jobs left to the workers). Exits 1 on any error or when no
-journey completed.
+depth, the server's CPU-seconds per journey and its fall against the baseline's, and a profile of
+the slowest step (cProfile of its requests, replayed in-process on the same database after the
+run, warmed up, jobs left to the workers). Exits 1 on any error, when no journey completed, or
+when a target is missed: <= 0.25 CPU-s per journey, >= 2.5x under the baseline, every step's p99
+<= 2 s at 100 phones, and bench/pages.py and bench/booking_race.py passing.
 """
 
 import argparse
@@ -41,6 +50,7 @@ import pstats
 import random
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -78,33 +88,33 @@ def refuse_the_tests_services() -> None:
         sys.exit(f"BENCH_REDIS={REDIS} is the tests' Redis db: the bench would flush it")
 
 
-def fresh_database() -> str:
+def fresh_database(name: str = DB) -> str:
     import psycopg
 
     refuse_the_tests_services()
 
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB}")
-    return f"{PG}/{DB}"
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    return f"{PG}/{name}"
 
 
-def app_env(database: str) -> dict:
+def app_env(database: str, root: Path = ROOT) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("FLASK_DEBUG", "TEST_DATABASE_URL")}
     env |= {"DATABASE_URL": database, "REDIS_URL": REDIS, "FLASK_APP": "wsgi.py",
             "FLASK_DEBUG": "0", "SECRET_KEY": "bench-journey-" + "x" * 32,
             "APP_ENV": "development", "QUIET_HOURS": "0-0", "PROXY_FIX": "1",
-            "GUNICORN_TIMEOUT": "60", "PYTHONPATH": str(ROOT)}
+            "GUNICORN_TIMEOUT": "60", "PYTHONPATH": str(root)}
     return env
 
 
-def prepare(env: dict) -> None:
+def prepare(env: dict, root: Path = ROOT) -> None:
     from redis import Redis
 
     Redis.from_url(REDIS).flushdb()
     flask = str(ROOT / ".venv/bin/flask")
     for args in (["db", "upgrade", "heads"], ["demo", "load"]):
-        subprocess.run([flask, *args], cwd=ROOT, env=env, check=True, capture_output=True)
+        subprocess.run([flask, *args], cwd=root, env=env, check=True, capture_output=True)
     import psycopg
 
     with psycopg.connect(env["DATABASE_URL"]) as conn:
@@ -121,15 +131,17 @@ def valid_id(rng: random.Random) -> str:
     return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
 
 
-def page_downscale() -> tuple[int, float]:
+def page_downscale(root: Path = ROOT) -> tuple[int, float]:
     """The long edge and JPEG quality the upload page's own downscale sends (applications.js)."""
-    script = (ROOT / "static/js/applications.js").read_text()
+    script = (root / "static/js/applications.js").read_text()
     edge = int(re.search(r"var TARGET_EDGE = (\d+);", script).group(1))
-    quality = float(re.search(r'"image/jpeg", ([0-9.]+)\)', script).group(1))
+    # `var QUALITY = 0.7;`, or the number in the toBlob call itself (the baseline's page)
+    quality = float((re.search(r"var QUALITY = ([0-9.]+);", script)
+                     or re.search(r'"image/jpeg", ([0-9.]+)\)', script)).group(1))
     return edge, quality
 
 
-def phone_photos(count: int = 4) -> list[bytes]:
+def phone_photos(count: int = 4, root: Path = ROOT) -> list[bytes]:
     """Document photos as a phone sends them after the page's downscale (page_downscale())."""
     from io import BytesIO
 
@@ -138,7 +150,7 @@ def phone_photos(count: int = 4) -> list[bytes]:
 
     out = ROOT / "bench/out/journey-photos"
     out.mkdir(parents=True, exist_ok=True)
-    edge, quality = page_downscale()
+    edge, quality = page_downscale(root)
     photos = []
     for n in range(count):
         path = out / f"p{n}.jpg"
@@ -401,7 +413,8 @@ def close_readers() -> None:
 
 
 class Run:
-    def __init__(self, base: str, database: str, seconds: float, phones: int, first: int = 0):
+    def __init__(self, base: str, database: str, seconds: float, phones: int, photos: list[bytes],
+                 first: int = 0):
         self.base, self.database, self.seconds, self.phones = base, database, seconds, phones
         self.timings: dict[str, list[float]] = {s: [] for s in STEPS}
         self.completed = 0
@@ -411,7 +424,7 @@ class Run:
         # New people in every run: a number (and address) of an earlier run would meet that
         # person's sign-in code limits and their application of the run before.
         self.first = first
-        self.photos = phone_photos()
+        self.photos = photos
         self.peak: dict[str, int] = {}
         self.requests: dict[str, list[float]] = {}
 
@@ -527,23 +540,91 @@ def profile_step(step: str, env: dict, photos: list[bytes]) -> str:
 
 
 CPU_PER_JOURNEY = 0.25  # issue 19: CPU-seconds of every server process per completed journey
+FALL = 2.5  # issue 19: that cost down by at least 2.5x against the baseline, in the same run
 STEP_P99_MS = 2000  # issue 19: every step at 100 phones
 STEP_P99_UP_TO = 100  # phones
+# Main as issue 19 measured it: the parent of its first commit (ead20b3).
+BASELINE = "a1a1015"
 
 
-def report(run: "Run", phones: int, used: dict[str, float]) -> tuple[list[str], str]:
-    """Print one run's figures; return the targets it missed and the slowest request step."""
+def baseline_tree(rev: str) -> Path:
+    """The app at `rev`, unpacked from this clone's history into bench/out/ (once per revision).
+
+    It runs on this checkout's venv (the same pinned packages; hiredis, which it did not pin, is
+    used by redis-py when installed, so the baseline gets that too) with its own deploy/ files,
+    migrations and demo data, and its own page's photo downscale."""
+    found = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet",
+                            f"{rev}^{{commit}}"], capture_output=True, text=True)
+    if found.returncode:
+        sys.exit(f"--baseline {rev} is not in this clone's history (a shallow clone lacks it: "
+                 "git fetch --unshallow); or run with --no-baseline")
+    sha = found.stdout.strip()
+    tree = ROOT / f"bench/out/baseline-{sha[:12]}"
+    if not (tree / ".unpacked").exists():
+        shutil.rmtree(tree, ignore_errors=True)
+        tree.mkdir(parents=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", sha], capture_output=True,
+                                 check=True)
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+        (tree / ".unpacked").write_text(sha)
+    return tree
+
+
+class Side:
+    """One app under load: this checkout, or the baseline revision, each on its own database."""
+
+    def __init__(self, name: str, root: Path, database: str, threads: int = 1):
+        self.name, self.root, self.database = name, root, database
+        self.env = app_env(database, root) | {"GUNICORN_THREADS": str(threads)}
+        prepare(self.env, root)
+        self.photos = phone_photos(root=root)
+        self.people = 0
+
+    def measure(self, phones: int, seconds: float, kind: str) -> tuple["Run", dict, float]:
+        """Start the stack on this side's tree, run the phones, stop it: the run, the server's
+        CPU-seconds by process, and the load generator's own."""
+        from redis import Redis
+        from stack import Stack
+
+        # Queues of the other side's stack must not reach this side's workers; what was left
+        # in them is still in its own outbox, pushed again when its scheduler next runs.
+        Redis.from_url(REDIS).flushdb()
+        log = ROOT / "bench/out" / ("stack.log" if self.root == ROOT else "stack-baseline.log")
+        stack = Stack(workers=2, log=log, root=self.root).start(self.env)
+        try:
+            run = Run(stack.base, self.database, seconds, phones, self.photos, first=self.people)
+            print(f"\n{self.name}: {phones} phones for {seconds:g} s against nginx + gunicorn "
+                  f"({kind}) + PostgreSQL + Redis + 2 RQ workers + the scheduler; load average "
+                  f"{os.getloadavg()[0]:.1f}; host speed: a fixed Python loop "
+                  f"{host_speed():.0f} ms (Python {sys.version.split()[0]}, from "
+                  f"{sys.base_prefix})", flush=True)
+            own_before, before = resource.getrusage(resource.RUSAGE_SELF), stack.cpu()
+            asyncio.run(run.go())
+            used = procstat.used(before, stack.cpu())
+            own = resource.getrusage(resource.RUSAGE_SELF)
+        finally:
+            stack.stop()
+        self.people += run.people
+        load = (own.ru_utime + own.ru_stime) - (own_before.ru_utime + own_before.ru_stime)
+        return run, used, load
+
+
+def report(run: "Run", phones: int, used: dict[str, float],
+           targets: bool = True) -> tuple[list[str], str]:
+    """Print one run's figures; return the targets it missed (none for the baseline's run, which
+    has only to finish without errors) and the slowest request step."""
     per_minute = run.completed / (run.elapsed / 60)
     server = sum(used.values())
     per_journey = server / run.completed if run.completed else float("inf")
     print(f"journeys completed: {run.completed} in {run.elapsed:.0f} s = {per_minute:.0f}/min "
           f"(people started {run.people}; full-slot retries {run.full_retries})")
-    print(f"server CPU: {server:.0f} s = {per_journey:.3f} s per journey (target <= "
-          f"{CPU_PER_JOURNEY}); " + ", ".join(f"{k} {v:.1f}" for k, v in used.items()))
+    target = f" (target <= {CPU_PER_JOURNEY})" if targets else ""
+    print(f"server CPU: {server:.0f} s = {per_journey:.3f} s per journey{target}; "
+          + ", ".join(f"{k} {v:.1f}" for k, v in used.items()))
     missed = []
     if run.errors or not run.completed:
         missed.append(f"{phones} phones: {len(run.errors)} errors, {run.completed} journeys")
-    if per_journey > CPU_PER_JOURNEY:
+    if targets and per_journey > CPU_PER_JOURNEY:
         missed.append(f"{phones} phones: {per_journey:.3f} CPU-s per journey")
     print(f"{'step':10} {'n':>6} {'p50 ms':>8} {'p99 ms':>8}")
     slowest, slowest_p50 = "", -1.0
@@ -554,7 +635,7 @@ def report(run: "Run", phones: int, used: dict[str, float]) -> tuple[list[str], 
             continue
         p50, p99 = statistics.median(values) * 1000, pct(values, 0.99)
         print(f"{step:10} {len(values):>6} {p50:>8.0f} {p99:>8.0f}")
-        if phones <= STEP_P99_UP_TO and p99 > STEP_P99_MS:
+        if targets and phones <= STEP_P99_UP_TO and p99 > STEP_P99_MS:
             missed.append(f"{phones} phones: {step} p99 {p99:.0f} ms")
         if step != "compress" and p50 > slowest_p50:
             slowest, slowest_p50 = step, p50
@@ -581,11 +662,14 @@ def older_targets() -> list[str]:
 
 
 def main() -> int:
-    from stack import Stack
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--phones", default="100,200", help="phone counts, one run each")
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--baseline", default=BASELINE,
+                        help=f"the revision to compare with in the same run (default {BASELINE}, "
+                             "main as issue 19 measured it)")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="run this checkout only: no fall is measured or checked")
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--no-older", action="store_true",
                         help="skip bench/pages.py and bench/booking_race.py")
@@ -595,42 +679,44 @@ def main() -> int:
     args = parser.parse_args()
     counts = [int(n) for n in args.phones.split(",")]
     (ROOT / "bench/out").mkdir(exist_ok=True)
-    database = fresh_database()
-    env = app_env(database) | {"GUNICORN_THREADS": str(args.threads)}
-    prepare(env)
-    stack = Stack(workers=2).start(env)
-    workers = env.get("GUNICORN_WORKERS", os.cpu_count())  # deploy/gunicorn.conf.py's default
+    baseline = None
+    if not args.no_baseline:
+        tree = baseline_tree(args.baseline)
+        baseline = Side(f"baseline {args.baseline}", tree, fresh_database(DB + "_baseline"))
+    current = Side("this checkout", ROOT, fresh_database(), args.threads)
+    workers = current.env.get("GUNICORN_WORKERS", os.cpu_count())  # gunicorn.conf.py's default
     kind = (f"{workers} gthread workers, {args.threads} threads each" if args.threads > 1
             else f"{workers} sync workers")
-    missed, summary, slowest, people = [], [], "", 0
-    photos = phone_photos()
-    try:
-        for phones in counts:
-            run = Run(stack.base, database, args.seconds, phones, first=people)
-            print(f"\n{phones} phones for {args.seconds:g} s against nginx + gunicorn "
-                  f"({kind}) + PostgreSQL + Redis + 2 RQ workers + the "
-                  f"scheduler; load average {os.getloadavg()[0]:.1f}; host speed: a fixed "
-                  f"Python loop {host_speed():.0f} ms (Python {sys.version.split()[0]}, "
-                  f"from {sys.base_prefix})", flush=True)
-            own_before, before = resource.getrusage(resource.RUSAGE_SELF), stack.cpu()
-            asyncio.run(run.go())
-            used = procstat.used(before, stack.cpu())
-            own = resource.getrusage(resource.RUSAGE_SELF)
-            load = (own.ru_utime + own.ru_stime) - (own_before.ru_utime + own_before.ru_stime)
-            print(f"load generator CPU: {load:.0f} s (not counted; it shares the 2 cores)")
-            run_missed, slowest = report(run, phones, used)
-            missed += run_missed
-            people += run.people
-            per_journey = sum(used.values()) / max(run.completed, 1)
-            worst = max((pct(v, 0.99) for v in run.timings.values() if v), default=0)
-            summary.append(f"{phones} phones {run.completed / (run.elapsed / 60):.0f}/min "
-                           f"{per_journey:.2f} CPU-s/journey, worst step p99 "
-                           f"{worst / 1000:.1f} s, {len(run.errors)} errors")
-    finally:
-        stack.stop()
+    missed, summary, slowest = [], [], ""
+    for phones in counts:
+        # The baseline just before this checkout, each on a stack of its own: both meet the
+        # host as it is in the same few minutes, so the fall does not depend on the host's speed.
+        base_cost = None
+        if baseline:
+            run, used, load = baseline.measure(phones, args.seconds, f"{workers} sync workers")
+            print(f"load generator CPU: {load:.0f} s (not counted)")
+            base_missed, _ = report(run, phones, used, targets=False)
+            missed += [f"the baseline's run: {line}" for line in base_missed]
+            base_cost = sum(used.values()) / max(run.completed, 1)
+        run, used, load = current.measure(phones, args.seconds, kind)
+        print(f"load generator CPU: {load:.0f} s (not counted; it shares the 2 cores)")
+        run_missed, slowest = report(run, phones, used)
+        missed += run_missed
+        cost = sum(used.values()) / max(run.completed, 1)
+        worst = max((pct(v, 0.99) for v in run.timings.values() if v), default=0)
+        line = (f"{phones} phones {run.completed / (run.elapsed / 60):.0f}/min {cost:.3f} "
+                f"CPU-s/journey")
+        if base_cost is not None:
+            fall = base_cost / cost
+            print(f"cost per journey: baseline {args.baseline} {base_cost:.3f} -> this checkout "
+                  f"{cost:.3f} CPU-s, {fall:.2f}x less (target >= {FALL}x)")
+            line += f" ({fall:.2f}x under the baseline's {base_cost:.3f})"
+            if fall < FALL:
+                missed.append(f"{phones} phones: cost fell {fall:.2f}x, not {FALL}x")
+        summary.append(f"{line}, worst step p99 {worst / 1000:.1f} s, {len(run.errors)} errors")
     if slowest and not args.no_profile:
         print(f"\nprofile of the slowest request step, '{slowest}', replayed once in-process:")
-        print(profile_step(slowest, env, photos))
+        print(profile_step(slowest, current.env, current.photos))
     if not args.no_older:
         missed += older_targets()
     for line in missed:

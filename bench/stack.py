@@ -22,8 +22,8 @@ from pages import ensure_nginx, free_port, marked
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def nginx_site(port: int, app_port: int, tmp: Path) -> str:
-    conf = (ROOT / "deploy/nginx.conf").read_text(encoding="utf-8")
+def nginx_site(port: int, app_port: int, tmp: Path, root: Path = ROOT) -> str:
+    conf = (root / "deploy/nginx.conf").read_text(encoding="utf-8")
     cache = marked(conf, "page cache").replace("/var/cache/nginx/palm", str(tmp / "cache"))
     server = conf[conf.index("server {\n    listen 443"):]
     server = re.sub(r"^\s*(listen 443|http2|ssl_|server_name|access_log /)[^;]*;\n", "", server,
@@ -31,7 +31,7 @@ def nginx_site(port: int, app_port: int, tmp: Path) -> str:
     server = server.replace("server {", f"server {{\n    listen 127.0.0.1:{port} backlog=4096;"
                             "\n    access_log off;", 1)
     server = (server.replace("127.0.0.1:8000", f"127.0.0.1:{app_port}")
-              .replace("/srv/palm/static/", f"{ROOT}/static/")
+              .replace("/srv/palm/static/", f"{root}/static/")
               .replace("$proxy_add_x_forwarded_for", "$http_x_forwarded_for"))
     return f"""
 user root;
@@ -50,10 +50,14 @@ http {{
 
 
 class Stack:
-    """Start with .start(env); .base is the address phones use; .stop() ends it all."""
+    """Start with .start(env); .base is the address phones use; .stop() ends it all.
 
-    def __init__(self, workers: int = 2, log: Path = ROOT / "bench/out/stack.log"):
-        self.workers, self.log_path = workers, log
+    `root` is the app's tree: this checkout, or another revision unpacked for a baseline
+    (bench/journey.py --baseline), run with this checkout's venv and its own deploy/ files."""
+
+    def __init__(self, workers: int = 2, log: Path = ROOT / "bench/out/stack.log",
+                 root: Path = ROOT):
+        self.workers, self.log_path, self.root = workers, log, root
         self.procs: dict[str, subprocess.Popen] = {}
         self.tmp = Path(tempfile.mkdtemp(prefix="palm-stack-"))
         self.app_port, self.port = free_port(), free_port()
@@ -69,14 +73,15 @@ class Stack:
         self.procs["gunicorn"] = subprocess.Popen(
             [str(ROOT / ".venv/bin/gunicorn"), "-c", "deploy/gunicorn.conf.py", "-b",
              f"127.0.0.1:{self.app_port}", "wsgi:app"],
-            cwd=ROOT, env=env, stdout=log, stderr=log)
+            cwd=self.root, env=env, stdout=log, stderr=log)
         for n in range(self.workers):  # as deploy/systemd/palm-worker@.service runs them
             self.procs[f"worker{n + 1}"] = subprocess.Popen(
                 [flask, "worker", "--no-fork", "--worker-ttl", "60", "--maintenance-interval",
-                 "60"], cwd=ROOT, env=env, stdout=log, stderr=log)
-        self.procs["scheduler"] = subprocess.Popen([flask, "scheduler"], cwd=ROOT, env=env,
+                 "60"], cwd=self.root, env=env, stdout=log, stderr=log)
+        self.procs["scheduler"] = subprocess.Popen([flask, "scheduler"], cwd=self.root, env=env,
                                                    stdout=log, stderr=log)
-        (self.tmp / "nginx.conf").write_text(nginx_site(self.port, self.app_port, self.tmp),
+        (self.tmp / "nginx.conf").write_text(nginx_site(self.port, self.app_port, self.tmp,
+                                                        self.root),
                                              encoding="utf-8")
         self.procs["nginx"] = subprocess.Popen(
             [ensure_nginx(), "-p", str(self.tmp), "-c", str(self.tmp / "nginx.conf"),
