@@ -6,7 +6,6 @@ hidden after a JPEG's end marker are harmless: the re-encode drops them.
 """
 
 import io
-import re
 import struct
 import warnings
 import zlib
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pillow_heif
-from PIL import Image, ImageFile, JpegImagePlugin, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 50_000_000
@@ -25,24 +24,10 @@ LONG_EDGE = 1600
 THUMB_EDGE = 320
 # On bench/images.py's document photos, quality 70 with 4:2:0 chroma gives a median 128 KB at
 # SSIM 0.968 against a lossless LANCZOS resize; quality 80 gives 0.972 but 160 KB, over budget.
-# The upload page's own downscale sends this quality too (static/js/applications.js), so that
-# compress() can keep what it sent as it is (see _sent_as_we_write).
+# The upload page's downscale sends this quality too (static/js/applications.js): re-encoding a
+# quality-70 copy at 70 kept the same SSIM as re-encoding a quality-90 one (0.976 on the journey
+# bench's photos), for half the bytes on the person's phone plan.
 QUALITY = 70
-# libjpeg's quantization tables at quality 50 (ITU T.81 K.1), in any order: a table at quality q
-# is each value scaled by (200 - 2q)% (q >= 50), rounded, as IJG's jpeg_quality_scaling does.
-BASE_TABLES = (
-    (16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69,
-     56, 14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81,
-     104, 113, 92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99),
-    (17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99, 24, 26, 56, 99, 99, 99, 99,
-     99, 47, 66, 99, 99, 99, 99, 99, 99) + (99,) * 32,
-)
-# The segments a baseline JPEG's pixels need: quantization and Huffman tables, restart interval,
-# and the frame header (SOF0, or SOF1 for 12-bit tables). Everything else before the scan is
-# metadata (APP0-APP15: JFIF, EXIF with GPS, XMP, ICC, Adobe; COM) or a coding we re-encode.
-PIXEL_SEGMENTS = {0xDB, 0xC4, 0xDD, 0xC0, 0xC1}
-# Inside entropy-coded data a 0xFF is followed only by 0x00 (a stuffed byte) or a restart marker.
-SCAN_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7]")
 
 MSG_EMPTY = "请选择照片"
 MSG_FORMAT = "只能上传 JPG、PNG、WebP 或 HEIC 格式的照片"
@@ -115,11 +100,6 @@ def compress(src: bytes | Path, *, long_edge: int = LONG_EDGE, thumb_edge: int =
     """Decode near size, fit in long_edge, turn upright, drop all metadata, JPEG plus thumbnail."""
     with _source(src) as fp, _opened(fp, max_pixels) as im:
         size = fit(im.size, long_edge)
-        if _sent_as_we_write(im, size, quality):
-            fp.seek(0)
-            kept = _without_metadata(fp.read())
-            if kept is not None:
-                return _kept(kept, thumb_edge, quality, max_pixels)
         # JPEG only: libjpeg scales by 1/2, 1/4 or 1/8 while decoding, never below `size`; long
         # edges do not change under rotation, so the stored size is the one to aim at.
         drafted = im.draft("RGB", size)
@@ -140,69 +120,6 @@ def compress(src: bytes | Path, *, long_edge: int = LONG_EDGE, thumb_edge: int =
         thumb = image.resize(fit(image.size, thumb_edge), Image.Resampling.LANCZOS,
                              reducing_gap=1.0)
         return CompressedImage(_jpeg(image, quality), _jpeg(thumb, quality), *image.size)
-
-
-def _sent_as_we_write(im: ImageFile.ImageFile, size: tuple[int, int], quality: int) -> bool:
-    """A JPEG already as compress() would write it, as the upload page's downscale sends one:
-    within the long edge, upright, YCbCr at 4:2:0, and quantized no finer than `quality`.
-
-    Its pixels need no work: re-encoding them would only lose a little more detail, for ~20 ms of
-    the worker's CPU a photo (two thirds of compress() under bench/journey.py), so _kept() keeps
-    the picture's own segments and drops everything else."""
-    if im.format != "JPEG" or im.mode != "RGB" or im.size != size or "adobe" in im.info:
-        return False
-    if im.info.get("progressive") or _orientation(im) != 1:
-        return False
-    if JpegImagePlugin.get_sampling(im) != 2:  # 4:2:0
-        return False
-    tables = getattr(im, "quantization", None) or {}
-    if len(tables) < 2:
-        return False
-    scale = 200 - 2 * quality if quality >= 50 else 5000 // quality
-    for table, base in zip((tables[0], tables[1]), BASE_TABLES, strict=True):
-        ours = sum(min(255, max(1, (v * scale + 50) // 100)) for v in base)
-        if sum(table) < ours:  # finer than ours: more bytes than the copy we would make
-            return False
-    return True
-
-
-def _without_metadata(data: bytes) -> bytes | None:
-    """A baseline JPEG's own segments and its one scan up to the end marker: no APPn (EXIF, GPS,
-    XMP, ICC), no comment, nothing after the end. None for anything else (progressive or
-    arithmetic coding, several scans, a malformed file): that one is re-encoded instead."""
-    if not data.startswith(b"\xff\xd8"):
-        return None
-    kept, pos = [b"\xff\xd8"], 2
-    while pos + 4 <= len(data) and data[pos] == 0xFF:
-        marker = data[pos + 1]
-        end = pos + 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
-        if end > len(data) or end < pos + 4:
-            return None
-        if marker == 0xDA:  # start of scan: entropy-coded data runs to the end marker
-            eoi = data.find(b"\xff\xd9", end)
-            if eoi < 0 or SCAN_MARKER.search(data, end, eoi):
-                return None
-            kept.append(data[pos:eoi + 2])
-            return b"".join(kept)
-        if marker in PIXEL_SEGMENTS:
-            kept.append(data[pos:end])
-        elif not (0xE0 <= marker <= 0xEF or marker == 0xFE):
-            return None
-        pos = end
-    return None
-
-
-def _kept(data: bytes, thumb_edge: int, quality: int, max_pixels: int) -> CompressedImage:
-    """The sent JPEG without its metadata as the copy, and a thumbnail decoded from it at 1/4 or
-    1/8 scale, which reads every scan: a file cut or damaged inside is refused here as in the
-    re-encode."""
-    with _opened(io.BytesIO(data), max_pixels) as im:
-        size, thumb_size = im.size, fit(im.size, thumb_edge)
-        im.draft("RGB", thumb_size)
-        im.load()
-        thumb = im if im.size == thumb_size else im.resize(
-            thumb_size, Image.Resampling.LANCZOS, reducing_gap=1.0)
-        return CompressedImage(data, _jpeg(_flatten(thumb), quality), *size)
 
 
 def fit(size: tuple[int, int], long_edge: int) -> tuple[int, int]:
