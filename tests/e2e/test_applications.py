@@ -8,7 +8,7 @@ import io
 import re
 
 from applications.application_kit import VALID_ID, photo
-from e2e.browser import agree_sensitive, fill_licence_change, sign_in
+from e2e.browser import agree_sensitive, fill_licence_change, sign_in, start_licence_change
 from PIL import Image
 from sqlalchemy import select
 
@@ -247,15 +247,7 @@ def test_the_page_sends_its_downscale_at_the_servers_own_quality(make_phone, tmp
         return send.call(this, body);
       };
     })()""")
-    sign_in(citizen, "13800138000", "/apply/SC-001")
-    page.click("button:has-text('开始申请')")
-    page.fill("#name", "张三")
-    page.fill("#id_number", VALID_ID)
-    page.fill("#field-change_detail", "乌兰浩特市兴安北大路 68 号")
-    fill_licence_change(page, "住所")
-    page.click("button:has-text('下一步')")
-    page.wait_for_url("**/materials")
-    agree_sensitive(page)
+    start_licence_change(citizen, VALID_ID)
     _upload(page, "变更登记申请书", path, run_jobs)
 
     sent = base64.b64decode(page.evaluate("""async () => {

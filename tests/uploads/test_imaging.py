@@ -411,7 +411,7 @@ def test_heic_is_written_by_pillow_heif_itself():
 
 def test_the_upload_page_downscales_to_the_size_and_quality_the_server_keeps():
     # More pixels than LONG_EDGE would cost the person data and the worker a resize for nothing;
-    # a finer quality than QUALITY, twice the bytes and a re-encode (see the tests below).
+    # a finer quality than QUALITY, twice the bytes for the same kept copy.
     script = (Path(__file__).resolve().parents[2] / "static/js/applications.js").read_text()
     assert re.search(r"var TARGET_EDGE = (\d+);", script).group(1) == str(LONG_EDGE)
     assert float(re.search(r"var QUALITY = ([0-9.]+);", script).group(1)) * 100 == QUALITY
