@@ -248,15 +248,23 @@ _OWN_CARRIER = (literal("outbox-") + cast(OutboxJob.id, String) + literal("-")
 
 def execute(job_id: int) -> str:
     """Run one row unless it has ended or a live run holds it; record the outcome on it."""
-    row = db.session.get(OutboxJob, job_id, with_for_update=True)
-    live = row is not None and row.status == JobStatus.RUNNING and (
-        row.updated_at > utcnow() - run_limit())
-    if row is None or live or row.status in (JobStatus.DONE, JobStatus.FAILED):
-        status = row.status if row else "missing"  # read before the rollback expires it
+    now = utcnow()
+    # The claim is one UPDATE that reads back what the run needs: it takes the row's lock, and
+    # a concurrent claim waits for it and then finds the row running (PostgreSQL checks the
+    # WHERE again on the new row version; SQLite has one writer). Four jobs a journey each
+    # saved a locking SELECT and an ORM load this way (#19).
+    claimed = db.session.execute(update(OutboxJob).where(
+        OutboxJob.id == job_id,
+        OutboxJob.status.in_([JobStatus.PENDING, JobStatus.PUSHED])
+        | ((OutboxJob.status == JobStatus.RUNNING) & (OutboxJob.updated_at <= now - run_limit()))
+    ).values(status=JobStatus.RUNNING, attempts=OutboxJob.attempts + 1, updated_at=now).returning(
+        OutboxJob.name, OutboxJob.args, OutboxJob.request_id
+    ).execution_options(synchronize_session=False)).first()  # the commit expires every row
+    if claimed is None:  # gone, ended, or held by a live run: say which
+        status = db.session.scalar(select(OutboxJob.status).where(OutboxJob.id == job_id))
         db.session.rollback()
-        return status
-    row.status, row.attempts, row.updated_at = JobStatus.RUNNING, row.attempts + 1, utcnow()
-    name, args, request_id = row.name, list(row.args), row.request_id  # before the commit
+        return status or "missing"
+    name, args, request_id = claimed.name, list(claimed.args), claimed.request_id
     db.session.commit()
     token = _current_job.set(job_id)
     log_token = logcontext.bind(job=name, job_id=job_id, request_id=request_id)
