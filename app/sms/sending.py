@@ -69,7 +69,7 @@ def send(message_id: int) -> str:
     batch = [message]
     if message.status == SmsStatus.QUEUED:  # retries go alone
         batch += _claim_more(message.id, now)
-    return _send_batch(batch, now)[message.id]
+    return _send_batch(batch, now)[message_id]  # message.id would be read again after the commit
 
 
 def _send_batch(batch: list[SmsMessage], now: datetime) -> dict[int, str]:
@@ -103,8 +103,9 @@ def _send_batch(batch: list[SmsMessage], now: datetime) -> dict[int, str]:
                       row_id, result.outcome)
             continue
         record_result(row, result, commit=False)
+    statuses = {row_id: row.status for row_id, row in fresh.items()}  # the commit expires them
     db.session.commit()
-    return {row_id: row.status for row_id, row in fresh.items()}
+    return statuses
 
 
 def _expire(message: SmsMessage) -> str:
