@@ -13,8 +13,10 @@ processes, run as the systemd unit runs them, that compress the photos and send 
 Each simulated phone is a person with their own cookies who walks the journey, thinking 1-3 s
 between steps as people do (the think time is not in any step's figure):
   guide    the home page and a guide (办事指南)
-  sign_in  the sign-in page, ask for a code, type it (read from the database, as from an SMS)
-  book     the booking flow: the days, one day's slots, the confirm page, book
+  sign_in  the sign-in page, ask for a code in place (htmx, as the page's button does), type it
+           (read from the database, as from an SMS) into the same form
+  book     the booking flow: the days, one day's slots (loaded in place by htmx, as the day
+           links do), the confirm page, book
   upload   start an application, the applicant page, and two phone photos, one per material, of
            the size and JPEG quality the page's own downscale sends (static/js/applications.js)
   compress until the worker has compressed both photos (the page asks again after 1 s,
@@ -241,11 +243,17 @@ class Phone:
         await self.get(GUIDE)
 
     async def sign_in(self):
-        await self.get("/login")
-        await self.post("/login/code", {"phone": self.number})
+        """As the sign-in page does with its script on (tests/e2e/browser.py signs in so): 获取验证码
+        asks for the code in place (htmx; the page stays and the button counts down), then the
+        one form sends the number, the code and the ticked box. Without JavaScript the button
+        would submit to /login/code and a second page would ask for the code."""
+        page = await self.get("/login")
+        await self.post("/login/code", {"phone": self.number}, htmx=True)
         code = await self.sent_code()
         # Signing in ticks the 《用户服务协议》/《隐私政策》 box, as a person must.
-        r = await self.post("/login/verify", {"code": code, "agree": "1"})
+        r = await self.post("/login/verify", {
+            "phone": self.number, "code": code, "agree": "1",
+            "next": re.search(r'name="next" value="([^"]*)"', page).group(1)})
         if "/login" in str(r.url):
             raise Unexpected("sign-in did not take")
 
@@ -261,7 +269,9 @@ class Phone:
         page = await self.get(f"/book/{BOOK_ITEM}")
         days = re.findall(r'class="day[^"]*" href="([^"]+)"', page)
         for _ in range(5):
-            day_page = await self.get(self.rng.choice(days).replace("&amp;", "&"))
+            # A day's link loads only the slots in place (hx-get into #booking-slots)
+            day_page = await self.get(self.rng.choice(days).replace("&amp;", "&"),
+                                      headers={"HX-Request": "true", "HX-Target": "booking-slots"})
             # /book/slot/<id>, or /book/slot/<rule>-<time> for a time nobody has booked yet
             slots = re.findall(r'class="slot" href="(/book/slot/[^"]+)"', day_page)
             if not slots:
