@@ -27,6 +27,7 @@ from app.auth import consent
 from app.core.access import PHOTOS, SUPPLEMENT, Scope, own_view
 from app.core.errors import refusal_page
 from app.core.ids import parse_id
+from app.core.readonly import read_only
 from app.htmx import is_partial, render
 from app.licences import services as licences
 from app.reading import services as reading
@@ -163,6 +164,7 @@ def use_licence(app_id: int, material_id: int):
 
 
 @bp.get("/applications/photos/<int:upload_id>/status")
+@read_only  # outside the staff check, whose user query would start the transaction
 @own_view(PHOTOS, staff=Scope.HALL)
 def photo_status(upload_id: int):
     """The self-replacing status of one photo; polls while the worker compresses it."""

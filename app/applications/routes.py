@@ -24,6 +24,7 @@ from app.auth.relatives import RELATIONS
 from app.catalog.services import bundle_items, cached_item, merge_materials
 from app.core.access import SUPPLEMENT, VIEW, own_view
 from app.core.links import grant, granted, on_link
+from app.core.readonly import read_only
 from app.reading import services as reading
 
 
@@ -55,6 +56,7 @@ def staff_application(app_id: int) -> Application:
 
 @bp.get("/apply/<code>")
 @own_view()
+@read_only  # outside the sign-in check, whose user query would start the transaction
 @login_required
 def start(code: str):
     """The item's pre-review: what will be asked, then a draft. The item and its materials from

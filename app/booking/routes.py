@@ -28,6 +28,7 @@ from app.core.access import (
 )
 from app.core.ids import parse_id
 from app.core.links import allows
+from app.core.readonly import read_only
 from app.core.timeutil import WEEKDAY_NAMES, local_today, utcnow
 from app.htmx import render
 
@@ -92,6 +93,7 @@ def _change_of(raw) -> Booking | None:
 
 @bp.get("/book/<code>")
 @public_view
+@read_only
 def start(code: str):
     """Step 1: which hall, for one item."""
     item = _item(code)
@@ -129,6 +131,7 @@ def _halls_page(item: ServiceItem, bundle: Bundle | None):
 
 @bp.get("/book/<code>/hall/<int:hall_id>")
 @public_view
+@read_only
 def slots(code: str, hall_id: int):
     """Step 2: a strip of days, and the chosen day's slots with places left (htmx)."""
     item = _item(code)
@@ -244,6 +247,7 @@ def mine():
 
 @bp.get("/bookings/<int:booking_id>")
 @own_view(VIEW)
+@read_only
 def view(booking_id: int):
     """The confirmation (回执): number, what to bring, QR for check-in, calendar, cancel/change."""
     booking = _own(booking_id, allow_link=True)

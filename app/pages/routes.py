@@ -20,6 +20,7 @@ from app.catalog.services import RECENT_COOKIE, active_bundles, popular_items, r
 from app.core.access import Scope, own_view, public_view, staff_view
 from app.core.care import CARE_COOKIE
 from app.core.links import handler, resolve
+from app.core.readonly import read_only
 from app.core.redirects import safe_target
 from app.core.refusals import Refusal
 from app.feedback.alerts import staff_alerts
@@ -30,6 +31,7 @@ from app.sso.services import methods as sign_in_methods
 
 @bp.get("/")
 @public_view
+@read_only
 def home():
     """The five entries, a search box, the popular items and bundles."""
     recent = request.cookies.get(RECENT_COOKIE)

@@ -1,0 +1,59 @@
+"""Every @read_only view (app/core/readonly.py) is requested here, on bench/journey.py's way through
+the app: the home page, the booking pages, the booking's confirmation, the start of an application,
+the photo's status poll, 我的办件 and a timeline. Each ran only SELECTs, every one of them on a
+connection in autocommit (no BEGIN, no ROLLBACK), and the pool got its connections back in the
+engine's own mode."""
+
+import asyncio
+import random
+
+import pytest
+from applications.application_kit import photo
+from conftest import shanghai
+from core.test_bench_journey import journey
+from flask import has_request_context, request
+from sqlalchemy import event
+
+from app.core.readonly import READ_ONLY_VIEWS
+from app.extensions import db
+
+
+@pytest.mark.time_machine(shanghai("2026-12-02 10:00"), tick=True)  # a Wednesday morning
+def test_read_only_views_only_select_outside_a_transaction(app, runner, run_jobs):
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    seen = []  # (view, statement, isolation level) of every statement a @read_only view ran
+
+    def record(conn, _cursor, statement, *_args):
+        if not has_request_context() or request.method != "GET":
+            return
+        # the request's own session; the catalog's copy is loaded in a session of its own
+        session = db.session()
+        if not (session.in_transaction() and session.connection() is conn):
+            return
+        view = app.view_functions.get(request.endpoint)
+        name = f"{view.__module__}.{view.__qualname__}" if view else None
+        if name in READ_ONLY_VIEWS:
+            seen.append((name, statement, conn.get_execution_options().get("isolation_level")))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        phone = journey.InProcessPhone(app, "13912345670", [photo(), photo(900, 1200)],
+                                       random.Random(2), settle=run_jobs)
+        for step in journey.STEPS:
+            asyncio.run(getattr(phone, step)())
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+    assert {name for name, _, _ in seen} == READ_ONLY_VIEWS  # a new one: put it on the way
+    writes = [(name, s) for name, s, _ in seen if not s.lstrip().upper().startswith("SELECT")]
+    assert writes == []
+    assert [(name, level) for name, _, level in seen if level != "AUTOCOMMIT"] == []
+    db.session.close()
+    pooled = [db.engine.connect() for _ in range(db.engine.pool.checkedin())]
+    try:
+        assert pooled
+        for conn in pooled:
+            assert conn.get_isolation_level() == conn.default_isolation_level != "AUTOCOMMIT"
+    finally:
+        for conn in pooled:
+            conn.close()
