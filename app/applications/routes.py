@@ -111,6 +111,7 @@ def create_bundle(code: str):
 
 @bp.route("/applications/<int:app_id>/applicant", methods=["GET", "POST"])
 @own_view()
+@read_only  # the GET
 @login_required
 def applicant(app_id: int):
     """Step 1: the applicant's basic facts."""

@@ -168,6 +168,7 @@ def slots(code: str, hall_id: int):
 
 @bp.route("/book/slot/<int:slot_id>", methods=["GET", "POST"])
 @own_view()
+@read_only  # the GET: outside the sign-in check, whose user query would start the transaction
 @login_required
 def confirm(slot_id: int):
     """Step 3: 核对信息, then book (a double submit gets the first result)."""
@@ -176,6 +177,7 @@ def confirm(slot_id: int):
 
 @bp.route("/book/slot/<int:rule_id>-<stamp>", methods=["GET", "POST"])
 @own_view()
+@read_only  # the GET
 @login_required
 def confirm_unsaved(rule_id: int, stamp: str):
     """Step 3 for a time nobody has booked yet: its slot row is made only when it is booked."""

@@ -6,6 +6,7 @@ engine's own mode."""
 
 import asyncio
 import random
+import re
 
 import pytest
 from applications.application_kit import photo
@@ -14,6 +15,7 @@ from core.test_bench_journey import journey
 from flask import has_request_context, request
 from sqlalchemy import event
 
+from app.booking.models import Booking
 from app.core.readonly import READ_ONLY_VIEWS
 from app.extensions import db
 
@@ -24,7 +26,7 @@ def test_read_only_views_only_select_outside_a_transaction(app, runner, run_jobs
     seen = []  # (view, statement, isolation level) of every statement a @read_only view ran
 
     def record(conn, _cursor, statement, *_args):
-        if not has_request_context() or request.method != "GET":
+        if not has_request_context() or request.method not in ("GET", "POST"):
             return
         # the request's own session; the catalog's copy is loaded in a session of its own
         session = db.session()
@@ -33,7 +35,8 @@ def test_read_only_views_only_select_outside_a_transaction(app, runner, run_jobs
         view = app.view_functions.get(request.endpoint)
         name = f"{view.__module__}.{view.__qualname__}" if view else None
         if name in READ_ONLY_VIEWS:
-            seen.append((name, statement, conn.get_execution_options().get("isolation_level")))
+            seen.append((request.method, name, statement,
+                         conn.get_execution_options().get("isolation_level")))
 
     event.listen(db.engine, "before_cursor_execute", record)
     try:
@@ -41,13 +44,27 @@ def test_read_only_views_only_select_outside_a_transaction(app, runner, run_jobs
                                        random.Random(2), settle=run_jobs)
         for step in journey.STEPS:
             asyncio.run(getattr(phone, step)())
+        # The confirm page in both its forms, whichever the person took: a time somebody has
+        # booked (its slot row, as the booking made it) and one nobody has yet
+        slot_id = db.session.get(Booking, phone.booking_id).slot_id
+        asyncio.run(phone.get(f"/book/slot/{slot_id}"))
+        hall = asyncio.run(phone.get("/book/HJ-002"))
+        asyncio.run(phone.get(re.search(r'href="(/book/slot/\d+-[^"]+)"', hall).group(1)
+                              .replace("&amp;", "&")))
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
 
-    assert {name for name, _, _ in seen} == READ_ONLY_VIEWS  # a new one: put it on the way
-    writes = [(name, s) for name, s, _ in seen if not s.lstrip().upper().startswith("SELECT")]
+    gets = [(name, s, level) for method, name, s, level in seen if method == "GET"]
+    assert {name for name, _, _ in gets} == READ_ONLY_VIEWS  # a new one: put it on the way
+    writes = [(name, s) for name, s, _ in gets if not s.lstrip().upper().startswith("SELECT")]
     assert writes == []
-    assert [(name, level) for name, _, level in seen if level != "AUTOCOMMIT"] == []
+    assert [(name, level) for name, _, level in gets if level != "AUTOCOMMIT"] == []
+    # the forms' POSTs (booking, the applicant page) write in a transaction, as ever
+    posts = {(name, level) for method, name, _, level in seen if method == "POST"}
+    posted = {name for name, _ in posts}
+    assert "app.applications.routes.applicant" in posted
+    assert posted & {"app.booking.routes.confirm", "app.booking.routes.confirm_unsaved"}
+    assert {level for _, level in posts} == {None}
     db.session.close()
     pooled = [db.engine.connect() for _ in range(db.engine.pool.checkedin())]
     try:
