@@ -246,13 +246,19 @@ _OWN_CARRIER = (literal("outbox-") + cast(OutboxJob.id, String) + literal("-")
                 + cast(OutboxJob.attempts, String))
 
 
+NOT_CLAIMED = "skipped"  # execute()'s answer for a row it did not run
+
+
 def execute(job_id: int) -> str:
-    """Run one row unless it has ended or a live run holds it; record the outcome on it."""
+    """Run one row unless it has ended or a live run holds it; record the outcome on it. The
+    row's status after the run, or NOT_CLAIMED."""
     now = utcnow()
     # The claim is one UPDATE that reads back what the run needs: it takes the row's lock, and
     # a concurrent claim waits for it and then finds the row running (PostgreSQL checks the
     # WHERE again on the new row version; SQLite has one writer). Four jobs a journey each
-    # saved a locking SELECT and an ORM load this way (#19).
+    # saved a locking SELECT and an ORM load this way (#19). `now` is read before any such wait,
+    # which lasts as long as another claim's, push's or settle's short transaction: milliseconds
+    # off a JOB_STUCK_SECONDS run limit.
     claimed = db.session.execute(update(OutboxJob).where(
         OutboxJob.id == job_id,
         OutboxJob.status.in_([JobStatus.PENDING, JobStatus.PUSHED])
@@ -260,10 +266,9 @@ def execute(job_id: int) -> str:
     ).values(status=JobStatus.RUNNING, attempts=OutboxJob.attempts + 1, updated_at=now).returning(
         OutboxJob.name, OutboxJob.args, OutboxJob.request_id
     ).execution_options(synchronize_session=False)).first()  # the commit expires every row
-    if claimed is None:  # gone, ended, or held by a live run: say which
-        status = db.session.scalar(select(OutboxJob.status).where(OutboxJob.id == job_id))
+    if claimed is None:  # gone, ended, or held by a live run: nothing to do; the row says which
         db.session.rollback()
-        return status or "missing"
+        return NOT_CLAIMED
     name, args, request_id = claimed.name, list(claimed.args), claimed.request_id
     db.session.commit()
     token = _current_job.set(job_id)
