@@ -23,6 +23,7 @@ def test_application_in_progress(app, client, auth, world):
 def test_read_only_pages_run_only_selects_and_leave_the_pool_as_it_was(app, client, world):
     """@read_only views (app/core/readonly.py) run outside a transaction: only SELECTs, and the
     connection goes back to the pool in the engine's own mode."""
+    from core.test_read_only_views import assert_pool_back_in_its_own_mode
     from sqlalchemy import event
 
     from app.core.readonly import READ_ONLY_VIEWS
@@ -46,12 +47,4 @@ def test_read_only_pages_run_only_selects_and_leave_the_pool_as_it_was(app, clie
     assert mine.status_code == timeline.status_code == 200
     assert row.number in mine.text and "已提交预审" in timeline.text
     assert statements and all(s.lstrip().upper().startswith("SELECT") for s in statements)
-    db.session.close()
-    pooled = [db.engine.connect() for _ in range(db.engine.pool.checkedin())]
-    try:
-        assert pooled
-        for conn in pooled:
-            assert conn.get_isolation_level() == conn.default_isolation_level != "AUTOCOMMIT"
-    finally:
-        for conn in pooled:
-            conn.close()
+    assert_pool_back_in_its_own_mode()

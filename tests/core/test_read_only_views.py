@@ -78,6 +78,11 @@ def test_read_only_views_only_select_outside_a_transaction(app, runner, run_jobs
     assert "app.applications.routes.applicant" in posted
     assert posted & {"app.booking.routes.confirm", "app.booking.routes.confirm_unsaved"}
     assert {level for _, level in posts} == {None}
+    assert_pool_back_in_its_own_mode()
+
+
+def assert_pool_back_in_its_own_mode() -> None:
+    """Every pooled connection is back in the engine's default mode, not autocommit."""
     db.session.close()
     pooled = [db.engine.connect() for _ in range(db.engine.pool.checkedin())]
     try:
