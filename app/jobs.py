@@ -23,14 +23,15 @@ from datetime import datetime, time, timedelta
 
 from blinker import Namespace
 from flask import current_app, g, has_app_context
-from sqlalchemy import JSON, Index, String, Text, cast, event, literal, select, update
+from sqlalchemy import String, cast, event, literal, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
 from app.core import logcontext
 from app.core.redisconn import check_redis_policy, queue_for, redis_connection  # noqa: F401
 from app.core.timeutil import to_local, to_utc, utcnow
 from app.extensions import db
+from app.outbox import JobStatus, OutboxJob  # noqa: F401 - the queue's table, as jobs.OutboxJob
 
 log = logging.getLogger(__name__)
 
@@ -46,37 +47,6 @@ _in_worker: contextvars.ContextVar[bool] = contextvars.ContextVar("in_worker", d
 
 # Sent (sender: the app) with the job's name each time a run raises; app/ops/metrics counts them.
 run_failed = Namespace().signal("job-run-failed")
-
-
-class JobStatus:
-    PENDING = "pending"
-    PUSHED = "pushed"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-
-
-class OutboxJob(db.Model):
-    """A job recorded with the change that causes it."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(60))
-    args: Mapped[list] = mapped_column(JSON, default=list)
-    queue: Mapped[str] = mapped_column(String(20), default="default")
-    status: Mapped[str] = mapped_column(String(12), default=JobStatus.PENDING)
-    attempts: Mapped[int] = mapped_column(default=0)
-    run_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    # The request that caused it (X-Request-ID), so the worker's log lines carry it too.
-    request_id: Mapped[str | None] = mapped_column(String(64))
-    carrier: Mapped[str | None] = mapped_column(String(64))  # its RQ job, while pushed
-    # A daily job's day ("name@2026-11-23"), or a one-off job's own key (enqueue(key=)):
-    # a row with it is written once.
-    key: Mapped[str | None] = mapped_column(String(120), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-    __table_args__ = (Index("ix_outbox_job_status_run_at", "status", "run_at"),)
 
 
 def job(name: str, queue: str = "default", batch: int = 1, daily_at: str | None = None):
