@@ -243,10 +243,11 @@ class Phone:
         await self.get(GUIDE)
 
     async def sign_in(self):
-        """As the sign-in page does with its script on (tests/e2e/browser.py signs in so): 获取验证码
-        asks for the code in place (htmx; the page stays and the button counts down), then the
-        one form sends the number, the code and the ticked box. Without JavaScript the button
-        would submit to /login/code and a second page would ask for the code."""
+        """As the sign-in page does with its script on (tests/e2e/browser.py signs in so):
+        获取验证码 asks for the code in place (htmx; the page stays and the button counts
+        down), then the one form sends the number, the code and the ticked box. Without
+        JavaScript the button would submit to /login/code and a second page would ask for the
+        code."""
         page = await self.get("/login")
         await self.post("/login/code", {"phone": self.number}, htmx=True)
         code = await self.sent_code()

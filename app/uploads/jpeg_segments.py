@@ -3,9 +3,15 @@
 
 What is dropped: every APPn segment (JFIF and its thumbnail, EXIF with GPS, XMP, ICC, MPF, IPTC),
 comments, and anything after the end marker (a multi-picture file's other pictures, or
-bytes hidden there). A fresh, bare JFIF header takes the place of the first. Anything this
-module does not know, a file cut short, or an Adobe segment (its colour transform says how the
-samples are read, so it could not go), gives None: the caller then re-encodes the pixels.
+bytes hidden there). A fresh, bare JFIF header takes the place of the first. The scans are the
+uploader's own bytes: whatever they hid inside them stays (the caller bounds their size, and
+serves them as image/jpeg only).
+
+None, and the caller re-encodes the pixels, for anything this module does not know, a file cut
+short, quantisation tables redefined after a scan (the caller checked the first ones), and what
+would change the colours once the metadata has gone: an Adobe segment (its transform says how
+the samples are read) or components named R, G, B (read as RGB without a JFIF header, and as
+YCbCr with one).
 """
 
 import re
@@ -16,7 +22,8 @@ EOI, SOS = 0xD9, 0xDA
 # browsers do not show) as well.
 SEQUENTIAL_FRAMES = {0xC0, 0xC1}
 # Tables (DQT, DHT), the restart interval (DRI) and the scans, copied as they are
-TABLES = {0xDB, 0xC4, 0xDD}
+DQT = 0xDB
+TABLES = {DQT, 0xC4, 0xDD}
 APP_FIRST, APP_LAST, ADOBE, COMMENT = 0xE0, 0xEF, 0xEE, 0xFE
 # In a scan's data, 0xFF followed by anything but 00 (stuffing), D0-D7 (restarts) or FF (fill)
 _NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
@@ -28,7 +35,7 @@ def without_metadata(data: bytes) -> bytes | None:
     """The JPEG `data` with only what draws the picture, or None (see the module's doc)."""
     if not data.startswith(b"\xff\xd8"):
         return None
-    out, pos, framed = [b"\xff\xd8", BARE_JFIF], 2, False
+    out, pos, framed, scanned = [b"\xff\xd8", BARE_JFIF], 2, False, False
     while pos + 2 <= len(data) and data[pos] == 0xFF:
         marker = data[pos + 1]
         if marker == 0xFF:  # a fill byte before a marker
@@ -36,12 +43,13 @@ def without_metadata(data: bytes) -> bytes | None:
             continue
         if marker == EOI:
             return b"".join(out) + b"\xff\xd9" if framed else None
-        if (marker == SOS and not framed) or (marker in SEQUENTIAL_FRAMES and framed):
-            return None  # a scan before its frame, or a second frame
+        if ((marker == SOS and not framed) or (marker in SEQUENTIAL_FRAMES and framed)
+                or (marker == DQT and scanned)):
+            return None  # a scan before its frame, a second frame, or new tables between scans
         end = _segment_end(data, pos, marker)
         if end is None:
             return None
-        framed = framed or marker in SEQUENTIAL_FRAMES
+        framed, scanned = framed or marker in SEQUENTIAL_FRAMES, scanned or marker == SOS
         if marker in SEQUENTIAL_FRAMES or marker in TABLES or marker == SOS:
             out.append(data[pos:end])
         pos = end
@@ -58,9 +66,16 @@ def _segment_end(data: bytes, pos: int, marker: int) -> int | None:
     end = pos + 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
     if end > len(data) or end < pos + 4:
         return None
-    if marker in SEQUENTIAL_FRAMES and data[pos + 4] != 8:  # 8-bit samples only
-        return None
+    if marker in SEQUENTIAL_FRAMES and (data[pos + 4] != 8 or _named_rgb(data, pos)):
+        return None  # 8-bit samples only, and not R, G, B
     return _scan_end(data, end) if marker == SOS else end
+
+
+def _named_rgb(data: bytes, pos: int) -> bool:
+    """Whether the frame at `pos` has three components with the ids "R", "G", "B" (libjpeg reads
+    those as RGB when there is no JFIF or Adobe segment)."""
+    count = data[pos + 9] if pos + 9 < len(data) else 0
+    return count == 3 and bytes(data[pos + 10:pos + 19:3]) == b"RGB"
 
 
 def _scan_end(data: bytes, pos: int) -> int | None:
