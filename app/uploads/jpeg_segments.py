@@ -66,16 +66,16 @@ def _segment_end(data: bytes, pos: int, marker: int) -> int | None:
     end = pos + 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
     if end > len(data) or end < pos + 4:
         return None
-    if marker in SEQUENTIAL_FRAMES and (data[pos + 4] != 8 or _named_rgb(data, pos)):
-        return None  # 8-bit samples only, and not R, G, B
+    if marker in SEQUENTIAL_FRAMES and (end < pos + 13 or data[pos + 4] != 8
+                                        or _named_rgb(data, pos)):
+        return None  # a whole frame of one component or more, 8-bit samples, not R, G, B
     return _scan_end(data, end) if marker == SOS else end
 
 
 def _named_rgb(data: bytes, pos: int) -> bool:
     """Whether the frame at `pos` has three components with the ids "R", "G", "B" (libjpeg reads
     those as RGB when there is no JFIF or Adobe segment)."""
-    count = data[pos + 9] if pos + 9 < len(data) else 0
-    return count == 3 and bytes(data[pos + 10:pos + 19:3]) == b"RGB"
+    return data[pos + 9] == 3 and bytes(data[pos + 10:pos + 19:3]) == b"RGB"
 
 
 def _scan_end(data: bytes, pos: int) -> int | None:

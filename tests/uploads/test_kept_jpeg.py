@@ -227,6 +227,15 @@ def test_a_frame_of_twelve_bit_samples_is_left_to_the_re_encode():
     assert without_metadata(data[:sof + 4] + b"\x0c" + data[sof + 5:]) is None
 
 
+@pytest.mark.parametrize("length", [2, 8, 10])
+def test_a_frame_shorter_than_one_component_is_left_to_the_re_encode(length):
+    data = jpeg()
+    sof, _ = segment(data, 0xC0)
+    short = data[:sof + 2] + length.to_bytes(2, "big") + data[sof + 4:sof + 2 + length]
+    assert without_metadata(short) is None  # ends there: nothing read past the file
+    assert without_metadata(short + data[sof + 2 + length:]) is None
+
+
 def test_a_scan_before_any_frame_or_a_second_frame_is_left_to_the_re_encode():
     data = jpeg()
     sof = data.index(b"\xff\xc0")
