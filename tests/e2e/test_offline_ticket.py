@@ -33,6 +33,9 @@ def test_offline_the_ticket_and_the_guides_show_personal_pages_do_not(make_phone
     page = phone.page
     sign_in(phone, "13800138000", "/bookings")
     number = _book_first_free_slot(page)
+    # The receipt keeps its ticket at DOMContentLoaded (ticket.js is deferred), which on a loaded
+    # machine can come after #booking-number is already on the page
+    page.wait_for_function(f"{TICKETS}.length > 0")
     [kept] = page.evaluate(TICKETS)
     assert kept["number"] == number and kept["hall"] and "月" in kept["when"]
     assert set(kept) == {"number", "item", "when", "hall", "address", "ends", "qr"}  # no phone/ID
