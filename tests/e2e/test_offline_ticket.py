@@ -80,5 +80,5 @@ def test_in_wechat_without_a_service_worker_the_ticket_is_kept_too(make_phone):
     page.click("text=取消预约")
     page.click("button:has-text('确定取消')")
     page.wait_for_selector("text=已取消")
-    assert page.evaluate(TICKETS) == []
+    page.wait_for_function(f"{TICKETS}.length === 0")  # at DOMContentLoaded, as above
     phone.assert_clean()
