@@ -25,6 +25,7 @@ SEQUENTIAL_FRAMES = {0xC0, 0xC1}
 DQT = 0xDB
 TABLES = {DQT, 0xC4, 0xDD}
 APP_FIRST, APP_LAST, ADOBE, COMMENT = 0xE0, 0xEF, 0xEE, 0xFE
+COPIED = SEQUENTIAL_FRAMES | TABLES | {SOS}
 # In a scan's data, 0xFF followed by anything but 00 (stuffing), D0-D7 (restarts) or FF (fill)
 _NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 # APP0 "JFIF" 1.01, no density, no thumbnail: 18 bytes that say nothing of the person or phone
@@ -50,7 +51,7 @@ def without_metadata(data: bytes) -> bytes | None:
         if end is None:
             return None
         framed, scanned = framed or marker in SEQUENTIAL_FRAMES, scanned or marker == SOS
-        if marker in SEQUENTIAL_FRAMES or marker in TABLES or marker == SOS:
+        if marker in COPIED:
             out.append(data[pos:end])
         pos = end
     return None  # no end marker (a file cut short), or bytes where a marker should be
@@ -59,8 +60,8 @@ def without_metadata(data: bytes) -> bytes | None:
 def _segment_end(data: bytes, pos: int, marker: int) -> int | None:
     """Where the segment at `pos` ends (a scan: with its entropy-coded data), or None for a
     segment cut short or of a kind this module does not copy or drop."""
-    known = (marker in SEQUENTIAL_FRAMES or marker in TABLES or marker == SOS
-             or (APP_FIRST <= marker <= APP_LAST and marker != ADOBE) or marker == COMMENT)
+    known = (marker in COPIED or (APP_FIRST <= marker <= APP_LAST and marker != ADOBE)
+             or marker == COMMENT)
     if not known or pos + 4 > len(data):
         return None
     end = pos + 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
