@@ -20,6 +20,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
+from typing import NamedTuple
 
 from blinker import Namespace
 from flask import current_app, g, has_app_context
@@ -82,13 +83,26 @@ def enqueue(name: str, *args, run_at: datetime | None = None, key: str | None = 
         existing = db.session.scalar(select(OutboxJob).where(OutboxJob.key == key))
         if existing is not None:
             return existing
+    due = run_at is None or run_at <= utcnow()
+    # Due now, with Redis: written as handed out already, in the change's own transaction, so the
+    # push after the commit needs no claim of its own (a transaction fewer for each, #19), and
+    # the scheduler's sweep leaves the row alone as it leaves any pushed one.
+    born = due and bool(current_app.config.get("REDIS_URL"))
     row = OutboxJob(name=name, args=list(args), queue=queue, run_at=run_at or utcnow(),
-                    request_id=logcontext.request_id(), key=key)
+                    request_id=logcontext.request_id(), key=key,
+                    status=JobStatus.PUSHED if born else JobStatus.PENDING)
     db.session.add(row)
     db.session.flush()
-    if run_at is None or run_at <= utcnow():
-        db.session.info.setdefault("outbox_new", []).append(row.id)
+    if due:
+        db.session.info.setdefault("outbox_new", []).append(
+            Ready(row.id, name, queue, row.attempts or 0, born))
     return row
+
+
+# A committed row for flush(): what its push needs, without reading the row again. `born`: written
+# as pushed (enqueue), so it is handed to RQ without a claim.
+Ready = NamedTuple("Ready", [("id", int), ("name", str), ("queue", str), ("attempts", int),
+                             ("born", bool)])
 
 
 def keyed(key: str) -> bool:
@@ -140,9 +154,12 @@ def flush() -> None:
     if not has_app_context():
         return
     while g.get("outbox_ready"):
-        ids, g.outbox_ready = g.outbox_ready, []
+        ready, g.outbox_ready = g.outbox_ready, []
+        ids = [row.id for row in ready]
         if current_app.config.get("REDIS_URL"):
-            if push(ids):
+            born = [row for row in ready if row.born]
+            claim = [row.id for row in ready if not row.born]
+            if (not born or _enqueue(born)) and (not claim or push(claim)):
                 continue
             ids = db.session.scalars(select(OutboxJob.id).where(
                 OutboxJob.id.in_(ids), OutboxJob.queue == QUEUES[0])).all()
@@ -155,26 +172,32 @@ def push(ids: list[int]) -> int:
 
     The rows are claimed (pending -> pushed, committed) before Redis hears of them: the web's push
     after its commit and the scheduler's sweep may both try a fresh row, and only the claim's
-    winner enqueues it, so RQ never carries one run twice. A row whose push fails is pending
-    again; one claimed by a process that died before Redis is taken back by sweep()."""
+    winner enqueues it, so RQ never carries one run twice. (Rows due at their own commit are
+    written pushed instead, see enqueue(), and skip this claim.) A row whose push fails is
+    pending again; one claimed by a process that died before Redis is taken back by sweep()."""
     if not ids:
         return 0
-    now = utcnow()
-    # The claim names each row's own carrier; only the later rows of a batched group are then
-    # pointed at their group's first.
-    rows = db.session.execute(update(OutboxJob).where(
+    # The claim names each row's own carrier; _enqueue points the later rows of a batched group
+    # at their group's first.
+    return _enqueue(db.session.execute(update(OutboxJob).where(
         OutboxJob.id.in_(ids), OutboxJob.status == JobStatus.PENDING
-    ).values(status=JobStatus.PUSHED, updated_at=now, carrier=_OWN_CARRIER).returning(
-        OutboxJob.id, OutboxJob.name, OutboxJob.queue, OutboxJob.attempts)).all()
-    groups, limit = _groups(rows), int(run_limit().total_seconds())
+    ).values(status=JobStatus.PUSHED, updated_at=utcnow(), carrier=_OWN_CARRIER).returning(
+        OutboxJob.id, OutboxJob.name, OutboxJob.queue, OutboxJob.attempts)).all())
+
+
+def _enqueue(rows) -> int:
+    """Commit, then give RQ these pushed rows' groups in one round trip; on a Redis error the rows
+    are pending again, for the scheduler. (A NULL carrier is the row's own: carrier_of.)"""
+    groups = _groups(rows)
     for group in groups:
         if len(group) > 1:
             db.session.execute(update(OutboxJob).where(
                 OutboxJob.id.in_([row.id for row in group[1:]])).values(
                 carrier=_carrier(group[0])))
-    db.session.commit()
+    db.session.commit()  # push()'s claim; nothing at all for born rows of their own carrier
     if not rows:
         return 0
+    limit = int(run_limit().total_seconds())
     try:
         conn = redis_connection()
         with conn.pipeline() as pipe:
@@ -209,6 +232,11 @@ def _groups(rows: list[OutboxJob]) -> list[list[OutboxJob]]:
 def _carrier(row: OutboxJob) -> str:
     """The id of the RQ job that carries a group, new for each run of its first row."""
     return f"outbox-{row.id}-{row.attempts}"
+
+
+def carrier_of(row: OutboxJob) -> str:
+    """The RQ job carrying a pushed row: the one it names, or (none named) its own."""
+    return row.carrier or _carrier(row)
 
 
 # _carrier of each row itself, in SQL: what push()'s claim writes
@@ -345,14 +373,14 @@ def _still_queued(rows: list[OutboxJob]) -> set[int]:
     from rq.job import Job
     from rq.job import JobStatus as RQStatus
 
-    carriers = sorted({row.carrier for row in rows if row.carrier})
+    carriers = sorted({carrier_of(row) for row in rows})
     try:
         found = Job.fetch_many(carriers, redis_connection())
     except Exception:  # noqa: BLE001 - Redis away: nothing can be pushed now anyway
         return {row.id for row in rows}
     waiting = {carrier for carrier, rq_job in zip(carriers, found, strict=True)
                if rq_job is not None and rq_job.get_status(refresh=False) == RQStatus.QUEUED}
-    return {row.id for row in rows if row.carrier in waiting}
+    return {row.id for row in rows if carrier_of(row) in waiting}
 
 
 def init_app(app) -> None:

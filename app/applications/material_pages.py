@@ -74,7 +74,10 @@ def _card(row: Application, material_id: int, error: str | None = None, status: 
             return view_page(row, status=status, card_errors={material.id: error})
         return redirect(url_for("applications.view", app_id=row.id) + f"#material-{material.id}",
                         303)
-    reusable = photos.reusable(row.citizen_id, material) if row.status == Status.DRAFT else None
+    # The reuse offer shows only on a card with no photo yet (_material.html): an upload's own
+    # card, the commonest answer here, needs no query for it.
+    reusable = (photos.reusable(row.citizen_id, material)
+                if row.status == Status.DRAFT and not material.current else None)
     shown = [material] if is_partial() else row.materials
     return render("applications/materials.html", "applications/_card.html", status=status,
                   row=row, m=material, error=error, reusable={material.id: reusable}

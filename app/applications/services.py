@@ -5,6 +5,7 @@ row, refuses moves the table does not allow, writes the audit row and queues the
 link, all in the caller's transaction.
 """
 
+import functools
 import logging
 import re
 from dataclasses import dataclass, field
@@ -57,14 +58,20 @@ UPLOAD_FAILED = "上传失败,请重试"
 
 # ---- access ----
 
+@functools.cache
+def _citizen_loads() -> tuple:
+    """Built once, on first use (Upload.check comes from app/reading's models): each citizen
+    request about an application loads with them (#19)."""
+    return (joinedload(Application.materials).joinedload(AppMaterial.uploads).joinedload(
+        Upload.check), joinedload(Application.item))
+
+
 def for_citizen(app_id: int, user, action: str | None = None) -> Application:
     """The signed-in owner's application, or one opened through a link (or lookup) whose purpose
     allows `action` (None: the owner only, app/core/links.py); else 404."""
     # Its item, materials and their photos come along, in the same query (a handful of rows;
     # more queries cost more than the joined rows): every citizen page shows them all.
-    row = db.session.get(Application, app_id, options=[
-        joinedload(Application.materials).joinedload(AppMaterial.uploads).joinedload(
-            Upload.check), joinedload(Application.item)])
+    row = db.session.get(Application, app_id, options=_citizen_loads())
     if row is None:
         raise AppError("没有找到这个办件", 404)
     owner = getattr(user, "is_authenticated", False) and row.citizen_id == user.id
@@ -351,5 +358,7 @@ def steps(row: Application, public: bool = True) -> list[AuditLog]:
 
 def agree_sensitive(row: Application) -> None:
     """同意: the applicant's consent to sensitive personal information, for this application."""
-    consent.record(row.citizen_id, ["sensitive"], consent.application_scope(row.id))
+    app_id = row.id  # read before the commit expires the row
+    consent.record(row.citizen_id, ["sensitive"], consent.application_scope(app_id))
     db.session.commit()
+    consent.note_sensitive_agreed(app_id)

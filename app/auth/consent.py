@@ -6,7 +6,7 @@ version changes.
 A new version of a document is a new text in its template and a new date in app/config.py (or
 in the setting named beside it)."""
 
-from flask import current_app, session
+from flask import current_app, has_request_context, session
 from sqlalchemy import select
 
 from app.auth.models import Consent
@@ -18,6 +18,11 @@ SETTINGS = {"terms": "TERMS_VERSION", "privacy": "PRIVACY_VERSION",
             "sensitive": "SENSITIVE_CONSENT_VERSION"}
 AT_SIGN_IN = ("terms", "privacy")
 SESSION_KEY = "consented"
+# The last few applications this browser saw covered by the sensitive-information consent, as
+# "<application id>:<version>": a recorded consent is never taken back, so the photo requests
+# after it need not read it again (saves a query on each, #19).
+SENSITIVE_SEEN = "sensitive_seen"
+SENSITIVE_SEEN_KEPT = 4
 
 
 def version(document: str) -> str:
@@ -79,4 +84,26 @@ def application_scope(app_id: int) -> str:
 
 def sensitive_agreed(user_id: int, app_id: int) -> bool:
     """Whether the consent to sensitive personal information covers this application."""
-    return bool(agreed(user_id, ["sensitive"], application_scope(app_id)))
+    if _sensitive_mark(app_id) in _sensitive_seen():
+        return True
+    if not agreed(user_id, ["sensitive"], application_scope(app_id)):
+        return False
+    note_sensitive_agreed(app_id)
+    return True
+
+
+def note_sensitive_agreed(app_id: int) -> None:
+    """Remember in this browser's session that the consent in force covers this application."""
+    if not has_request_context():
+        return
+    mark = _sensitive_mark(app_id)
+    kept = [seen for seen in _sensitive_seen() if seen != mark][-(SENSITIVE_SEEN_KEPT - 1):]
+    session[SENSITIVE_SEEN] = [*kept, mark]
+
+
+def _sensitive_mark(app_id: int) -> str:
+    return f"{app_id}:{version('sensitive')}"
+
+
+def _sensitive_seen() -> list[str]:
+    return session.get(SENSITIVE_SEEN, []) if has_request_context() else []

@@ -184,8 +184,8 @@ def test_rq_carries_rows_without_retries_of_its_own(app, monkeypatch, redis_serv
     assert sorted(len(job.args) for job in queued) == [1, 2, 10]
     assert f"outbox-{single.id}-0" in {job.id for job in queued}
     assert all(job.retries_left is None for job in queued)
-    db.session.expire_all()  # each row names the RQ job that carries it
-    assert {row.id: row.carrier for row in db.session.query(OutboxJob)} == {
+    db.session.expire_all()  # each row names the RQ job that carries it, or is carried by its own
+    assert {row.id: jobs.carrier_of(row) for row in db.session.query(OutboxJob)} == {
         row_id: job.id for job in queued for row_id in job.args}
     SimpleWorker(["low"], connection=conn).work(burst=True)
     assert sorted(CALLS) == [*range(12), 99]
@@ -280,3 +280,51 @@ def test_a_row_the_sweep_meets_while_the_web_pushes_it_is_carried_once(
     jobs.flush()
     assert swept == [True, 0]  # the row was already the web's: the sweep left it
     assert Queue("low", connection=conn).count == 1
+
+
+def test_a_due_row_is_written_pushed_and_handed_over_without_a_claim(app, monkeypatch,
+                                                                      redis_server):
+    """With Redis, a row due now is born `pushed` in the change's own transaction: the push
+    after the commit only talks to Redis (no claim of its own in the database)."""
+    from rq import Queue
+    from sqlalchemy import event
+
+    server = redis_server()
+    monkeypatch.setitem(app.config, "REDIS_URL", server.url)
+    row = jobs.enqueue("test.record", 7)
+    later = jobs.enqueue("test.record", 8, run_at=utcnow() + timedelta(hours=1))
+    assert (row.status, row.carrier, later.status) == (JobStatus.PUSHED, None, JobStatus.PENDING)
+    db.session.commit()
+    row_id = row.id
+    statements = []
+    engine = db.engine
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        jobs.flush()
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert statements == []
+    queued = Queue("low", connection=Redis.from_url(server.url)).jobs
+    assert [(job.id, job.args) for job in queued] == [(f"outbox-{row_id}-0", (row_id,))]
+    assert jobs.carrier_of(db.session.get(OutboxJob, row_id)) == f"outbox-{row_id}-0"
+
+
+def test_a_row_written_pushed_whose_push_never_came_is_handed_out_by_the_sweep(
+        app, monkeypatch, redis_server):
+    """The process died between the commit and Redis: the row is pushed but RQ never heard of
+    it. The scheduler hands it out again once it has been out JOB_STUCK_SECONDS, not before."""
+    from rq import Queue
+
+    server = redis_server()
+    monkeypatch.setitem(app.config, "REDIS_URL", server.url)
+    row = jobs.enqueue("test.record", 9)
+    db.session.commit()
+    row_id = row.id
+    jobs.g.pop("outbox_ready")  # the push after the commit never happens
+    queue = Queue("low", connection=Redis.from_url(server.url))
+    assert jobs.sweep() == 0 and queue.jobs == []  # out for less than the limit: left alone
+    assert jobs.sweep(utcnow() + jobs.run_limit() + timedelta(seconds=1)) == 1
+    assert [job.args for job in queue.jobs] == [(row_id,)]
+    db.session.expire_all()
+    assert db.session.get(OutboxJob, row_id).status == JobStatus.PUSHED
