@@ -61,3 +61,27 @@ def test_each_application_asks_and_a_new_version_asks_again(world, app, monkeypa
     assert has(world.client.get(f"/applications/{second}/materials"), "#sensitive-consent")
     monkeypatch.setitem(app.config, "SENSITIVE_CONSENT_VERSION", "2027-01-01")
     assert has(world.client.get(f"/applications/{first}/materials"), "#sensitive-consent")
+
+
+def test_once_seen_the_consent_is_not_read_again_in_this_browser(world, app, monkeypatch):
+    """The session remembers the applications it saw covered (a recorded consent is never taken
+    back): the photos after it read no consent row; a new version is read, and asked, again."""
+    from sqlalchemy import event
+
+    from app.applications.models import Application
+
+    app_id = _started(world)
+    world.consent(app_id)
+    material = db.session.get(Application, app_id).materials[0]
+    seen = []
+    engine = db.engine
+    listener = lambda *args: seen.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert _upload(world, app_id, material.id).status_code == 200
+        assert not [sql for sql in seen if "FROM consent" in sql]
+        monkeypatch.setitem(app.config, "SENSITIVE_CONSENT_VERSION", "2027-01-01")
+        assert has(world.client.get(f"/applications/{app_id}/materials"), "#sensitive-consent")
+        assert [sql for sql in seen if "FROM consent" in sql]
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
