@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import g
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from app import jobs
@@ -24,6 +24,7 @@ from app.core.refusals import rolls_back
 from app.core.timeutil import utcnow
 from app.extensions import db
 from app.reading import services as reading
+from app.reading.models import PhotoCheck
 from app.uploads.imaging import ImageRejected, compress, inspect_upload
 from app.uploads.storage import StorageUnavailable, get_storage
 
@@ -122,14 +123,19 @@ def delete_files(keys) -> None:
 
 def compress_photo(upload_id: int) -> str:
     """The worker's part: decode near size, 1600 px without metadata, 320 px thumbnail."""
-    upload = db.session.get(Upload, upload_id)
-    if upload is None or upload.status != "pending" or upload.removed_at is not None:
+    # What the run needs of the photo and of its reading check, in one statement (the ORM's get
+    # would load the whole row, then the check in a second query, and chain() read it a third
+    # time: #19).
+    found = db.session.execute(_TO_COMPRESS, {"upload_id": upload_id}).first()
+    if found is None or found.status != "pending" or found.removed_at is not None:
         return "skipped"  # done already, or taken back: safe to run twice
-    storage, original = get_storage(), upload.original_key  # (read before the commit expires it)
+    storage, original = get_storage(), found.original_key
     try:
         result = compress(storage.open(original))
     except ImageRejected as exc:
-        upload.status, upload.error = "failed", exc.message
+        db.session.execute(update(Upload).where(
+            Upload.id == upload_id, Upload.status == "pending").values(
+            status="failed", error=exc.message).execution_options(synchronize_session=False))
         db.session.commit()
         return "failed"
     image_key, thumb_key = storage.save(result.image_bytes), storage.save(result.thumb_bytes)
@@ -137,9 +143,9 @@ def compress_photo(upload_id: int) -> str:
     done = db.session.execute(update(Upload).where(
         Upload.id == upload_id, Upload.status == "pending").values(
         status="ready", image_key=image_key, thumb_key=thumb_key, width=result.width,
-        height=result.height, original_key=None))
+        height=result.height, original_key=None).execution_options(synchronize_session=False))
     # 智能预审 reads documents from the compressed copy: queued with the change that makes it.
-    read_job = reading.chain(upload_id) if done.rowcount == 1 else None
+    read_job = reading.chain(upload_id, found.check_status) if done.rowcount == 1 else None
     db.session.commit()
     if done.rowcount != 1:
         delete_files([image_key, thumb_key])
@@ -148,6 +154,11 @@ def compress_photo(upload_id: int) -> str:
     # The original (with its GPS and EXIF) is never served; keep nothing we do not need.
     delete_files([original])
     return "ready"
+
+
+_TO_COMPRESS = select(Upload.status, Upload.removed_at, Upload.original_key,
+                      PhotoCheck.status.label("check_status")).outerjoin(
+    PhotoCheck, PhotoCheck.upload_id == Upload.id).where(Upload.id == bindparam("upload_id"))
 
 
 def photo_key(upload: Upload, kind: str) -> str:

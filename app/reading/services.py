@@ -73,11 +73,11 @@ def attach(upload, material, phone: dict | None = None) -> PhotoCheck:
 
 # ---- reading, in the worker ----
 
-def chain(upload_id: int) -> int | None:
+def chain(upload_id: int, check_status: str | None) -> int | None:
     """Queue the reading of a just-compressed photo in the compression's transaction; the job id
-    to hand to the reading thread after the commit (embedded default in a request), else None."""
-    check = db.session.scalar(select(PhotoCheck).where(PhotoCheck.upload_id == upload_id))
-    if check is None or check.status != ReadingStatus.PENDING:
+    to hand to the reading thread after the commit (embedded default in a request), else None.
+    `check_status`: its PhotoCheck's status, read with the photo (None: it has none)."""
+    if check_status != ReadingStatus.PENDING:
         return None
     if current_app.config.get("REDIS_URL") or not has_request_context():
         jobs.enqueue(READ_JOB, upload_id)

@@ -150,3 +150,19 @@ def test_removing_a_photo_deletes_its_files(world, row):
     assert response.status_code == 200
     assert not any(get_storage().exists(k) for k in keys)
     assert world.client.get(f"/applications/photos/{upload.id}/thumb").status_code == 404
+
+
+def test_compression_of_an_unreadable_original_fails_the_photo_with_its_reason(world, row):
+    """The worker refuses what it cannot read: the photo is failed, with the reason the card
+    shows, and a second run does nothing more."""
+    storage = get_storage()
+    broken = Upload(material=row.materials[1], citizen_id=row.citizen_id,
+                    original_key=storage.save(b"\xff\xd8\xff\xe0 not the rest of a JPEG"))
+    db.session.add(broken)
+    db.session.commit()
+    upload_id = broken.id
+    assert photos.compress_photo(upload_id) == "failed"
+    db.session.expire_all()
+    failed = db.session.get(Upload, upload_id)
+    assert failed.status == "failed" and failed.error and failed.image_key is None
+    assert photos.compress_photo(upload_id) == "skipped"
