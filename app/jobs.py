@@ -42,8 +42,7 @@ QUEUES = ("high", "default", "low")
 _REGISTRY: dict[str, tuple[Callable, str]] = {}
 _BATCHED: dict[str, int] = {}  # rows of these jobs pushed together share one RQ job
 _DAILY: dict[str, time] = {}
-_current_job: contextvars.ContextVar[int | None] = contextvars.ContextVar("outbox_job",
-                                                                         default=None)
+_current_job = contextvars.ContextVar[int | None]("outbox_job", default=None)
 _in_worker: contextvars.ContextVar[bool] = contextvars.ContextVar("in_worker", default=False)
 
 # Sent (sender: the app) with the job's name each time a run raises; app/ops/metrics counts them.
@@ -184,7 +183,8 @@ def push(ids: list[int]) -> int:
 
 def _enqueue(rows) -> int:
     """Commit, then give RQ these pushed rows' groups in one round trip; on a Redis error the rows
-    are pending again, for the scheduler. (A NULL carrier is the row's own: carrier_of.)"""
+    are pending again, for the scheduler. (A NULL carrier is the row's own: carrier_of.) RQ keeps
+    a finished job a minute (result_ttl): deleting it at once walked every registry, 0.8 ms."""
     groups = _groups(rows)
     for group in groups:
         if len(group) > 1:
@@ -202,7 +202,7 @@ def _enqueue(rows) -> int:
                 queue = queue_for(group[0].queue, conn)
                 queue.enqueue_many([queue.prepare_data(
                     "app.worker.run_in_worker", tuple(row.id for row in group),
-                    job_id=_carrier(group[0]), timeout=limit * len(group) + 60, result_ttl=0,
+                    job_id=_carrier(group[0]), timeout=limit * len(group) + 60, result_ttl=60,
                     failure_ttl=86400)], pipe)
             pipe.execute()
     except Exception as exc:  # noqa: BLE001 - any Redis trouble means "the scheduler pushes later"

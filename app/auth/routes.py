@@ -34,7 +34,7 @@ from app.auth.services import (
 from app.core.access import STAFF, Scope, declaration, own_view, public_view, staff_view
 from app.core.privacy import mask_phone
 from app.core.redirects import safe_target
-from app.extensions import limiter
+from app.extensions import db, limiter
 from app.htmx import is_partial
 
 
@@ -150,13 +150,16 @@ def verify():
     if not request.form.get("agree"):  # asked before the code is spent
         return _refused(one_screen, raw_phone, phone, next_url, code, agree_error=AGREE_FIRST)
     try:
-        check_code(phone, code, "login")
+        check_code(phone, code, "login", commit=False)
     except AuthError as err:
         return _refused(one_screen, raw_phone, phone, next_url, code, code_error=str(err))
-    user = citizen_for_phone(phone)
-    consent.record(user.id, consent.AT_SIGN_IN)  # committed with the new sign-in
+    # The spent code, the citizen, the consent and the new sign-in: one transaction (#19), in
+    # which the code's row stays locked, so a second try with the same code waits, then fails.
+    user = citizen_for_phone(phone, commit=False)
+    consent.record(user.id, consent.AT_SIGN_IN)
     if sessions.start(user):  # a fresh session: login_phone and all
         consent.remember_signed_in_agreement()
+    db.session.commit()  # start() committed all of it; this keeps the spent code if it refused
     return redirect(next_url, code=303)
 
 

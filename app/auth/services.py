@@ -166,8 +166,9 @@ def wait_message(seconds: int, what: str = "获取验证码") -> str:
     return f"{what}太频繁,请 {-(-seconds // 60)} 分钟后再试"
 
 
-def check_code(phone: str, code: str, purpose: str = "login") -> None:
-    """Consume a correct code or raise AuthError; three wrong tries kill it."""
+def check_code(phone: str, code: str, purpose: str = "login", commit: bool = True) -> None:
+    """Consume a correct code or raise AuthError; three wrong tries kill it. With commit=False
+    a correct code is spent in the caller's transaction (its row stays locked until then)."""
     row = db.session.scalar(select(SmsCode).where(
         SmsCode.phone == phone, SmsCode.purpose == purpose, SmsCode.used_at.is_(None)
     ).order_by(SmsCode.id.desc()).with_for_update())
@@ -184,17 +185,22 @@ def check_code(phone: str, code: str, purpose: str = "login") -> None:
         raise AuthError(f"验证码不正确,还可以再试 {left} 次" if left > 0
                         else "验证码错误次数过多,请重新获取")
     row.used_at = now
-    db.session.commit()
+    if commit:
+        db.session.commit()
 
 
-def citizen_for_phone(phone: str) -> User:
-    """The citizen with this phone, created on first sign-in."""
+def citizen_for_phone(phone: str, commit: bool = True) -> User:
+    """The citizen with this phone, created on first sign-in (commit=False: in the caller's
+    transaction, flushed so that it has its id)."""
     user = db.session.scalar(select(User).where(User.phone == phone))
     if user is None:
         user = User(phone=phone, role=Role.CITIZEN)
         db.session.add(user)
     user.last_login_at = utcnow()
-    db.session.commit()
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
     return user
 
 

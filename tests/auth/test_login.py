@@ -163,3 +163,34 @@ def test_remember_me_cookie_is_set_httponly_and_lax(client):
     assert remember and "HttpOnly" in remember[0] and "SameSite=Lax" in remember[0]
     session = [c for c in cookies if c.startswith("session=")]
     assert session and "HttpOnly" in session[0] and "SameSite=Lax" in session[0]
+
+
+def test_the_code_the_citizen_and_the_sign_in_are_one_transaction(client, monkeypatch):
+    """Spending the code, making the citizen and starting the sign-in commit together (one
+    COMMIT): a failure in between spends nothing, and the code works on the next try."""
+    from sqlalchemy import event
+
+    from app.auth import sessions
+
+    client.post("/login/code", data={"phone": "13800138000"})
+    code = _last_code()
+
+    def broken(user, keep=None):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(sessions, "start", broken)
+    monkeypatch.setitem(client.application.config, "PROPAGATE_EXCEPTIONS", False)
+    assert client.post("/login/verify", data={"agree": "1", "code": code}).status_code == 500
+    monkeypatch.undo()
+    assert db.session.query(SmsCode).one().used_at is None
+    assert db.session.query(User).filter_by(phone="13800138000").count() == 0
+    commits, engine = [], db.engine
+    listener = lambda conn: commits.append(conn)  # noqa: E731 - a COMMIT the database receives
+    db.session.commit()  # the test's own reads: nothing of theirs is committed during the request
+    event.listen(engine, "commit", listener)
+    try:
+        assert client.post("/login/verify", data={"agree": "1", "code": code}).status_code == 303
+    finally:
+        event.remove(engine, "commit", listener)
+    assert len(commits) == 1
+    assert db.session.query(SmsCode).one().used_at is not None
