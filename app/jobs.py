@@ -1,16 +1,10 @@
 """The job queue. An outbox row, written in the transaction of the change that causes it, owns the
-job's whole life; RQ only carries it to a worker.
-
-Who runs a job, and when (nothing else retries or schedules one):
-- due at `run_at`: pushed right after the commit, or by `flask scheduler` (every
-  OUTBOX_SWEEP_SECONDS) when the row was due later or that push failed (Redis was down);
-- a run that raised is due again after the next of JOB_RETRY_INTERVALS, and `failed` after the last;
-- a row handed out (pushed or running) JOB_STUCK_SECONDS ago and not finished is taken back by the
-  scheduler and handed out again: Redis lost it, or its worker died. A run may last at most
-  JOB_STUCK_SECONDS (RQ stops it then), so a live run is never taken back;
-- daily work (`@job(..., daily_at="03:00")`) is one row per day, written by the scheduler.
-Without REDIS_URL the same rules run inline: right after the commit, and in `flask scheduler`
-(and while Redis is away, the `high` queue's jobs run inline after the commit too).
+job's whole life; RQ only carries it to a worker. Who runs a job, and when (README, "Jobs and the
+worker", has the whole table): pushed right after the commit, or by `flask scheduler` when due later
+or when that push failed; a run that raised is due again after the next of JOB_RETRY_INTERVALS;
+a row handed out JOB_STUCK_SECONDS ago and not finished is taken back by the scheduler (a run may
+last no longer, so a live run is never taken back); daily work is a row a day. Without REDIS_URL
+the same rules run inline (and while Redis is away, the `high` queue's jobs run inline too).
 """
 
 import contextlib
@@ -93,13 +87,14 @@ def enqueue(name: str, *args, run_at: datetime | None = None, key: str | None = 
     db.session.add(row)
     db.session.flush()
     if due:
-        db.session.info.setdefault("outbox_new", []).append(Ready(row.id, name, queue, 0, born))
+        db.session.info.setdefault("outbox_new", []).append(
+            Ready(row.id, name, queue, 0, born, utcnow()))
     return row
 
 
 # A committed row for flush(), as its push needs it. `born`: written pushed (enqueue): no claim.
 Ready = NamedTuple("Ready", [("id", int), ("name", str), ("queue", str), ("attempts", int),
-                             ("born", bool)])
+                             ("born", bool), ("written", datetime)])
 
 
 def keyed(key: str) -> bool:
@@ -154,8 +149,10 @@ def flush() -> None:
         ready, g.outbox_ready = g.outbox_ready, []
         ids = [row.id for row in ready]
         if current_app.config.get("REDIS_URL"):
-            born = [row for row in ready if row.born]
-            claim = [row.id for row in ready if not row.born]
+            # Written pushed long ago (a late flush)? The sweep may have taken it back: claim it.
+            late = utcnow() - run_limit() / 2
+            born = [row for row in ready if row.born and row.written >= late]
+            claim = [row.id for row in ready if not row.born or row.written < late]
             if (not born or _enqueue(born)) and (not claim or push(claim)):
                 continue
             ids = db.session.scalars(select(OutboxJob.id).where(
@@ -170,13 +167,16 @@ def push(ids: list[int]) -> int:
     The rows are claimed (pending -> pushed, committed) before Redis hears of them: the web's push
     after its commit and the scheduler's sweep may both try a fresh row, and only the claim's
     winner enqueues it, so RQ never carries one run twice. (Rows due at their own commit are
-    written pushed instead, see enqueue(), and skip this claim.) A row whose push fails is
-    pending again; one claimed by a process that died before Redis is taken back by sweep()."""
+    written pushed instead, with no carrier, see enqueue(), and skip this claim unless pushed
+    late: then a row still without a carrier is claimed too, and one the sweep took back and
+    handed out is not.) A row whose push fails is pending again; one claimed by a process that
+    died before Redis is taken back by sweep()."""
     if not ids:
         return 0
     # Each row's own carrier; _enqueue points a batched group's later rows at its first's.
     return _enqueue(db.session.execute(update(OutboxJob).where(
-        OutboxJob.id.in_(ids), OutboxJob.status == JobStatus.PENDING
+        OutboxJob.id.in_(ids), (OutboxJob.status == JobStatus.PENDING) | (
+            (OutboxJob.status == JobStatus.PUSHED) & OutboxJob.carrier.is_(None))
     ).values(status=JobStatus.PUSHED, updated_at=utcnow(), carrier=_OWN_CARRIER).returning(
         OutboxJob.id, OutboxJob.name, OutboxJob.queue, OutboxJob.attempts)).all())
 

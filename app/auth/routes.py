@@ -153,10 +153,11 @@ def verify():
         check_code(phone, code, "login", commit=False)
     except AuthError as err:
         return _refused(one_screen, raw_phone, phone, next_url, code, code_error=str(err))
-    # The spent code, the citizen, the consent and the new sign-in: one transaction (#19), in
-    # which the code's row stays locked, so a second try with the same code waits, then fails.
+    # The spent code, the citizen, the consent and the new sign-in commit together (#19; a
+    # browser signed in already first ends its old sign-in): a failure between spends nothing.
     user = citizen_for_phone(phone, commit=False)
-    consent.record(user.id, consent.AT_SIGN_IN)
+    if user.is_active:  # a disabled account agrees to nothing: start() refuses it
+        consent.record(user.id, consent.AT_SIGN_IN)
     if sessions.start(user):  # a fresh session: login_phone and all
         consent.remember_signed_in_agreement()
     db.session.commit()  # start() committed all of it; this keeps the spent code if it refused

@@ -13,7 +13,7 @@ from functools import cache
 
 from flask import current_app
 from limits import parse_many
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.models import Role, SmsCode, User
@@ -184,7 +184,14 @@ def check_code(phone: str, code: str, purpose: str = "login", commit: bool = Tru
         db.session.commit()
         raise AuthError(f"验证码不正确,还可以再试 {left} 次" if left > 0
                         else "验证码错误次数过多,请重新获取")
-    row.used_at = now
+    # Spent only while still unspent: on SQLite, where FOR UPDATE locks nothing, a second try
+    # that read the code unspent meanwhile changes no row and is refused.
+    spent = db.session.execute(update(SmsCode).where(
+        SmsCode.id == row.id, SmsCode.used_at.is_(None)).values(used_at=now).execution_options(
+        synchronize_session=False))
+    if spent.rowcount != 1:
+        db.session.rollback()
+        raise AuthError("验证码已失效,请重新获取")
     if commit:
         db.session.commit()
 

@@ -194,3 +194,34 @@ def test_the_code_the_citizen_and_the_sign_in_are_one_transaction(client, monkey
         event.remove(engine, "commit", listener)
     assert len(commits) == 1
     assert db.session.query(SmsCode).one().used_at is not None
+
+
+def test_a_code_spent_between_its_check_and_its_spending_is_refused(client, app):
+    """Two tries of one code at once: the one whose spending finds it spent already (on SQLite
+    FOR UPDATE locks nothing, so both may read it unspent) is refused and signs nobody in."""
+    from sqlalchemy import event
+
+    from app.auth.services import AuthError, check_code
+
+    client.post("/login/code", data={"phone": "13800138000"})
+    code = _last_code()
+    db.session.commit()
+    engine, fired = db.engine, []
+
+    def other_try_first(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("UPDATE sms_code") and not fired:
+            fired.append(True)  # the other request spends it, just before this one does
+            conn.exec_driver_sql(f"UPDATE sms_code SET used_at = created_at WHERE id = "
+                                 f"{db.session.query(SmsCode.id).scalar()}")
+
+    event.listen(engine, "before_cursor_execute", other_try_first)
+    try:
+        with app.test_request_context():
+            try:
+                check_code("13800138000", code, "login", commit=False)
+                raise AssertionError("the code was spent twice")
+            except AuthError as err:
+                assert "验证码已失效" in str(err)
+    finally:
+        event.remove(engine, "before_cursor_execute", other_try_first)
+    assert fired and db.session.query(User).filter_by(phone="13800138000").count() == 0

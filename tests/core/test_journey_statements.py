@@ -19,16 +19,20 @@ from app.sms.models import SmsMessage
 PHONE = "13900139077"
 # (SQLite, PostgreSQL): on SQLite the jobs run inline after the commit, inside the request
 CEILINGS = {
-    # the push claims and names its carrier in one UPDATE; inline, the run is claimed by one
-    # UPDATE ... RETURNING and sms.send reads nothing again after its commits
-    "POST /login/code": (15, 8),
-    "POST /login/verify": (10, 9),  # sessions.start() does not read the user again
-    "POST /book/slot": (33, 25),  # the rule with its hall and item; no re-read after commit
+    # with Redis the job's row is written pushed, so its push after the commit is Redis alone;
+    # inline, the run is claimed by one UPDATE ... RETURNING and sms.send reads nothing again
+    # after its commits
+    "POST /login/code": (15, 7),
+    "POST /login/verify": (9, 8),  # one transaction; sessions.start() does not read the user again
+    "POST /book/slot": (33, 24),  # the rule with its hall and item; no re-read after commit
     "POST /apply": (9, 6),  # the item with its halls and materials; the redirect takes saved_id
     # the application, its item, materials and their photos in one query (for_citizen)
     "POST applicant": (3, 3),  # the redirect is built from the route's id, not the expired row
     "POST consent": (4, 4),  # likewise
-    "POST photo": (13, 8),  # the card is drawn before the commit, from the rows read
+    # the card is drawn before the commit, from the rows read, with no reuse offer to look up
+    # (a card with a photo has none) and the consent remembered; inline, the compression reads
+    # the photo and its check in one statement
+    "POST photo": (9, 5),
     "GET photo status": (3, 3),  # the poll: the photo, its check, material and application at once
 }
 

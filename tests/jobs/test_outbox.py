@@ -328,3 +328,28 @@ def test_a_row_written_pushed_whose_push_never_came_is_handed_out_by_the_sweep(
     assert [job.args for job in queue.jobs] == [(row_id,)]
     db.session.expire_all()
     assert db.session.get(OutboxJob, row_id).status == JobStatus.PUSHED
+
+
+@pytest.mark.parametrize("swept_first", [False, True])
+def test_a_row_written_pushed_but_pushed_late_is_carried_once(app, monkeypatch, redis_server,
+                                                              swept_first):
+    """A push that comes long after the row was written (a late flush) no longer trusts it:
+    the row is claimed like a pending one. If the sweep took it back and handed it out
+    meanwhile, RQ already has it and the late push adds nothing; else the late push hands it."""
+    import time_machine
+    from rq import Queue
+
+    server = redis_server()
+    monkeypatch.setitem(app.config, "REDIS_URL", server.url)
+    queue = Queue("low", connection=Redis.from_url(server.url))
+    row = jobs.enqueue("test.record", 5)
+    db.session.commit()
+    row_id, ready = row.id, jobs.g.pop("outbox_ready")
+    later = utcnow() + jobs.run_limit() + timedelta(seconds=1)
+    with time_machine.travel(later, tick=False):
+        if swept_first:
+            assert jobs.sweep() == 1  # taken back and handed out by the scheduler
+        jobs.g.outbox_ready = ready
+        jobs.flush()
+    assert [job.args for job in queue.jobs] == [(row_id,)]
+    assert jobs.carrier_of(db.session.get(OutboxJob, row_id)) == queue.jobs[0].id
