@@ -155,7 +155,7 @@ def verify():
         return _refused(one_screen, raw_phone, phone, next_url, code, code_error=str(err))
     # The spent code, the citizen, the consent and the new sign-in commit together (#19; a
     # browser signed in already first ends its old sign-in): a failure between spends nothing.
-    user = citizen_for_phone(phone, commit=False)
+    user = citizen_for_phone(phone)
     if user.is_active:  # a disabled account agrees to nothing: start() refuses it
         consent.record(user.id, consent.AT_SIGN_IN)
     if sessions.start(user):  # a fresh session: login_phone and all

@@ -196,18 +196,15 @@ def check_code(phone: str, code: str, purpose: str = "login", commit: bool = Tru
         db.session.commit()
 
 
-def citizen_for_phone(phone: str, commit: bool = True) -> User:
-    """The citizen with this phone, created on first sign-in (commit=False: in the caller's
-    transaction, flushed so that it has its id)."""
+def citizen_for_phone(phone: str) -> User:
+    """The citizen with this phone, created on first sign-in, in the caller's transaction
+    (flushed, so that it has its id)."""
     user = db.session.scalar(select(User).where(User.phone == phone))
     if user is None:
         user = User(phone=phone, role=Role.CITIZEN)
         db.session.add(user)
     user.last_login_at = utcnow()
-    if commit:
-        db.session.commit()
-    else:
-        db.session.flush()
+    db.session.flush()
     return user
 
 

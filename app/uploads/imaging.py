@@ -138,10 +138,10 @@ def _kept_as_sent(im: ImageFile.ImageFile, long_edge: int, quality: int) -> bool
     """Whether a photo is already the copy we would make: a JPEG within long_edge, upright,
     4:2:0 (or grey), in sRGB (no colour profile, or one with sRGB's primaries, as Chromium's
     canvas writes), and quantised no finer than our writer at `quality`, table entry by table
-    entry. The upload page's downscale sends just that
-    (static/js/applications.js), and re-encoding it would only lose detail a second time, for
-    ~75% of compress() (#19: 18.8 against 4.4 ms a photo). Its scans are then kept as they
-    are, without metadata (jpeg_segments), and only the thumbnail is decoded, at 1/4 scale."""
+    entry. The upload page's downscale sends just that (static/js/applications.js), and
+    re-encoding it would only lose detail a second time, for ~75% of compress() (#19: 18.8
+    against 4.4 ms a photo). Its scans are then kept as they are, without metadata
+    (jpeg_segments), and only the thumbnail is decoded, at 1/4 scale."""
     if im.format not in ("JPEG", "MPO") or im.mode not in ("RGB", "L"):
         return False
     if fit(im.size, long_edge) != im.size or _orientation(im) != 1:
