@@ -35,16 +35,16 @@ def test_offline_the_ticket_and_the_guides_show_personal_pages_do_not(make_phone
     number = _book_first_free_slot(page)
     # The receipt keeps its ticket at DOMContentLoaded (ticket.js is deferred), which on a loaded
     # machine can come after #booking-number is already on the page
-    page.wait_for_function(f"{TICKETS}.length > 0")
+    page.wait_for_function(f"() => {TICKETS}.length > 0")
     [kept] = page.evaluate(TICKETS)
     assert kept["number"] == number and kept["hall"] and "月" in kept["when"]
     assert set(kept) == {"number", "item", "when", "hall", "address", "ends", "qr"}  # no phone/ID
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.goto("/services/SC-001")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     for path in ("/services/SC-001", "/services/SC-001/checklist"):
         page.goto(path)  # through the worker: kept for later
-    page.wait_for_function(f"{CACHED}.then((p) => p.length >= 2)")
+    page.wait_for_function(f"() => {CACHED}.then((p) => p.length >= 2)")
 
     phone.context.set_offline(True)
     page.goto("/services/SC-001")
@@ -80,5 +80,5 @@ def test_in_wechat_without_a_service_worker_the_ticket_is_kept_too(make_phone):
     page.click("text=取消预约")
     page.click("button:has-text('确定取消')")
     page.wait_for_selector("text=已取消")
-    page.wait_for_function(f"{TICKETS}.length === 0")  # at DOMContentLoaded, as above
+    page.wait_for_function(f"() => {TICKETS}.length === 0")  # at DOMContentLoaded, as above
     phone.assert_clean()

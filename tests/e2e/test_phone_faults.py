@@ -55,7 +55,7 @@ def test_inside_wechat_the_checklist_is_saved_as_a_picture(make_phone, width):
     assert "在浏览器中打开" in page.inner_text(".open-in-browser")
     page.click("text=保存为图片")
     page.wait_for_url("**as=image")
-    page.wait_for_function("document.querySelector('.checklist-png').naturalWidth === 750")
+    page.wait_for_function("() => document.querySelector('.checklist-png').naturalWidth === 750")
     shown = page.locator(".checklist-png").bounding_box()
     assert shown["width"] <= width and page.evaluate(NO_SIDEWAYS)
     assert "长按" in page.inner_text("main")
