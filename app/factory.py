@@ -22,7 +22,7 @@ from app.auth import sessions
 from app.booking import bp as booking_bp
 from app.catalog import bp as catalog_bp
 from app.catalog import halls
-from app.core import access, dbping, errors, security
+from app.core import access, dbping, errors, readonly, security
 from app.core.care import care_mode
 from app.core.ids import IdConverter
 from app.core.privacy import RedactingFilter, mask_id, mask_phone, redact_text
@@ -102,6 +102,7 @@ def _extensions(app: Flask) -> None:
     login_manager.user_loader(sessions.load_user)  # a live sign-in, not a bare id
     access.init_app(app, halls.hall_by_id, halls.first_hall)  # core imports no feature
     jobs.init_app(app)
+    readonly.init_app(app)
     security.init_app(app)
     errors.init_app(app)
 

@@ -254,7 +254,7 @@ def execute(job_id: int) -> str:
     claimed = db.session.execute(_CLAIM, {"job_id": job_id, "now": now,
                                           "stuck_before": now - run_limit()}).first()
     if claimed is None:  # gone, ended, or held by a live run: nothing to do; the row says which
-        db.session.rollback()
+        db.session.commit()  # changed nothing; a ROLLBACK would drop psycopg's prepared statements
         return NOT_CLAIMED
     name, args, request_id = claimed.name, list(claimed.args), claimed.request_id
     db.session.commit()

@@ -14,15 +14,50 @@ which checks that their GETs ran nothing but SELECT, all of it in autocommit, an
 in a transaction. Put it outside any check that reads the signed-in user (login_required, a staff
 scope), or that query starts the transaction first. The journey's GET pages carry it: about 22
 round trips a journey fewer (#19).
+
+A GET that did run in a transaction (a page not marked, or one whose reading began it) ends it
+with COMMIT, not ROLLBACK, when it answers without error and holds no unflushed change
+(end_read_transaction). To PostgreSQL the two are the same for a transaction that only read, but
+psycopg forgets every statement it has prepared on that connection at each ROLLBACK
+(psycopg/_preparing.py), so one such page a journey kept the web's statements from ever being
+prepared. A page that changed an object and meant to throw the change away still rolls back.
 """
 
 from functools import wraps
 
 from flask import request
+from sqlalchemy import event
 
 from app.extensions import db
 
 READ_ONLY_VIEWS: set[str] = set()  # qualified names, for the test
+
+
+# Statements psycopg keeps prepared per connection (its default is 100): the journey alone
+# prepares 111, and past the limit each new one evicts (DEALLOCATE) the least recently used.
+PREPARED_MAX = 500
+
+
+def init_app(app) -> None:
+    app.after_request(end_read_transaction)
+    with app.app_context():
+        for engine in db.engines.values():
+            if not event.contains(engine, "connect", _room_to_prepare):
+                event.listen(engine, "connect", _room_to_prepare)
+
+
+def _room_to_prepare(dbapi_connection, _record) -> None:
+    if hasattr(dbapi_connection, "prepared_max"):  # psycopg's; SQLite prepares nothing
+        dbapi_connection.prepared_max = PREPARED_MAX
+
+
+def end_read_transaction(response):
+    """After a GET that answered without error: end its transaction with COMMIT (module doc)."""
+    if request.method in ("GET", "HEAD") and response.status_code < 400:
+        session = db.session()
+        if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+            session.commit()
+    return response
 
 
 def read_only(view):
