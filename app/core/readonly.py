@@ -16,34 +16,45 @@ scope), or that query starts the transaction first. The journey's GET pages carr
 round trips a journey fewer (#19).
 
 A GET that did run in a transaction (a page not marked, or one whose reading began it) ends it
-with COMMIT, not ROLLBACK, when it answers without error and holds no unflushed change
-(end_read_transaction). To PostgreSQL the two are the same for a transaction that only read, but
-psycopg forgets every statement it has prepared on that connection at each ROLLBACK
-(psycopg/_preparing.py), so one such page a journey kept the web's statements from ever being
-prepared. A page that changed an object and meant to throw the change away still rolls back.
+with COMMIT, not ROLLBACK, when it answers without error and its transaction ran only plain
+SELECTs (end_read_transaction). To PostgreSQL the two are then the same, but psycopg forgets every
+statement it has prepared on that connection at each ROLLBACK (psycopg/_preparing.py), and it
+prepares a statement only once it has run five times: one such page a journey kept almost all the
+web's statements from ever being prepared (#19).
 """
 
+import logging
+import re
 from functools import wraps
 
 from flask import request
 from sqlalchemy import event
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 
 READ_ONLY_VIEWS: set[str] = set()  # qualified names, for the test
+log = logging.getLogger(__name__)
 
 
 # Statements psycopg keeps prepared per connection (its default is 100): the journey alone
 # prepares 111, and past the limit each new one evicts (DEALLOCATE) the least recently used.
 PREPARED_MAX = 500
+_WROTE = "palm_wrote"  # on a connection's info: its transaction ran something but a plain SELECT
+# A plain SELECT, no row lock: anything else (INSERT, UPDATE, DELETE, WITH, CALL, SET, a locking
+# SELECT) counts as a write, so that a doubt ends in ROLLBACK, as every GET did before.
+_PLAIN_SELECT = re.compile(
+    r"\s*SELECT\b(?!.*\bFOR\s+(?:NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b)", re.I | re.S)
 
 
 def init_app(app) -> None:
     app.after_request(end_read_transaction)
     with app.app_context():
         for engine in db.engines.values():
-            if not event.contains(engine, "connect", _room_to_prepare):
-                event.listen(engine, "connect", _room_to_prepare)
+            for name, listener in (("connect", _room_to_prepare), ("begin", _nothing_written),
+                                   ("before_cursor_execute", _note_write)):
+                if not event.contains(engine, name, listener):
+                    event.listen(engine, name, listener)
 
 
 def _room_to_prepare(dbapi_connection, _record) -> None:
@@ -51,12 +62,38 @@ def _room_to_prepare(dbapi_connection, _record) -> None:
         dbapi_connection.prepared_max = PREPARED_MAX
 
 
+def _nothing_written(connection) -> None:
+    connection.info.pop(_WROTE, None)
+
+
+def _note_write(connection, _cursor, statement, *_args) -> None:
+    if not _PLAIN_SELECT.match(statement):
+        connection.info[_WROTE] = True
+
+
 def end_read_transaction(response):
-    """After a GET that answered without error: end its transaction with COMMIT (module doc)."""
-    if request.method in ("GET", "HEAD") and response.status_code < 400:
-        session = db.session()
-        if session.in_transaction() and not (session.new or session.dirty or session.deleted):
-            session.commit()
+    """After a GET that answered without error, on PostgreSQL: COMMIT its transaction if it ran
+    nothing but plain SELECTs, where ROLLBACK would drop psycopg's prepared statements (module
+    doc). A GET that flushed, updated or locked rows, meaning to throw that away, or that left a
+    change unsaved, is still rolled back. SQLite prepares nothing across requests: its GETs roll
+    back as ever."""
+    if request.method not in ("GET", "HEAD") or response.status_code >= 400:
+        return response
+    session = db.session()
+    if not session.in_transaction() or session.new or session.dirty or session.deleted:
+        return response
+    connection = session.connection()
+    if connection.dialect.name != "postgresql" or connection.info.get(_WROTE):
+        return response
+    # The page's objects stay loaded: a later hook reading current_user reloads nothing.
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    except SQLAlchemyError:  # the connection went away after the page was made: the page stands
+        log.warning("a reading GET's COMMIT failed; rolled back", exc_info=True)
+        session.rollback()
+    finally:
+        session.expire_on_commit = expire
     return response
 
 
