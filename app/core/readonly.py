@@ -28,6 +28,7 @@ import re
 from functools import wraps
 
 from flask import request
+from psycopg.pq import TransactionStatus
 from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -67,6 +68,8 @@ def _nothing_written(connection) -> None:
 
 
 def _note_write(connection, _cursor, statement, *_args) -> None:
+    if statement.startswith("SELECT") and " FOR " not in statement:
+        return  # the ORM's own reads: the common case, decided without the pattern
     if not _PLAIN_SELECT.match(statement):
         connection.info[_WROTE] = True
 
@@ -76,14 +79,20 @@ def end_read_transaction(response):
     nothing but plain SELECTs, where ROLLBACK would drop psycopg's prepared statements (module
     doc). A GET that flushed, updated or locked rows, meaning to throw that away, or that left a
     change unsaved, is still rolled back. SQLite prepares nothing across requests: its GETs roll
-    back as ever."""
+    back as ever. Cheapest checks first: most requests used no session, or only in autocommit."""
     if request.method not in ("GET", "HEAD") or response.status_code >= 400:
         return response
+    if not db.session.registry.has():  # no query at all: make no session here
+        return response
     session = db.session()
-    if not session.in_transaction() or session.new or session.dirty or session.deleted:
+    if not session.in_transaction():
         return response
     connection = session.connection()
-    if connection.dialect.name != "postgresql" or connection.info.get(_WROTE):
+    if (connection.dialect.name != "postgresql"
+            or connection.connection.dbapi_connection.info.transaction_status
+            is not TransactionStatus.INTRANS  # @read_only's autocommit: nothing to end
+            or session.new or session.dirty or session.deleted
+            or connection.info.get(_WROTE)):
         return response
     # The page's objects stay loaded: a later hook reading current_user reloads nothing.
     expire, session.expire_on_commit = session.expire_on_commit, False
