@@ -24,7 +24,6 @@ web's statements from ever being prepared (#19).
 """
 
 import logging
-import re
 from functools import wraps
 
 from flask import request
@@ -42,16 +41,14 @@ log = logging.getLogger(__name__)
 # prepares 111, and past the limit each new one evicts (DEALLOCATE) the least recently used.
 PREPARED_MAX = 500
 _WROTE = "palm_wrote"  # on a connection's info: its transaction ran something but a plain SELECT
-# A plain SELECT, no row lock: anything else (INSERT, UPDATE, DELETE, WITH, CALL, SET, a locking
-# SELECT) counts as a write, so that a doubt ends in ROLLBACK, as every GET did before.
-_PLAIN_SELECT = re.compile(
-    r"\s*SELECT\b(?!.*\bFOR\s+(?:NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b)", re.I | re.S)
 
 
 def init_app(app) -> None:
     app.after_request(end_read_transaction)
     with app.app_context():
         for engine in db.engines.values():
+            if engine.dialect.name != "postgresql":  # SQLite prepares nothing across requests
+                continue
             for name, listener in (("connect", _room_to_prepare), ("begin", _nothing_written),
                                    ("before_cursor_execute", _note_write)):
                 if not event.contains(engine, name, listener):
@@ -59,8 +56,7 @@ def init_app(app) -> None:
 
 
 def _room_to_prepare(dbapi_connection, _record) -> None:
-    if hasattr(dbapi_connection, "prepared_max"):  # psycopg's; SQLite prepares nothing
-        dbapi_connection.prepared_max = PREPARED_MAX
+    dbapi_connection.prepared_max = PREPARED_MAX
 
 
 def _nothing_written(connection) -> None:
@@ -68,9 +64,9 @@ def _nothing_written(connection) -> None:
 
 
 def _note_write(connection, _cursor, statement, *_args) -> None:
-    if statement.startswith("SELECT") and " FOR " not in statement:
-        return  # the ORM's own reads: the common case, decided without the pattern
-    if not _PLAIN_SELECT.match(statement):
+    """Anything but a plain SELECT (INSERT, UPDATE, DELETE, WITH, a row lock: FOR UPDATE or FOR
+    SHARE) counts as a write, so that a doubt ends in ROLLBACK, as every GET did before."""
+    if not statement.startswith("SELECT") or " FOR " in statement:
         connection.info[_WROTE] = True
 
 
