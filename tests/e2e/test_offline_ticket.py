@@ -72,6 +72,8 @@ def test_in_wechat_without_a_service_worker_the_ticket_is_kept_too(make_phone):
     page = phone.page
     sign_in(phone, "13800138000", "/bookings")
     number = _book_first_free_slot(page)
+    # the receipt keeps its ticket at DOMContentLoaded; leaving before that would keep none
+    page.wait_for_function(f"() => {TICKETS}.length > 0")
     page.goto("/offline")
     _ticket_shown(page, number)
     # cancelling the booking forgets it
