@@ -7,8 +7,9 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData, inspect
+from sqlalchemy import Engine, MetaData, event, inspect
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep Alembic's autogenerate and SQLite batch mode predictable.
@@ -31,7 +32,42 @@ class Base(DeclarativeBase):
         return inspect(self).identity[0]
 
 
-db = SQLAlchemy(model_class=Base)
+# On a Session's info: its next transaction runs in autocommit (app.core.readonly.read_only).
+READS_IN_AUTOCOMMIT = "palm_reads_in_autocommit"
+
+
+class PalmSession(Session):
+    """Flask-SQLAlchemy's session (given to it as session_options' class_), which a @read_only
+    view marks to read in autocommit: its first query then takes the connection from the engine's
+    autocommit twin (Engine.execution_options, same pool), and a view that queries nothing (a page
+    from the catalog's copy) takes no connection at all."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        chosen = super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+        if bind is None and isinstance(chosen, Engine) and self.info.get(READS_IN_AUTOCOMMIT):
+            return _autocommit_twin(chosen)
+        return chosen
+
+
+_TWINS: dict = {}
+
+
+def _autocommit_twin(engine: Engine) -> Engine:
+    twin = _TWINS.get(engine)
+    if twin is None:
+        if len(_TWINS) > 64:  # tests make many apps; production has one engine
+            _TWINS.clear()
+        twin = _TWINS[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return twin
+
+
+@event.listens_for(PalmSession, "after_transaction_end")
+def _marked_for_one_transaction(session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(READS_IN_AUTOCOMMIT, None)
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": PalmSession})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

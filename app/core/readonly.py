@@ -3,8 +3,9 @@
 At READ COMMITTED (PostgreSQL's default, which we use) each statement sees its own snapshot whether
 or not it runs inside a transaction, so a page that only reads gains nothing from one, yet pays two
 round trips for it: BEGIN before its first query and ROLLBACK when the request ends. A view marked
-@read_only takes its connection in autocommit mode instead; the pool puts the connection back to
-the engine's default mode when it is returned.
+@read_only takes its connection in autocommit mode instead, at its first query, so a page that
+needs none (the home page from the catalog's copy) takes no connection at all; the pool puts the
+connection back to the engine's default mode when it is returned.
 
 A view that also takes a form (GET and POST) runs only its GET so; its POST has a transaction.
 
@@ -31,7 +32,7 @@ from psycopg.pq import TransactionStatus
 from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.extensions import db
+from app.extensions import READS_IN_AUTOCOMMIT, db
 
 READ_ONLY_VIEWS: set[str] = set()  # qualified names, for the test
 log = logging.getLogger(__name__)
@@ -108,8 +109,16 @@ def read_only(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         session = db.session()  # the request's Session behind the scoped proxy
-        if request.method in ("GET", "HEAD") and not session.in_transaction():
-            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        return view(*args, **kwargs)
+        if request.method not in ("GET", "HEAD") or session.in_transaction():
+            return view(*args, **kwargs)
+        # Its first query takes an autocommit connection (app.extensions.PalmSession); none is
+        # taken before, so a page that needs no query (served from the catalog's copy) takes
+        # none. The mark lasts one transaction, or this view if it began none.
+        session.info[READS_IN_AUTOCOMMIT] = True
+        try:
+            return view(*args, **kwargs)
+        finally:
+            if not session.in_transaction():
+                session.info.pop(READS_IN_AUTOCOMMIT, None)
 
     return wrapper

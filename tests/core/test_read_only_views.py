@@ -13,10 +13,10 @@ from applications.application_kit import photo
 from conftest import shanghai
 from core.test_bench_journey import journey
 from flask import has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from app.booking.models import Booking
-from app.core.readonly import READ_ONLY_VIEWS
+from app.core.readonly import READ_ONLY_VIEWS, read_only
 from app.extensions import db
 
 
@@ -92,3 +92,58 @@ def assert_pool_back_in_its_own_mode() -> None:
     finally:
         for conn in pooled:
             conn.close()
+
+
+def _counted_checkouts():
+    taken = []
+
+    def checkout(*_args):
+        taken.append(1)
+
+    event.listen(db.engine, "checkout", checkout)
+    return taken, lambda: event.remove(db.engine, "checkout", checkout)
+
+
+def _views(*views):
+    """Views wrapped as the app's are, kept out of READ_ONLY_VIEWS afterwards (the test above
+    requests every name in it)."""
+    wrapped = [read_only(view) for view in views]
+    return wrapped, lambda: READ_ONLY_VIEWS.difference_update(
+        f"{v.__module__}.{v.__qualname__}" for v in views)
+
+
+def test_a_read_only_view_takes_its_connection_only_for_its_first_query(app):
+    def page_from_a_copy():
+        return "page"
+
+    def page_that_reads():
+        return db.session.execute(text("SELECT 1")).scalar()
+
+    (nothing, reads), forget = _views(page_from_a_copy, page_that_reads)
+    taken, stop = _counted_checkouts()
+    try:
+        with app.test_request_context("/", method="GET"):
+            db.session.close()
+            assert nothing() == "page"
+            assert taken == [] and not db.session().in_transaction()  # no connection at all
+            assert reads() == 1 and len(taken) == 1
+            level = db.session.connection().get_execution_options().get("isolation_level")
+            assert level == "AUTOCOMMIT"
+            # the mark lasts one transaction: the next runs in the engine's own mode
+            db.session.commit()
+            db.session.execute(text("SELECT 1"))
+            assert db.session.connection().get_execution_options().get("isolation_level") is None
+            db.session.rollback()
+            # nor does a view that queried nothing leave it behind
+            assert nothing() == "page"
+            db.session.execute(text("SELECT 1"))
+            assert db.session.connection().get_execution_options().get("isolation_level") is None
+            db.session.rollback()
+        with app.test_request_context("/", method="POST"):  # a form's POST writes in a transaction
+            assert reads() == 1
+            assert db.session.connection().get_execution_options().get("isolation_level") is None
+            db.session.rollback()
+    finally:
+        stop()
+        forget()
+    assert_pool_back_in_its_own_mode()
