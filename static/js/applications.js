@@ -1,4 +1,4 @@
-// Photo pre-review: upload on choose with progress, in-page downscale, the clerk's photo viewer.
+// Photo pre-review: upload on choose with progress, in-page downscale, the photo viewer.
 // Everything here is an enhancement: without it the forms post normally and links open photos.
 (function () {
   "use strict";
@@ -254,7 +254,7 @@
     }
   });
 
-  // ---- the clerk's full-screen viewer: swipe, pinch-zoom, rotate ----
+  // ---- the full-screen viewer (the clerk's review, the citizen's materials): swipe, pinch-zoom, rotate ----
   var viewer = null;
   var state = { list: [], index: 0, scale: 1, turn: 0, x: 0, y: 0 };
 
@@ -293,10 +293,13 @@
       return { full: a.href, thumb: thumb ? thumb.currentSrc || thumb.src : null };
     });
     viewer.hidden = false;
+    // One photo: nothing to go to
+    viewer.querySelector(".app-viewer-prev").hidden = state.list.length < 2;
+    viewer.querySelector(".app-viewer-next").hidden = state.list.length < 2;
     document.documentElement.classList.add("app-viewing");
     show(links.indexOf(link));
     viewer.querySelector(".app-viewer-close").focus();
-    // The phone's back gesture closes the viewer rather than leaving the review page.
+    // The phone's back gesture closes the viewer rather than leaving the page.
     history.pushState({ photoViewer: true }, "");
   }
 

@@ -135,6 +135,16 @@ def test_apply_with_photos_flag_replace_and_accept_with_missing(make_phone, tmp_
     # The new-address proof may be missing at intake: three photos are enough to submit.
     assert _card(page, "新住所使用证明").locator(".app-photo").count() == 0
     assert "必需的材料都已上传" in page.inner_text("#app-missing")
+    # A tap on a photo opens it full-screen in the page, not as a bare image (whose document our
+    # CSP would refuse its styles); closing it, the page is where it was.
+    url = page.url
+    page.locator("a.app-photo-link").first.click()
+    viewer = page.locator("#photo-viewer")
+    viewer.wait_for()
+    assert page.url == url and page.locator(".app-viewer-count").inner_text() == "1 / 3"
+    page.click(".app-viewer-close")
+    viewer.wait_for(state="hidden")
+    assert page.url == url and page.locator(".app-photo-link img").count() == 3
     # Nothing uploaded is lost by closing the tab: a new tab shows all three.
     again = citizen.context.new_page()
     again.goto(page.url)
@@ -266,3 +276,34 @@ def test_the_page_sends_its_downscale_at_the_servers_own_quality(make_phone, tmp
     upload = db.session.scalar(select(Upload).order_by(Upload.id.desc()))
     assert (upload.status, upload.width, upload.height) == ("ready", 1200, 1600)
     _clean(citizen)
+
+
+def test_in_care_mode_at_320_px_the_citizen_sees_a_photo_full_screen(make_phone, tmp_path,
+                                                                      run_jobs):
+    """The elderly citizen's tap on their photo: the viewer, its buttons whole and large enough
+    (适老化: main targets of 60 px), nothing sideways, and back to the page as it was."""
+    phone = make_phone(care=True)
+    phone.page.set_viewport_size({"width": 320, "height": 640})
+    page = phone.page
+    start_licence_change(phone)
+    path = tmp_path / "form.jpg"
+    path.write_bytes(photo(1600, 1200))
+    _upload(page, "变更登记申请书", path, run_jobs)
+    _card(page, "变更登记申请书").locator(".app-photo-link img").wait_for(timeout=15000)
+    url = page.url
+    page.locator("a.app-photo-link").first.click()
+    page.locator("#photo-viewer").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth <= 320")
+    assert page.locator(".app-viewer-count").inner_text() == "1 / 1"
+    # one photo: no 上一张/下一张
+    assert page.locator(".app-viewer-prev").is_hidden()
+    assert page.locator(".app-viewer-next").is_hidden()
+    for button in (".app-viewer-rotate", ".app-viewer-close"):
+        box = page.locator(button).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 320, button
+        assert box["height"] >= 60 and box["width"] >= 60, (button, box)
+    page.wait_for_function("() => document.querySelector('.app-viewer-img').naturalWidth > 0")
+    page.click(".app-viewer-close")
+    page.locator("#photo-viewer").wait_for(state="hidden")
+    assert page.url == url
+    phone.assert_clean()
