@@ -1,6 +1,6 @@
 """Extension singletons, bound to the app in create_app()."""
 
-from flask import request
+from flask import current_app, request
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -9,7 +9,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import Engine, MetaData, event, inspect
+from sqlalchemy import MetaData, event, inspect
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep Alembic's autogenerate and SQLite batch mode predictable.
@@ -34,6 +34,9 @@ class Base(DeclarativeBase):
 
 # On a Session's info: its next transaction runs in autocommit (app.core.readonly.read_only).
 READS_IN_AUTOCOMMIT = "palm_reads_in_autocommit"
+# In app.extensions: each engine's autocommit twin, made once by app.core.readonly.init_app
+# (before any request, so no two threads race to make one; they die with the app).
+AUTOCOMMIT_TWINS = "palm_autocommit_twins"
 
 
 class PalmSession(Session):
@@ -44,21 +47,10 @@ class PalmSession(Session):
 
     def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
         chosen = super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
-        if bind is None and isinstance(chosen, Engine) and self.info.get(READS_IN_AUTOCOMMIT):
-            return _autocommit_twin(chosen)
+        if bind is None and self.info.get(READS_IN_AUTOCOMMIT):
+            # an engine without a twin (none made) reads in a transaction, as any other page
+            return current_app.extensions.get(AUTOCOMMIT_TWINS, {}).get(chosen, chosen)
         return chosen
-
-
-_TWINS: dict = {}
-
-
-def _autocommit_twin(engine: Engine) -> Engine:
-    twin = _TWINS.get(engine)
-    if twin is None:
-        if len(_TWINS) > 64:  # tests make many apps; production has one engine
-            _TWINS.clear()
-        twin = _TWINS[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
-    return twin
 
 
 @event.listens_for(PalmSession, "after_transaction_end")

@@ -32,7 +32,7 @@ from psycopg.pq import TransactionStatus
 from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.extensions import READS_IN_AUTOCOMMIT, db
+from app.extensions import AUTOCOMMIT_TWINS, READS_IN_AUTOCOMMIT, db
 
 READ_ONLY_VIEWS: set[str] = set()  # qualified names, for the test
 log = logging.getLogger(__name__)
@@ -47,6 +47,9 @@ _WROTE = "palm_wrote"  # on a connection's info: its transaction ran something b
 def init_app(app) -> None:
     app.after_request(end_read_transaction)
     with app.app_context():
+        app.extensions[AUTOCOMMIT_TWINS] = {
+            engine: engine.execution_options(isolation_level="AUTOCOMMIT")
+            for engine in db.engines.values()}
         for engine in db.engines.values():
             if engine.dialect.name != "postgresql":  # SQLite prepares nothing across requests
                 continue
@@ -114,11 +117,12 @@ def read_only(view):
         # Its first query takes an autocommit connection (app.extensions.PalmSession); none is
         # taken before, so a page that needs no query (served from the catalog's copy) takes
         # none. The mark lasts one transaction, or this view if it began none.
+        marked = not session.info.get(READS_IN_AUTOCOMMIT)  # not already, by a calling view
         session.info[READS_IN_AUTOCOMMIT] = True
         try:
             return view(*args, **kwargs)
         finally:
-            if not session.in_transaction():
+            if marked and not session.in_transaction():
                 session.info.pop(READS_IN_AUTOCOMMIT, None)
 
     return wrapper

@@ -119,7 +119,12 @@ def test_a_read_only_view_takes_its_connection_only_for_its_first_query(app):
     def page_that_reads():
         return db.session.execute(text("SELECT 1")).scalar()
 
-    (nothing, reads), forget = _views(page_from_a_copy, page_that_reads)
+    def page_that_asks_another_first():
+        nothing()  # a @read_only view that queries nothing leaves its caller's mark alone
+        return db.session.execute(text("SELECT 1")).scalar()
+
+    (nothing, reads, nested), forget = _views(page_from_a_copy, page_that_reads,
+                                              page_that_asks_another_first)
     taken, stop = _counted_checkouts()
     try:
         with app.test_request_context("/", method="GET"):
@@ -138,6 +143,10 @@ def test_a_read_only_view_takes_its_connection_only_for_its_first_query(app):
             assert nothing() == "page"
             db.session.execute(text("SELECT 1"))
             assert db.session.connection().get_execution_options().get("isolation_level") is None
+            db.session.rollback()
+            assert nested() == 1
+            level = db.session.connection().get_execution_options().get("isolation_level")
+            assert level == "AUTOCOMMIT"
             db.session.rollback()
         with app.test_request_context("/", method="POST"):  # a form's POST writes in a transaction
             assert reads() == 1
