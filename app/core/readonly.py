@@ -47,10 +47,9 @@ _WROTE = "palm_wrote"  # on a connection's info: its transaction ran something b
 def init_app(app) -> None:
     app.after_request(end_read_transaction)
     with app.app_context():
-        app.extensions[AUTOCOMMIT_TWINS] = {
-            engine: engine.execution_options(isolation_level="AUTOCOMMIT")
-            for engine in db.engines.values()}
+        twins = app.extensions[AUTOCOMMIT_TWINS] = {}
         for engine in db.engines.values():
+            twins[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
             if engine.dialect.name != "postgresql":  # SQLite prepares nothing across requests
                 continue
             for name, listener in (("connect", _room_to_prepare), ("begin", _nothing_written),

@@ -9,6 +9,7 @@ import re
 
 from applications.application_kit import VALID_ID, photo
 from e2e.browser import agree_sensitive, fill_licence_change, sign_in, start_licence_change
+from e2e.test_phone_faults import _narrow
 from PIL import Image
 from sqlalchemy import select
 
@@ -283,7 +284,7 @@ def test_in_care_mode_at_320_px_the_citizen_sees_a_photo_full_screen(make_phone,
     """The elderly citizen's tap on their photo: the viewer, its buttons whole and large enough
     (适老化: main targets of 60 px), nothing sideways, and back to the page as it was."""
     phone = make_phone(care=True)
-    phone.page.set_viewport_size({"width": 320, "height": 640})
+    _narrow(phone, 320)
     page = phone.page
     start_licence_change(phone)
     path = tmp_path / "form.jpg"
